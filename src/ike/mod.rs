@@ -1,0 +1,24 @@
+//! The IKEv1 engine, sans I/O.
+//!
+//! Nothing in this module touches a socket, the clock, the OS random generator
+//! or a file. The caller feeds datagrams, the current time, whack commands and
+//! kernel replies into an [`Endpoint`], and drains the datagrams to send, the
+//! next timer, the kernel operations to perform and the log lines to write.
+//! That makes the engine deterministic: the same inputs and seed give the same
+//! outputs, which is what the simulated-network tests and the fuzzers rely on.
+#![forbid(unsafe_code)]
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::todo,
+        clippy::unimplemented
+    )
+)]
+
+pub mod crypto;
+pub mod rng;
+pub mod wire;

@@ -1,0 +1,7 @@
+//! rswan: an IKEv1 keying daemon and the FreeS/WAN/Openswan IPsec userland tools.
+//!
+//! The protocol engine lives in [`ike`] and performs no I/O; the subcommand
+//! front ends in [`cmd`] wrap it with sockets, files and the kernel.
+
+pub mod cmd;
+pub mod ike;
