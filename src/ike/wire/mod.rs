@@ -6,6 +6,7 @@
 //! emitted back byte for byte. Nothing here panics on any input.
 
 mod attr;
+mod bytes;
 mod chain;
 mod header;
 mod ident;
@@ -28,7 +29,11 @@ use core::fmt;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WireError {
     /// Fewer bytes than a fixed part or a declared length needs.
-    Truncated { what: &'static str, need: usize, have: usize },
+    Truncated {
+        what: &'static str,
+        need: usize,
+        have: usize,
+    },
     /// A length field smaller than its own fixed part, or past the enclosing data.
     BadLength { what: &'static str, len: usize },
     /// ISAKMP major version other than 1.
@@ -147,9 +152,15 @@ pub enum Payload {
     Ke(Vec<u8>),
     Id(IdPayload),
     /// CERT: encoding byte, then the certificate data.
-    Cert { encoding: u8, data: Vec<u8> },
+    Cert {
+        encoding: u8,
+        data: Vec<u8>,
+    },
     /// CR: certificate type, then the certificate authority (may be empty).
-    CertReq { cert_type: u8, authority: Vec<u8> },
+    CertReq {
+        cert_type: u8,
+        authority: Vec<u8>,
+    },
     Hash(Vec<u8>),
     Sig(Vec<u8>),
     Nonce(Vec<u8>),
@@ -157,7 +168,10 @@ pub enum Payload {
     Delete(DeletePayload),
     Vid(Vec<u8>),
     /// NAT-D / NAT-OA (RFC 3947) and private-use types 128..=255: kept opaque.
-    Other { ty: u8, body: Vec<u8> },
+    Other {
+        ty: u8,
+        body: Vec<u8>,
+    },
 }
 
 impl Payload {
