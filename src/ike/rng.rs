@@ -16,7 +16,12 @@ pub struct SeededRng {
 
 impl SeededRng {
     pub fn new(seed: u64) -> SeededRng {
-        SeededRng { seed, counter: 0, buf: [0; 32], used: 32 }
+        SeededRng {
+            seed,
+            counter: 0,
+            buf: [0; 32],
+            used: 32,
+        }
     }
 }
 

@@ -9,10 +9,10 @@ mod keys;
 #[cfg(test)]
 mod tests;
 
-pub use cipher::{cbc_decrypt, cbc_encrypt, CipherAlg};
+pub use cipher::{cbc_decrypt, cbc_encrypt, CipherAlg, CipherError};
 pub use dh::{DhError, DhGroup, DhKeyPair, DhProvider, ModpDh, NullDh};
 pub use hash::{hash, prf, HashAlg};
 pub use keys::{
-    hash_i, hash_r, informational_hash, keymat, phase1_iv, phase2_iv, qm_hash1, qm_hash2,
-    qm_hash3, skeyid_psk, skeyid_sig, Phase1Keys,
+    hash_i, hash_r, informational_hash, keymat, phase1_iv, phase2_iv, qm_hash1, qm_hash2, qm_hash3,
+    skeyid_psk, skeyid_sig, Phase1Keys,
 };
