@@ -1,0 +1,64 @@
+# rswan: one static `ipsec` binary.  GNU make.
+#
+#   make            build target/ipsec (static, stripped)
+#   make test       every test, then clippy with warnings as errors
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make demo       the two-gateway lab demo (not in the tree yet)
+#   make bench      benchmarks (none yet)
+#   make clean
+
+CARGO  ?= cargo
+STRIP  ?= strip
+TARGET ?= x86_64-unknown-linux-gnu
+PREFIX ?= /usr/local
+DESTDIR ?=
+
+# Static glibc is fine here: the binary does no NSS lookups (no getpwnam,
+# getaddrinfo of host names, ...).  The explicit --target keeps the flag off
+# build scripts and proc macros, which cannot be linked statically.
+STATIC_RUSTFLAGS := -C target-feature=+crt-static
+
+BUILT  := target/$(TARGET)/release/ipsec
+BIN    := target/ipsec
+LINKS  := pluto whack tncfg eroute spi
+
+.PHONY: all build test install clean demo bench
+
+all: build
+
+build:
+	RUSTFLAGS="$(strip $(RUSTFLAGS) $(STATIC_RUSTFLAGS))" $(CARGO) build --release --locked --target $(TARGET)
+	cp -f $(BUILT) $(BIN).tmp
+	$(STRIP) $(BIN).tmp
+	mv -f $(BIN).tmp $(BIN)
+	@info=$$(file -L $(BIN)); \
+	case "$$info" in \
+	  *"statically linked"*|*"static-pie linked"*) ;; \
+	  *) echo "ipsec: $(BIN) is not static: $$info" >&2; exit 1 ;; \
+	esac; \
+	echo "ipsec: static binary $(BIN), stripped size $$(stat -c %s $(BIN)) bytes"; \
+	echo "$$info"
+
+$(BIN):
+	$(MAKE) build
+
+test:
+	$(CARGO) test --locked --all-targets
+	$(CARGO) clippy --locked --all-targets -- -D warnings
+
+install: $(BIN)
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/libexec/ipsec
+	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/sbin/ipsec
+	for l in $(LINKS); do ln -sfn ../../sbin/ipsec $(DESTDIR)$(PREFIX)/libexec/ipsec/$$l; done
+
+demo:
+	@echo "make demo: the lab (two gateways negotiating and passing encrypted traffic) is not in the tree yet" >&2
+	@exit 1
+
+bench:
+	@echo "make bench: no benchmarks yet" >&2
+	@exit 1
+
+clean:
+	$(CARGO) clean
+	rm -f $(BIN) $(BIN).tmp
