@@ -19,6 +19,23 @@
     )
 )]
 
+pub mod config;
 pub mod crypto;
+pub mod endpoint;
+pub mod error;
+mod informational;
+pub mod kernel;
+mod main_mode;
+mod packet;
+pub mod proposal;
+mod quick_mode;
 pub mod rng;
+pub mod state;
 pub mod wire;
+
+pub use config::{ConnConfig, End, Policy, SecretEntry, SecretIndex, SecretValue, Secrets};
+pub use endpoint::{
+    Command, CommandError, Counters, Endpoint, Event, Level, LogLine, StateInfo, Transmit,
+};
+pub use error::Reject;
+pub use kernel::{KernelOp, KernelReply};

@@ -1,0 +1,174 @@
+//! What the engine is told: connections (already oriented: which end is us)
+//! and the secrets it may use. Parsing whack messages and ipsec.secrets is the
+//! daemon's job; the engine takes the result.
+
+use super::crypto::DhGroup;
+use super::kernel::Selector;
+use super::proposal::{IkeTransform, IpsecTransform};
+use super::wire::Identity;
+use std::net::IpAddr;
+
+/// The connection's policy bits (whack `--psk`, `--encrypt`, ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Policy {
+    pub psk: bool,
+    pub rsasig: bool,
+    pub encrypt: bool,
+    pub authenticate: bool,
+    pub compress: bool,
+    pub tunnel: bool,
+    pub pfs: bool,
+}
+
+impl Policy {
+    /// True when the connection negotiates IPsec SAs at all.
+    pub fn wants_ipsec(&self) -> bool {
+        self.encrypt || self.authenticate || self.compress
+    }
+}
+
+/// One end of a connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct End {
+    /// `None` is `%any`: a road-warrior template's peer.
+    pub host: Option<IpAddr>,
+    pub port: u16,
+    /// `None`: the host address is the ID.
+    pub id: Option<Identity>,
+    /// `None`: the host itself is the client (host-to-host).
+    pub client: Option<Selector>,
+}
+
+impl End {
+    /// The ID this end uses: the configured one or its address.
+    pub fn effective_id(&self) -> Option<Identity> {
+        match (&self.id, self.host) {
+            (Some(id), _) => Some(id.clone()),
+            (None, Some(IpAddr::V4(a))) => Some(Identity::Ipv4(a)),
+            (None, Some(IpAddr::V6(a))) => Some(Identity::Ipv6(a)),
+            (None, None) => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnConfig {
+    pub name: String,
+    pub local: End,
+    pub remote: End,
+    pub policy: Policy,
+    /// `--ike`: phase-1 transforms to offer and accept; empty = the defaults.
+    pub ike: Vec<IkeTransform>,
+    /// `--esp`: one ESP proposal built from these; empty = the defaults by policy.
+    pub esp: Vec<IpsecTransform>,
+    /// `--pfsgroup`; without it PFS uses the phase-1 group.
+    pub pfs_group: Option<DhGroup>,
+    pub ike_lifetime: u32,
+    pub ipsec_lifetime: u32,
+    pub rekey_margin: u32,
+    pub rekey_fuzz: u32,
+    /// 0 = keep trying forever.
+    pub keying_tries: u32,
+}
+
+impl ConnConfig {
+    /// A connection with the whack defaults (ikelifetime 3600, ipseclifetime
+    /// 28800, rekeymargin 540, rekeyfuzz 100 %, keyingtries 3).
+    pub fn new(name: &str, local: End, remote: End, policy: Policy) -> ConnConfig {
+        ConnConfig {
+            name: name.to_string(),
+            local,
+            remote,
+            policy,
+            ike: Vec::new(),
+            esp: Vec::new(),
+            pfs_group: None,
+            ike_lifetime: 3600,
+            ipsec_lifetime: 28800,
+            rekey_margin: 540,
+            rekey_fuzz: 100,
+            keying_tries: 3,
+        }
+    }
+}
+
+/// An ipsec.secrets index: `%any` or an identity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretIndex {
+    Any,
+    Id(Identity),
+}
+
+#[derive(Clone, PartialEq, Eq)]
+pub enum SecretValue {
+    Psk(Vec<u8>),
+}
+
+impl core::fmt::Debug for SecretValue {
+    // Secrets never reach logs through Debug.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            SecretValue::Psk(_) => f.write_str("Psk(..)"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretEntry {
+    pub indices: Vec<SecretIndex>,
+    pub value: SecretValue,
+}
+
+/// The loaded secrets, in file order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Secrets {
+    pub entries: Vec<SecretEntry>,
+}
+
+impl Secrets {
+    /// Picks the PSK for (our ID, peer ID) by the ipsec.secrets scoring rules:
+    /// no index = default (1); an index equal to us = me (4), to the peer = him
+    /// (2); an entry whose only index is us also gets default. Acceptable for a
+    /// PSK: 1, 5, 6. Highest wins; among equals the first in file order.
+    /// `him == None` stands for a road warrior, looked up as `%any`.
+    pub fn psk(&self, me: &Identity, him: Option<&Identity>) -> Option<&[u8]> {
+        let mut best: Option<(u32, &[u8])> = None;
+        for e in &self.entries {
+            let SecretValue::Psk(secret) = &e.value;
+            let score = score(&e.indices, me, him);
+            if !matches!(score, 1 | 5 | 6) {
+                continue;
+            }
+            if best.map_or(true, |(s, _)| score > s) {
+                best = Some((score, secret.as_slice()));
+            }
+        }
+        best.map(|(_, s)| s)
+    }
+}
+
+fn score(indices: &[SecretIndex], me: &Identity, him: Option<&Identity>) -> u32 {
+    const DEFAULT: u32 = 1;
+    const HIM: u32 = 2;
+    const ME: u32 = 4;
+    if indices.is_empty() {
+        return DEFAULT;
+    }
+    let mut s = 0;
+    for idx in indices {
+        let (is_me, is_him) = match idx {
+            SecretIndex::Id(id) => (id == me, Some(id) == him),
+            // `%any` matches the peer we do not know yet, and nothing else.
+            SecretIndex::Any => (false, him.is_none()),
+        };
+        if is_me {
+            s |= ME;
+        } else if is_him {
+            s |= HIM;
+        }
+    }
+    if indices.len() == 1 && s == ME {
+        s |= DEFAULT;
+    }
+    s
+}

@@ -1,0 +1,730 @@
+//! The engine's front door: datagrams, time, commands and kernel replies in;
+//! datagrams, timers, kernel operations and events out (quinn-proto style).
+
+use super::config::{ConnConfig, Secrets};
+use super::crypto::{hash, DhProvider, HashAlg};
+use super::kernel::{KernelOp, KernelReply};
+use super::rng::Rng;
+use super::state::{Phase1, Phase2, Role, StateKind, MAX_SENDS};
+use super::wire::{exchange, flags, parse_header};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::time::Instant;
+
+/// A datagram to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transmit {
+    pub local: SocketAddr,
+    pub remote: SocketAddr,
+    pub payload: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    /// Only with debugging on; printed with a `| ` prefix.
+    Debug,
+    Info,
+    Warn,
+    Error,
+}
+
+/// One log line. `rc` is the whack reply code it carries (spec §2.9).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogLine {
+    pub level: Level,
+    pub conn: Option<String>,
+    pub serial: Option<u64>,
+    pub rc: Option<u16>,
+    pub text: String,
+}
+
+impl core::fmt::Display for LogLine {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        if self.level == Level::Debug {
+            f.write_str("| ")?;
+        }
+        if let Some(c) = &self.conn {
+            write!(f, "\"{c}\" ")?;
+        }
+        if let Some(s) = self.serial {
+            write!(f, "#{s}: ")?;
+        } else if self.conn.is_some() {
+            f.write_str(": ")?;
+        }
+        f.write_str(&self.text)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    Log(LogLine),
+    /// A state reached an established state.
+    Established {
+        serial: u64,
+        conn: String,
+        ipsec: bool,
+    },
+    /// A negotiation gave up (retransmission limit, fatal error).
+    Failed {
+        serial: u64,
+        conn: String,
+        reason: String,
+    },
+    /// A state is gone.
+    Deleted {
+        serial: u64,
+        conn: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    AddConnection(Box<ConnConfig>),
+    DeleteConnection(String),
+    Initiate(String),
+    Terminate(String),
+    DeleteState(u64),
+    LoadSecrets(Secrets),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommandError {
+    /// RC 20.
+    DuplicateName(String),
+    /// RC 21.
+    UnknownName(String),
+    /// RC 21.
+    UnknownState(u64),
+    /// RC 29: a template has no peer address to initiate to.
+    NoPeerIp(String),
+}
+
+impl CommandError {
+    pub fn rc(&self) -> u16 {
+        match self {
+            CommandError::DuplicateName(_) => 20,
+            CommandError::UnknownName(_) | CommandError::UnknownState(_) => 21,
+            CommandError::NoPeerIp(_) => 29,
+        }
+    }
+}
+
+impl core::fmt::Display for CommandError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            CommandError::DuplicateName(n) => write!(f, "attempt to redefine connection \"{n}\""),
+            CommandError::UnknownName(n) => write!(f, "no connection named \"{n}\""),
+            CommandError::UnknownState(s) => write!(f, "no state #{s} to delete"),
+            CommandError::NoPeerIp(n) => {
+                write!(
+                    f,
+                    "cannot initiate connection \"{n}\": peer IP address is unknown"
+                )
+            }
+        }
+    }
+}
+
+/// A summary of one state, for status output and tests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateInfo {
+    pub serial: u64,
+    pub conn: String,
+    pub kind: StateKind,
+    pub ipsec: bool,
+    pub parent: Option<u64>,
+    pub role: Role,
+}
+
+/// Counters per class of refused input.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counters {
+    pub malformed: u64,
+    pub peer_misbehaved: u64,
+    pub peer_incompatible: u64,
+    pub local: u64,
+    pub duplicates: u64,
+    pub retransmits: u64,
+}
+
+/// Responder states that have not completed Main Mode, at most.
+pub const MAX_HALF_OPEN: usize = 50_000;
+/// ... and at most this many from one peer address.
+pub const MAX_HALF_OPEN_PER_PEER: usize = 64;
+
+pub struct Endpoint {
+    pub(crate) dh: Box<dyn DhProvider>,
+    pub(crate) rng: Box<dyn Rng>,
+    pub(crate) conns: Vec<ConnConfig>,
+    pub(crate) secrets: Secrets,
+    pub(crate) p1: BTreeMap<u64, Phase1>,
+    pub(crate) p2: BTreeMap<u64, Phase2>,
+    /// (icookie, rcookie) -> ISAKMP state.
+    pub(crate) by_cookies: HashMap<([u8; 8], [u8; 8]), u64>,
+    /// Our own initiator states still waiting for the responder's cookie.
+    pub(crate) by_icookie: HashMap<[u8; 8], u64>,
+    pub(crate) next_serial: u64,
+    pub(crate) next_req: u64,
+    pub(crate) next_reqid: u32,
+    pub(crate) transmits: VecDeque<Transmit>,
+    pub(crate) kernel_ops: VecDeque<KernelOp>,
+    pub(crate) events: VecDeque<Event>,
+    pub(crate) counters: Counters,
+    pub(crate) debug: bool,
+}
+
+impl Endpoint {
+    pub fn new(dh: Box<dyn DhProvider>, rng: Box<dyn Rng>) -> Endpoint {
+        Endpoint {
+            dh,
+            rng,
+            conns: Vec::new(),
+            secrets: Secrets::default(),
+            p1: BTreeMap::new(),
+            p2: BTreeMap::new(),
+            by_cookies: HashMap::new(),
+            by_icookie: HashMap::new(),
+            next_serial: 1,
+            next_req: 1,
+            next_reqid: 16384,
+            transmits: VecDeque::new(),
+            kernel_ops: VecDeque::new(),
+            events: VecDeque::new(),
+            counters: Counters::default(),
+            debug: false,
+        }
+    }
+
+    /// Emit `Level::Debug` lines too.
+    pub fn set_debug(&mut self, on: bool) {
+        self.debug = on;
+    }
+
+    // ---- inputs -------------------------------------------------------------
+
+    pub fn handle_datagram(
+        &mut self,
+        now: Instant,
+        local: SocketAddr,
+        remote: SocketAddr,
+        data: &[u8],
+    ) {
+        let (hdr, body) = match parse_header(data) {
+            Ok(x) => x,
+            Err(e) => {
+                self.counters.malformed += 1;
+                self.log_peer(remote, format!("dropping packet from {remote}: {e}"));
+                return;
+            }
+        };
+        if hdr.flags & flags::COMMIT != 0 {
+            self.log_peer(remote, "IKE message has the Commit Flag set but Pluto doesn't implement this feature; ignoring flag".into());
+        }
+        if hdr.flags & !(flags::ENCRYPTION | flags::COMMIT | flags::AUTH_ONLY) != 0 {
+            self.counters.malformed += 1;
+            self.log_peer(
+                remote,
+                format!(
+                    "dropping packet from {remote}: reserved flag bits 0x{:02x} set",
+                    hdr.flags
+                ),
+            );
+            return;
+        }
+        match hdr.exchange {
+            exchange::IDENTITY_PROTECTION => {
+                self.main_mode_input(now, local, remote, &hdr, body, data)
+            }
+            exchange::QUICK => self.quick_input(now, remote, &hdr, body, data),
+            exchange::INFORMATIONAL => self.informational_input(now, remote, &hdr, body),
+            other => {
+                self.counters.peer_incompatible += 1;
+                self.log_peer(
+                    remote,
+                    format!("dropping packet from {remote}: unsupported exchange type {other}"),
+                );
+            }
+        }
+    }
+
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let due1: Vec<u64> = self
+            .p1
+            .iter()
+            .filter(|(_, s)| deadline(s.retransmit.as_ref(), s.expires).is_some_and(|d| d <= now))
+            .map(|(k, _)| *k)
+            .collect();
+        for serial in due1 {
+            self.phase1_timeout(now, serial);
+        }
+        let due2: Vec<u64> = self
+            .p2
+            .iter()
+            .filter(|(_, s)| deadline(s.retransmit.as_ref(), s.expires).is_some_and(|d| d <= now))
+            .map(|(k, _)| *k)
+            .collect();
+        for serial in due2 {
+            self.phase2_timeout(now, serial);
+        }
+    }
+
+    pub fn handle_command(&mut self, now: Instant, cmd: Command) -> Result<(), CommandError> {
+        match cmd {
+            Command::AddConnection(c) => {
+                if self.conn(&c.name).is_some() {
+                    return Err(CommandError::DuplicateName(c.name));
+                }
+                self.conns.push(*c);
+                Ok(())
+            }
+            Command::DeleteConnection(name) => {
+                if self.conn(&name).is_none() {
+                    return Err(CommandError::UnknownName(name));
+                }
+                self.terminate(now, &name);
+                self.conns.retain(|c| c.name != name);
+                Ok(())
+            }
+            Command::Initiate(name) => self.initiate(now, &name, 1),
+            Command::Terminate(name) => {
+                if self.conn(&name).is_none() {
+                    return Err(CommandError::UnknownName(name));
+                }
+                self.terminate(now, &name);
+                Ok(())
+            }
+            Command::DeleteState(serial) => {
+                if self.p2.contains_key(&serial) {
+                    self.delete_phase2(now, serial, true);
+                } else if self.p1.contains_key(&serial) {
+                    self.delete_phase1(now, serial, true);
+                } else {
+                    return Err(CommandError::UnknownState(serial));
+                }
+                Ok(())
+            }
+            Command::LoadSecrets(s) => {
+                self.secrets = s;
+                Ok(())
+            }
+        }
+    }
+
+    pub fn handle_kernel_reply(&mut self, now: Instant, reply: KernelReply) {
+        self.quick_kernel_reply(now, reply);
+    }
+
+    // ---- outputs ------------------------------------------------------------
+
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.transmits.pop_front()
+    }
+
+    pub fn poll_kernel_op(&mut self) -> Option<KernelOp> {
+        self.kernel_ops.pop_front()
+    }
+
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// When [`Endpoint::handle_timeout`] should next be called.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let a = self
+            .p1
+            .values()
+            .filter_map(|s| deadline(s.retransmit.as_ref(), s.expires));
+        let b = self
+            .p2
+            .values()
+            .filter_map(|s| deadline(s.retransmit.as_ref(), s.expires));
+        a.chain(b).min()
+    }
+
+    pub fn states(&self) -> Vec<StateInfo> {
+        let mut v: Vec<StateInfo> = self
+            .p1
+            .values()
+            .map(|s| StateInfo {
+                serial: s.serial,
+                conn: s.conn.clone(),
+                kind: s.kind,
+                ipsec: false,
+                parent: None,
+                role: s.role,
+            })
+            .chain(self.p2.values().map(|s| StateInfo {
+                serial: s.serial,
+                conn: s.conn.clone(),
+                kind: s.kind,
+                ipsec: true,
+                parent: Some(s.parent),
+                role: s.role,
+            }))
+            .collect();
+        v.sort_by_key(|s| s.serial);
+        v
+    }
+
+    pub fn counters(&self) -> Counters {
+        self.counters
+    }
+
+    pub fn connections(&self) -> &[ConnConfig] {
+        &self.conns
+    }
+
+    // ---- shared helpers -----------------------------------------------------
+
+    pub(crate) fn conn(&self, name: &str) -> Option<&ConnConfig> {
+        self.conns.iter().find(|c| c.name == name)
+    }
+
+    pub(crate) fn new_serial(&mut self) -> u64 {
+        let s = self.next_serial;
+        self.next_serial += 1;
+        s
+    }
+
+    pub(crate) fn random<const N: usize>(&mut self) -> [u8; N] {
+        let mut b = [0u8; N];
+        self.rng.fill(&mut b);
+        b
+    }
+
+    pub(crate) fn random_vec(&mut self, n: usize) -> Vec<u8> {
+        let mut b = vec![0u8; n];
+        self.rng.fill(&mut b);
+        b
+    }
+
+    pub(crate) fn send(&mut self, local: SocketAddr, remote: SocketAddr, payload: Vec<u8>) {
+        self.transmits.push_back(Transmit {
+            local,
+            remote,
+            payload,
+        });
+    }
+
+    pub(crate) fn log(
+        &mut self,
+        level: Level,
+        conn: Option<&str>,
+        serial: Option<u64>,
+        rc: Option<u16>,
+        text: String,
+    ) {
+        if level == Level::Debug && !self.debug {
+            return;
+        }
+        self.events.push_back(Event::Log(LogLine {
+            level,
+            conn: conn.map(str::to_string),
+            serial,
+            rc,
+            text,
+        }));
+    }
+
+    /// A line about a packet that belongs to no state (yet).
+    pub(crate) fn log_peer(&mut self, _remote: SocketAddr, text: String) {
+        self.log(Level::Info, None, None, None, text);
+    }
+
+    pub(crate) fn log_state(&mut self, conn: &str, serial: u64, rc: Option<u16>, text: String) {
+        self.log(Level::Info, Some(conn), Some(serial), rc, text);
+    }
+
+    pub(crate) fn count_reject(&mut self, r: &super::error::Reject) {
+        use super::error::Reject;
+        match r {
+            Reject::Malformed(_) => self.counters.malformed += 1,
+            Reject::PeerMisbehaved(_) => self.counters.peer_misbehaved += 1,
+            Reject::PeerIncompatible(_) => self.counters.peer_incompatible += 1,
+            Reject::Local(_) => self.counters.local += 1,
+        }
+    }
+
+    /// Announces a new state, as whack progress lines do (RC 100 + state,
+    /// or 004 when established).
+    pub(crate) fn announce(&mut self, conn: &str, serial: u64, kind: StateKind, details: &str) {
+        let rc = if kind.is_established() {
+            4
+        } else {
+            100 + kind.number()
+        };
+        self.log_state(
+            conn,
+            serial,
+            Some(rc),
+            format!("{}: {}{}", kind.name(), kind.story(), details),
+        );
+        if kind.is_established() {
+            let ipsec = matches!(kind, StateKind::QuickI2 | StateKind::QuickR2);
+            self.events.push_back(Event::Established {
+                serial,
+                conn: conn.to_string(),
+                ipsec,
+            });
+        }
+    }
+
+    /// Digest that identifies a datagram for duplicate detection.
+    pub(crate) fn digest(data: &[u8]) -> Vec<u8> {
+        hash(HashAlg::Sha1, &[data])
+    }
+
+    /// Kills every state of `name`, telling the peer about established ones.
+    pub(crate) fn terminate(&mut self, now: Instant, name: &str) {
+        let p2: Vec<u64> = self
+            .p2
+            .values()
+            .filter(|s| s.conn == name)
+            .map(|s| s.serial)
+            .collect();
+        for s in p2 {
+            self.delete_phase2(now, s, true);
+        }
+        let p1: Vec<u64> = self
+            .p1
+            .values()
+            .filter(|s| s.conn == name)
+            .map(|s| s.serial)
+            .collect();
+        for s in p1 {
+            self.delete_phase1(now, s, true);
+        }
+    }
+
+    /// Removes an ISAKMP state. With `notify`, an established one sends a Delete first.
+    pub(crate) fn delete_phase1(&mut self, now: Instant, serial: u64, notify: bool) {
+        if notify {
+            self.send_isakmp_delete(now, serial);
+        }
+        let Some(s) = self.p1.remove(&serial) else {
+            return;
+        };
+        self.by_cookies.remove(&(s.icookie, s.rcookie));
+        if self.by_icookie.get(&s.icookie) == Some(&serial) {
+            self.by_icookie.remove(&s.icookie);
+        }
+        // Phase-2 negotiations that have not finished cannot go on without it.
+        let orphans: Vec<u64> = self
+            .p2
+            .values()
+            .filter(|c| c.parent == serial && !c.kind.is_established())
+            .map(|c| c.serial)
+            .collect();
+        for o in orphans {
+            self.delete_phase2(now, o, false);
+        }
+        self.log_state(&s.conn, serial, None, "deleting state".into());
+        self.events.push_back(Event::Deleted {
+            serial,
+            conn: s.conn,
+        });
+    }
+
+    /// Removes an IPsec state and its kernel SAs and policies.
+    pub(crate) fn delete_phase2(&mut self, now: Instant, serial: u64, notify: bool) {
+        if notify {
+            self.send_ipsec_delete(now, serial);
+        }
+        let Some(s) = self.p2.remove(&serial) else {
+            return;
+        };
+        for p in s.policies {
+            self.kernel_ops.push_back(KernelOp::DeletePolicy(p));
+        }
+        for op in s.installed {
+            if let KernelOp::AddSa(sa) = op {
+                self.kernel_ops.push_back(KernelOp::DeleteSa {
+                    proto: sa.proto,
+                    spi: sa.spi,
+                    src: sa.src,
+                    dst: sa.dst,
+                });
+            }
+        }
+        // Inbound SPIs we reserved but never filled.
+        self.log_state(&s.conn, serial, None, "deleting state".into());
+        self.events.push_back(Event::Deleted {
+            serial,
+            conn: s.conn,
+        });
+    }
+
+    /// Gives up on a negotiation: tell whack, and start the next keying attempt if any.
+    pub(crate) fn give_up(
+        &mut self,
+        now: Instant,
+        conn: &str,
+        serial: u64,
+        kind: StateKind,
+        attempt: u32,
+        is_p2: bool,
+    ) {
+        let reason = format!(
+            "max number of retransmissions ({}) reached {}",
+            MAX_SENDS - 1,
+            kind.name()
+        );
+        self.log_state(conn, serial, Some(31), reason.clone());
+        self.events.push_back(Event::Failed {
+            serial,
+            conn: conn.to_string(),
+            reason,
+        });
+        if is_p2 {
+            self.delete_phase2(now, serial, false);
+        } else {
+            self.delete_phase1(now, serial, false);
+        }
+        let tries = self.conn(conn).map_or(1, |c| c.keying_tries);
+        if attempt != 0 && (tries == 0 || attempt < tries) {
+            let limit = if tries == 0 {
+                "an unlimited number".to_string()
+            } else {
+                format!("at most {tries}")
+            };
+            self.log(
+                Level::Info,
+                Some(conn),
+                None,
+                Some(0),
+                format!(
+                    "starting keying attempt {} of {limit}, but releasing whack",
+                    attempt + 1
+                ),
+            );
+            let _ = self.initiate(now, conn, attempt + 1);
+        }
+    }
+
+    fn phase1_timeout(&mut self, now: Instant, serial: u64) {
+        let Some(s) = self.p1.get_mut(&serial) else {
+            return;
+        };
+        if let Some(r) = s.retransmit.as_mut().filter(|r| r.timed && r.next <= now) {
+            if r.sends < MAX_SENDS {
+                r.sends += 1;
+                r.delay *= 2;
+                r.next = now + r.delay;
+                let (pkt, wait, kind, conn) = (r.packet.clone(), r.delay, s.kind, s.conn.clone());
+                let (l, rm) = (s.local, s.remote);
+                self.counters.retransmits += 1;
+                self.log_state(
+                    &conn,
+                    serial,
+                    Some(10),
+                    format!(
+                        "{}: retransmission; will wait {}s for response",
+                        kind.name(),
+                        wait.as_secs()
+                    ),
+                );
+                self.send(l, rm, pkt);
+            } else {
+                let (conn, kind, attempt) = (s.conn.clone(), s.kind, s.attempt);
+                self.give_up(now, &conn, serial, kind, attempt, false);
+            }
+            return;
+        }
+        if s.expires.is_some_and(|e| e <= now) {
+            let conn = s.conn.clone();
+            self.log_state(&conn, serial, None, "ISAKMP SA expired".into());
+            self.delete_phase1(now, serial, true);
+        }
+    }
+
+    fn phase2_timeout(&mut self, now: Instant, serial: u64) {
+        let Some(s) = self.p2.get_mut(&serial) else {
+            return;
+        };
+        let parent = s.parent;
+        if let Some(r) = s.retransmit.as_mut().filter(|r| r.timed && r.next <= now) {
+            if r.sends < MAX_SENDS {
+                r.sends += 1;
+                r.delay *= 2;
+                r.next = now + r.delay;
+                let (pkt, wait, kind, conn) = (r.packet.clone(), r.delay, s.kind, s.conn.clone());
+                self.counters.retransmits += 1;
+                self.log_state(
+                    &conn,
+                    serial,
+                    Some(10),
+                    format!(
+                        "{}: retransmission; will wait {}s for response",
+                        kind.name(),
+                        wait.as_secs()
+                    ),
+                );
+                if let Some(p) = self.p1.get(&parent) {
+                    let (l, rm) = (p.local, p.remote);
+                    self.send(l, rm, pkt);
+                }
+            } else {
+                let (conn, kind, attempt) = (s.conn.clone(), s.kind, s.attempt);
+                self.give_up(now, &conn, serial, kind, attempt, true);
+            }
+            return;
+        }
+        if s.expires.is_some_and(|e| e <= now) {
+            let conn = s.conn.clone();
+            self.log_state(&conn, serial, None, "IPsec SA expired".into());
+            self.delete_phase2(now, serial, true);
+        }
+    }
+
+    /// Starts (or continues) keying for a connection: Quick Mode on an
+    /// existing ISAKMP SA, otherwise Main Mode first.
+    pub(crate) fn initiate(
+        &mut self,
+        now: Instant,
+        name: &str,
+        attempt: u32,
+    ) -> Result<(), CommandError> {
+        let conn = self
+            .conn(name)
+            .ok_or_else(|| CommandError::UnknownName(name.to_string()))?
+            .clone();
+        if conn.remote.host.is_none() {
+            return Err(CommandError::NoPeerIp(name.to_string()));
+        }
+        // Reuse an ISAKMP SA: an established one, or one we are negotiating.
+        let existing = self
+            .p1
+            .values()
+            .filter(|s| s.conn == name && (s.kind.is_established() || s.role == Role::Initiator))
+            .max_by_key(|s| (s.kind.is_established(), s.serial))
+            .map(|s| (s.serial, s.kind.is_established()));
+        match existing {
+            Some((p1, true)) => {
+                if conn.policy.wants_ipsec() {
+                    self.start_quick(now, p1, attempt);
+                }
+            }
+            Some((p1, false)) => {
+                if let Some(s) = self.p1.get_mut(&p1) {
+                    s.pending_quick |= conn.policy.wants_ipsec();
+                }
+            }
+            None => self.start_main(now, &conn, attempt),
+        }
+        Ok(())
+    }
+}
+
+fn deadline(r: Option<&super::state::Retransmit>, expires: Option<Instant>) -> Option<Instant> {
+    let r = r.filter(|r| r.timed).map(|r| r.next);
+    match (r, expires) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+impl Role {
+    pub fn is_initiator(self) -> bool {
+        self == Role::Initiator
+    }
+}

@@ -1,0 +1,171 @@
+//! What the engine asks of the kernel's IPsec stack, and what comes back.
+//!
+//! The engine never talks to PF_KEY itself: it queues [`KernelOp`]s, the daemon
+//! performs them, and answers to requests that need one (an SPI) come back
+//! through [`crate::ike::Endpoint::handle_kernel_reply`].
+
+use super::crypto::CipherAlg;
+use std::net::IpAddr;
+
+/// IPsec protocols the kernel carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum IpsecProto {
+    Ah,
+    Esp,
+    Ipcomp,
+}
+
+impl IpsecProto {
+    /// RFC 2407 protocol id (AH 2, ESP 3, IPCOMP 4).
+    pub fn doi_id(self) -> u8 {
+        match self {
+            IpsecProto::Ah => 2,
+            IpsecProto::Esp => 3,
+            IpsecProto::Ipcomp => 4,
+        }
+    }
+    pub fn from_doi_id(id: u8) -> Option<IpsecProto> {
+        match id {
+            2 => Some(IpsecProto::Ah),
+            3 => Some(IpsecProto::Esp),
+            4 => Some(IpsecProto::Ipcomp),
+            _ => None,
+        }
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            IpsecProto::Ah => "AH",
+            IpsecProto::Esp => "ESP",
+            IpsecProto::Ipcomp => "IPCOMP",
+        }
+    }
+}
+
+/// Integrity algorithms for AH and ESP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum IntegAlg {
+    HmacMd5_96,
+    HmacSha1_96,
+    HmacSha2_256_128,
+}
+
+impl IntegAlg {
+    pub fn key_len(self) -> usize {
+        match self {
+            IntegAlg::HmacMd5_96 => 16,
+            IntegAlg::HmacSha1_96 => 20,
+            IntegAlg::HmacSha2_256_128 => 32,
+        }
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            IntegAlg::HmacMd5_96 => "HMAC_MD5_96",
+            IntegAlg::HmacSha1_96 => "HMAC_SHA1_96",
+            IntegAlg::HmacSha2_256_128 => "HMAC_SHA2_256_128",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Tunnel,
+    Transport,
+}
+
+/// A traffic selector: an address prefix, with protocol and port (0 = any).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Selector {
+    pub addr: IpAddr,
+    pub prefix: u8,
+    pub protocol: u8,
+    pub port: u16,
+}
+
+/// One SA to install. Inbound SAs use an SPI the kernel allocated earlier
+/// (GETSPI), so the kernel layer updates that larval SA; outbound ones are added.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SaInstall {
+    pub proto: IpsecProto,
+    pub inbound: bool,
+    pub spi: u32,
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    pub mode: Mode,
+    pub encrypt: Option<(CipherAlg, Vec<u8>)>,
+    pub integ: Option<(IntegAlg, Vec<u8>)>,
+    /// IPCOMP: the compression algorithm id (DEFLATE 2).
+    pub compress: Option<u8>,
+    pub lifetime_secs: u32,
+    /// Ties the SAs of one negotiation to its policies.
+    pub reqid: u32,
+    pub src_sel: Selector,
+    pub dst_sel: Selector,
+}
+
+impl core::fmt::Debug for SaInstall {
+    // Keys are secret: never in Debug output.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("SaInstall")
+            .field("proto", &self.proto)
+            .field("inbound", &self.inbound)
+            .field("spi", &format_args!("{:#010x}", self.spi))
+            .field("src", &self.src)
+            .field("dst", &self.dst)
+            .field("mode", &self.mode)
+            .field("encrypt", &self.encrypt.as_ref().map(|(a, _)| a))
+            .field("integ", &self.integ.as_ref().map(|(a, _)| a))
+            .field("compress", &self.compress)
+            .field("reqid", &self.reqid)
+            .finish()
+    }
+}
+
+/// A policy (eroute): traffic from `src_sel` to `dst_sel` goes through the SAs
+/// of `reqid` between the two gateways.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicySpec {
+    pub src_sel: Selector,
+    pub dst_sel: Selector,
+    pub inbound: bool,
+    pub mode: Mode,
+    pub src_gw: IpAddr,
+    pub dst_gw: IpAddr,
+    pub protos: Vec<IpsecProto>,
+    pub reqid: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KernelOp {
+    /// Allocate an inbound SPI (CPI for IPCOMP) in `min..=max` for SAs from `src` to `dst`.
+    /// Answer with [`KernelReply::Spi`] carrying the same `req`.
+    GetSpi {
+        req: u64,
+        proto: IpsecProto,
+        src: IpAddr,
+        dst: IpAddr,
+        min: u32,
+        max: u32,
+    },
+    AddSa(SaInstall),
+    DeleteSa {
+        proto: IpsecProto,
+        spi: u32,
+        src: IpAddr,
+        dst: IpAddr,
+    },
+    AddPolicy(PolicySpec),
+    DeletePolicy(PolicySpec),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KernelReply {
+    Spi {
+        req: u64,
+        spi: u32,
+    },
+    /// The request `req` failed; `reason` is the kernel's word for it.
+    Failed {
+        req: u64,
+        reason: String,
+    },
+}

@@ -1,0 +1,895 @@
+//! Main Mode (RFC 2409 §5, pre-shared key): six messages that build an ISAKMP SA.
+//!
+//! MI1 SA -> MR1 SA -> MI2 KE,Ni -> MR2 KE,Nr -> MI3* IDii,HASH_I -> MR3* IDir,HASH_R
+
+use super::config::ConnConfig;
+use super::crypto::{hash_i, hash_r, phase1_iv, skeyid_psk, Phase1Keys};
+use super::endpoint::{Endpoint, Level};
+use super::error::{misbehaved, Misbehaviour, Reject};
+use super::packet::{build_clear, build_encrypted, ct_eq, decrypt_body, HeaderFields, Parsed};
+use super::proposal::{
+    default_ike_transforms, ike_sa_payload, parse_ike_reply, select_ike, AuthMethod, IkeTransform,
+};
+use super::state::{Phase1, Phase1Crypto, Retransmit, Role, StateKind, MAX_DUPLICATE_RESENDS};
+use super::wire::{
+    emit_chain, exchange, flags, payload_type, protocol, Header, IdPayload, Identity,
+    NotifyPayload, Payload, DOI_IPSEC,
+};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+/// Our nonces are this long (RFC 2409 allows 8..=256).
+pub(crate) const NONCE_LEN: usize = 32;
+
+/// What one message step decided.
+enum Next {
+    /// Send this (timed: retransmit until the next message arrives).
+    Reply { packet: Vec<u8>, timed: bool },
+    /// Nothing to send.
+    Quiet,
+}
+
+impl Endpoint {
+    fn ike_transforms(conn: &ConnConfig) -> Vec<IkeTransform> {
+        if conn.ike.is_empty() {
+            default_ike_transforms(
+                conn.policy.psk || !conn.policy.rsasig,
+                conn.policy.rsasig,
+                conn.ike_lifetime,
+            )
+        } else {
+            conn.ike.clone()
+        }
+    }
+
+    fn conn_psk(&self, conn: &ConnConfig) -> Option<Vec<u8>> {
+        let me = conn.local.effective_id()?;
+        let him = conn.remote.effective_id();
+        // Road warriors (no fixed peer) are looked up as %any.
+        let him = if conn.remote.host.is_none() {
+            None
+        } else {
+            him
+        };
+        self.secrets.psk(&me, him.as_ref()).map(<[u8]>::to_vec)
+    }
+
+    pub(crate) fn start_main(&mut self, now: Instant, conn: &ConnConfig, attempt: u32) {
+        let serial = self.new_serial();
+        let (Some(lh), Some(rh)) = (conn.local.host, conn.remote.host) else {
+            self.log(
+                Level::Error,
+                Some(&conn.name),
+                None,
+                Some(29),
+                "cannot initiate: an address is unknown".into(),
+            );
+            return;
+        };
+        if conn.policy.rsasig && !conn.policy.psk {
+            self.log(
+                Level::Error,
+                Some(&conn.name),
+                None,
+                Some(37),
+                "RSA signature authentication is not available in this build".into(),
+            );
+            return;
+        }
+        let offered: Vec<IkeTransform> = Self::ike_transforms(conn)
+            .into_iter()
+            .filter(|t| t.auth == AuthMethod::Psk)
+            .collect();
+        let mut icookie = self.random::<8>();
+        if icookie == [0; 8] {
+            icookie[0] = 1;
+        }
+        let sa = ike_sa_payload(&offered);
+        let mut sai_b = Vec::new();
+        sa.emit(&mut sai_b);
+        let h = HeaderFields {
+            icookie,
+            rcookie: [0; 8],
+            exchange: exchange::IDENTITY_PROTECTION,
+            msgid: 0,
+        };
+        let packet = build_clear(&h, &[Payload::Sa(sa)]);
+        let local = SocketAddr::new(lh, conn.local.port);
+        let remote = SocketAddr::new(rh, conn.remote.port);
+        let st = Phase1 {
+            serial,
+            conn: conn.name.clone(),
+            role: Role::Initiator,
+            kind: StateKind::MainI1,
+            local,
+            remote,
+            icookie,
+            rcookie: [0; 8],
+            offered,
+            chosen: None,
+            sai_b,
+            dh: None,
+            gxi: Vec::new(),
+            gxr: Vec::new(),
+            ni: Vec::new(),
+            nr: Vec::new(),
+            psk: Vec::new(),
+            crypto: None,
+            peer_id: None,
+            retransmit: Some(Retransmit::new(packet.clone(), now, true)),
+            last_rx: None,
+            msgids: Vec::new(),
+            expires: None,
+            attempt,
+            pending_quick: conn.policy.wants_ipsec(),
+        };
+        self.p1.insert(serial, st);
+        self.by_icookie.insert(icookie, serial);
+        self.log_state(
+            &conn.name,
+            serial,
+            Some(100 + StateKind::MainI1.number()),
+            "STATE_MAIN_I1: initiate".into(),
+        );
+        self.send(local, remote, packet);
+    }
+
+    pub(crate) fn main_mode_input(
+        &mut self,
+        now: Instant,
+        local: SocketAddr,
+        remote: SocketAddr,
+        hdr: &Header,
+        body: &[u8],
+        data: &[u8],
+    ) {
+        let serial = if hdr.rcookie == [0; 8] {
+            // MI1 (or a retransmission of it): find the state it already made.
+            match self.p1.values().find(|s| {
+                s.role == Role::Responder && s.icookie == hdr.icookie && s.remote == remote
+            }) {
+                Some(s) => s.serial,
+                None => {
+                    if self.by_icookie.contains_key(&hdr.icookie) {
+                        self.log_peer(remote, "dropping Main Mode message with our own initiator cookie and no responder cookie".into());
+                        return;
+                    }
+                    return self.responder_mi1(now, local, remote, hdr, body, data);
+                }
+            }
+        } else if let Some(s) = self.by_cookies.get(&(hdr.icookie, hdr.rcookie)) {
+            *s
+        } else if let Some(s) = self.by_icookie.get(&hdr.icookie) {
+            *s
+        } else {
+            self.counters.peer_misbehaved += 1;
+            self.log_peer(
+                remote,
+                format!("Main Mode packet from {remote} for an unknown ISAKMP SA; dropped"),
+            );
+            return;
+        };
+        let Some(st) = self.p1.get_mut(&serial) else {
+            return;
+        };
+        if st.remote.ip() != remote.ip() {
+            self.counters.peer_misbehaved += 1;
+            self.log_peer(
+                remote,
+                format!(
+                    "Main Mode packet from {remote} for an ISAKMP SA with another peer; dropped"
+                ),
+            );
+            return;
+        }
+        let digest = Self::digest(data);
+        if st.last_rx.as_deref() == Some(digest.as_slice()) {
+            self.duplicate_p1(serial);
+            return;
+        }
+        let kind = st.kind;
+        let conn = st.conn.clone();
+        let result = match kind {
+            StateKind::MainI1 => self.initiator_mr1(serial, hdr, body),
+            StateKind::MainR1 => self.responder_mi2(serial, hdr, body),
+            StateKind::MainI2 => self.initiator_mr2(serial, hdr, body),
+            StateKind::MainR2 => self.responder_mi3(now, serial, hdr, body),
+            StateKind::MainI3 => self.initiator_mr3(now, serial, hdr, body),
+            _ => {
+                self.log_state(
+                    &conn,
+                    serial,
+                    None,
+                    format!(
+                        "discarding unexpected Main Mode message; already {}",
+                        kind.name()
+                    ),
+                );
+                return;
+            }
+        };
+        match result {
+            Ok(next) => {
+                let Some(st) = self.p1.get_mut(&serial) else {
+                    return;
+                };
+                st.last_rx = Some(digest);
+                let (local, remote, new_kind) = (st.local, st.remote, st.kind);
+                match next {
+                    Next::Reply { packet, timed } => {
+                        st.retransmit = Some(Retransmit::new(packet.clone(), now, timed));
+                        self.send(local, remote, packet);
+                    }
+                    Next::Quiet => st.retransmit = None,
+                }
+                if new_kind.is_established() {
+                    self.main_established(now, serial);
+                } else {
+                    self.announce(&conn, serial, new_kind, "");
+                }
+            }
+            Err(e) => {
+                self.count_reject(&e);
+                let prefix = if matches!(kind, StateKind::MainR2 | StateKind::MainI3)
+                    && matches!(e, Reject::Malformed(_))
+                {
+                    "probable authentication failure (mismatch of preshared secrets?): "
+                } else {
+                    ""
+                };
+                self.log(
+                    Level::Warn,
+                    Some(&conn),
+                    Some(serial),
+                    Some(200 + e.notify().unwrap_or(0)),
+                    format!("{}: {prefix}{e}", kind.name()),
+                );
+                if let Reject::Local(_) = e {
+                    self.delete_phase1(now, serial, false);
+                }
+            }
+        }
+    }
+
+    fn duplicate_p1(&mut self, serial: u64) {
+        self.counters.duplicates += 1;
+        let Some(st) = self.p1.get_mut(&serial) else {
+            return;
+        };
+        let (kind, conn, local, remote) = (st.kind, st.conn.clone(), st.local, st.remote);
+        match st.retransmit.as_mut() {
+            Some(r) if kind.resends_on_duplicate() && r.dup_resends < MAX_DUPLICATE_RESENDS => {
+                r.dup_resends += 1;
+                let pkt = r.packet.clone();
+                self.log(
+                    Level::Debug,
+                    Some(&conn),
+                    Some(serial),
+                    None,
+                    format!(
+                        "retransmitting in response to duplicate packet; already {}",
+                        kind.name()
+                    ),
+                );
+                self.send(local, remote, pkt);
+            }
+            _ => self.log(
+                Level::Debug,
+                Some(&conn),
+                Some(serial),
+                None,
+                format!("discarding duplicate packet; already {}", kind.name()),
+            ),
+        }
+    }
+
+    /// Responder connection choice on MI1: by addresses only (spec §7.1).
+    fn conn_for_mi1(&self, local: SocketAddr, remote: SocketAddr) -> Option<ConnConfig> {
+        let exact = self
+            .conns
+            .iter()
+            .find(|c| c.local.host == Some(local.ip()) && c.remote.host == Some(remote.ip()));
+        let wild = || {
+            self.conns
+                .iter()
+                .find(|c| c.local.host == Some(local.ip()) && c.remote.host.is_none())
+        };
+        exact.or_else(wild).cloned()
+    }
+
+    fn send_clear_notify(
+        &mut self,
+        local: SocketAddr,
+        remote: SocketAddr,
+        icookie: [u8; 8],
+        rcookie: [u8; 8],
+        ntype: u16,
+    ) {
+        let h = HeaderFields {
+            icookie,
+            rcookie,
+            exchange: exchange::INFORMATIONAL,
+            msgid: 0,
+        };
+        let n = NotifyPayload {
+            doi: DOI_IPSEC,
+            protocol: protocol::ISAKMP,
+            spi: Vec::new(),
+            msg_type: ntype,
+            data: Vec::new(),
+        };
+        let pkt = build_clear(&h, &[Payload::Notify(n)]);
+        self.send(local, remote, pkt);
+    }
+
+    fn responder_mi1(
+        &mut self,
+        now: Instant,
+        local: SocketAddr,
+        remote: SocketAddr,
+        hdr: &Header,
+        body: &[u8],
+        data: &[u8],
+    ) {
+        let Some(conn) = self.conn_for_mi1(local, remote) else {
+            self.counters.peer_incompatible += 1;
+            self.log_peer(remote, format!("initial Main Mode message received on {local} but no connection has been authorized"));
+            return;
+        };
+        let half_open = self
+            .p1
+            .values()
+            .filter(|s| s.role == Role::Responder && !s.kind.is_established())
+            .count();
+        let from_peer = self
+            .p1
+            .values()
+            .filter(|s| {
+                s.role == Role::Responder
+                    && !s.kind.is_established()
+                    && s.remote.ip() == remote.ip()
+            })
+            .count();
+        if half_open >= super::endpoint::MAX_HALF_OPEN
+            || from_peer >= super::endpoint::MAX_HALF_OPEN_PER_PEER
+        {
+            self.log_peer(
+                remote,
+                format!("too many half-open ISAKMP SAs; dropping MI1 from {remote}"),
+            );
+            return;
+        }
+        let step = || -> Result<(IkeTransform, super::wire::SaPayload, Vec<u8>), Reject> {
+            if hdr.flags & flags::ENCRYPTION != 0 || hdr.msgid != 0 {
+                return Err(misbehaved(Misbehaviour::BadParameter(
+                    "MI1 must be cleartext with message ID 0",
+                )));
+            }
+            let parsed = Parsed::parse(hdr.next_payload, body.to_vec(), false)?;
+            let sa_p = parsed.one(payload_type::SA, "SA")?;
+            let Payload::Sa(sa) = &sa_p.payload else {
+                return Err(super::error::missing("SA"));
+            };
+            let allowed: Vec<IkeTransform> = Self::ike_transforms(&conn);
+            let (xform, reply) = select_ike(sa, &allowed)?;
+            Ok((xform, reply, parsed.body_of(sa_p).to_vec()))
+        };
+        let (xform, reply, sai_b) = match step() {
+            Ok(x) => x,
+            Err(e) => {
+                self.count_reject(&e);
+                self.log(
+                    Level::Warn,
+                    Some(&conn.name),
+                    None,
+                    None,
+                    format!("initial Main Mode message from {remote} refused: {e}"),
+                );
+                if let Some(n) = e.notify() {
+                    // No state exists, so the reply carries no responder cookie.
+                    self.send_clear_notify(local, remote, hdr.icookie, [0; 8], n);
+                }
+                return;
+            }
+        };
+        let psk = match xform.auth {
+            AuthMethod::Psk => match self.conn_psk(&conn) {
+                Some(k) => k,
+                None => {
+                    self.counters.local += 1;
+                    self.log(
+                        Level::Error,
+                        Some(&conn.name),
+                        None,
+                        None,
+                        "Can't authenticate: no preshared key found for the connection's IDs"
+                            .into(),
+                    );
+                    return;
+                }
+            },
+            AuthMethod::RsaSig => {
+                self.counters.local += 1;
+                self.log(
+                    Level::Error,
+                    Some(&conn.name),
+                    None,
+                    None,
+                    "peer chose RSA signatures, which this build does not do".into(),
+                );
+                return;
+            }
+        };
+        let serial = self.new_serial();
+        let mut rcookie = self.random::<8>();
+        if rcookie == [0; 8] {
+            rcookie[7] = 1;
+        }
+        let h = HeaderFields {
+            icookie: hdr.icookie,
+            rcookie,
+            exchange: exchange::IDENTITY_PROTECTION,
+            msgid: 0,
+        };
+        let packet = build_clear(&h, &[Payload::Sa(reply)]);
+        let st = Phase1 {
+            serial,
+            conn: conn.name.clone(),
+            role: Role::Responder,
+            kind: StateKind::MainR1,
+            local,
+            remote,
+            icookie: hdr.icookie,
+            rcookie,
+            offered: Self::ike_transforms(&conn),
+            chosen: Some(xform),
+            sai_b,
+            dh: None,
+            gxi: Vec::new(),
+            gxr: Vec::new(),
+            ni: Vec::new(),
+            nr: Vec::new(),
+            psk,
+            crypto: None,
+            peer_id: None,
+            retransmit: Some(Retransmit::new(packet.clone(), now, true)),
+            last_rx: Some(Self::digest(data)),
+            msgids: Vec::new(),
+            expires: None,
+            attempt: 0,
+            pending_quick: false,
+        };
+        self.p1.insert(serial, st);
+        self.by_cookies.insert((hdr.icookie, rcookie), serial);
+        self.log_state(
+            &conn.name,
+            serial,
+            None,
+            format!("responding to Main Mode from {remote}"),
+        );
+        self.announce(&conn.name, serial, StateKind::MainR1, "");
+        self.send(local, remote, packet);
+    }
+
+    fn initiator_mr1(&mut self, serial: u64, hdr: &Header, body: &[u8]) -> Result<Next, Reject> {
+        clear_phase1(hdr)?;
+        let parsed = Parsed::parse(hdr.next_payload, body.to_vec(), false)?;
+        let sa_p = parsed.one(payload_type::SA, "SA")?;
+        let Payload::Sa(sa) = &sa_p.payload else {
+            return Err(super::error::missing("SA"));
+        };
+        let conn_name = self
+            .p1
+            .get(&serial)
+            .map(|s| s.conn.clone())
+            .unwrap_or_default();
+        let conn = self
+            .conn(&conn_name)
+            .cloned()
+            .ok_or_else(|| Reject::Local("connection vanished".into()))?;
+        let psk = self.conn_psk(&conn).ok_or_else(|| {
+            Reject::Local(
+                "Can't authenticate: no preshared key found for the connection's IDs".into(),
+            )
+        })?;
+        let st = self
+            .p1
+            .get(&serial)
+            .ok_or_else(|| Reject::Local("state vanished".into()))?;
+        let xform = parse_ike_reply(sa, &st.offered)?;
+        let dh = self.dh.generate(xform.group, self.rng.as_mut());
+        let ni = self.random_vec(NONCE_LEN);
+        let st = self
+            .p1
+            .get_mut(&serial)
+            .ok_or_else(|| Reject::Local("state vanished".into()))?;
+        st.rcookie = hdr.rcookie;
+        st.chosen = Some(xform);
+        st.psk = psk;
+        st.gxi = dh.public.clone();
+        st.ni = ni.clone();
+        st.dh = Some(dh);
+        st.kind = StateKind::MainI2;
+        let h = HeaderFields {
+            icookie: st.icookie,
+            rcookie: st.rcookie,
+            exchange: exchange::IDENTITY_PROTECTION,
+            msgid: 0,
+        };
+        let packet = build_clear(&h, &[Payload::Ke(st.gxi.clone()), Payload::Nonce(ni)]);
+        let (ic, rc) = (st.icookie, st.rcookie);
+        self.by_icookie.remove(&ic);
+        self.by_cookies.insert((ic, rc), serial);
+        Ok(Next::Reply {
+            packet,
+            timed: true,
+        })
+    }
+
+    /// KE and nonce of MI2/MR2.
+    fn ke_nonce(parsed: &Parsed) -> Result<(Vec<u8>, Vec<u8>), Reject> {
+        let Payload::Ke(ke) = &parsed.one(payload_type::KE, "KE")?.payload else {
+            return Err(super::error::missing("KE"));
+        };
+        let Payload::Nonce(n) = &parsed.one(payload_type::NONCE, "NONCE")?.payload else {
+            return Err(super::error::missing("NONCE"));
+        };
+        Ok((ke.clone(), n.clone()))
+    }
+
+    /// g^xy, SKEYID and its children, and the first phase-1 IV.
+    fn derive_phase1(&self, st: &Phase1, peer_ke: &[u8]) -> Result<Phase1Crypto, Reject> {
+        let xform = st
+            .chosen
+            .ok_or_else(|| Reject::Local("no transform chosen".into()))?;
+        let dh = st
+            .dh
+            .as_ref()
+            .ok_or_else(|| Reject::Local("no DH key".into()))?;
+        let gxy = self
+            .dh
+            .shared(dh, peer_ke)
+            .map_err(|e| misbehaved(Misbehaviour::BadKeyExchange(format!("{e:?}"))))?;
+        let skeyid = skeyid_psk(xform.hash, &st.psk, &st.ni, &st.nr);
+        let keys = Phase1Keys::derive(
+            xform.hash,
+            skeyid,
+            &gxy,
+            &st.icookie,
+            &st.rcookie,
+            xform.cipher,
+        );
+        let (gxi, gxr) = match st.role {
+            Role::Initiator => (&dh.public, &peer_ke.to_vec()),
+            Role::Responder => (&peer_ke.to_vec(), &dh.public),
+        };
+        let iv = phase1_iv(xform.hash, gxi, gxr, xform.cipher.block_len());
+        Ok(Phase1Crypto { xform, keys, iv })
+    }
+
+    fn responder_mi2(&mut self, serial: u64, hdr: &Header, body: &[u8]) -> Result<Next, Reject> {
+        clear_phase1(hdr)?;
+        let parsed = Parsed::parse(hdr.next_payload, body.to_vec(), false)?;
+        let (gxi, ni) = Self::ke_nonce(&parsed)?;
+        let group = self
+            .p1
+            .get(&serial)
+            .and_then(|s| s.chosen)
+            .map(|x| x.group)
+            .ok_or_else(|| Reject::Local("no group".into()))?;
+        if gxi.len() != group.len() {
+            return Err(misbehaved(Misbehaviour::BadKeyExchange(format!(
+                "{} bytes for {}",
+                gxi.len(),
+                group.name()
+            ))));
+        }
+        let dh = self.dh.generate(group, self.rng.as_mut());
+        let nr = self.random_vec(NONCE_LEN);
+        let st = self
+            .p1
+            .get_mut(&serial)
+            .ok_or_else(|| Reject::Local("state vanished".into()))?;
+        st.gxi = gxi.clone();
+        st.gxr = dh.public.clone();
+        st.ni = ni;
+        st.nr = nr.clone();
+        st.dh = Some(dh);
+        let st = self
+            .p1
+            .get(&serial)
+            .ok_or_else(|| Reject::Local("state vanished".into()))?;
+        let crypto = self.derive_phase1(st, &gxi)?;
+        let st = self
+            .p1
+            .get_mut(&serial)
+            .ok_or_else(|| Reject::Local("state vanished".into()))?;
+        st.crypto = Some(crypto);
+        st.kind = StateKind::MainR2;
+        let h = HeaderFields {
+            icookie: st.icookie,
+            rcookie: st.rcookie,
+            exchange: exchange::IDENTITY_PROTECTION,
+            msgid: 0,
+        };
+        let packet = build_clear(&h, &[Payload::Ke(st.gxr.clone()), Payload::Nonce(nr)]);
+        Ok(Next::Reply {
+            packet,
+            timed: true,
+        })
+    }
+
+    fn our_id(&self, conn_name: &str) -> Result<Identity, Reject> {
+        self.conn(conn_name)
+            .and_then(|c| c.local.effective_id())
+            .ok_or_else(|| Reject::Local("connection has no local ID".into()))
+    }
+
+    fn initiator_mr2(&mut self, serial: u64, hdr: &Header, body: &[u8]) -> Result<Next, Reject> {
+        clear_phase1(hdr)?;
+        let parsed = Parsed::parse(hdr.next_payload, body.to_vec(), false)?;
+        let (gxr, nr) = Self::ke_nonce(&parsed)?;
+        let st = self
+            .p1
+            .get_mut(&serial)
+            .ok_or_else(|| Reject::Local("state vanished".into()))?;
+        st.nr = nr;
+        let st = self
+            .p1
+            .get(&serial)
+            .ok_or_else(|| Reject::Local("state vanished".into()))?;
+        let crypto = self.derive_phase1(st, &gxr)?;
+        let id = IdPayload {
+            protocol: 0,
+            port: 0,
+            id: self.our_id(&st.conn)?,
+        };
+        let mut idii_b = Vec::new();
+        id.emit(&mut idii_b);
+        let st = self
+            .p1
+            .get_mut(&serial)
+            .ok_or_else(|| Reject::Local("state vanished".into()))?;
+        st.gxr = gxr;
+        let prf = crypto.prf();
+        let hi = hash_i(
+            prf,
+            &crypto.keys.skeyid,
+            &st.gxi,
+            &st.gxr,
+            &st.icookie,
+            &st.rcookie,
+            &st.sai_b,
+            &idii_b,
+        );
+        let (first, chain) = emit_chain(&[Payload::Id(id), Payload::Hash(hi)]);
+        let h = HeaderFields {
+            icookie: st.icookie,
+            rcookie: st.rcookie,
+            exchange: exchange::IDENTITY_PROTECTION,
+            msgid: 0,
+        };
+        let (packet, next_iv) = build_encrypted(
+            &h,
+            first,
+            &chain,
+            crypto.xform.cipher,
+            &crypto.keys.enc_key,
+            &crypto.iv,
+        )?;
+        st.crypto = Some(Phase1Crypto {
+            iv: next_iv,
+            ..crypto
+        });
+        st.kind = StateKind::MainI3;
+        Ok(Next::Reply {
+            packet,
+            timed: true,
+        })
+    }
+
+    /// Decrypts MI3/MR3 and checks the peer's ID and hash. Returns the peer ID
+    /// and the IV that follows the message.
+    fn open_id_hash(
+        &self,
+        serial: u64,
+        hdr: &Header,
+        body: &[u8],
+    ) -> Result<(Identity, Vec<u8>), Reject> {
+        if hdr.flags & flags::ENCRYPTION == 0 {
+            return Err(misbehaved(Misbehaviour::BadEncryption(
+                "Main Mode message 5/6 must be encrypted",
+            )));
+        }
+        if hdr.msgid != 0 {
+            return Err(misbehaved(Misbehaviour::BadParameter(
+                "Main Mode message ID must be 0",
+            )));
+        }
+        let st = self
+            .p1
+            .get(&serial)
+            .ok_or_else(|| Reject::Local("state vanished".into()))?;
+        let c = st
+            .crypto
+            .as_ref()
+            .ok_or_else(|| Reject::Local("no keys".into()))?;
+        let (plain, next_iv) = decrypt_body(c.xform.cipher, &c.keys.enc_key, &c.iv, body)?;
+        let parsed = Parsed::parse(hdr.next_payload, plain, true)?;
+        let id_p = parsed.one(payload_type::ID, "ID")?;
+        let Payload::Id(id) = &id_p.payload else {
+            return Err(super::error::missing("ID"));
+        };
+        let Payload::Hash(got) = &parsed.one(payload_type::HASH, "HASH")?.payload else {
+            return Err(super::error::missing("HASH"));
+        };
+        let id_b = parsed.body_of(id_p);
+        let prf = c.prf();
+        let (which, expected) = match st.role {
+            Role::Responder => (
+                "HASH_I",
+                hash_i(
+                    prf,
+                    &c.keys.skeyid,
+                    &st.gxi,
+                    &st.gxr,
+                    &st.icookie,
+                    &st.rcookie,
+                    &st.sai_b,
+                    id_b,
+                ),
+            ),
+            Role::Initiator => (
+                "HASH_R",
+                hash_r(
+                    prf,
+                    &c.keys.skeyid,
+                    &st.gxi,
+                    &st.gxr,
+                    &st.icookie,
+                    &st.rcookie,
+                    &st.sai_b,
+                    id_b,
+                ),
+            ),
+        };
+        if !ct_eq(got, &expected) {
+            return Err(misbehaved(Misbehaviour::BadHash(which)));
+        }
+        let conn = self
+            .conn(&st.conn)
+            .ok_or_else(|| Reject::Local("connection vanished".into()))?;
+        // The initiator insists on the configured peer ID; so does a responder
+        // whose connection names one.
+        if let Some(want) = conn
+            .remote
+            .effective_id()
+            .filter(|_| st.role == Role::Initiator || conn.remote.id.is_some())
+        {
+            if want != id.id {
+                return Err(misbehaved(Misbehaviour::WrongIdentity {
+                    expected: want.to_string(),
+                    got: id.id.to_string(),
+                }));
+            }
+        }
+        Ok((id.id.clone(), next_iv))
+    }
+
+    fn responder_mi3(
+        &mut self,
+        now: Instant,
+        serial: u64,
+        hdr: &Header,
+        body: &[u8],
+    ) -> Result<Next, Reject> {
+        let (peer_id, iv) = self.open_id_hash(serial, hdr, body)?;
+        let st = self
+            .p1
+            .get(&serial)
+            .ok_or_else(|| Reject::Local("state vanished".into()))?;
+        let id = IdPayload {
+            protocol: 0,
+            port: 0,
+            id: self.our_id(&st.conn)?,
+        };
+        let mut idir_b = Vec::new();
+        id.emit(&mut idir_b);
+        let st = self
+            .p1
+            .get_mut(&serial)
+            .ok_or_else(|| Reject::Local("state vanished".into()))?;
+        let c = st
+            .crypto
+            .clone()
+            .ok_or_else(|| Reject::Local("no keys".into()))?;
+        let hr = hash_r(
+            c.prf(),
+            &c.keys.skeyid,
+            &st.gxi,
+            &st.gxr,
+            &st.icookie,
+            &st.rcookie,
+            &st.sai_b,
+            &idir_b,
+        );
+        let (first, chain) = emit_chain(&[Payload::Id(id), Payload::Hash(hr)]);
+        let h = HeaderFields {
+            icookie: st.icookie,
+            rcookie: st.rcookie,
+            exchange: exchange::IDENTITY_PROTECTION,
+            msgid: 0,
+        };
+        let (packet, next_iv) =
+            build_encrypted(&h, first, &chain, c.xform.cipher, &c.keys.enc_key, &iv)?;
+        st.crypto = Some(Phase1Crypto { iv: next_iv, ..c });
+        st.peer_id = Some(peer_id);
+        st.kind = StateKind::MainR3;
+        st.expires = Some(now + Duration::from_secs(u64::from(c.xform.lifetime)));
+        st.dh = None;
+        // The final reply is resent only when the peer repeats MI3.
+        Ok(Next::Reply {
+            packet,
+            timed: false,
+        })
+    }
+
+    fn initiator_mr3(
+        &mut self,
+        now: Instant,
+        serial: u64,
+        hdr: &Header,
+        body: &[u8],
+    ) -> Result<Next, Reject> {
+        let (peer_id, iv) = self.open_id_hash(serial, hdr, body)?;
+        let st = self
+            .p1
+            .get_mut(&serial)
+            .ok_or_else(|| Reject::Local("state vanished".into()))?;
+        if let Some(c) = st.crypto.as_mut() {
+            c.iv = iv;
+        }
+        let life = st.chosen.map_or(3600, |x| x.lifetime);
+        st.peer_id = Some(peer_id);
+        st.kind = StateKind::MainI4;
+        st.expires = Some(now + Duration::from_secs(u64::from(life)));
+        st.dh = None;
+        Ok(Next::Quiet)
+    }
+
+    fn main_established(&mut self, now: Instant, serial: u64) {
+        let Some(st) = self.p1.get_mut(&serial) else {
+            return;
+        };
+        let details = st.chosen.map_or(String::new(), |x| {
+            format!(
+                " {{auth={} cipher={} prf={} group={}}}",
+                x.auth.name(),
+                x.cipher.name(),
+                x.hash.name(),
+                x.group.name()
+            )
+        });
+        let (conn, kind, pending, attempt) =
+            (st.conn.clone(), st.kind, st.pending_quick, st.attempt);
+        st.pending_quick = false;
+        self.announce(&conn, serial, kind, &details);
+        if pending {
+            self.start_quick(now, serial, attempt);
+        }
+    }
+}
+
+fn clear_phase1(hdr: &Header) -> Result<(), Reject> {
+    if hdr.flags & flags::ENCRYPTION != 0 {
+        return Err(misbehaved(Misbehaviour::BadEncryption(
+            "Main Mode messages 1-4 must not be encrypted",
+        )));
+    }
+    if hdr.msgid != 0 {
+        return Err(misbehaved(Misbehaviour::BadParameter(
+            "Main Mode message ID must be 0",
+        )));
+    }
+    Ok(())
+}

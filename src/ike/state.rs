@@ -1,0 +1,233 @@
+//! State objects: one per ISAKMP SA or IPsec SA negotiation, numbered `#1`, `#2`...
+//! The names, numbers and stories are the old pluto's, because scripts read them.
+
+use super::crypto::{DhKeyPair, HashAlg, Phase1Keys};
+use super::kernel::IpsecProto;
+use super::proposal::{Chosen, IkeTransform, IpsecProposal};
+use super::wire::Identity;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StateKind {
+    MainI1,
+    MainR1,
+    MainI2,
+    MainR2,
+    MainI3,
+    MainR3,
+    MainI4,
+    /// Responder waiting for the kernel's SPIs before it can answer QI1.
+    QuickR0,
+    /// Initiator waiting for the kernel's SPIs before it can send QI1.
+    QuickI0,
+    QuickI1,
+    QuickR1,
+    QuickI2,
+    QuickR2,
+}
+
+impl StateKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            StateKind::MainI1 => "STATE_MAIN_I1",
+            StateKind::MainR1 => "STATE_MAIN_R1",
+            StateKind::MainI2 => "STATE_MAIN_I2",
+            StateKind::MainR2 => "STATE_MAIN_R2",
+            StateKind::MainI3 => "STATE_MAIN_I3",
+            StateKind::MainR3 => "STATE_MAIN_R3",
+            StateKind::MainI4 => "STATE_MAIN_I4",
+            StateKind::QuickR0 => "STATE_QUICK_R0",
+            StateKind::QuickI0 => "STATE_QUICK_I1",
+            StateKind::QuickI1 => "STATE_QUICK_I1",
+            StateKind::QuickR1 => "STATE_QUICK_R1",
+            StateKind::QuickI2 => "STATE_QUICK_I2",
+            StateKind::QuickR2 => "STATE_QUICK_R2",
+        }
+    }
+
+    /// The old pluto's enum value; whack progress lines carry 100 + this.
+    pub fn number(self) -> u16 {
+        match self {
+            StateKind::MainI1 => 4,
+            StateKind::MainR1 => 5,
+            StateKind::MainI2 => 6,
+            StateKind::MainR2 => 7,
+            StateKind::MainI3 => 8,
+            StateKind::MainR3 => 9,
+            StateKind::MainI4 => 10,
+            StateKind::QuickR0 => 16,
+            StateKind::QuickI0 | StateKind::QuickI1 => 17,
+            StateKind::QuickR1 => 18,
+            StateKind::QuickI2 => 19,
+            StateKind::QuickR2 => 20,
+        }
+    }
+
+    pub fn story(self) -> &'static str {
+        match self {
+            StateKind::MainI1 => "sent MI1, expecting MR1",
+            StateKind::MainR1 => "sent MR1, expecting MI2",
+            StateKind::MainI2 => "sent MI2, expecting MR2",
+            StateKind::MainR2 => "sent MR2, expecting MI3",
+            StateKind::MainI3 => "sent MI3, expecting MR3",
+            StateKind::MainR3 => "sent MR3, ISAKMP SA established",
+            StateKind::MainI4 => "ISAKMP SA established",
+            StateKind::QuickR0 => "expecting QI1",
+            StateKind::QuickI0 => "waiting for the kernel's SPI",
+            StateKind::QuickI1 => "sent QI1, expecting QR1",
+            StateKind::QuickR1 => "sent QR1, inbound IPsec SA installed, expecting QI2",
+            StateKind::QuickI2 => "sent QI2, IPsec SA established",
+            StateKind::QuickR2 => "IPsec SA established",
+        }
+    }
+
+    pub fn is_established(self) -> bool {
+        matches!(
+            self,
+            StateKind::MainR3 | StateKind::MainI4 | StateKind::QuickI2 | StateKind::QuickR2
+        )
+    }
+
+    /// States that answer an exact duplicate of the last message by sending
+    /// their last message again (the peer evidently lost it).
+    pub fn resends_on_duplicate(self) -> bool {
+        matches!(
+            self,
+            StateKind::MainR1
+                | StateKind::MainR2
+                | StateKind::MainR3
+                | StateKind::QuickR1
+                | StateKind::QuickI2
+        )
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Initiator,
+    Responder,
+}
+
+/// First wait before resending; it doubles each time.
+pub const RETRANSMIT_DELAY: Duration = Duration::from_secs(10);
+/// A message goes out at most this many times (first send included).
+pub const MAX_SENDS: u8 = 3;
+/// Resends triggered by duplicates per state, to bound amplification.
+pub const MAX_DUPLICATE_RESENDS: u8 = 2;
+
+/// The last message we sent, kept for retransmission.
+#[derive(Debug, Clone)]
+pub struct Retransmit {
+    pub packet: Vec<u8>,
+    /// Whether the timer may resend it (a responder's final reply waits for duplicates only).
+    pub timed: bool,
+    pub sends: u8,
+    pub delay: Duration,
+    pub next: Instant,
+    pub dup_resends: u8,
+}
+
+impl Retransmit {
+    pub fn new(packet: Vec<u8>, now: Instant, timed: bool) -> Retransmit {
+        Retransmit {
+            packet,
+            timed,
+            sends: 1,
+            delay: RETRANSMIT_DELAY,
+            next: now + RETRANSMIT_DELAY,
+            dup_resends: 0,
+        }
+    }
+}
+
+/// Keys and CBC state of an ISAKMP SA once g^xy is known.
+#[derive(Clone)]
+pub struct Phase1Crypto {
+    pub xform: IkeTransform,
+    pub keys: Phase1Keys,
+    /// The CBC IV for the next phase-1 message; after establishment, the last
+    /// phase-1 ciphertext block that phase-2 IVs derive from.
+    pub iv: Vec<u8>,
+}
+
+impl Phase1Crypto {
+    pub fn prf(&self) -> HashAlg {
+        self.xform.hash
+    }
+}
+
+pub struct Phase1 {
+    pub serial: u64,
+    pub conn: String,
+    pub role: Role,
+    pub kind: StateKind,
+    pub local: SocketAddr,
+    pub remote: SocketAddr,
+    pub icookie: [u8; 8],
+    pub rcookie: [u8; 8],
+    /// Initiator: what MI1 offered. Responder: what it accepts.
+    pub offered: Vec<IkeTransform>,
+    pub chosen: Option<IkeTransform>,
+    /// The initiator's SA payload body as sent: input of HASH_I/HASH_R.
+    pub sai_b: Vec<u8>,
+    pub dh: Option<DhKeyPair>,
+    pub gxi: Vec<u8>,
+    pub gxr: Vec<u8>,
+    pub ni: Vec<u8>,
+    pub nr: Vec<u8>,
+    pub psk: Vec<u8>,
+    pub crypto: Option<Phase1Crypto>,
+    pub peer_id: Option<Identity>,
+    pub retransmit: Option<Retransmit>,
+    /// Digest of the last message that moved this state, to spot duplicates.
+    pub last_rx: Option<Vec<u8>>,
+    /// Message IDs seen or used under this SA: a reused one is a replay.
+    pub msgids: Vec<u32>,
+    pub expires: Option<Instant>,
+    /// Keying attempt number (0 for responders).
+    pub attempt: u32,
+    /// Start Quick Mode for the connection once established.
+    pub pending_quick: bool,
+}
+
+pub struct Phase2 {
+    pub serial: u64,
+    pub parent: u64,
+    pub conn: String,
+    pub role: Role,
+    pub kind: StateKind,
+    pub msgid: u32,
+    /// CBC IV for the next message of this exchange.
+    pub iv: Vec<u8>,
+    pub ni: Vec<u8>,
+    pub nr: Vec<u8>,
+    pub dh: Option<DhKeyPair>,
+    pub peer_ke: Option<Vec<u8>>,
+    /// Client IDs as sent/received (IDci, IDcr), if any.
+    pub id_i: Option<Vec<u8>>,
+    pub id_r: Option<Vec<u8>>,
+    pub offered: Vec<IpsecProposal>,
+    pub chosen: Option<Chosen>,
+    /// Our inbound SPIs (from the kernel), per protocol.
+    pub our_spis: Vec<(IpsecProto, u32)>,
+    /// Kernel requests still outstanding.
+    pub pending_spis: Vec<(u64, IpsecProto)>,
+    pub reqid: u32,
+    pub retransmit: Option<Retransmit>,
+    pub last_rx: Option<Vec<u8>>,
+    pub expires: Option<Instant>,
+    pub attempt: u32,
+    /// Installed SAs, for removal: (proto, spi, src, dst).
+    pub installed: Vec<super::kernel::KernelOp>,
+    pub policies: Vec<super::kernel::PolicySpec>,
+}
+
+impl Phase2 {
+    pub fn our_spi(&self, p: IpsecProto) -> u32 {
+        self.our_spis
+            .iter()
+            .find(|(q, _)| *q == p)
+            .map_or(0, |(_, s)| *s)
+    }
+}

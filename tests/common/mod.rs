@@ -1,0 +1,4 @@
+//! Shared test support: a deterministic simulated network of IKE endpoints.
+#![allow(dead_code)]
+
+pub mod sim;

@@ -1,0 +1,378 @@
+//! A deterministic network of rswan endpoints on a virtual clock, with a fake
+//! kernel per node and seeded faults (loss, duplication, mutation) per link.
+
+use rswan::ike::crypto::{DhProvider, ModpDh, NullDh};
+use rswan::ike::kernel::{KernelOp, KernelReply, PolicySpec, SaInstall, Selector};
+use rswan::ike::rng::{Rng, SeededRng};
+use rswan::ike::wire::Identity;
+use rswan::ike::{
+    Command, ConnConfig, End, Endpoint, Event, Policy, SecretEntry, SecretIndex, SecretValue,
+    Secrets, StateInfo,
+};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::{Duration, Instant};
+
+/// What a node's kernel holds.
+#[derive(Default)]
+pub struct FakeKernel {
+    next_spi: u32,
+    pub sas: Vec<SaInstall>,
+    pub policies: Vec<PolicySpec>,
+    pub larval: Vec<u32>,
+    /// Fail the Nth GETSPI (for kernel-failure tests).
+    pub fail_getspi: bool,
+}
+
+impl FakeKernel {
+    fn apply(&mut self, op: KernelOp) -> Option<KernelReply> {
+        match op {
+            KernelOp::GetSpi { req, min, max, .. } => {
+                if self.fail_getspi {
+                    return Some(KernelReply::Failed {
+                        req,
+                        reason: "No buffer space available".into(),
+                    });
+                }
+                self.next_spi += 1;
+                let spi = (min + 0x2000 + self.next_spi * 7).min(max);
+                self.larval.push(spi);
+                Some(KernelReply::Spi { req, spi })
+            }
+            KernelOp::AddSa(sa) => {
+                self.larval.retain(|s| !(sa.inbound && *s == sa.spi));
+                self.sas.push(sa);
+                None
+            }
+            KernelOp::DeleteSa {
+                proto, spi, dst, ..
+            } => {
+                self.sas
+                    .retain(|s| !(s.proto == proto && s.spi == spi && s.dst == dst));
+                None
+            }
+            KernelOp::AddPolicy(p) => {
+                self.policies.push(p);
+                None
+            }
+            KernelOp::DeletePolicy(p) => {
+                self.policies.retain(|q| *q != p);
+                None
+            }
+        }
+    }
+}
+
+pub struct Node {
+    pub name: String,
+    pub ep: Endpoint,
+    pub addr: IpAddr,
+    pub kernel: FakeKernel,
+    pub logs: Vec<String>,
+    pub events: Vec<Event>,
+}
+
+impl Node {
+    pub fn states(&self) -> Vec<StateInfo> {
+        self.ep.states()
+    }
+    pub fn established(&self, ipsec: bool) -> usize {
+        self.states()
+            .iter()
+            .filter(|s| s.ipsec == ipsec && s.kind.is_established())
+            .count()
+    }
+    pub fn log_contains(&self, needle: &str) -> bool {
+        self.logs.iter().any(|l| l.contains(needle))
+    }
+    pub fn dump_logs(&self) -> String {
+        self.logs
+            .iter()
+            .map(|l| format!("[{}] {l}\n", self.name))
+            .collect()
+    }
+}
+
+/// A datagram in flight.
+#[derive(Clone)]
+pub struct Packet {
+    pub at: Instant,
+    pub from: SocketAddr,
+    pub to: SocketAddr,
+    pub data: Vec<u8>,
+}
+
+/// Per-datagram fault decision, given the datagram's index in the run and its bytes.
+pub type Mutator = Box<dyn FnMut(usize, &mut Vec<u8>) -> bool>;
+
+pub struct Net {
+    pub nodes: Vec<Node>,
+    pub now: Instant,
+    pub start: Instant,
+    pub latency: Duration,
+    /// Loss probability in percent, each direction.
+    pub loss_percent: u32,
+    /// Deliver every datagram twice.
+    pub duplicate: bool,
+    /// Every datagram sent, as sent (before faults).
+    pub wire: Vec<Packet>,
+    pub mutator: Option<Mutator>,
+    fault_rng: SeededRng,
+    in_flight: Vec<Packet>,
+    sent: usize,
+}
+
+pub const PORT: u16 = 500;
+
+pub fn ip(last: u8) -> IpAddr {
+    IpAddr::V4(Ipv4Addr::new(192, 0, 2, last))
+}
+
+pub fn subnet(a: u8, b: u8) -> Selector {
+    Selector {
+        addr: IpAddr::V4(Ipv4Addr::new(10, a, b, 0)),
+        prefix: 24,
+        protocol: 0,
+        port: 0,
+    }
+}
+
+impl Net {
+    pub fn new(seed: u64) -> Net {
+        let start = Instant::now();
+        Net {
+            nodes: Vec::new(),
+            now: start,
+            start,
+            latency: Duration::from_millis(5),
+            loss_percent: 0,
+            duplicate: false,
+            wire: Vec::new(),
+            mutator: None,
+            fault_rng: SeededRng::new(seed ^ 0x5eed),
+            in_flight: Vec::new(),
+            sent: 0,
+        }
+    }
+
+    /// Adds a node; `real_dh` chooses MODP arithmetic over the null provider.
+    pub fn add_node(&mut self, name: &str, addr: IpAddr, seed: u64, real_dh: bool) -> usize {
+        let dh: Box<dyn DhProvider> = if real_dh {
+            Box::new(ModpDh)
+        } else {
+            Box::new(NullDh)
+        };
+        let mut ep = Endpoint::new(dh, Box::new(SeededRng::new(seed)));
+        ep.set_debug(true);
+        // Distinct SPI ranges per node, so a swapped in/out SPI cannot pass unnoticed.
+        let kernel = FakeKernel {
+            next_spi: u32::from(self.nodes.len() as u8) * 0x100_000,
+            ..FakeKernel::default()
+        };
+        self.nodes.push(Node {
+            name: name.into(),
+            ep,
+            addr,
+            kernel,
+            logs: Vec::new(),
+            events: Vec::new(),
+        });
+        self.nodes.len() - 1
+    }
+
+    pub fn command(&mut self, node: usize, cmd: Command) {
+        let now = self.now;
+        let n = &mut self.nodes[node];
+        if let Err(e) = n.ep.handle_command(now, cmd) {
+            n.logs.push(format!("command error: {e}"));
+        }
+    }
+
+    fn roll(&mut self, percent: u32) -> bool {
+        let mut b = [0u8; 4];
+        self.fault_rng.fill(&mut b);
+        u32::from_be_bytes(b) % 100 < percent
+    }
+
+    /// Moves every node's outputs along: datagrams onto the wire (with
+    /// faults), kernel operations into its fake kernel (answers fed back).
+    fn pump(&mut self) -> bool {
+        let mut progress = false;
+        for i in 0..self.nodes.len() {
+            loop {
+                let now = self.now;
+                let n = &mut self.nodes[i];
+                let mut any = false;
+                while let Some(op) = n.ep.poll_kernel_op() {
+                    any = true;
+                    if let Some(reply) = n.kernel.apply(op) {
+                        n.ep.handle_kernel_reply(now, reply);
+                    }
+                }
+                while let Some(ev) = n.ep.poll_event() {
+                    any = true;
+                    if let Event::Log(l) = &ev {
+                        n.logs.push(l.to_string());
+                    }
+                    n.events.push(ev);
+                }
+                let mut out = Vec::new();
+                while let Some(t) = n.ep.poll_transmit() {
+                    any = true;
+                    out.push(t);
+                }
+                for t in out {
+                    let mut data = t.payload;
+                    self.wire.push(Packet {
+                        at: now,
+                        from: t.local,
+                        to: t.remote,
+                        data: data.clone(),
+                    });
+                    let idx = self.sent;
+                    self.sent += 1;
+                    if let Some(m) = self.mutator.as_mut() {
+                        if !m(idx, &mut data) {
+                            continue;
+                        }
+                    }
+                    if self.loss_percent > 0 && self.roll(self.loss_percent) {
+                        continue;
+                    }
+                    let copies = if self.duplicate { 2 } else { 1 };
+                    for _ in 0..copies {
+                        self.in_flight.push(Packet {
+                            at: now + self.latency,
+                            from: t.local,
+                            to: t.remote,
+                            data: data.clone(),
+                        });
+                    }
+                }
+                if !any {
+                    break;
+                }
+                progress = true;
+            }
+        }
+        progress
+    }
+
+    fn deliver_due(&mut self) -> bool {
+        let now = self.now;
+        let (due, rest): (Vec<Packet>, Vec<Packet>) =
+            self.in_flight.drain(..).partition(|p| p.at <= now);
+        self.in_flight = rest;
+        let any = !due.is_empty();
+        for p in due {
+            if let Some(n) = self.nodes.iter_mut().find(|n| n.addr == p.to.ip()) {
+                n.ep.handle_datagram(now, p.to, p.from, &p.data);
+            }
+        }
+        any
+    }
+
+    /// Runs until nothing is pending or `limit` of virtual time has passed.
+    /// Returns the virtual time used.
+    pub fn run(&mut self, limit: Duration) -> Duration {
+        let deadline = self.now + limit;
+        let mut steps = 0u64;
+        loop {
+            steps += 1;
+            assert!(steps < 10_000_000, "simulation does not settle");
+            let a = self.pump();
+            let b = self.deliver_due();
+            if a || b {
+                continue;
+            }
+            let next_packet = self.in_flight.iter().map(|p| p.at).min();
+            let next_timer = self.nodes.iter().filter_map(|n| n.ep.poll_timeout()).min();
+            let next = match (next_packet, next_timer) {
+                (Some(a), Some(b)) => a.min(b),
+                (a, b) => match a.or(b) {
+                    Some(x) => x,
+                    None => break,
+                },
+            };
+            if next > deadline {
+                break;
+            }
+            self.now = self.now.max(next);
+            let now = self.now;
+            for n in &mut self.nodes {
+                if n.ep.poll_timeout().is_some_and(|t| t <= now) {
+                    n.ep.handle_timeout(now);
+                }
+            }
+        }
+        self.now - self.start
+    }
+
+    /// Advances the clock by `d`, running everything due on the way.
+    pub fn advance(&mut self, d: Duration) {
+        self.run(d);
+        let target = self.now.max(self.start) + Duration::ZERO;
+        let _ = target;
+    }
+}
+
+/// A net-to-net connection between west (.1, 10.1.0.0/24) and east (.2,
+/// 10.2.0.0/24), from the point of view of `local`.
+pub fn conn_pair(name: &str, policy: Policy) -> (ConnConfig, ConnConfig) {
+    let west = End {
+        host: Some(ip(1)),
+        port: PORT,
+        id: None,
+        client: Some(subnet(1, 0)),
+    };
+    let east = End {
+        host: Some(ip(2)),
+        port: PORT,
+        id: None,
+        client: Some(subnet(2, 0)),
+    };
+    (
+        ConnConfig::new(name, west.clone(), east.clone(), policy),
+        ConnConfig::new(name, east, west, policy),
+    )
+}
+
+pub fn psk_secrets(secret: &str) -> Secrets {
+    let id = |a: IpAddr| match a {
+        IpAddr::V4(v) => SecretIndex::Id(Identity::Ipv4(v)),
+        IpAddr::V6(v) => SecretIndex::Id(Identity::Ipv6(v)),
+    };
+    Secrets {
+        entries: vec![SecretEntry {
+            indices: vec![id(ip(1)), id(ip(2))],
+            value: SecretValue::Psk(secret.as_bytes().to_vec()),
+        }],
+    }
+}
+
+pub fn esp_tunnel_policy() -> Policy {
+    Policy {
+        psk: true,
+        encrypt: true,
+        tunnel: true,
+        ..Policy::default()
+    }
+}
+
+/// Two nodes with the same connection loaded on both ends and PSKs.
+pub fn pair(
+    seed: u64,
+    real_dh: bool,
+    west: ConnConfig,
+    east: ConnConfig,
+    psk_w: &str,
+    psk_e: &str,
+) -> Net {
+    let mut net = Net::new(seed);
+    let w = net.add_node("west", ip(1), seed.wrapping_mul(3) + 1, real_dh);
+    let e = net.add_node("east", ip(2), seed.wrapping_mul(3) + 2, real_dh);
+    net.command(w, Command::AddConnection(Box::new(west)));
+    net.command(e, Command::AddConnection(Box::new(east)));
+    net.command(w, Command::LoadSecrets(psk_secrets(psk_w)));
+    net.command(e, Command::LoadSecrets(psk_secrets(psk_e)));
+    net
+}
