@@ -1,4 +1,6 @@
 //! Shared test support: a deterministic simulated network of IKE endpoints.
 #![allow(dead_code)]
 
+pub mod mutate;
+pub mod pcap;
 pub mod sim;

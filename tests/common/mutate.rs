@@ -1,0 +1,1 @@
+//! Mutation strategies for datagrams.

@@ -1,0 +1,1 @@
+//! Writing simulated datagrams as a pcap file (for tshark).
