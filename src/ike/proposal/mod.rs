@@ -22,3 +22,6 @@ pub(crate) fn join<T: core::fmt::Display>(items: &[T]) -> String {
         v.join(", ")
     }
 }
+
+#[cfg(test)]
+mod tests;
