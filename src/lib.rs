@@ -4,4 +4,7 @@
 //! front ends in [`cmd`] wrap it with sockets, files and the kernel.
 
 pub mod cmd;
+pub mod ctl;
+pub mod ident;
 pub mod ike;
+pub mod secrets;

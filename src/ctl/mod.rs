@@ -1,0 +1,1 @@
+//! The whack <-> pluto control protocol: messages, their encoding, reply lines.

@@ -1,0 +1,1 @@
+//! Text forms of identities (whack --id, --keyid, --myid, ipsec.secrets indices).

@@ -1,0 +1,1 @@
+//! ipsec.secrets: lexer, grammar, and the loaded secrets.
