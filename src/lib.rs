@@ -7,4 +7,5 @@ pub mod cmd;
 pub mod ctl;
 pub mod ident;
 pub mod ike;
+pub mod pluto;
 pub mod secrets;

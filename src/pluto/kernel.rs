@@ -1,0 +1,73 @@
+//! The kernel side of pluto: a backend performs the engine's kernel
+//! operations. `--noklips` (`--use-nostack`) negotiates without installing.
+
+use crate::ike::kernel::{KernelOp, KernelReply};
+use crate::ike::rng::Rng;
+
+pub trait KernelBackend {
+    /// The stack's name for logs and `--status`.
+    fn name(&self) -> &'static str;
+    /// Performs `op`; requests that need an answer return it.
+    fn apply(&mut self, op: KernelOp) -> Option<KernelReply>;
+}
+
+/// No IPsec stack: SPIs are made up here (first one random, then counting
+/// up, as pluto did for KLIPS), SAs and policies are only logged.
+pub struct NoStack {
+    next_spi: u32,
+    next_cpi: u32,
+}
+
+impl NoStack {
+    pub fn new(rng: &mut dyn Rng) -> NoStack {
+        let mut b = [0u8; 4];
+        rng.fill(&mut b);
+        NoStack {
+            next_spi: 0x1000 + (u32::from_be_bytes(b) % 0x7fff_0000),
+            next_cpi: 256,
+        }
+    }
+}
+
+impl KernelBackend for NoStack {
+    fn name(&self) -> &'static str {
+        "no kernel interface"
+    }
+
+    fn apply(&mut self, op: KernelOp) -> Option<KernelReply> {
+        match op {
+            KernelOp::GetSpi { req, min, max, .. } => {
+                let pick = if max <= 0xffff {
+                    self.next_cpi = if self.next_cpi >= max || self.next_cpi < min {
+                        min
+                    } else {
+                        self.next_cpi + 1
+                    };
+                    self.next_cpi
+                } else {
+                    self.next_spi = if self.next_spi >= max || self.next_spi < min {
+                        min
+                    } else {
+                        self.next_spi + 1
+                    };
+                    self.next_spi
+                };
+                Some(KernelReply::Spi { req, spi: pick })
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The OS random generator.
+pub struct OsRng;
+
+impl Rng for OsRng {
+    fn fill(&mut self, buf: &mut [u8]) {
+        if let Err(e) = getrandom::getrandom(buf) {
+            // Without randomness no key can be made safely: stop rather than go on weakly.
+            eprintln!("pluto: FATAL ERROR: the system random generator failed: {e}");
+            std::process::abort();
+        }
+    }
+}
