@@ -11,6 +11,7 @@ use std::io::Write;
 use std::path::Path;
 
 pub mod eroute;
+pub mod getopt;
 pub mod pluto;
 pub mod spi;
 pub mod tncfg;

@@ -5,3 +5,5 @@ pub mod ifaces;
 pub mod kernel;
 pub mod lock;
 pub mod logger;
+pub mod options;
+pub mod signals;

@@ -1,0 +1,341 @@
+//! pluto's command line (spec §1.1).
+
+use crate::cmd::getopt::{self, Item, Opt};
+use std::path::PathBuf;
+
+/// Which IPsec stack to drive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stack {
+    Auto,
+    Klips,
+    Netkey,
+    /// `--noklips` / `--use-nostack`: negotiate, install nothing.
+    None,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub nofork: bool,
+    pub stderrlog: bool,
+    pub stack: Stack,
+    pub uniqueids: bool,
+    pub interfaces: Vec<String>,
+    pub ikeport: u16,
+    /// Socket `<ctlbase>.ctl`, lock `<ctlbase>.pid`.
+    pub ctlbase: PathBuf,
+    pub secretsfile: String,
+    pub ipsecdir: PathBuf,
+    pub debug: u64,
+    /// Accepted for compatibility, with no effect in this build.
+    pub ignored: Vec<String>,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            nofork: false,
+            stderrlog: false,
+            stack: Stack::Auto,
+            uniqueids: false,
+            interfaces: Vec::new(),
+            ikeport: 500,
+            ctlbase: PathBuf::from("/var/run/pluto"),
+            secretsfile: "/etc/ipsec.secrets".into(),
+            ipsecdir: PathBuf::from("/etc/ipsec.d"),
+            debug: 0,
+            ignored: Vec::new(),
+        }
+    }
+}
+
+impl Config {
+    pub fn ctl_path(&self) -> PathBuf {
+        with_suffix(&self.ctlbase, ".ctl")
+    }
+    pub fn lock_path(&self) -> PathBuf {
+        with_suffix(&self.ctlbase, ".pid")
+    }
+}
+
+fn with_suffix(base: &std::path::Path, s: &str) -> PathBuf {
+    let mut p = base.as_os_str().to_owned();
+    p.push(s);
+    PathBuf::from(p)
+}
+
+/// Debug classes and their bit numbers (spec §1.6).
+pub const DEBUG_CLASSES: &[(&str, u32)] = &[
+    ("raw", 0),
+    ("crypt", 1),
+    ("parsing", 2),
+    ("emitting", 3),
+    ("control", 4),
+    ("lifecycle", 5),
+    ("klips", 6),
+    ("dns", 7),
+    ("oppo", 8),
+    ("controlmore", 9),
+    ("pfkey", 10),
+    ("nattraversal", 11),
+    ("natt", 11),
+    ("nat_t", 11),
+    ("nat-t", 11),
+    ("x509", 12),
+    ("dpd", 13),
+    ("private", 20),
+];
+
+pub const IMPAIRMENTS: &[(&str, u32)] = &[
+    ("impair-delay-adns-key-answer", 21),
+    ("impair-delay-adns-txt-answer", 22),
+    ("impair-bust-mi2", 23),
+    ("impair-bust-mr2", 24),
+    ("impair-sa-creation", 25),
+    ("impair-die-oninfo", 26),
+    ("impair-jacob-two-two", 27),
+];
+
+/// DBG_ALL: bits 0..=12 (not private, not impairments).
+pub const DEBUG_ALL: u64 = (1 << 13) - 1;
+
+const FLAGS: &[&str] = &[
+    "help",
+    "version",
+    "nofork",
+    "stderrlog",
+    "use-auto",
+    "use-klips",
+    "useklips",
+    "use-netkey",
+    "usenetkey",
+    "use-nostack",
+    "noklips",
+    "uniqueids",
+    "perpeerlog",
+    "noretransmits",
+    "nocrsend",
+    "strictcrlpolicy",
+    "ocsprequestcert",
+    "nat_traversal",
+    "force_keepalive",
+    "disable_port_floating",
+    "debug-none",
+    "debug-all",
+];
+const WITH_ARG: &[&str] = &[
+    "optionsfrom",
+    "interface",
+    "ikeport",
+    "ctlbase",
+    "secretsfile",
+    "ipsecdir",
+    "ipsec_dir",
+    "foodgroupsdir",
+    "adns",
+    "lwdnsq",
+    "perpeerlogbase",
+    "coredir",
+    "nhelpers",
+    "crlcheckinterval",
+    "ocspuri",
+    "keep_alive",
+    "virtual_private",
+];
+
+fn table() -> Vec<Opt> {
+    let mut t: Vec<Opt> = FLAGS.iter().map(|n| Opt::flag(n)).collect();
+    t.extend(WITH_ARG.iter().map(|n| Opt::arg(n)));
+    t.extend(DEBUG_OPTION_NAMES.iter().map(|n| Opt::flag(n)));
+    for (n, _) in IMPAIRMENTS {
+        t.push(Opt::flag(n));
+    }
+    t
+}
+
+/// `--debug-<class>` for every class of [`DEBUG_CLASSES`].
+const DEBUG_OPTION_NAMES: &[&str] = &[
+    "debug-raw",
+    "debug-crypt",
+    "debug-parsing",
+    "debug-emitting",
+    "debug-control",
+    "debug-lifecycle",
+    "debug-klips",
+    "debug-dns",
+    "debug-oppo",
+    "debug-controlmore",
+    "debug-pfkey",
+    "debug-nattraversal",
+    "debug-natt",
+    "debug-nat_t",
+    "debug-nat-t",
+    "debug-x509",
+    "debug-dpd",
+    "debug-private",
+];
+
+/// What the command line asks for.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Parsed {
+    Run(Config),
+    Help,
+    Version,
+}
+
+pub fn parse(args: &[String]) -> Result<Parsed, String> {
+    let items = getopt::parse(&table(), args)?;
+    let mut c = Config::default();
+    let mut seen: Vec<&'static str> = Vec::new();
+    for it in items {
+        let (name, val) = match it {
+            Item::Positional(p) => return Err(format!("unexpected argument \"{p}\"")),
+            Item::Opt(n, v) => (n, v.unwrap_or_default()),
+        };
+        if name != "interface" && !name.starts_with("debug-") && !name.starts_with("impair-") {
+            if seen.contains(&name) {
+                return Err(format!("option --{name} given more than once"));
+            }
+            seen.push(name);
+        }
+        match name {
+            "help" => return Ok(Parsed::Help),
+            "version" => return Ok(Parsed::Version),
+            "nofork" => c.nofork = true,
+            "stderrlog" => c.stderrlog = true,
+            "use-auto" => c.stack = Stack::Auto,
+            "use-klips" | "useklips" => c.stack = Stack::Klips,
+            "use-netkey" | "usenetkey" => c.stack = Stack::Netkey,
+            "use-nostack" | "noklips" => c.stack = Stack::None,
+            "uniqueids" => c.uniqueids = true,
+            "interface" => {
+                if c.interfaces.len() >= 10 {
+                    return Err("too many --interface options (at most 10)".into());
+                }
+                c.interfaces.push(val)
+            }
+            "ikeport" => {
+                c.ikeport = getopt::parse_number(&val)
+                    .filter(|p| (1..=65535).contains(p))
+                    .and_then(|p| u16::try_from(p).ok())
+                    .ok_or_else(|| {
+                        format!("--ikeport argument must be between 1 and 65535, not \"{val}\"")
+                    })?
+            }
+            "ctlbase" => c.ctlbase = PathBuf::from(val),
+            "secretsfile" => c.secretsfile = val,
+            "ipsecdir" | "ipsec_dir" | "foodgroupsdir" => c.ipsecdir = PathBuf::from(val),
+            "debug-none" => c.debug = 0,
+            "debug-all" => c.debug |= DEBUG_ALL,
+            n if n.starts_with("debug-") => {
+                let class = n.trim_start_matches("debug-");
+                if let Some((_, bit)) = DEBUG_CLASSES.iter().find(|(k, _)| *k == class) {
+                    c.debug |= 1 << bit;
+                }
+            }
+            n if n.starts_with("impair-") => {
+                if let Some((_, bit)) = IMPAIRMENTS.iter().find(|(k, _)| *k == n) {
+                    c.debug |= 1 << bit;
+                }
+            }
+            other => c.ignored.push(format!("--{other}")),
+        }
+    }
+    Ok(Parsed::Run(c))
+}
+
+/// Names of the debug bits set, `+`-joined, or `none` (as `--status` shows them).
+pub fn debug_names(bits: u64) -> String {
+    let mut v: Vec<&str> = Vec::new();
+    let mut done = 0u64;
+    for (n, b) in DEBUG_CLASSES.iter().chain(IMPAIRMENTS) {
+        // Aliases share a bit: name it once, by its first spelling.
+        if bits & (1 << b) != 0 && done & (1 << b) == 0 {
+            done |= 1 << b;
+            v.push(n);
+        }
+    }
+    if v.is_empty() {
+        "none".into()
+    } else {
+        v.join("+")
+    }
+}
+
+pub const USAGE: &str = "\
+Usage: ipsec pluto [--help] [--version] [--optionsfrom FILE]
+        [--nofork] [--stderrlog] [--noklips | --use-nostack | --use-auto | --use-netkey | --use-klips]
+        [--uniqueids] [--interface IFNAME]... [--ikeport PORT]
+        [--ctlbase PATH] [--secretsfile FILE] [--ipsecdir DIR]
+        [--debug-none | --debug-all | --debug-CLASS...]
+CLASS: raw crypt parsing emitting control lifecycle klips dns oppo controlmore
+       pfkey nattraversal x509 dpd private
+
+The IKEv1 keying daemon. It creates PATH.pid (a lock: a leftover one must be
+removed) and the control socket PATH.ctl (default PATH is /var/run/pluto),
+then waits for whack. It listens for IKE and reads ipsec.secrets only after
+`ipsec whack --listen`.
+Exit status: 0 ok, 1 failure, 10 lock file exists.";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &[&str]) -> Vec<String> {
+        v.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn man_page_example() {
+        let Parsed::Run(c) = parse(&s(&[
+            "--secretsfile",
+            "ipsec.secrets",
+            "--ctlbase",
+            "pluto.base",
+            "--ikeport",
+            "8500",
+            "--nofork",
+            "--use-nostack",
+            "--stderrlog",
+        ]))
+        .unwrap() else {
+            panic!()
+        };
+        assert_eq!(c.ikeport, 8500);
+        assert_eq!(c.stack, Stack::None);
+        assert!(c.nofork && c.stderrlog);
+        assert_eq!(c.ctl_path(), PathBuf::from("pluto.base.ctl"));
+        assert_eq!(c.lock_path(), PathBuf::from("pluto.base.pid"));
+    }
+
+    #[test]
+    fn defaults_and_debug() {
+        let Parsed::Run(c) = parse(&s(&[
+            "--debug-all",
+            "--debug-priv",
+            "--interface",
+            "eth0",
+            "--interface",
+            "eth1",
+        ]))
+        .unwrap() else {
+            panic!()
+        };
+        assert_eq!(c.ctl_path(), PathBuf::from("/var/run/pluto.ctl"));
+        assert_eq!(c.debug, DEBUG_ALL | (1 << 20));
+        assert_eq!(c.interfaces, vec!["eth0", "eth1"]);
+        assert!(debug_names(c.debug).contains("private"));
+        assert_eq!(debug_names(0), "none");
+    }
+
+    #[test]
+    fn errors() {
+        assert!(parse(&s(&["stray"]))
+            .unwrap_err()
+            .contains("unexpected argument"));
+        assert!(parse(&s(&["--ikeport", "0"])).is_err());
+        assert!(parse(&s(&["--ikeport", "65536"])).is_err());
+        assert!(parse(&s(&["--nofork", "--nofork"])).is_err());
+        assert!(parse(&s(&["--bogus"])).is_err());
+        assert_eq!(parse(&s(&["--he"])).unwrap(), Parsed::Help);
+    }
+}
