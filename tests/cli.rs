@@ -99,10 +99,11 @@ fn subcommand_help_and_version() {
     for name in SUBCOMMANDS {
         let o = ipsec(&[name, "--help"]);
         assert_eq!(o.status.code(), Some(0), "ipsec {name} --help");
+        // pluto and whack print their usage on stderr, as the originals do.
+        let text = format!("{}{}", stdout(&o), stderr(&o));
         assert!(
-            stdout(&o).starts_with(&format!("ipsec {name}: ")),
-            "ipsec {name} --help:\n{}",
-            stdout(&o)
+            text.contains(name) && text.contains("Usage"),
+            "ipsec {name} --help:\n{text}"
         );
         let o = ipsec(&[name, "--version"]);
         assert_eq!(o.status.code(), Some(0), "ipsec {name} --version");
@@ -117,20 +118,22 @@ fn dispatch_by_argv0() {
         let via_link = run(&link_as(&dir, name), &["--help"]);
         let via_ipsec = ipsec(&[name, "--help"]);
         assert_eq!(via_link.status.code(), Some(0), "{name} --help");
-        assert!(stdout(&via_link).starts_with(&format!("ipsec {name}: ")));
+        let text = format!("{}{}", stdout(&via_link), stderr(&via_link));
+        assert!(text.contains(name), "{name} --help");
         assert_eq!(via_link.stdout, via_ipsec.stdout, "{name} --help");
+        assert_eq!(via_link.stderr, via_ipsec.stderr, "{name} --help");
     }
     // Any other name behaves as `ipsec`.
-    let o = run(&link_as(&dir, "ipsec-renamed"), &["whack", "--help"]);
+    let o = run(&link_as(&dir, "ipsec-renamed"), &["pluto", "--help"]);
     assert_eq!(o.status.code(), Some(0));
-    assert!(stdout(&o).starts_with("ipsec whack: "));
+    assert!(stderr(&o).contains("ipsec pluto"));
 }
 
 /// Current behaviour: no subcommand is implemented yet, so each answers
 /// anything but --help/--version with one line on stderr and exit code 1.
 /// When a subcommand gets its implementation, drop it from this list and
 /// test the real behaviour instead.
-const NOT_IMPLEMENTED_YET: &[&str] = &["pluto", "whack", "tncfg", "eroute", "spi"];
+const NOT_IMPLEMENTED_YET: &[&str] = &["tncfg", "eroute", "spi"];
 
 #[test]
 fn unimplemented_subcommands_say_so() {

@@ -1,9 +1,165 @@
 //! The pluto daemon: the thin shell around the sans-IO engine. It owns the
 //! sockets, the clock, the OS random generator, the files and the kernel.
 
+pub mod daemon;
 pub mod ifaces;
 pub mod kernel;
 pub mod lock;
 pub mod logger;
 pub mod options;
 pub mod signals;
+pub mod whack;
+
+use crate::ike::crypto::ModpDh;
+use crate::ike::Endpoint;
+use daemon::Daemon;
+use kernel::{KernelBackend, NoStack, OsRng};
+use lock::Lock;
+use logger::Logger;
+use options::{Config, Parsed, Stack, USAGE};
+use std::os::unix::net::UnixListener;
+use std::path::Path;
+
+/// `ipsec pluto ARGS`: returns the exit status.
+pub fn main(args: &[String]) -> i32 {
+    let config = match options::parse(args) {
+        Ok(Parsed::Run(c)) => c,
+        Ok(Parsed::Help) => {
+            eprintln!("{USAGE}");
+            return 0;
+        }
+        Ok(Parsed::Version) => {
+            println!("rswan pluto {}", crate::cmd::VERSION);
+            return 0;
+        }
+        Err(e) => {
+            eprintln!("pluto: {e}\n{USAGE}");
+            return 1;
+        }
+    };
+    let mut rng = OsRng;
+    let kernel: Box<dyn KernelBackend> = match config.stack {
+        Stack::None => Box::new(NoStack::new(&mut rng)),
+        Stack::Klips => {
+            eprintln!("pluto: KLIPS is not supported by this build; use --use-netkey or --noklips");
+            return 1;
+        }
+        Stack::Auto | Stack::Netkey => {
+            if Path::new("/proc/net/pfkey").exists() {
+                eprintln!("pluto: the PF_KEY (NETKEY) backend is not in this build yet; run with --noklips to negotiate without installing SAs");
+            } else {
+                eprintln!("pluto: no supported IPsec stack found: /proc/net/pfkey is missing (try 'modprobe af_key'); run with --noklips to negotiate without installing SAs");
+            }
+            return 1;
+        }
+    };
+    run(config, kernel)
+}
+
+fn run(config: Config, kernel: Box<dyn KernelBackend>) -> i32 {
+    let mut lock = match Lock::create(&config.lock_path()) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("{e}");
+            return e.exit_code();
+        }
+    };
+    let log = Logger::new(config.stderrlog);
+    let ctl_path = config.ctl_path();
+    let ctl = match bind_control(&ctl_path) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!(
+                "pluto: cannot create control socket \"{}\": {e}",
+                ctl_path.display()
+            );
+            return 1;
+        }
+    };
+    if config.nofork {
+        if let Err(e) = lock.write_pid(std::process::id()) {
+            eprintln!("pluto: cannot write lock file: {e}");
+            return 1;
+        }
+        println!("Pluto initialized");
+    } else {
+        // SAFETY: no other threads exist yet; the child continues with copies of our state.
+        match unsafe { libc::fork() } {
+            -1 => {
+                eprintln!("pluto: fork failed: {}", std::io::Error::last_os_error());
+                return 1;
+            }
+            0 => {
+                // SAFETY: setsid in the new child detaches it from the terminal.
+                unsafe { libc::setsid() };
+                detach_stdio(config.stderrlog);
+            }
+            child => {
+                let status = if lock.write_pid(child as u32).is_ok() {
+                    0
+                } else {
+                    1
+                };
+                lock.forget();
+                // The child owns the socket path now.
+                std::mem::forget(ctl);
+                return status;
+            }
+        }
+    }
+    log.info(&format!(
+        "Starting Pluto (rswan Version {})",
+        crate::cmd::VERSION
+    ));
+    for o in &config.ignored {
+        log.info(&format!(
+            "option {o} is accepted but has no effect in this build"
+        ));
+    }
+    let mut ep = Endpoint::new(Box::new(ModpDh), Box::new(OsRng));
+    ep.set_debug(config.debug != 0);
+    let mut logger = log;
+    logger.debug = config.debug != 0;
+    let status = match Daemon::new(config, ep, kernel, logger, ctl) {
+        Ok(mut d) => d.run(),
+        Err(e) => {
+            eprintln!("pluto: cannot start the event loop: {e}");
+            1
+        }
+    };
+    let _ = std::fs::remove_file(&ctl_path);
+    drop(lock);
+    status
+}
+
+/// The control socket: owner-only, made before forking so whack never races us.
+fn bind_control(path: &Path) -> std::io::Result<UnixListener> {
+    let _ = std::fs::remove_file(path);
+    // SAFETY: umask only changes this process's file creation mask; restored below.
+    let old = unsafe { libc::umask(0o077) };
+    let r = UnixListener::bind(path);
+    // SAFETY: as above.
+    unsafe { libc::umask(old) };
+    r
+}
+
+/// A daemon keeps no terminal: stdin and stdout (and stderr unless it is the log) go to /dev/null.
+fn detach_stdio(keep_stderr: bool) {
+    let Ok(null) = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")
+    else {
+        return;
+    };
+    use std::os::fd::AsRawFd;
+    let fd = null.as_raw_fd();
+    // SAFETY: dup2 onto the standard descriptors with a valid open fd.
+    unsafe {
+        libc::dup2(fd, 0);
+        libc::dup2(fd, 1);
+        if !keep_stderr {
+            libc::dup2(fd, 2);
+        }
+    }
+}

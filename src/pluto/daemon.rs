@@ -1,0 +1,490 @@
+//! The event loop: one mio poll over the IKE sockets, the control socket,
+//! its clients and the signalfd, with the engine's next timer as timeout.
+
+use super::ifaces::{self, RawIface};
+use super::kernel::KernelBackend;
+use super::logger::Logger;
+use super::options::Config;
+use super::signals::{Signal, Signals};
+use crate::ike::{Endpoint, Event, Level};
+use mio::net::UdpSocket;
+use mio::unix::SourceFd;
+use mio::{Events, Interest, Poll, Token};
+use std::collections::HashMap;
+use std::io::{self, Read, Write};
+use std::net::{IpAddr, SocketAddr};
+use std::os::fd::AsRawFd;
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::time::{Duration, Instant};
+
+const CTL: Token = Token(0);
+const SIGNALS: Token = Token(1);
+const FIRST_UDP: usize = 16;
+const FIRST_CLIENT: usize = 1 << 20;
+/// Whack clients served at once; more wait in the listen backlog.
+const MAX_CLIENTS: usize = 32;
+/// A whack client must send its whole request within this time.
+const CLIENT_DEADLINE: Duration = Duration::from_secs(5);
+/// Largest request accepted from whack.
+pub const MAX_REQUEST: usize = 64 * 1024;
+
+pub struct Iface {
+    pub raw: RawIface,
+    pub socket: UdpSocket,
+    pub token: Token,
+}
+
+/// A connected whack client.
+pub struct Client {
+    pub stream: UnixStream,
+    pub buf: Vec<u8>,
+    pub since: Instant,
+}
+
+/// A whack that waits for the outcome of `--initiate` of `conn`.
+pub struct Waiter {
+    pub stream: UnixStream,
+    pub conn: String,
+    /// Serial numbers of states this initiate created or uses.
+    pub ipsec: bool,
+}
+
+pub struct Daemon {
+    pub config: Config,
+    pub ep: Endpoint,
+    pub kernel: Box<dyn KernelBackend>,
+    pub log: Logger,
+    pub poll: Poll,
+    pub ctl: UnixListener,
+    pub signals: Signals,
+    pub ifaces: Vec<Iface>,
+    pub clients: HashMap<Token, Client>,
+    pub waiters: Vec<Waiter>,
+    pub listening: bool,
+    next_token: usize,
+    pub shutdown: bool,
+    /// Where log lines of the current whack request also go.
+    pub echo: Option<UnixStream>,
+}
+
+impl Daemon {
+    pub fn new(
+        config: Config,
+        ep: Endpoint,
+        kernel: Box<dyn KernelBackend>,
+        log: Logger,
+        ctl: UnixListener,
+    ) -> io::Result<Daemon> {
+        let poll = Poll::new()?;
+        ctl.set_nonblocking(true)?;
+        poll.registry()
+            .register(&mut SourceFd(&ctl.as_raw_fd()), CTL, Interest::READABLE)?;
+        let signals = Signals::new()?;
+        poll.registry().register(
+            &mut SourceFd(&signals.as_raw_fd()),
+            SIGNALS,
+            Interest::READABLE,
+        )?;
+        Ok(Daemon {
+            config,
+            ep,
+            kernel,
+            log,
+            poll,
+            ctl,
+            signals,
+            ifaces: Vec::new(),
+            clients: HashMap::new(),
+            waiters: Vec::new(),
+            listening: false,
+            next_token: FIRST_CLIENT,
+            shutdown: false,
+            echo: None,
+        })
+    }
+
+    /// Runs until shutdown. Returns the exit status.
+    pub fn run(&mut self) -> i32 {
+        let mut events = Events::with_capacity(256);
+        let mut dgram = vec![0u8; 65536];
+        while !self.shutdown {
+            let now = Instant::now();
+            let mut timeout = self
+                .ep
+                .poll_timeout()
+                .map(|t| t.saturating_duration_since(now));
+            if !self.clients.is_empty() {
+                timeout = Some(timeout.map_or(CLIENT_DEADLINE, |t| t.min(CLIENT_DEADLINE)));
+            }
+            if let Err(e) = self.poll.poll(&mut events, timeout) {
+                if e.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                self.log
+                    .line(Level::Error, &format!("ERROR: poll failed: {e}"));
+                return 1;
+            }
+            for ev in events.iter() {
+                match ev.token() {
+                    CTL => self.accept_clients(),
+                    SIGNALS => self.on_signals(),
+                    t if t.0 >= FIRST_CLIENT => self.read_client(t),
+                    t => self.read_udp(t, &mut dgram),
+                }
+            }
+            let now = Instant::now();
+            if self.ep.poll_timeout().is_some_and(|t| t <= now) {
+                self.ep.handle_timeout(now);
+            }
+            self.expire_clients(now);
+            self.pump();
+        }
+        self.teardown();
+        0
+    }
+
+    fn on_signals(&mut self) {
+        for s in self.signals.drain() {
+            match s {
+                Signal::Term => {
+                    self.log.info("shutting down");
+                    self.shutdown = true;
+                }
+                Signal::Hup => self
+                    .log
+                    .info("Pluto ignores SIGHUP -- perhaps you want \"whack --listen\""),
+                Signal::Other(n) => self.log.info(&format!("ignoring signal {n}")),
+            }
+        }
+    }
+
+    /// Deletes every state (sending Deletes for established SAs) and lets the
+    /// datagrams and kernel operations that causes go out.
+    pub fn teardown(&mut self) {
+        let now = Instant::now();
+        let names: Vec<String> = self
+            .ep
+            .connections()
+            .iter()
+            .map(|c| c.name.clone())
+            .collect();
+        for n in names {
+            let _ = self
+                .ep
+                .handle_command(now, crate::ike::Command::Terminate(n));
+        }
+        self.pump();
+    }
+
+    fn accept_clients(&mut self) {
+        loop {
+            match self.ctl.accept() {
+                Ok((stream, _)) => {
+                    if self.clients.len() >= MAX_CLIENTS {
+                        self.log.info("too many whack connections; dropping one");
+                        continue;
+                    }
+                    if stream.set_nonblocking(true).is_err() {
+                        continue;
+                    }
+                    let token = Token(self.next_token);
+                    self.next_token += 1;
+                    if self
+                        .poll
+                        .registry()
+                        .register(
+                            &mut SourceFd(&stream.as_raw_fd()),
+                            token,
+                            Interest::READABLE,
+                        )
+                        .is_err()
+                    {
+                        continue;
+                    }
+                    self.clients.insert(
+                        token,
+                        Client {
+                            stream,
+                            buf: Vec::new(),
+                            since: Instant::now(),
+                        },
+                    );
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) => {
+                    self.log.line(
+                        Level::Error,
+                        &format!("ERROR: accept() on the control socket failed: {e}"),
+                    );
+                    break;
+                }
+            }
+        }
+    }
+
+    fn drop_client(&mut self, token: Token) -> Option<Client> {
+        let c = self.clients.remove(&token)?;
+        let _ = self
+            .poll
+            .registry()
+            .deregister(&mut SourceFd(&c.stream.as_raw_fd()));
+        Some(c)
+    }
+
+    fn expire_clients(&mut self, now: Instant) {
+        let late: Vec<Token> = self
+            .clients
+            .iter()
+            .filter(|(_, c)| now.duration_since(c.since) > CLIENT_DEADLINE)
+            .map(|(t, _)| *t)
+            .collect();
+        for t in late {
+            if let Some(c) = self.drop_client(t) {
+                let msg = if c.buf.is_empty() {
+                    "whack connected but sent nothing"
+                } else {
+                    "whack sent a truncated message"
+                };
+                self.log.info(&format!(
+                    "ignoring message from whack: {msg} within {}s",
+                    CLIENT_DEADLINE.as_secs()
+                ));
+                let _ = reply_line(
+                    &c.stream,
+                    30,
+                    &format!("ignoring message from whack: {msg}"),
+                );
+            }
+        }
+    }
+
+    fn read_client(&mut self, token: Token) {
+        let mut chunk = [0u8; 4096];
+        loop {
+            let Some(c) = self.clients.get_mut(&token) else {
+                return;
+            };
+            match c.stream.read(&mut chunk) {
+                Ok(0) => {
+                    // The client closed its side: what it sent is all there is.
+                    if let Some(c) = self.drop_client(token) {
+                        self.on_request(c.stream, c.buf);
+                    }
+                    return;
+                }
+                Ok(n) => {
+                    c.buf.extend_from_slice(chunk.get(..n).unwrap_or_default());
+                    if c.buf.len() > MAX_REQUEST {
+                        if let Some(c) = self.drop_client(token) {
+                            self.log.info("ignoring message from whack: too long");
+                            let _ =
+                                reply_line(&c.stream, 30, "ignoring message from whack: too long");
+                        }
+                        return;
+                    }
+                    if super::whack::frame_complete(&c.buf) {
+                        if let Some(c) = self.drop_client(token) {
+                            self.on_request(c.stream, c.buf);
+                        }
+                        return;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => {
+                    self.drop_client(token);
+                    return;
+                }
+            }
+        }
+    }
+
+    fn on_request(&mut self, stream: UnixStream, buf: Vec<u8>) {
+        // Replies are short; a whack that stops reading must not stall the daemon.
+        let _ = stream.set_nonblocking(false);
+        let _ = stream.set_write_timeout(Some(Duration::from_secs(2)));
+        super::whack::handle(self, stream, &buf);
+        self.pump();
+    }
+
+    fn read_udp(&mut self, token: Token, buf: &mut [u8]) {
+        let Some(i) = self.ifaces.iter().position(|f| f.token == token) else {
+            return;
+        };
+        loop {
+            let Some(iface) = self.ifaces.get(i) else {
+                return;
+            };
+            match iface.socket.recv_from(buf) {
+                Ok((n, from)) => {
+                    let local = SocketAddr::new(iface.raw.addr, self.config.ikeport);
+                    let now = Instant::now();
+                    self.ep
+                        .handle_datagram(now, local, from, buf.get(..n).unwrap_or_default());
+                    self.pump();
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    // ICMP errors surface here; they do not stop the socket.
+                    self.log.line(
+                        Level::Debug,
+                        &format!("recvfrom on {}: {e}", iface.raw.addr),
+                    );
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Moves the engine's outputs to where they go.
+    pub fn pump(&mut self) {
+        loop {
+            let mut any = false;
+            while let Some(op) = self.ep.poll_kernel_op() {
+                any = true;
+                if let Some(reply) = self.kernel.apply(op) {
+                    self.ep.handle_kernel_reply(Instant::now(), reply);
+                }
+            }
+            while let Some(t) = self.ep.poll_transmit() {
+                any = true;
+                match self.ifaces.iter().find(|f| f.raw.addr == t.local.ip()) {
+                    Some(f) => {
+                        if let Err(e) = f.socket.send_to(&t.payload, t.remote) {
+                            self.log.info(&format!(
+                                "ERROR: sendto on {} to {} failed: {e}",
+                                f.raw.addr, t.remote
+                            ));
+                        }
+                    }
+                    None => self.log.info(&format!(
+                        "ERROR: no interface with address {} to send from",
+                        t.local.ip()
+                    )),
+                }
+            }
+            while let Some(ev) = self.ep.poll_event() {
+                any = true;
+                self.on_event(ev);
+            }
+            if !any {
+                break;
+            }
+        }
+    }
+
+    fn on_event(&mut self, ev: Event) {
+        match ev {
+            Event::Log(l) => {
+                self.log.log(&l);
+                let text = l.to_string();
+                if let Some(e) = &self.echo {
+                    let _ = reply_line(e, l.rc.unwrap_or(0), &text);
+                }
+                if let (Some(rc), Some(conn)) = (l.rc, &l.conn) {
+                    for w in self.waiters.iter().filter(|w| w.conn == *conn) {
+                        let _ = reply_line(&w.stream, rc, &text);
+                    }
+                }
+            }
+            Event::Established { conn, ipsec, .. } => {
+                // Release whack once what it waits for is up.
+                self.waiters
+                    .retain(|w| !(w.conn == conn && (ipsec || !w.ipsec)));
+            }
+            Event::Failed { conn, .. } => {
+                self.waiters.retain(|w| w.conn != conn);
+            }
+            Event::Deleted { .. } => {}
+        }
+    }
+
+    /// Re-reads the interfaces: opens sockets for new addresses, closes gone ones.
+    pub fn refresh_interfaces(&mut self) -> io::Result<()> {
+        let found = ifaces::select(ifaces::discover()?, &self.config.interfaces);
+        let gone: Vec<IpAddr> = self
+            .ifaces
+            .iter()
+            .map(|f| f.raw.addr)
+            .filter(|a| !found.iter().any(|r| r.addr == *a))
+            .collect();
+        for a in gone {
+            if let Some(pos) = self.ifaces.iter().position(|f| f.raw.addr == a) {
+                let mut f = self.ifaces.remove(pos);
+                let _ = self.poll.registry().deregister(&mut f.socket);
+                self.log.info(&format!(
+                    "shutting down interface {}/{} {}:{}",
+                    vname(&f.raw, &self.config),
+                    f.raw.name,
+                    a,
+                    self.config.ikeport
+                ));
+            }
+        }
+        for raw in found {
+            if self.ifaces.iter().any(|f| f.raw.addr == raw.addr) {
+                continue;
+            }
+            let sa = SocketAddr::new(raw.addr, self.config.ikeport);
+            let mut socket = match UdpSocket::bind(sa) {
+                Ok(s) => s,
+                Err(e) => {
+                    self.log.line(
+                        Level::Error,
+                        &format!(
+                            "ERROR: bind() for {}/{} {sa} failed: {e}",
+                            vname(&raw, &self.config),
+                            raw.name
+                        ),
+                    );
+                    continue;
+                }
+            };
+            let token = Token(FIRST_UDP + self.next_udp_token());
+            self.poll
+                .registry()
+                .register(&mut socket, token, Interest::READABLE)?;
+            self.log.info(&format!(
+                "adding interface {}/{} {sa}",
+                vname(&raw, &self.config),
+                raw.name
+            ));
+            self.ifaces.push(Iface { raw, socket, token });
+        }
+        Ok(())
+    }
+
+    fn next_udp_token(&self) -> usize {
+        (0..)
+            .find(|i| !self.ifaces.iter().any(|f| f.token.0 == FIRST_UDP + i))
+            .unwrap_or(0)
+    }
+
+    pub fn close_interfaces(&mut self) {
+        for mut f in self.ifaces.drain(..) {
+            let _ = self.poll.registry().deregister(&mut f.socket);
+            self.log.info(&format!(
+                "shutting down interface {}/{} {}:{}",
+                vname(&f.raw, &self.config),
+                f.raw.name,
+                f.raw.addr,
+                self.config.ikeport
+            ));
+        }
+    }
+}
+
+/// The "virtual" interface name shown for an address (`virtual<ip>` without a stack).
+pub fn vname(raw: &RawIface, c: &Config) -> String {
+    match c.stack {
+        super::options::Stack::None => format!("virtual{}", raw.addr),
+        _ => raw.name.clone(),
+    }
+}
+
+/// Writes one `NNN text` reply line to whack.
+pub fn reply_line(mut s: &UnixStream, rc: u16, text: &str) -> io::Result<()> {
+    let line = format!("{rc:03} {text}\n");
+    s.write_all(line.as_bytes())
+}
