@@ -65,6 +65,12 @@ pub struct Daemon {
     pub shutdown: bool,
     /// Where log lines of the current whack request also go.
     pub echo: Option<UnixStream>,
+    pub conns: Vec<super::conns::Conn>,
+    /// `%myid`.
+    pub myid: Option<crate::ike::wire::Identity>,
+    /// Public keys given with `whack --keyid ... --pubkeyrsa` (used once RSA authentication exists).
+    pub pubkeys: Vec<(String, Vec<u8>)>,
+    pub secrets: Option<crate::secrets::Loaded>,
 }
 
 impl Daemon {
@@ -100,6 +106,10 @@ impl Daemon {
             next_token: FIRST_CLIENT,
             shutdown: false,
             echo: None,
+            conns: Vec::new(),
+            myid: None,
+            pubkeys: Vec::new(),
+            secrets: None,
         })
     }
 
@@ -380,11 +390,11 @@ impl Daemon {
                 self.log.log(&l);
                 let text = l.to_string();
                 if let Some(e) = &self.echo {
-                    let _ = reply_line(e, l.rc.unwrap_or(0), &text);
+                    let _ = reply_line(e, u32::from(l.rc.unwrap_or(2)), &text);
                 }
                 if let (Some(rc), Some(conn)) = (l.rc, &l.conn) {
                     for w in self.waiters.iter().filter(|w| w.conn == *conn) {
-                        let _ = reply_line(&w.stream, rc, &text);
+                        let _ = reply_line(&w.stream, u32::from(rc), &text);
                     }
                 }
             }
@@ -484,7 +494,7 @@ pub fn vname(raw: &RawIface, c: &Config) -> String {
 }
 
 /// Writes one `NNN text` reply line to whack.
-pub fn reply_line(mut s: &UnixStream, rc: u16, text: &str) -> io::Result<()> {
+pub fn reply_line(mut s: &UnixStream, rc: u32, text: &str) -> io::Result<()> {
     let line = format!("{rc:03} {text}\n");
     s.write_all(line.as_bytes())
 }

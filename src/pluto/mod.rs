@@ -1,6 +1,8 @@
 //! The pluto daemon: the thin shell around the sans-IO engine. It owns the
 //! sockets, the clock, the OS random generator, the files and the kernel.
 
+pub mod algs;
+pub mod conns;
 pub mod daemon;
 pub mod ifaces;
 pub mod kernel;
@@ -8,6 +10,7 @@ pub mod lock;
 pub mod logger;
 pub mod options;
 pub mod signals;
+pub mod status;
 pub mod whack;
 
 use crate::ike::crypto::ModpDh;

@@ -1,17 +1,406 @@
-//! Carrying out whack requests (spec §2.7 order), replies as `NNN text` lines.
+//! Carrying out whack requests in the fixed order of spec §2.7, answering
+//! with `NNN text` lines.
 
-use super::daemon::{reply_line, Daemon};
+use super::conns::{self, Conn};
+use super::daemon::{reply_line, Daemon, Waiter, MAX_REQUEST};
+use crate::ctl::{self, Rc, WhackMessage};
+use crate::ike::{Command, CommandError, Level};
+use std::net::IpAddr;
 use std::os::unix::net::UnixStream;
+use std::time::Instant;
 
-/// True once `buf` holds a whole request frame.
-pub fn frame_complete(_buf: &[u8]) -> bool {
-    false
+/// True once `buf` holds a whole request frame, or bytes that can never become one.
+pub fn frame_complete(buf: &[u8]) -> bool {
+    match ctl::frame_len(buf) {
+        Ok(Some(n)) => buf.len() >= n,
+        Ok(None) => false,
+        Err(_) => true,
+    }
 }
 
-pub fn handle(_d: &mut Daemon, stream: UnixStream, _buf: &[u8]) {
-    let _ = reply_line(
-        &stream,
-        30,
-        "ignoring message from whack: control protocol not available",
-    );
+/// One request's answers.
+struct Reply<'a> {
+    stream: &'a UnixStream,
+}
+
+impl Reply<'_> {
+    fn line(&self, rc: Rc, text: &str) {
+        let _ = reply_line(self.stream, rc.code(), text);
+    }
+}
+
+pub fn handle(d: &mut Daemon, stream: UnixStream, buf: &[u8]) {
+    let msg = match ctl::decode(buf.get(..buf.len().min(MAX_REQUEST)).unwrap_or_default()) {
+        Ok(m) => m,
+        Err(e) => {
+            d.log.info(&format!("ignoring message from whack: {e}"));
+            let _ = reply_line(
+                &stream,
+                Rc::BadWhackMessage.code(),
+                &format!("ignoring message from whack: {e}"),
+            );
+            return;
+        }
+    };
+    // Lines the engine logs while doing this request go to whack too.
+    d.echo = stream.try_clone().ok();
+    let keep = execute(d, &msg, &Reply { stream: &stream });
+    d.pump();
+    d.echo = None;
+    if let Some(conn) = keep {
+        d.waiters.push(Waiter {
+            stream,
+            conn: conn.0,
+            ipsec: conn.1,
+        });
+    }
+}
+
+/// Runs every part of `msg`. Returns the connection an attached `--initiate`
+/// waits for (and whether it waits for an IPsec SA).
+fn execute(d: &mut Daemon, msg: &WhackMessage, r: &Reply<'_>) -> Option<(String, bool)> {
+    let now = Instant::now();
+    let name = msg.name.clone().unwrap_or_default();
+    if let Some(bits) = msg.debug {
+        if msg.name.is_none() {
+            d.config.debug = bits;
+            d.log.debug = bits != 0;
+            d.ep.set_debug(bits != 0);
+        } else {
+            r.line(
+                Rc::Comment,
+                &format!("\"{name}\": per-connection debugging is not kept by this build"),
+            );
+        }
+    }
+    if let Some(id) = &msg.myid {
+        match crate::ident::parse_id(id) {
+            Ok(crate::ident::IdSpec::Id(i)) => d.myid = Some(i),
+            Ok(_) | Err(_) => r.line(Rc::BadId, "myid malformed"),
+        }
+    }
+    if msg.delete {
+        if d.conns.iter().any(|c| c.name == name) {
+            delete_connection(d, now, &name);
+        } else if msg.connection.is_none() {
+            r.line(Rc::UnknownName, &format!("no connection named \"{name}\""));
+        }
+    }
+    if let Some(serial) = msg.delete_state {
+        if let Err(e) = d.ep.handle_command(now, Command::DeleteState(serial)) {
+            r.line(rc_of(&e), &e.to_string());
+        }
+    }
+    if let Some(peer) = msg.crash {
+        crash(d, now, peer, r);
+    }
+    if let Some(c) = &msg.connection {
+        add_connection(d, &name, c, r);
+    }
+    if msg.listen {
+        listen(d, r);
+    }
+    if msg.unlisten {
+        d.log.info("no longer listening for IKE messages");
+        d.close_interfaces();
+        d.listening = false;
+    }
+    if msg.reread & ctl::REREAD_SECRETS != 0 {
+        load_secrets(d, r);
+    }
+    if msg.list & ctl::LIST_PUBKEYS != 0 {
+        r.line(Rc::Comment, " ");
+        r.line(Rc::Comment, "List of Public Keys:");
+        r.line(Rc::Comment, " ");
+        for (id, key) in &d.pubkeys {
+            r.line(
+                Rc::Comment,
+                &format!("       {id}: {} bytes of RSA key", key.len()),
+            );
+        }
+    }
+    if let Some(k) = &msg.key {
+        if !k.add {
+            d.pubkeys.retain(|(id, _)| *id != k.keyid);
+        }
+        match &k.pubkey_rsa {
+            Some(bytes) => d.pubkeys.push((k.keyid.clone(), bytes.clone())),
+            None => r.line(Rc::NoKey, &format!("failure to fetch key for {} from DNS: DNS lookups are not supported by this build", k.keyid)),
+        }
+    }
+    if msg.route {
+        route(d, &name, true, r);
+    }
+    if msg.unroute {
+        route(d, &name, false, r);
+    }
+    let mut keep = None;
+    if msg.initiate {
+        keep = initiate(d, now, &name, msg.asynchronous, r);
+    }
+    if msg.oppo_initiate.is_some() {
+        r.line(
+            Rc::OppoFailure,
+            "opportunistic initiation is not supported by this build",
+        );
+    }
+    if msg.terminate {
+        match d.conns.iter_mut().find(|c| c.name == name) {
+            None => r.line(Rc::UnknownName, &format!("no connection named \"{name}\"")),
+            Some(c) => {
+                c.up = false;
+                d.log.info(&format!(
+                    "\"{name}\": terminating SAs using this connection"
+                ));
+                r.line(
+                    Rc::Log,
+                    &format!("\"{name}\": terminating SAs using this connection"),
+                );
+                if c.loaded {
+                    let _ = d.ep.handle_command(now, Command::Terminate(name.clone()));
+                }
+            }
+        }
+    }
+    if msg.status {
+        for line in super::status::render(d, now) {
+            r.line(Rc::Comment, &line);
+        }
+    }
+    if msg.shutdown {
+        d.log.info("shutting down");
+        d.shutdown = true;
+    }
+    keep
+}
+
+fn rc_of(e: &CommandError) -> Rc {
+    match e {
+        CommandError::DuplicateName(_) => Rc::DupName,
+        CommandError::UnknownName(_) | CommandError::UnknownState(_) => Rc::UnknownName,
+        CommandError::NoPeerIp(_) => Rc::NoPeerIp,
+    }
+}
+
+fn delete_connection(d: &mut Daemon, now: Instant, name: &str) {
+    if let Some(pos) = d.conns.iter().position(|c| c.name == name) {
+        let c = d.conns.remove(pos);
+        if c.loaded {
+            let _ =
+                d.ep.handle_command(now, Command::DeleteConnection(name.to_string()));
+        }
+        d.log.info(&format!("\"{name}\": deleting connection"));
+    }
+}
+
+fn crash(d: &mut Daemon, now: Instant, peer: IpAddr, r: &Reply<'_>) {
+    if peer.is_unspecified() {
+        r.line(Rc::Comment, "--crash needs a peer address");
+        return;
+    }
+    let hit: Vec<String> = d
+        .conns
+        .iter()
+        .filter(|c| c.loaded && (c.desc.left.host == peer || c.desc.right.host == peer))
+        .map(|c| c.name.clone())
+        .collect();
+    for n in hit {
+        d.log.info(&format!(
+            "\"{n}\": peer {peer} crashed: deleting its states"
+        ));
+        // The peer lost its state: it cannot be told, so nothing is sent.
+        let _ = d.ep.handle_command(now, Command::Terminate(n));
+    }
+}
+
+fn add_connection(d: &mut Daemon, name: &str, c: &ctl::Connection, r: &Reply<'_>) {
+    if d.conns.iter().any(|x| x.name == name) {
+        r.line(
+            Rc::DupName,
+            &format!("attempt to redefine connection \"{name}\""),
+        );
+        return;
+    }
+    if c.left.host.is_unspecified() && c.right.host.is_unspecified() {
+        r.line(
+            Rc::Orient,
+            &format!("\"{name}\": cannot have both hosts %any"),
+        );
+        return;
+    }
+    // Check everything pluto must interpret now, whichever end turns out to be us.
+    if let Err((rc, text)) = conns::to_engine(name, c, true, d.myid.as_ref()) {
+        r.line(rc, &format!("\"{name}\": {text}"));
+        return;
+    }
+    d.conns.push(Conn {
+        name: name.to_string(),
+        desc: c.clone(),
+        left_is_us: None,
+        loaded: false,
+        routed: false,
+        up: false,
+    });
+    d.conns.sort_by_key(|x| x.name.to_ascii_lowercase());
+    d.log
+        .info(&format!("added connection description \"{name}\""));
+    r.line(Rc::Log, &format!("added connection description \"{name}\""));
+    if d.listening {
+        orient_all(d, r);
+    }
+}
+
+fn listen(d: &mut Daemon, r: &Reply<'_>) {
+    d.log.info("listening for IKE messages");
+    r.line(Rc::Log, "listening for IKE messages");
+    if let Err(e) = d.refresh_interfaces() {
+        r.line(
+            Rc::LogSerious,
+            &format!("ERROR: cannot list interfaces: {e}"),
+        );
+    }
+    for f in &d.ifaces {
+        r.line(
+            Rc::Log,
+            &format!(
+                "adding interface {}/{} {}:{}",
+                super::daemon::vname(&f.raw, &d.config),
+                f.raw.name,
+                f.raw.addr,
+                d.config.ikeport
+            ),
+        );
+    }
+    d.listening = true;
+    load_secrets(d, r);
+    orient_all(d, r);
+}
+
+fn load_secrets(d: &mut Daemon, r: &Reply<'_>) {
+    let path = d.config.secretsfile.clone();
+    match crate::secrets::load_secrets(std::path::Path::new(&path)) {
+        Ok(loaded) => {
+            d.log.info("forgetting secrets");
+            for f in &loaded.files {
+                let line = format!("loading secrets from \"{}\"", f.display());
+                d.log.info(&line);
+                r.line(Rc::Log, &line);
+            }
+            for w in &loaded.warnings {
+                d.log.line(Level::Error, w);
+                r.line(Rc::LogSerious, w);
+            }
+            let _ =
+                d.ep.handle_command(Instant::now(), Command::LoadSecrets(loaded.psk_secrets()));
+            d.secrets = Some(loaded);
+        }
+        Err(e) => {
+            // The secrets loaded before stay in force.
+            let line = format!("ERROR: {e}");
+            d.log.line(Level::Error, &line);
+            r.line(Rc::LogSerious, &line);
+        }
+    }
+}
+
+/// Decides which end of every connection is us and loads the engine accordingly.
+fn orient_all(d: &mut Daemon, r: &Reply<'_>) {
+    let ours: Vec<IpAddr> = d.ifaces.iter().map(|f| f.raw.addr).collect();
+    let now = Instant::now();
+    for i in 0..d.conns.len() {
+        let Some(c) = d.conns.get(i) else { continue };
+        let name = c.name.clone();
+        let side = match conns::orient(&c.desc, &ours) {
+            Ok(s) => s,
+            Err(e) => {
+                r.line(Rc::Orient, &format!("\"{name}\": {e}"));
+                None
+            }
+        };
+        if side == c.left_is_us && c.loaded == side.is_some() {
+            continue;
+        }
+        if c.loaded {
+            let _ =
+                d.ep.handle_command(now, Command::DeleteConnection(name.clone()));
+        }
+        let desc = c.desc.clone();
+        let mut loaded = false;
+        if let Some(left) = side {
+            match conns::to_engine(&name, &desc, left, d.myid.as_ref()) {
+                Ok(cfg) => {
+                    loaded =
+                        d.ep.handle_command(now, Command::AddConnection(Box::new(cfg)))
+                            .is_ok()
+                }
+                Err((rc, text)) => r.line(rc, &format!("\"{name}\": {text}")),
+            }
+        }
+        if let Some(c) = d.conns.get_mut(i) {
+            c.left_is_us = side;
+            c.loaded = loaded;
+        }
+    }
+}
+
+fn route(d: &mut Daemon, name: &str, on: bool, r: &Reply<'_>) {
+    if on && !d.listening {
+        r.line(Rc::Deaf, "need --listen before --route");
+        return;
+    }
+    match d.conns.iter_mut().find(|c| c.name == name) {
+        None => r.line(Rc::UnknownName, &format!("no connection named \"{name}\"")),
+        Some(c) if c.left_is_us.is_none() => r.line(
+            Rc::Orient,
+            &format!("\"{name}\": we cannot identify ourselves with either end of this connection"),
+        ),
+        Some(c) => {
+            // Without a kernel stack there is nothing to install; the state is kept for --status.
+            c.routed = on;
+        }
+    }
+}
+
+fn initiate(
+    d: &mut Daemon,
+    now: Instant,
+    name: &str,
+    asynchronous: bool,
+    r: &Reply<'_>,
+) -> Option<(String, bool)> {
+    if !d.listening {
+        r.line(Rc::Deaf, "need --listen before --initiate");
+        return None;
+    }
+    let Some(c) = d.conns.iter_mut().find(|c| c.name == name) else {
+        r.line(Rc::UnknownName, &format!("no connection named \"{name}\""));
+        return None;
+    };
+    if !c.loaded {
+        r.line(
+            Rc::Orient,
+            &format!("\"{name}\": we cannot identify ourselves with either end of this connection"),
+        );
+        return None;
+    }
+    if ctl::never_negotiate(c.desc.policy) {
+        r.line(
+            Rc::InitShunt,
+            &format!("\"{name}\": cannot initiate an authby=never connection"),
+        );
+        return None;
+    }
+    c.up = true;
+    let ipsec = c.desc.policy & ctl::POLICY_IPSEC_MASK != 0;
+    match d
+        .ep
+        .handle_command(now, Command::Initiate(name.to_string()))
+    {
+        Ok(()) if asynchronous => None,
+        Ok(()) => Some((name.to_string(), ipsec)),
+        Err(e) => {
+            r.line(rc_of(&e), &e.to_string());
+            None
+        }
+    }
 }

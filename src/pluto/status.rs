@@ -1,0 +1,147 @@
+//! `whack --status` (spec §2.10): interfaces, %myid, debug, connections, states.
+
+use super::conns::policy_text;
+use super::daemon::{vname, Daemon};
+use crate::ike::StateInfo;
+use std::time::Instant;
+
+pub fn render(d: &Daemon, now: Instant) -> Vec<String> {
+    let mut out = Vec::new();
+    for f in &d.ifaces {
+        out.push(format!(
+            "interface {}/{} {}",
+            vname(&f.raw, &d.config),
+            f.raw.name,
+            f.raw.addr
+        ));
+    }
+    let myid = d
+        .myid
+        .as_ref()
+        .map_or("(none)".to_string(), crate::ident::format_id);
+    out.push(format!("%myid = {myid}"));
+    out.push(format!("debug {}", crate::ctl::debug_names(d.config.debug)));
+    out.push(" ".into());
+    let states = d.ep.states();
+    for c in &d.conns {
+        let n = &c.name;
+        let newest = |ipsec: bool| {
+            states
+                .iter()
+                .filter(|s| s.conn == *n && s.ipsec == ipsec && s.kind.is_established())
+                .map(|s| s.serial)
+                .max()
+        };
+        let (p1, p2) = (newest(false), newest(true));
+        let routing = match (c.routed, p2.is_some()) {
+            (_, true) => "erouted",
+            (true, false) => "prospective erouted",
+            (false, false) => "unrouted",
+        };
+        let owner = p2.map_or(String::new(), |s| format!("; eroute owner: #{s}"));
+        out.push(format!(
+            "\"{n}\": {}; {routing}{owner}",
+            super::conns::topology(&c.desc)
+        ));
+        out.push(format!(
+            "\"{n}\":   ike_life: {}s; ipsec_life: {}s; rekey_margin: {}s; rekey_fuzz: {}%; keyingtries: {}",
+            c.desc.ike_lifetime, c.desc.ipsec_lifetime, c.desc.rekey_margin, c.desc.rekey_fuzz, c.desc.keying_tries
+        ));
+        let up = if c.up { crate::ctl::POLICY_UP } else { 0 };
+        let iface = match c.left_is_us {
+            Some(true) => iface_name(d, c.desc.left.host),
+            Some(false) => iface_name(d, c.desc.right.host),
+            None => "unset".into(),
+        };
+        let prio = |e: &crate::ctl::End| {
+            e.client
+                .map_or(if e.host.is_ipv4() { 32 } else { 128 }, |s| s.prefix)
+        };
+        let (ours, theirs) = match c.left_is_us {
+            Some(false) => (&c.desc.right, &c.desc.left),
+            _ => (&c.desc.left, &c.desc.right),
+        };
+        out.push(format!(
+            "\"{n}\":   policy: {}; prio: {},{}; interface: {iface}; encap: esp;",
+            policy_text(c.desc.policy | up),
+            prio(ours),
+            prio(theirs)
+        ));
+        let show = |s: Option<u64>| s.map_or("unset".to_string(), |v| format!("#{v}"));
+        out.push(format!(
+            "\"{n}\":   newest ISAKMP SA: {}; newest IPsec SA: {}; ",
+            show(p1),
+            show(p2)
+        ));
+    }
+    if !d.conns.is_empty() {
+        out.push(" ".into());
+    }
+    let mut sorted: Vec<&StateInfo> = states.iter().collect();
+    sorted.sort_by(|a, b| a.conn.cmp(&b.conn).then(b.serial.cmp(&a.serial)));
+    for s in sorted {
+        out.extend(state_lines(s, &states, now));
+    }
+    if !states.is_empty() {
+        out.push(" ".into());
+    }
+    out
+}
+
+fn iface_name(d: &Daemon, addr: std::net::IpAddr) -> String {
+    d.ifaces
+        .iter()
+        .find(|f| f.raw.addr == addr)
+        .map_or("unset".into(), |f| f.raw.name.clone())
+}
+
+fn state_lines(s: &StateInfo, all: &[StateInfo], now: Instant) -> Vec<String> {
+    let newest = all
+        .iter()
+        .filter(|o| o.conn == s.conn && o.ipsec == s.ipsec && o.kind.is_established())
+        .map(|o| o.serial)
+        .max()
+        == Some(s.serial);
+    let event = match &s.event {
+        Some((name, at)) => format!("{name} in {}s", at.saturating_duration_since(now).as_secs()),
+        None => "none in -1s".into(),
+    };
+    let mut line = format!(
+        "#{}: \"{}\":{} {} ({}); {event}",
+        s.serial,
+        s.conn,
+        s.peer.port(),
+        s.kind.name(),
+        s.kind.story()
+    );
+    if newest {
+        line.push_str(if s.ipsec {
+            "; newest IPSEC"
+        } else {
+            "; newest ISAKMP"
+        });
+    }
+    if s.ipsec && newest {
+        line.push_str("; eroute owner");
+    }
+    if !s.ipsec {
+        line.push_str("; nodpd");
+    }
+    let mut v = vec![line];
+    if s.ipsec && s.kind.is_established() && !s.saids.is_empty() {
+        let saids: Vec<String> = s
+            .saids
+            .iter()
+            .flat_map(|(proto, peer_spi, our_spi)| {
+                let p = proto.name().to_ascii_lowercase();
+                let p = if p == "ipcomp" { "comp".to_string() } else { p };
+                [
+                    format!("{p}.{peer_spi:x}@{}", s.peer.ip()),
+                    format!("{p}.{our_spi:x}@{}", s.local.ip()),
+                ]
+            })
+            .collect();
+        v.push(format!("#{}: \"{}\" {}", s.serial, s.conn, saids.join(" ")));
+    }
+    v
+}
