@@ -83,7 +83,10 @@ fn udp_checksum(src: IpAddr, dst: IpAddr, udp: &[u8]) -> u16 {
 /// the IPv4 identification field (ignored for IPv6).
 pub fn ip_udp_packet(from: SocketAddr, to: SocketAddr, ident: u16, payload: &[u8]) -> Vec<u8> {
     let udp_len = UDP_HEADER_LEN + payload.len();
-    assert!(udp_len <= usize::from(u16::MAX), "datagram too long for UDP");
+    assert!(
+        udp_len <= usize::from(u16::MAX),
+        "datagram too long for UDP"
+    );
     let mut udp = Vec::with_capacity(udp_len);
     udp.extend_from_slice(&from.port().to_be_bytes());
     udp.extend_from_slice(&to.port().to_be_bytes());
