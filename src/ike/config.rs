@@ -170,5 +170,10 @@ fn score(indices: &[SecretIndex], me: &Identity, him: Option<&Identity>) -> u32 
     if indices.len() == 1 && s == ME {
         s |= DEFAULT;
     }
+    // A lone `%any` is the road warriors' shared secret: the old scoring left
+    // it unusable (it scores "him" only), though every example shows it.
+    if matches!(indices, [SecretIndex::Any]) && s == HIM {
+        s = DEFAULT;
+    }
     s
 }
