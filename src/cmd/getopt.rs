@@ -88,7 +88,8 @@ pub fn parse(table: &[Opt], args: &[String]) -> Result<Vec<Item>, String> {
                 return Err("--optionsfrom nested too deeply".into());
             }
             let path = value.unwrap_or_default();
-            let more = options_from(Path::new(&path))?;
+            let more = options_from_file(Path::new(&path))
+                .map_err(|why| format!("optionsfrom failed: {why}"))?;
             queue.extend(more.into_iter().rev());
             continue;
         }
@@ -97,42 +98,48 @@ pub fn parse(table: &[Opt], args: &[String]) -> Result<Vec<Item>, String> {
     Ok(out)
 }
 
-/// Reads an `--optionsfrom` file: blank lines and `#` lines are skipped; a
-/// line starting with `-` is split on white space; any other line is one
-/// argument, with surrounding double quotes removed.
-pub fn options_from(path: &Path) -> Result<Vec<String>, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read options file \"{}\": {e}", path.display()))?;
+/// Longest line the original's `fgets` buffer takes.
+const MAX_LINE: usize = 1021;
+
+/// Reads an `--optionsfrom` file (libopenswan `optionsfrom(3)`): blank lines
+/// and lines starting with `#` are ignored; a line not starting with `-` is
+/// one argument (a pair of surrounding double quotes is stripped, nothing
+/// else is interpreted); a line starting with `-` is split on spaces and tabs.
+/// Lines are limited to 1021 characters, as with the original's buffer.
+pub fn options_from_file(path: &Path) -> Result<Vec<String>, String> {
+    let data = std::fs::read(path).map_err(|_| "unable to open file".to_string())?;
+    let text = String::from_utf8_lossy(&data);
     let mut out = Vec::new();
-    for line in text.lines() {
-        let t = line.trim();
-        if t.is_empty() || t.starts_with('#') {
+    let mut lines: Vec<&str> = text.split('\n').collect();
+    if text.ends_with('\n') || text.is_empty() {
+        lines.pop();
+    }
+    for line in lines {
+        if line.len() > MAX_LINE {
+            return Err("error in line read".into());
+        }
+        if line.starts_with('#') || line.chars().all(|c| c == ' ' || c == '\t') {
             continue;
         }
-        if t.starts_with('-') {
-            out.extend(t.split_whitespace().map(str::to_string));
+        if !line.starts_with('-') {
+            let arg = match line.strip_prefix('"').and_then(|l| l.strip_suffix('"')) {
+                Some(inner) if line.len() >= 2 => inner,
+                _ => line,
+            };
+            out.push(arg.to_string());
         } else {
-            let unq = t
-                .strip_prefix('"')
-                .and_then(|s| s.strip_suffix('"'))
-                .unwrap_or(t);
-            out.push(unq.to_string());
+            out.extend(
+                line.split([' ', '\t'])
+                    .filter(|w| !w.is_empty())
+                    .map(str::to_string),
+            );
         }
     }
     Ok(out)
 }
 
-/// strtoul(arg, &end, 0): decimal, `0x` hex, leading-0 octal; the whole word must be a number.
-pub fn parse_number(arg: &str) -> Option<u64> {
-    let a = arg.trim_start();
-    if let Some(h) = a.strip_prefix("0x").or_else(|| a.strip_prefix("0X")) {
-        u64::from_str_radix(h, 16).ok()
-    } else if a.len() > 1 && a.starts_with('0') {
-        u64::from_str_radix(a.get(1..)?, 8).ok()
-    } else {
-        a.parse().ok()
-    }
-}
+/// A whole argument as a number, as C's `strtoul(arg, &end, 0)` reads it.
+pub use super::whack::text::numeric_arg as parse_number;
 
 #[cfg(test)]
 mod tests {
@@ -206,15 +213,5 @@ mod tests {
             ]
         );
         std::fs::remove_dir_all(&dir).unwrap();
-    }
-
-    #[test]
-    fn numbers_like_strtoul_base_0() {
-        assert_eq!(parse_number("10"), Some(10));
-        assert_eq!(parse_number("0x10"), Some(16));
-        assert_eq!(parse_number("010"), Some(8));
-        assert_eq!(parse_number("0"), Some(0));
-        assert_eq!(parse_number("10x"), None);
-        assert_eq!(parse_number("09"), None);
     }
 }

@@ -96,7 +96,7 @@ pub const IMPAIRMENTS: &[(&str, u32)] = &[
 ];
 
 /// DBG_ALL: bits 0..=12 (not private, not impairments).
-pub const DEBUG_ALL: u64 = (1 << 13) - 1;
+pub const DEBUG_ALL: u64 = crate::ctl::DBG_ALL;
 
 const FLAGS: &[&str] = &[
     "help",
@@ -243,24 +243,6 @@ pub fn parse(args: &[String]) -> Result<Parsed, String> {
     Ok(Parsed::Run(c))
 }
 
-/// Names of the debug bits set, `+`-joined, or `none` (as `--status` shows them).
-pub fn debug_names(bits: u64) -> String {
-    let mut v: Vec<&str> = Vec::new();
-    let mut done = 0u64;
-    for (n, b) in DEBUG_CLASSES.iter().chain(IMPAIRMENTS) {
-        // Aliases share a bit: name it once, by its first spelling.
-        if bits & (1 << b) != 0 && done & (1 << b) == 0 {
-            done |= 1 << b;
-            v.push(n);
-        }
-    }
-    if v.is_empty() {
-        "none".into()
-    } else {
-        v.join("+")
-    }
-}
-
 pub const USAGE: &str = "\
 Usage: ipsec pluto [--help] [--version] [--optionsfrom FILE]
         [--nofork] [--stderrlog] [--noklips | --use-nostack | --use-auto | --use-netkey | --use-klips]
@@ -323,8 +305,7 @@ mod tests {
         assert_eq!(c.ctl_path(), PathBuf::from("/var/run/pluto.ctl"));
         assert_eq!(c.debug, DEBUG_ALL | (1 << 20));
         assert_eq!(c.interfaces, vec!["eth0", "eth1"]);
-        assert!(debug_names(c.debug).contains("private"));
-        assert_eq!(debug_names(0), "none");
+        assert!(crate::ctl::debug_names(c.debug).contains("private"));
     }
 
     #[test]
