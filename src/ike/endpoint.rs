@@ -134,7 +134,24 @@ pub struct StateInfo {
     pub ipsec: bool,
     pub parent: Option<u64>,
     pub role: Role,
+    pub local: SocketAddr,
+    pub peer: SocketAddr,
+    /// The next timer event: `EVENT_RETRANSMIT` or `EVENT_SA_EXPIRE`, and when.
+    pub event: Option<(&'static str, Instant)>,
+    /// IPsec SAs: per protocol, the peer's SPI (our outbound) and ours (inbound).
+    pub saids: Vec<(super::kernel::IpsecProto, u32, u32)>,
 }
+
+fn next_event(r: Option<&super::state::Retransmit>, expires: Option<Instant>) -> Option<(&'static str, Instant)> {
+    match (r.filter(|r| r.timed).map(|r| r.next), expires) {
+        (Some(a), Some(b)) if b < a => Some(("EVENT_SA_EXPIRE", b)),
+        (Some(a), _) => Some(("EVENT_RETRANSMIT", a)),
+        (None, Some(b)) => Some(("EVENT_SA_EXPIRE", b)),
+        (None, None) => None,
+    }
+}
+
+const UNSPECIFIED: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), 0);
 
 /// Counters per class of refused input.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -352,14 +369,31 @@ impl Endpoint {
                 ipsec: false,
                 parent: None,
                 role: s.role,
+                local: s.local,
+                peer: s.remote,
+                event: next_event(s.retransmit.as_ref(), s.expires),
+                saids: Vec::new(),
             })
-            .chain(self.p2.values().map(|s| StateInfo {
-                serial: s.serial,
-                conn: s.conn.clone(),
-                kind: s.kind,
-                ipsec: true,
-                parent: Some(s.parent),
-                role: s.role,
+            .chain(self.p2.values().map(|s| {
+                let (local, peer) = self
+                    .p1
+                    .get(&s.parent)
+                    .map_or((UNSPECIFIED, UNSPECIFIED), |p| (p.local, p.remote));
+                let saids = s.chosen.as_ref().map_or(Vec::new(), |c| {
+                    c.protos.iter().map(|cp| (cp.proto, cp.peer_spi, s.our_spi(cp.proto))).collect()
+                });
+                StateInfo {
+                    serial: s.serial,
+                    conn: s.conn.clone(),
+                    kind: s.kind,
+                    ipsec: true,
+                    parent: Some(s.parent),
+                    role: s.role,
+                    local,
+                    peer,
+                    event: next_event(s.retransmit.as_ref(), s.expires),
+                    saids,
+                }
             }))
             .collect();
         v.sort_by_key(|s| s.serial);
@@ -498,17 +532,15 @@ impl Endpoint {
 
     /// Removes an ISAKMP state. With `notify`, an established one sends a Delete first.
     pub(crate) fn delete_phase1(&mut self, now: Instant, serial: u64, notify: bool) {
+        if !self.p1.contains_key(&serial) {
+            return;
+        }
         if notify {
             self.send_isakmp_delete(now, serial);
         }
-        let Some(s) = self.p1.remove(&serial) else {
-            return;
-        };
-        self.by_cookies.remove(&(s.icookie, s.rcookie));
-        if self.by_icookie.get(&s.icookie) == Some(&serial) {
-            self.by_icookie.remove(&s.icookie);
-        }
         // Phase-2 negotiations that have not finished cannot go on without it.
+        // They go first, while the parent's addresses are there to release
+        // the SPIs they reserved.
         let orphans: Vec<u64> = self
             .p2
             .values()
@@ -517,6 +549,13 @@ impl Endpoint {
             .collect();
         for o in orphans {
             self.delete_phase2(now, o, false);
+        }
+        let Some(s) = self.p1.remove(&serial) else {
+            return;
+        };
+        self.by_cookies.remove(&(s.icookie, s.rcookie));
+        if self.by_icookie.get(&s.icookie) == Some(&serial) {
+            self.by_icookie.remove(&s.icookie);
         }
         self.log_state(&s.conn, serial, None, "deleting state".into());
         self.events.push_back(Event::Deleted {
@@ -533,6 +572,28 @@ impl Endpoint {
         let Some(s) = self.p2.remove(&serial) else {
             return;
         };
+        // Inbound SPIs we reserved (GETSPI) but never filled with an SA.
+        let filled: Vec<(super::kernel::IpsecProto, u32)> = s
+            .installed
+            .iter()
+            .filter_map(|op| match op {
+                KernelOp::AddSa(sa) if sa.inbound => Some((sa.proto, sa.spi)),
+                _ => None,
+            })
+            .collect();
+        if let Some(p) = self.p1.get(&s.parent) {
+            let (local, remote) = (p.local.ip(), p.remote.ip());
+            for (proto, spi) in &s.our_spis {
+                if !filled.contains(&(*proto, *spi)) {
+                    self.kernel_ops.push_back(KernelOp::DeleteSa {
+                        proto: *proto,
+                        spi: *spi,
+                        src: remote,
+                        dst: local,
+                    });
+                }
+            }
+        }
         for p in s.policies {
             self.kernel_ops.push_back(KernelOp::DeletePolicy(p));
         }
@@ -546,7 +607,6 @@ impl Endpoint {
                 });
             }
         }
-        // Inbound SPIs we reserved but never filled.
         self.log_state(&s.conn, serial, None, "deleting state".into());
         self.events.push_back(Event::Deleted {
             serial,
@@ -576,7 +636,11 @@ impl Endpoint {
             reason,
         });
         if is_p2 {
-            self.delete_phase2(now, serial, false);
+            // A responder that installed its inbound SA and sent QR1 cannot
+            // tell whether the initiator got QR1 and installed its half:
+            // tell it to drop that half.
+            let notify = kind == StateKind::QuickR1;
+            self.delete_phase2(now, serial, notify);
         } else {
             self.delete_phase1(now, serial, false);
         }

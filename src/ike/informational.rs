@@ -5,6 +5,7 @@ use super::crypto::{informational_hash, phase2_iv};
 use super::endpoint::{Endpoint, Level};
 use super::kernel::IpsecProto;
 use super::packet::{build_encrypted, ct_eq, decrypt_body, HeaderFields, Parsed};
+use super::state::StateKind;
 use super::wire::{
     emit_chain, exchange, flags, notify_type, protocol, DeletePayload, Header, NotifyPayload,
     Payload, DOI_IPSEC,
@@ -115,11 +116,16 @@ impl Endpoint {
         self.send_protected_info(p1, vec![Payload::Delete(d)]);
     }
 
-    /// Tells the peer an established IPsec SA is going away: one Delete per
-    /// protocol carrying our inbound SPI, under any established ISAKMP SA of
-    /// the connection.
+    /// Tells the peer an IPsec SA is going away: one Delete per protocol
+    /// carrying our inbound SPI, under any established ISAKMP SA of the
+    /// connection. For established SAs, and for a responder's QUICK_R1 (it
+    /// sent QR1, so the initiator may have installed its half).
     pub(crate) fn send_ipsec_delete(&mut self, _now: Instant, p2: u64) {
-        let Some(s) = self.p2.get(&p2).filter(|s| s.kind.is_established()) else {
+        let Some(s) = self
+            .p2
+            .get(&p2)
+            .filter(|s| s.kind.is_established() || s.kind == StateKind::QuickR1)
+        else {
             return;
         };
         let mut payloads = Vec::new();

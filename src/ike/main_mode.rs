@@ -872,10 +872,51 @@ impl Endpoint {
         });
         let (conn, kind, pending, attempt) =
             (st.conn.clone(), st.kind, st.pending_quick, st.attempt);
+        let (role, remote) = (st.role, st.remote);
         st.pending_quick = false;
         self.announce(&conn, serial, kind, &details);
+        if role == Role::Responder {
+            self.replace_older_responder_sas(now, serial, &conn, remote);
+        }
         if pending {
             self.start_quick(now, serial, attempt);
+        }
+    }
+}
+
+impl Endpoint {
+    /// The peer just authenticated a new ISAKMP SA for `conn` with us as
+    /// responder. An older one we still hold as responder for the same peer
+    /// is one whose last message (MR3) the peer never got: it gave up and
+    /// started over, so nothing on its side matches ours. Replace it (the
+    /// Delete goes under the old SA, harmless if the peer no longer has it).
+    fn replace_older_responder_sas(
+        &mut self,
+        now: Instant,
+        serial: u64,
+        conn: &str,
+        remote: SocketAddr,
+    ) {
+        let older: Vec<u64> = self
+            .p1
+            .values()
+            .filter(|s| {
+                s.serial < serial
+                    && s.conn == conn
+                    && s.remote == remote
+                    && s.role == Role::Responder
+                    && s.kind.is_established()
+            })
+            .map(|s| s.serial)
+            .collect();
+        for old in older {
+            self.log_state(
+                conn,
+                old,
+                None,
+                format!("replaced by newer ISAKMP SA #{serial} with the same peer"),
+            );
+            self.delete_phase1(now, old, true);
         }
     }
 }

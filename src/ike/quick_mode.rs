@@ -6,7 +6,7 @@
 use super::config::ConnConfig;
 use super::crypto::{keymat, phase2_iv, qm_hash1, qm_hash2, qm_hash3, CipherAlg, DhGroup, HashAlg};
 use super::endpoint::{Endpoint, Level};
-use super::error::{misbehaved, missing, Misbehaviour, Reject};
+use super::error::{misbehaved, missing, Incompatible, Misbehaviour, Reject};
 use super::kernel::{IpsecProto, KernelOp, KernelReply, Mode, PolicySpec, SaInstall, Selector};
 use super::main_mode::NONCE_LEN;
 use super::packet::{build_encrypted, ct_eq, decrypt_body, HeaderFields, Parsed};
@@ -611,8 +611,8 @@ impl Endpoint {
             }
         };
         let offered = Self::ipsec_offer(&conn);
-        let chosen =
-            select_ipsec(sa, &conn.policy, &offered, !conn.esp.is_empty()).map_err(auth)?;
+        let chosen = select_ipsec(sa, &conn.policy, &offered, !conn.esp.is_empty())
+            .map_err(|e| auth(pfs_hint(e, conn.policy.pfs, ke.is_some())))?;
         match (chosen.pfs_group, &ke) {
             (Some(g), Some(k)) if k.len() != g.len() => {
                 return Err(auth(misbehaved(Misbehaviour::BadKeyExchange(format!(
@@ -1056,6 +1056,22 @@ impl Endpoint {
             st.policies.extend(policies);
         }
         Ok(())
+    }
+}
+
+/// A refusal because our policy demands PFS and the peer offered none would
+/// otherwise list the same transforms as offered and allowed: say why.
+fn pfs_hint(e: Reject, pfs: bool, peer_ke: bool) -> Reject {
+    match e {
+        Reject::PeerIncompatible(Incompatible::NoProposalChosen { offered, allowed })
+            if pfs && !peer_ke =>
+        {
+            Reject::PeerIncompatible(Incompatible::NoProposalChosen {
+                offered: format!("{offered} (without PFS)"),
+                allowed: format!("{allowed} (with PFS only)"),
+            })
+        }
+        other => other,
     }
 }
 

@@ -2,12 +2,12 @@
 //! kernel per node and seeded faults (loss, duplication, mutation) per link.
 
 use rswan::ike::crypto::{DhProvider, ModpDh, NullDh};
-use rswan::ike::kernel::{KernelOp, KernelReply, PolicySpec, SaInstall, Selector};
+use rswan::ike::kernel::{IpsecProto, KernelOp, KernelReply, PolicySpec, SaInstall, Selector};
 use rswan::ike::rng::{Rng, SeededRng};
 use rswan::ike::wire::Identity;
 use rswan::ike::{
-    Command, ConnConfig, End, Endpoint, Event, Policy, SecretEntry, SecretIndex, SecretValue,
-    Secrets, StateInfo,
+    Command, ConnConfig, End, Endpoint, Event, LogLine, Policy, SecretEntry, SecretIndex,
+    SecretValue, Secrets, StateInfo,
 };
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
@@ -19,6 +19,8 @@ pub struct FakeKernel {
     pub sas: Vec<SaInstall>,
     pub policies: Vec<PolicySpec>,
     pub larval: Vec<u32>,
+    /// Every GETSPI asked for: protocol and the range (min, max).
+    pub spi_requests: Vec<(IpsecProto, u32, u32)>,
     /// Fail the Nth GETSPI (for kernel-failure tests).
     pub fail_getspi: bool,
 }
@@ -26,7 +28,14 @@ pub struct FakeKernel {
 impl FakeKernel {
     fn apply(&mut self, op: KernelOp) -> Option<KernelReply> {
         match op {
-            KernelOp::GetSpi { req, min, max, .. } => {
+            KernelOp::GetSpi {
+                req,
+                proto,
+                min,
+                max,
+                ..
+            } => {
+                self.spi_requests.push((proto, min, max));
                 if self.fail_getspi {
                     return Some(KernelReply::Failed {
                         req,
@@ -34,7 +43,20 @@ impl FakeKernel {
                     });
                 }
                 self.next_spi += 1;
-                let spi = (min + 0x2000 + self.next_spi * 7).min(max);
+                // Spread over the requested range (CPIs have a small one), and
+                // never hand out an SPI this kernel already holds.
+                let (lo, hi) = (u64::from(min), u64::from(max.max(min)));
+                let span = hi - lo + 1;
+                let mut n = 0x2000 + u64::from(self.next_spi) * 7;
+                let spi = loop {
+                    let cand = u32::try_from(lo + n % span).unwrap_or(max);
+                    let taken = self.larval.contains(&cand)
+                        || self.sas.iter().any(|s| s.inbound && s.spi == cand);
+                    if !taken || n > 0x2000 + u64::from(self.next_spi) * 7 + span {
+                        break cand;
+                    }
+                    n += 1;
+                };
                 self.larval.push(spi);
                 Some(KernelReply::Spi { req, spi })
             }
@@ -48,6 +70,8 @@ impl FakeKernel {
             } => {
                 self.sas
                     .retain(|s| !(s.proto == proto && s.spi == spi && s.dst == dst));
+                // Deleting a reserved (larval) SPI releases it.
+                self.larval.retain(|s| *s != spi);
                 None
             }
             KernelOp::AddPolicy(p) => {
@@ -69,6 +93,8 @@ pub struct Node {
     pub kernel: FakeKernel,
     pub logs: Vec<String>,
     pub events: Vec<Event>,
+    /// When each entry of `events` was emitted (same index).
+    pub event_times: Vec<Instant>,
 }
 
 impl Node {
@@ -84,12 +110,80 @@ impl Node {
     pub fn log_contains(&self, needle: &str) -> bool {
         self.logs.iter().any(|l| l.contains(needle))
     }
+    /// Log lines containing `needle`.
+    pub fn logs_with(&self, needle: &str) -> Vec<&String> {
+        self.logs.iter().filter(|l| l.contains(needle)).collect()
+    }
+    /// The structured log lines (level, rc, text).
+    pub fn log_lines(&self) -> impl Iterator<Item = &LogLine> {
+        self.events.iter().filter_map(|e| match e {
+            Event::Log(l) => Some(l),
+            _ => None,
+        })
+    }
+    /// `Failed` events with the time they happened.
+    pub fn failures(&self) -> Vec<(Instant, String)> {
+        self.events
+            .iter()
+            .zip(&self.event_times)
+            .filter_map(|(e, t)| match e {
+                Event::Failed { reason, .. } => Some((*t, reason.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+    /// The distinct reqids of the kernel's SAs.
+    pub fn sa_reqids(&self) -> Vec<u32> {
+        let mut v: Vec<u32> = self.kernel.sas.iter().map(|s| s.reqid).collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+    /// The distinct reqids of the kernel's policies.
+    pub fn policy_reqids(&self) -> Vec<u32> {
+        let mut v: Vec<u32> = self.kernel.policies.iter().map(|p| p.reqid).collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+    /// Kernel SAs in one direction.
+    pub fn sas(&self, inbound: bool) -> Vec<&SaInstall> {
+        self.kernel
+            .sas
+            .iter()
+            .filter(|s| s.inbound == inbound)
+            .collect()
+    }
     pub fn dump_logs(&self) -> String {
         self.logs
             .iter()
             .map(|l| format!("[{}] {l}\n", self.name))
             .collect()
     }
+}
+
+/// Two SAs that are one SA seen from both ends: opposite directions, same
+/// SPI, addresses, algorithms and keys.
+pub fn is_twin(x: &SaInstall, y: &SaInstall) -> bool {
+    x.inbound != y.inbound
+        && x.proto == y.proto
+        && x.spi == y.spi
+        && x.src == y.src
+        && x.dst == y.dst
+        && x.encrypt == y.encrypt
+        && x.integ == y.integ
+        && x.compress == y.compress
+}
+
+/// How two nodes ended up, from [`Net::settle`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settle {
+    /// Unfinished states, leftover kernel entries, half-matching SAs.
+    pub problems: Vec<String>,
+    /// Established ISAKMP SAs on each node.
+    pub isakmp: [usize; 2],
+    /// IPsec negotiations (reqids) on each node none of whose SAs the other has.
+    pub ipsec_orphans: [usize; 2],
 }
 
 /// A datagram in flight.
@@ -115,6 +209,8 @@ pub struct Net {
     pub duplicate: bool,
     /// Every datagram sent, as sent (before faults).
     pub wire: Vec<Packet>,
+    /// Per entry of `wire`: whether the faults (mutator or loss) dropped it.
+    pub lost: Vec<bool>,
     pub mutator: Option<Mutator>,
     fault_rng: SeededRng,
     in_flight: Vec<Packet>,
@@ -147,6 +243,7 @@ impl Net {
             loss_percent: 0,
             duplicate: false,
             wire: Vec::new(),
+            lost: Vec::new(),
             mutator: None,
             fault_rng: SeededRng::new(seed ^ 0x5eed),
             in_flight: Vec::new(),
@@ -175,6 +272,7 @@ impl Net {
             kernel,
             logs: Vec::new(),
             events: Vec::new(),
+            event_times: Vec::new(),
         });
         self.nodes.len() - 1
     }
@@ -214,6 +312,7 @@ impl Net {
                         n.logs.push(l.to_string());
                     }
                     n.events.push(ev);
+                    n.event_times.push(now);
                 }
                 let mut out = Vec::new();
                 while let Some(t) = n.ep.poll_transmit() {
@@ -230,6 +329,7 @@ impl Net {
                     });
                     let idx = self.sent;
                     self.sent += 1;
+                    self.lost.push(true);
                     if let Some(m) = self.mutator.as_mut() {
                         if !m(idx, &mut data) {
                             continue;
@@ -237,6 +337,9 @@ impl Net {
                     }
                     if self.loss_percent > 0 && self.roll(self.loss_percent) {
                         continue;
+                    }
+                    if let Some(l) = self.lost.last_mut() {
+                        *l = false;
                     }
                     let copies = if self.duplicate { 2 } else { 1 };
                     for _ in 0..copies {
@@ -305,6 +408,105 @@ impl Net {
             }
         }
         self.now - self.start
+    }
+
+    /// Virtual time since the net was made.
+    pub fn elapsed(&self) -> Duration {
+        self.now - self.start
+    }
+
+    /// Puts a datagram on the wire now (a replay or a forgery), past the
+    /// fault injection; it arrives after the usual latency.
+    pub fn inject(&mut self, from: SocketAddr, to: SocketAddr, data: Vec<u8>) {
+        self.in_flight.push(Packet {
+            at: self.now + self.latency,
+            from,
+            to,
+            data,
+        });
+    }
+
+    /// Checks that nodes `a` and `b` (one connection between them) have
+    /// settled: every state is established, both hold as many ISAKMP SAs,
+    /// and every IPsec SA one kernel installed outbound is installed inbound
+    /// on the other with the same SPI and keys (and the reverse), with nothing
+    /// else in either kernel (no half-installed SA, no reserved SPI left).
+    pub fn check_settled(&self, a: usize, b: usize) -> Result<(), String> {
+        let s = self.settle(a, b);
+        let (na, nb) = (&self.nodes[a].name, &self.nodes[b].name);
+        if let Some(p) = s.problems.first() {
+            return Err(p.clone());
+        }
+        if s.isakmp[0] != s.isakmp[1] {
+            return Err(format!(
+                "{na} has {} established ISAKMP SAs, {nb} has {}",
+                s.isakmp[0], s.isakmp[1]
+            ));
+        }
+        if s.ipsec_orphans != [0, 0] {
+            return Err(format!(
+                "IPsec SAs without counterpart: {} on {na}, {} on {nb}",
+                s.ipsec_orphans[0], s.ipsec_orphans[1]
+            ));
+        }
+        Ok(())
+    }
+
+    /// What [`Net::check_settled`] looks at, with the differences between
+    /// the two ends counted rather than refused.
+    pub fn settle(&self, a: usize, b: usize) -> Settle {
+        let (na, nb) = (&self.nodes[a], &self.nodes[b]);
+        let mut problems = Vec::new();
+        for n in [na, nb] {
+            for s in n.states().iter().filter(|s| !s.kind.is_established()) {
+                problems.push(format!(
+                    "{}: state #{} left in {:?}",
+                    n.name, s.serial, s.kind
+                ));
+            }
+            let ipsec = n.established(true);
+            let (sa_reqids, pol_reqids) = (n.sa_reqids(), n.policy_reqids());
+            if sa_reqids.len() != ipsec || pol_reqids != sa_reqids {
+                problems.push(format!(
+                    "{}: {ipsec} IPsec states but kernel SAs of {} and policies of {} negotiations",
+                    n.name,
+                    sa_reqids.len(),
+                    pol_reqids.len()
+                ));
+            }
+            if !n.kernel.larval.is_empty() {
+                problems.push(format!(
+                    "{}: reserved SPIs left: {:x?}",
+                    n.name, n.kernel.larval
+                ));
+            }
+        }
+        // One negotiation's SAs (a reqid) either all have their twin on the
+        // other end, or none do (an orphan); anything between is a bug.
+        let mut ipsec_orphans = [0, 0];
+        for (k, (me, peer)) in [(na, nb), (nb, na)].into_iter().enumerate() {
+            for reqid in me.sa_reqids() {
+                let sas: Vec<&SaInstall> =
+                    me.kernel.sas.iter().filter(|s| s.reqid == reqid).collect();
+                let twinned = sas
+                    .iter()
+                    .filter(|s| peer.kernel.sas.iter().any(|p| is_twin(s, p)))
+                    .count();
+                if twinned == 0 {
+                    ipsec_orphans[k] += 1;
+                } else if twinned != sas.len() {
+                    problems.push(format!(
+                        "{}: SAs of reqid {reqid} only partly match {}: {sas:?}",
+                        me.name, peer.name
+                    ));
+                }
+            }
+        }
+        Settle {
+            problems,
+            isakmp: [na.established(false), nb.established(false)],
+            ipsec_orphans,
+        }
     }
 
     /// Advances the clock by `d`, running everything due on the way.
