@@ -463,10 +463,21 @@ pub fn select_ipsec(
             return Ok(c);
         }
     }
-    let allowed: Vec<IpsecTransform> = [IpsecProto::Ah, IpsecProto::Esp, IpsecProto::Ipcomp]
+    let wanted = [
+        (IpsecProto::Ah, policy.authenticate),
+        (IpsecProto::Esp, policy.encrypt || policy.authenticate),
+        (IpsecProto::Ipcomp, policy.compress),
+    ];
+    let mut allowed: Vec<IpsecTransform> = Vec::new();
+    for t in wanted
         .into_iter()
-        .flat_map(|p| allowed_for(p, ours, custom_esp))
-        .collect();
+        .filter(|(_, w)| *w)
+        .flat_map(|(p, _)| allowed_for(p, ours, custom_esp))
+    {
+        if !allowed.contains(&t) {
+            allowed.push(t);
+        }
+    }
     Err(Reject::PeerIncompatible(Incompatible::NoProposalChosen {
         offered: describe_peer(sa),
         allowed: join(&allowed),
