@@ -142,7 +142,10 @@ pub struct StateInfo {
     pub saids: Vec<(super::kernel::IpsecProto, u32, u32)>,
 }
 
-fn next_event(r: Option<&super::state::Retransmit>, expires: Option<Instant>) -> Option<(&'static str, Instant)> {
+fn next_event(
+    r: Option<&super::state::Retransmit>,
+    expires: Option<Instant>,
+) -> Option<(&'static str, Instant)> {
     match (r.filter(|r| r.timed).map(|r| r.next), expires) {
         (Some(a), Some(b)) if b < a => Some(("EVENT_SA_EXPIRE", b)),
         (Some(a), _) => Some(("EVENT_RETRANSMIT", a)),
@@ -151,7 +154,8 @@ fn next_event(r: Option<&super::state::Retransmit>, expires: Option<Instant>) ->
     }
 }
 
-const UNSPECIFIED: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), 0);
+const UNSPECIFIED: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), 0);
 
 /// Counters per class of refused input.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -380,7 +384,10 @@ impl Endpoint {
                     .get(&s.parent)
                     .map_or((UNSPECIFIED, UNSPECIFIED), |p| (p.local, p.remote));
                 let saids = s.chosen.as_ref().map_or(Vec::new(), |c| {
-                    c.protos.iter().map(|cp| (cp.proto, cp.peer_spi, s.our_spi(cp.proto))).collect()
+                    c.protos
+                        .iter()
+                        .map(|cp| (cp.proto, cp.peer_spi, s.our_spi(cp.proto)))
+                        .collect()
                 });
                 StateInfo {
                     serial: s.serial,
@@ -640,7 +647,22 @@ impl Endpoint {
             // tell whether the initiator got QR1 and installed its half:
             // tell it to drop that half.
             let notify = kind == StateKind::QuickR1;
+            let parent = self.p2.get(&serial).map(|s| (s.parent, s.parent_auth_rx));
             self.delete_phase2(now, serial, notify);
+            // Not a word we could read since QI1 went out means the ISAKMP SA
+            // is of no use: the peer may have restarted, or its CBC state no
+            // longer matches ours. The next attempt starts over with Main Mode.
+            if let (StateKind::QuickI1, Some((p1, seen))) = (kind, parent) {
+                if self.p1.get(&p1).is_some_and(|p| p.auth_rx == seen) {
+                    self.log_state(
+                        conn,
+                        p1,
+                        None,
+                        "ISAKMP SA got no answer to Quick Mode: replacing it".into(),
+                    );
+                    self.delete_phase1(now, p1, true);
+                }
+            }
         } else {
             self.delete_phase1(now, serial, false);
         }

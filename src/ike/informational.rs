@@ -283,6 +283,7 @@ impl Endpoint {
         }
         if let Some(s) = self.p1.get_mut(&p1) {
             s.msgids.push(hdr.msgid);
+            s.auth_rx += 1;
         }
         // Collect first, act after: deleting the ISAKMP SA must not leave
         // later payloads of the same message working on a dead state.

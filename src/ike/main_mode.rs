@@ -122,6 +122,7 @@ impl Endpoint {
             expires: None,
             attempt,
             pending_quick: conn.policy.wants_ipsec(),
+            auth_rx: 0,
         };
         self.p1.insert(serial, st);
         self.by_icookie.insert(icookie, serial);
@@ -148,7 +149,18 @@ impl Endpoint {
             match self.p1.values().find(|s| {
                 s.role == Role::Responder && s.icookie == hdr.icookie && s.remote == remote
             }) {
-                Some(s) => s.serial,
+                // Only MI1 travels without the responder cookie: an exact
+                // repeat is answered again, anything else is not ours to read.
+                Some(s) => {
+                    let serial = s.serial;
+                    if s.last_rx.as_deref() == Some(Self::digest(data).as_slice()) {
+                        self.duplicate_p1(serial);
+                    } else {
+                        self.counters.peer_misbehaved += 1;
+                        self.log_peer(remote, format!("dropping Main Mode message from {remote} without responder cookie for an existing ISAKMP SA"));
+                    }
+                    return;
+                }
                 None => {
                     if self.by_icookie.contains_key(&hdr.icookie) {
                         self.log_peer(remote, "dropping Main Mode message with our own initiator cookie and no responder cookie".into());
@@ -458,6 +470,7 @@ impl Endpoint {
             expires: None,
             attempt: 0,
             pending_quick: false,
+            auth_rx: 0,
         };
         self.p1.insert(serial, st);
         self.by_cookies.insert((hdr.icookie, rcookie), serial);

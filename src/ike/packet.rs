@@ -37,7 +37,8 @@ pub fn build_clear(h: &HeaderFields, payloads: &[Payload]) -> Vec<u8> {
 }
 
 /// An encrypted message from an already emitted chain (`first` is its first
-/// payload type). Zero padding to the block size. Returns the datagram and the
+/// payload type), zero-padded to the
+/// block size. Returns the datagram and the
 /// IV for the next message (the last ciphertext block).
 pub fn build_encrypted(
     h: &HeaderFields,
@@ -49,6 +50,9 @@ pub fn build_encrypted(
 ) -> Result<(Vec<u8>, Vec<u8>), Reject> {
     let bl = cipher.block_len();
     let mut body = chain.to_vec();
+    // As little padding as possible: a last block that held only padding
+    // could be altered in flight without failing any hash, and it becomes the
+    // next IV.
     let pad = (bl - body.len() % bl) % bl;
     body.resize(body.len() + pad, 0);
     cbc_encrypt(cipher, key, iv, &mut body)

@@ -262,6 +262,7 @@ impl Endpoint {
             .crypto
             .clone()
             .ok_or_else(|| Reject::Local("ISAKMP SA has no keys".into()))?;
+        let parent_auth_rx = parent.auth_rx;
         let (icookie, rcookie, lip, rip) = (
             parent.icookie,
             parent.rcookie,
@@ -313,6 +314,7 @@ impl Endpoint {
         st.ni = ni;
         st.dh = dh;
         st.kind = StateKind::QuickI1;
+        st.parent_auth_rx = parent_auth_rx;
         st.retransmit = Some(Retransmit::new(packet.clone(), now, true));
         let conn_name = st.conn.clone();
         self.log_state(
@@ -436,6 +438,7 @@ impl Endpoint {
         let result = match kind {
             StateKind::QuickI1 => self.initiator_qr1(now, serial, hdr, body),
             StateKind::QuickR1 => self.responder_qi2(now, serial, hdr, body),
+            StateKind::QuickI2 => self.initiator_qr1_again(serial, hdr, body),
             _ => {
                 self.log(
                     Level::Debug,
@@ -454,6 +457,9 @@ impl Endpoint {
             Ok(()) => {
                 if let Some(st) = self.p2.get_mut(&serial) {
                     st.last_rx = Some(digest);
+                }
+                if let Some(p) = self.p1.get_mut(&p1) {
+                    p.auth_rx += 1;
                 }
             }
             Err(e) => {
@@ -573,6 +579,7 @@ impl Endpoint {
         let auth = |e: Reject| (e, true);
         if let Some(p) = self.p1.get_mut(&p1) {
             p.msgids.push(hdr.msgid);
+            p.auth_rx += 1;
         }
         let conn_name = self.p1.get(&p1).map(|s| s.conn.clone()).unwrap_or_default();
         let conn = self
@@ -852,7 +859,7 @@ impl Endpoint {
             .ok_or_else(|| Reject::Local("state vanished".into()))?;
         st.nr = nr.clone();
         st.peer_ke = ke;
-        st.iv = after_qi2;
+        st.qr1_iv = std::mem::replace(&mut st.iv, after_qi2);
         st.chosen = Some(chosen.clone());
         st.kind = StateKind::QuickI2;
         st.retransmit = Some(Retransmit::new(packet.clone(), now, false));
@@ -862,6 +869,86 @@ impl Endpoint {
         let (l, r) = self.p1_addrs(serial)?;
         self.send(l, r, packet);
         self.ipsec_established(serial);
+        Ok(())
+    }
+
+    /// QUICK_I2 got a QR1 that is not a byte-for-byte repeat. If it is an
+    /// authentic copy of the QR1 we accepted (the responder retransmits when
+    /// QI2 did not work for it), the copy we took may have carried extra
+    /// ciphertext that moved our CBC IV: re-encrypt QI2 with the IV that
+    /// follows this copy and send it again.
+    fn initiator_qr1_again(
+        &mut self,
+        serial: u64,
+        hdr: &Header,
+        body: &[u8],
+    ) -> Result<(), Reject> {
+        let st = self
+            .p2
+            .get(&serial)
+            .ok_or_else(|| Reject::Local("state vanished".into()))?;
+        if st.qr1_iv.is_empty()
+            || st
+                .retransmit
+                .as_ref()
+                .is_some_and(|r| r.dup_resends >= MAX_DUPLICATE_RESENDS)
+        {
+            return Err(misbehaved(Misbehaviour::BadParameter(
+                "unexpected Quick Mode message after QI2",
+            )));
+        }
+        let P1Keys {
+            prf,
+            skeyid_a,
+            cipher,
+            enc_key,
+            icookie,
+            rcookie,
+            ..
+        } = self.p1_keys(st.parent)?;
+        let (parsed, got, next_iv) = self.open_quick(st.parent, &st.qr1_iv, hdr, body)?;
+        if !ct_eq(
+            &got,
+            &qm_hash2(prf, &skeyid_a, st.msgid, &st.ni, parsed.after(0)),
+        ) {
+            return Err(misbehaved(Misbehaviour::BadHash("Quick Mode HASH(2)")));
+        }
+        let Payload::Nonce(nr) = &parsed.one(payload_type::NONCE, "NONCE")?.payload else {
+            return Err(missing("NONCE"));
+        };
+        if *nr != st.nr {
+            return Err(misbehaved(Misbehaviour::BadParameter(
+                "a second, different QR1",
+            )));
+        }
+        let h3 = qm_hash3(prf, &skeyid_a, st.msgid, &st.ni, &st.nr);
+        let (first, chain) = emit_chain(&[Payload::Hash(h3)]);
+        let h = HeaderFields {
+            icookie,
+            rcookie,
+            exchange: exchange::QUICK,
+            msgid: st.msgid,
+        };
+        let (packet, after_qi2) = build_encrypted(&h, first, &chain, cipher, &enc_key, &next_iv)?;
+        let conn = st.conn.clone();
+        let st = self
+            .p2
+            .get_mut(&serial)
+            .ok_or_else(|| Reject::Local("state vanished".into()))?;
+        st.iv = after_qi2;
+        if let Some(r) = st.retransmit.as_mut() {
+            r.packet = packet.clone();
+            r.dup_resends += 1;
+        }
+        self.log(
+            Level::Debug,
+            Some(&conn),
+            Some(serial),
+            None,
+            "QR1 arrived again in another encryption; resending QI2 to match it".into(),
+        );
+        let (l, r) = self.p1_addrs(serial)?;
+        self.send(l, r, packet);
         Ok(())
     }
 
@@ -1108,6 +1195,8 @@ fn new_phase2(
         kind,
         msgid,
         iv: Vec::new(),
+        qr1_iv: Vec::new(),
+        parent_auth_rx: 0,
         ni: Vec::new(),
         nr: Vec::new(),
         dh: None,

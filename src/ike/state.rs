@@ -189,6 +189,8 @@ pub struct Phase1 {
     pub attempt: u32,
     /// Start Quick Mode for the connection once established.
     pub pending_quick: bool,
+    /// Authenticated messages received under this SA after it was established.
+    pub auth_rx: u64,
 }
 
 pub struct Phase2 {
@@ -200,6 +202,11 @@ pub struct Phase2 {
     pub msgid: u32,
     /// CBC IV for the next message of this exchange.
     pub iv: Vec<u8>,
+    /// Initiator: the IV QR1 was decrypted with, to recognise a later copy.
+    pub qr1_iv: Vec<u8>,
+    /// The parent's `auth_rx` when QI1 went out: unchanged at give-up means
+    /// the peer said nothing we could read since.
+    pub parent_auth_rx: u64,
     pub ni: Vec<u8>,
     pub nr: Vec<u8>,
     pub dh: Option<DhKeyPair>,

@@ -252,7 +252,10 @@ fn spec_example_4_4_selection() {
     assert_eq!(s.psk(&v4(192, 0, 2, 1), Some(&v4(192, 0, 2, 9))), None);
     // A lone `%any` index is the road warriors' secret. (The 2.x scoring gave it
     // "him" only, which a PSK lookup refused; rswan accepts it as the example means.)
-    assert_eq!(s.psk(&v4(192, 0, 2, 1), None), Some(&b"one secret for all road warriors"[..]));
+    assert_eq!(
+        s.psk(&v4(192, 0, 2, 1), None),
+        Some(&b"one secret for all road warriors"[..])
+    );
 }
 
 #[test]
