@@ -116,11 +116,22 @@ fn run_case(seed: u64, case: &Case) -> Net {
         net.nodes[1].dump_logs()
     );
     if let Some(t) = case.ike {
+        // The old pluto's wording: oakley_* names, key and group sizes in bits.
+        let cipher = match t.cipher {
+            CipherAlg::Des3 => "oakley_3des_cbc",
+            _ => "oakley_aes_cbc",
+        };
+        let prf = match t.hash {
+            HashAlg::Md5 => "oakley_md5",
+            HashAlg::Sha1 => "oakley_sha",
+            HashAlg::Sha256 => "oakley_sha2_256",
+            HashAlg::Sha384 => "oakley_sha2_384",
+            HashAlg::Sha512 => "oakley_sha2_512",
+        };
         let want = format!(
-            "{{auth=PRESHARED_KEY cipher={} prf={} group={}}}",
-            t.cipher.name(),
-            t.hash.name(),
-            t.group.name()
+            "{{auth=OAKLEY_PRESHARED_KEY cipher={cipher}_{} prf={prf} group=modp{}}}",
+            t.cipher.key_len() * 8,
+            t.group.len() * 8
         );
         for n in &net.nodes {
             assert!(

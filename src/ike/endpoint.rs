@@ -234,7 +234,7 @@ impl Endpoint {
             Ok(x) => x,
             Err(e) => {
                 self.counters.malformed += 1;
-                self.log_peer(remote, format!("dropping packet from {remote}: {e}"));
+                self.log_peer(remote, format!("dropping packet: {e}"));
                 return;
             }
         };
@@ -246,7 +246,7 @@ impl Endpoint {
             self.log_peer(
                 remote,
                 format!(
-                    "dropping packet from {remote}: reserved flag bits 0x{:02x} set",
+                    "dropping packet: reserved flag bits 0x{:02x} set",
                     hdr.flags
                 ),
             );
@@ -262,7 +262,7 @@ impl Endpoint {
                 self.counters.peer_incompatible += 1;
                 self.log_peer(
                     remote,
-                    format!("dropping packet from {remote}: unsupported exchange type {other}"),
+                    format!("dropping packet: unsupported exchange type {other}"),
                 );
             }
         }
@@ -468,8 +468,14 @@ impl Endpoint {
     }
 
     /// A line about a packet that belongs to no state (yet).
-    pub(crate) fn log_peer(&mut self, _remote: SocketAddr, text: String) {
-        self.log(Level::Info, None, None, None, text);
+    pub(crate) fn log_peer(&mut self, remote: SocketAddr, text: String) {
+        self.log(
+            Level::Info,
+            None,
+            None,
+            None,
+            format!("packet from {remote}: {text}"),
+        );
     }
 
     pub(crate) fn log_state(&mut self, conn: &str, serial: u64, rc: Option<u16>, text: String) {

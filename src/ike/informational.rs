@@ -172,7 +172,7 @@ impl Endpoint {
             self.counters.peer_misbehaved += 1;
             self.log_peer(
                 remote,
-                format!("Informational message from {remote} for an unknown ISAKMP SA; dropped"),
+                format!("Informational message for an unknown ISAKMP SA; dropped"),
             );
             return;
         };

@@ -3,7 +3,7 @@
 //! MI1 SA -> MR1 SA -> MI2 KE,Ni -> MR2 KE,Nr -> MI3* IDii,HASH_I -> MR3* IDir,HASH_R
 
 use super::config::ConnConfig;
-use super::crypto::{hash_i, hash_r, phase1_iv, skeyid_psk, Phase1Keys};
+use super::crypto::{hash_i, hash_r, phase1_iv, skeyid_psk, CipherAlg, HashAlg, Phase1Keys};
 use super::endpoint::{Endpoint, Level};
 use super::error::{misbehaved, Misbehaviour, Reject};
 use super::packet::{build_clear, build_encrypted, ct_eq, decrypt_body, HeaderFields, Parsed};
@@ -157,7 +157,7 @@ impl Endpoint {
                         self.duplicate_p1(serial);
                     } else {
                         self.counters.peer_misbehaved += 1;
-                        self.log_peer(remote, format!("dropping Main Mode message from {remote} without responder cookie for an existing ISAKMP SA"));
+                        self.log_peer(remote, format!("dropping Main Mode message without responder cookie for an existing ISAKMP SA"));
                     }
                     return;
                 }
@@ -177,7 +177,7 @@ impl Endpoint {
             self.counters.peer_misbehaved += 1;
             self.log_peer(
                 remote,
-                format!("Main Mode packet from {remote} for an unknown ISAKMP SA; dropped"),
+                format!("Main Mode message for an unknown ISAKMP SA; dropped"),
             );
             return;
         };
@@ -188,9 +188,7 @@ impl Endpoint {
             self.counters.peer_misbehaved += 1;
             self.log_peer(
                 remote,
-                format!(
-                    "Main Mode packet from {remote} for an ISAKMP SA with another peer; dropped"
-                ),
+                format!("Main Mode message for an ISAKMP SA with another peer; dropped"),
             );
             return;
         }
@@ -367,7 +365,7 @@ impl Endpoint {
         {
             self.log_peer(
                 remote,
-                format!("too many half-open ISAKMP SAs; dropping MI1 from {remote}"),
+                format!("too many half-open ISAKMP SAs; dropping MI1"),
             );
             return;
         }
@@ -875,12 +873,26 @@ impl Endpoint {
             return;
         };
         let details = st.chosen.map_or(String::new(), |x| {
+            // The old pluto's wording, which scripts grep for.
+            let auth = match x.auth {
+                AuthMethod::Psk => "OAKLEY_PRESHARED_KEY",
+                AuthMethod::RsaSig => "OAKLEY_RSA_SIG",
+            };
+            let cipher = match x.cipher {
+                CipherAlg::Des3 => "oakley_3des_cbc",
+                _ => "oakley_aes_cbc",
+            };
+            let prf = match x.hash {
+                HashAlg::Md5 => "oakley_md5",
+                HashAlg::Sha1 => "oakley_sha",
+                HashAlg::Sha256 => "oakley_sha2_256",
+                HashAlg::Sha384 => "oakley_sha2_384",
+                HashAlg::Sha512 => "oakley_sha2_512",
+            };
             format!(
-                " {{auth={} cipher={} prf={} group={}}}",
-                x.auth.name(),
-                x.cipher.name(),
-                x.hash.name(),
-                x.group.name()
+                " {{auth={auth} cipher={cipher}_{} prf={prf} group=modp{}}}",
+                x.cipher.key_len() * 8,
+                x.group.len() * 8
             )
         });
         let (conn, kind, pending, attempt) =

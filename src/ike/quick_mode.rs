@@ -7,7 +7,9 @@ use super::config::ConnConfig;
 use super::crypto::{keymat, phase2_iv, qm_hash1, qm_hash2, qm_hash3, CipherAlg, DhGroup, HashAlg};
 use super::endpoint::{Endpoint, Level};
 use super::error::{misbehaved, missing, Incompatible, Misbehaviour, Reject};
-use super::kernel::{IpsecProto, KernelOp, KernelReply, Mode, PolicySpec, SaInstall, Selector};
+use super::kernel::{
+    IntegAlg, IpsecProto, KernelOp, KernelReply, Mode, PolicySpec, SaInstall, Selector,
+};
 use super::main_mode::NONCE_LEN;
 use super::packet::{build_encrypted, ct_eq, decrypt_body, HeaderFields, Parsed};
 use super::proposal::{
@@ -353,7 +355,7 @@ impl Endpoint {
             self.counters.peer_misbehaved += 1;
             self.log_peer(
                 remote,
-                format!("Quick Mode message from {remote} for an unknown ISAKMP SA; dropped"),
+                format!("Quick Mode message for an unknown ISAKMP SA; dropped"),
             );
             return;
         };
@@ -997,21 +999,26 @@ impl Endpoint {
             return;
         };
         let Some(chosen) = &st.chosen else { return };
-        let mode = match chosen.mode {
-            Mode::Tunnel => "tunnel mode",
-            Mode::Transport => "transport mode",
-        };
         let mut parts = Vec::new();
         for c in &chosen.protos {
             let ours = st.our_spi(c.proto);
+            let integ = |i: IntegAlg| match i {
+                IntegAlg::HmacMd5_96 => "HMAC_MD5",
+                IntegAlg::HmacSha1_96 => "HMAC_SHA1",
+                IntegAlg::HmacSha2_256_128 => "HMAC_SHA2_256",
+            };
             let xf = match c.transform {
                 IpsecTransform::IpcompDeflate => String::new(),
-                t => format!(
-                    " xfrm={}",
-                    t.to_string()
-                        .trim_start_matches("ESP_")
-                        .trim_start_matches("AH_")
-                ),
+                IpsecTransform::Ah { integ: i } => format!(" xfrm={}", integ(i)),
+                IpsecTransform::Esp { cipher, integ: i } => {
+                    let enc = if cipher == CipherAlg::Des3 {
+                        "3DES"
+                    } else {
+                        "AES"
+                    };
+                    let auth = i.map_or("NONE", integ);
+                    format!(" xfrm={enc}_{}-{auth}", cipher.key_len() * 8)
+                }
             };
             parts.push(format!(
                 "{}=>{:#010x} <{:#010x}{xf}",
@@ -1020,7 +1027,8 @@ impl Endpoint {
                 ours
             ));
         }
-        let details = format!(" {mode} {{{}}}", parts.join(" "));
+        // This build does no NAT traversal and no DPD yet.
+        let details = format!(" {{{} NATOA=none NATD=none DPD=none}}", parts.join(" "));
         let (conn, kind) = (st.conn.clone(), st.kind);
         self.announce(&conn, serial, kind, &details);
     }
