@@ -172,7 +172,7 @@ impl Endpoint {
             self.counters.peer_misbehaved += 1;
             self.log_peer(
                 remote,
-                format!("Informational message for an unknown ISAKMP SA; dropped"),
+                "Informational message for an unknown ISAKMP SA; dropped".to_string(),
             );
             return;
         };

@@ -157,7 +157,7 @@ impl Endpoint {
                         self.duplicate_p1(serial);
                     } else {
                         self.counters.peer_misbehaved += 1;
-                        self.log_peer(remote, format!("dropping Main Mode message without responder cookie for an existing ISAKMP SA"));
+                        self.log_peer(remote, "dropping Main Mode message without responder cookie for an existing ISAKMP SA".to_string());
                     }
                     return;
                 }
@@ -177,7 +177,7 @@ impl Endpoint {
             self.counters.peer_misbehaved += 1;
             self.log_peer(
                 remote,
-                format!("Main Mode message for an unknown ISAKMP SA; dropped"),
+                "Main Mode message for an unknown ISAKMP SA; dropped".to_string(),
             );
             return;
         };
@@ -188,7 +188,7 @@ impl Endpoint {
             self.counters.peer_misbehaved += 1;
             self.log_peer(
                 remote,
-                format!("Main Mode message for an ISAKMP SA with another peer; dropped"),
+                "Main Mode message for an ISAKMP SA with another peer; dropped".to_string(),
             );
             return;
         }
@@ -365,7 +365,7 @@ impl Endpoint {
         {
             self.log_peer(
                 remote,
-                format!("too many half-open ISAKMP SAs; dropping MI1"),
+                "too many half-open ISAKMP SAs; dropping MI1".to_string(),
             );
             return;
         }

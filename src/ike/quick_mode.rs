@@ -355,7 +355,7 @@ impl Endpoint {
             self.counters.peer_misbehaved += 1;
             self.log_peer(
                 remote,
-                format!("Quick Mode message for an unknown ISAKMP SA; dropped"),
+                "Quick Mode message for an unknown ISAKMP SA; dropped".to_string(),
             );
             return;
         };
