@@ -18,6 +18,8 @@ pub struct Policy {
     pub compress: bool,
     pub tunnel: bool,
     pub pfs: bool,
+    /// `--dontrekey`: let SAs expire instead of replacing them.
+    pub dont_rekey: bool,
 }
 
 impl Policy {

@@ -136,22 +136,10 @@ pub struct StateInfo {
     pub role: Role,
     pub local: SocketAddr,
     pub peer: SocketAddr,
-    /// The next timer event: `EVENT_RETRANSMIT` or `EVENT_SA_EXPIRE`, and when.
+    /// The next timer event (`EVENT_RETRANSMIT`, `EVENT_SA_REPLACE`, `EVENT_SA_EXPIRE`) and when.
     pub event: Option<(&'static str, Instant)>,
     /// IPsec SAs: per protocol, the peer's SPI (our outbound) and ours (inbound).
     pub saids: Vec<(super::kernel::IpsecProto, u32, u32)>,
-}
-
-fn next_event(
-    r: Option<&super::state::Retransmit>,
-    expires: Option<Instant>,
-) -> Option<(&'static str, Instant)> {
-    match (r.filter(|r| r.timed).map(|r| r.next), expires) {
-        (Some(a), Some(b)) if b < a => Some(("EVENT_SA_EXPIRE", b)),
-        (Some(a), _) => Some(("EVENT_RETRANSMIT", a)),
-        (None, Some(b)) => Some(("EVENT_SA_EXPIRE", b)),
-        (None, None) => None,
-    }
 }
 
 const UNSPECIFIED: SocketAddr =
@@ -272,7 +260,9 @@ impl Endpoint {
         let due1: Vec<u64> = self
             .p1
             .iter()
-            .filter(|(_, s)| deadline(s.retransmit.as_ref(), s.expires).is_some_and(|d| d <= now))
+            .filter(|(_, s)| {
+                deadline((s.retransmit.as_ref(), s.replace, s.expires)).is_some_and(|d| d <= now)
+            })
             .map(|(k, _)| *k)
             .collect();
         for serial in due1 {
@@ -281,7 +271,9 @@ impl Endpoint {
         let due2: Vec<u64> = self
             .p2
             .iter()
-            .filter(|(_, s)| deadline(s.retransmit.as_ref(), s.expires).is_some_and(|d| d <= now))
+            .filter(|(_, s)| {
+                deadline((s.retransmit.as_ref(), s.replace, s.expires)).is_some_and(|d| d <= now)
+            })
             .map(|(k, _)| *k)
             .collect();
         for serial in due2 {
@@ -354,11 +346,11 @@ impl Endpoint {
         let a = self
             .p1
             .values()
-            .filter_map(|s| deadline(s.retransmit.as_ref(), s.expires));
+            .filter_map(|s| deadline((s.retransmit.as_ref(), s.replace, s.expires)));
         let b = self
             .p2
             .values()
-            .filter_map(|s| deadline(s.retransmit.as_ref(), s.expires));
+            .filter_map(|s| deadline((s.retransmit.as_ref(), s.replace, s.expires)));
         a.chain(b).min()
     }
 
@@ -375,7 +367,7 @@ impl Endpoint {
                 role: s.role,
                 local: s.local,
                 peer: s.remote,
-                event: next_event(s.retransmit.as_ref(), s.expires),
+                event: super::lifetime::next_event(s.retransmit.as_ref(), s.replace, s.expires),
                 saids: Vec::new(),
             })
             .chain(self.p2.values().map(|s| {
@@ -398,7 +390,7 @@ impl Endpoint {
                     role: s.role,
                     local,
                     peer,
-                    event: next_event(s.retransmit.as_ref(), s.expires),
+                    event: super::lifetime::next_event(s.retransmit.as_ref(), s.replace, s.expires),
                     saids,
                 }
             }))
@@ -693,81 +685,6 @@ impl Endpoint {
         }
     }
 
-    fn phase1_timeout(&mut self, now: Instant, serial: u64) {
-        let Some(s) = self.p1.get_mut(&serial) else {
-            return;
-        };
-        if let Some(r) = s.retransmit.as_mut().filter(|r| r.timed && r.next <= now) {
-            if r.sends < MAX_SENDS {
-                r.sends += 1;
-                r.delay *= 2;
-                r.next = now + r.delay;
-                let (pkt, wait, kind, conn) = (r.packet.clone(), r.delay, s.kind, s.conn.clone());
-                let (l, rm) = (s.local, s.remote);
-                self.counters.retransmits += 1;
-                self.log_state(
-                    &conn,
-                    serial,
-                    Some(10),
-                    format!(
-                        "{}: retransmission; will wait {}s for response",
-                        kind.name(),
-                        wait.as_secs()
-                    ),
-                );
-                self.send(l, rm, pkt);
-            } else {
-                let (conn, kind, attempt) = (s.conn.clone(), s.kind, s.attempt);
-                self.give_up(now, &conn, serial, kind, attempt, false);
-            }
-            return;
-        }
-        if s.expires.is_some_and(|e| e <= now) {
-            let conn = s.conn.clone();
-            self.log_state(&conn, serial, None, "ISAKMP SA expired".into());
-            self.delete_phase1(now, serial, true);
-        }
-    }
-
-    fn phase2_timeout(&mut self, now: Instant, serial: u64) {
-        let Some(s) = self.p2.get_mut(&serial) else {
-            return;
-        };
-        let parent = s.parent;
-        if let Some(r) = s.retransmit.as_mut().filter(|r| r.timed && r.next <= now) {
-            if r.sends < MAX_SENDS {
-                r.sends += 1;
-                r.delay *= 2;
-                r.next = now + r.delay;
-                let (pkt, wait, kind, conn) = (r.packet.clone(), r.delay, s.kind, s.conn.clone());
-                self.counters.retransmits += 1;
-                self.log_state(
-                    &conn,
-                    serial,
-                    Some(10),
-                    format!(
-                        "{}: retransmission; will wait {}s for response",
-                        kind.name(),
-                        wait.as_secs()
-                    ),
-                );
-                if let Some(p) = self.p1.get(&parent) {
-                    let (l, rm) = (p.local, p.remote);
-                    self.send(l, rm, pkt);
-                }
-            } else {
-                let (conn, kind, attempt) = (s.conn.clone(), s.kind, s.attempt);
-                self.give_up(now, &conn, serial, kind, attempt, true);
-            }
-            return;
-        }
-        if s.expires.is_some_and(|e| e <= now) {
-            let conn = s.conn.clone();
-            self.log_state(&conn, serial, None, "IPsec SA expired".into());
-            self.delete_phase2(now, serial, true);
-        }
-    }
-
     /// Starts (or continues) keying for a connection: Quick Mode on an
     /// existing ISAKMP SA, otherwise Main Mode first.
     pub(crate) fn initiate(
@@ -801,18 +718,20 @@ impl Endpoint {
                     s.pending_quick |= conn.policy.wants_ipsec();
                 }
             }
-            None => self.start_main(now, &conn, attempt),
+            None => self.start_main(now, &conn, attempt, true),
         }
         Ok(())
     }
 }
 
-fn deadline(r: Option<&super::state::Retransmit>, expires: Option<Instant>) -> Option<Instant> {
-    let r = r.filter(|r| r.timed).map(|r| r.next);
-    match (r, expires) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    }
+fn deadline(
+    s: (
+        Option<&super::state::Retransmit>,
+        Option<Instant>,
+        Option<Instant>,
+    ),
+) -> Option<Instant> {
+    super::lifetime::next_event(s.0, s.1, s.2).map(|(_, t)| t)
 }
 
 impl Role {

@@ -54,7 +54,14 @@ impl Endpoint {
         self.secrets.psk(&me, him.as_ref()).map(<[u8]>::to_vec)
     }
 
-    pub(crate) fn start_main(&mut self, now: Instant, conn: &ConnConfig, attempt: u32) {
+    /// Starts Main Mode; `with_quick` goes on to Quick Mode once it is up.
+    pub(crate) fn start_main(
+        &mut self,
+        now: Instant,
+        conn: &ConnConfig,
+        attempt: u32,
+        with_quick: bool,
+    ) {
         let serial = self.new_serial();
         let (Some(lh), Some(rh)) = (conn.local.host, conn.remote.host) else {
             self.log(
@@ -119,9 +126,10 @@ impl Endpoint {
             retransmit: Some(Retransmit::new(packet.clone(), now, true)),
             last_rx: None,
             msgids: Vec::new(),
+            replace: None,
             expires: None,
             attempt,
-            pending_quick: conn.policy.wants_ipsec(),
+            pending_quick: with_quick && conn.policy.wants_ipsec(),
             auth_rx: 0,
         };
         self.p1.insert(serial, st);
@@ -465,6 +473,7 @@ impl Endpoint {
             retransmit: Some(Retransmit::new(packet.clone(), now, true)),
             last_rx: Some(Self::digest(data)),
             msgids: Vec::new(),
+            replace: None,
             expires: None,
             attempt: 0,
             pending_quick: false,
@@ -869,6 +878,7 @@ impl Endpoint {
     }
 
     fn main_established(&mut self, now: Instant, serial: u64) {
+        self.schedule_replace(now, serial, false);
         let Some(st) = self.p1.get_mut(&serial) else {
             return;
         };

@@ -25,6 +25,7 @@ pub mod endpoint;
 pub mod error;
 mod informational;
 pub mod kernel;
+mod lifetime;
 mod main_mode;
 mod packet;
 pub mod proposal;

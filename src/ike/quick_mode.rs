@@ -870,7 +870,7 @@ impl Endpoint {
         self.install(serial, true, true)?;
         let (l, r) = self.p1_addrs(serial)?;
         self.send(l, r, packet);
-        self.ipsec_established(serial);
+        self.ipsec_established(now, serial);
         Ok(())
     }
 
@@ -990,11 +990,12 @@ impl Endpoint {
             .map_or(conn_life, |c| c.lifetime.min(conn_life));
         st.expires = Some(now + Duration::from_secs(u64::from(life)));
         self.install(serial, false, true)?;
-        self.ipsec_established(serial);
+        self.ipsec_established(now, serial);
         Ok(())
     }
 
-    fn ipsec_established(&mut self, serial: u64) {
+    fn ipsec_established(&mut self, now: Instant, serial: u64) {
+        self.schedule_replace(now, serial, true);
         let Some(st) = self.p2.get(&serial) else {
             return;
         };
@@ -1218,6 +1219,7 @@ fn new_phase2(
         reqid,
         retransmit: None,
         last_rx: None,
+        replace: None,
         expires: None,
         attempt,
         installed: Vec::new(),

@@ -184,6 +184,8 @@ pub struct Phase1 {
     pub last_rx: Option<Vec<u8>>,
     /// Message IDs seen or used under this SA: a reused one is a replay.
     pub msgids: Vec<u32>,
+    /// When to start replacing this SA (EVENT_SA_REPLACE), if it is rekeyed.
+    pub replace: Option<Instant>,
     pub expires: Option<Instant>,
     /// Keying attempt number (0 for responders).
     pub attempt: u32,
@@ -223,6 +225,8 @@ pub struct Phase2 {
     pub reqid: u32,
     pub retransmit: Option<Retransmit>,
     pub last_rx: Option<Vec<u8>>,
+    /// When to start replacing this SA (EVENT_SA_REPLACE), if it is rekeyed.
+    pub replace: Option<Instant>,
     pub expires: Option<Instant>,
     pub attempt: u32,
     /// Installed SAs, for removal: (proto, spi, src, dst).

@@ -58,6 +58,7 @@ pub fn policy_of(bits: u64) -> Policy {
         compress: bits & ctl::POLICY_COMPRESS != 0,
         tunnel: bits & ctl::POLICY_TUNNEL != 0,
         pfs: bits & ctl::POLICY_PFS != 0,
+        dont_rekey: bits & ctl::POLICY_DONT_REKEY != 0,
     }
 }
 

@@ -1,0 +1,215 @@
+//! SA lifetimes (spec §7.8): when an established SA is replaced and when it
+//! expires, and the timer events that carry those out, with retransmission.
+
+use super::endpoint::Endpoint;
+use super::state::{Retransmit, Role, StateKind, MAX_SENDS};
+use std::time::{Duration, Instant};
+
+/// What a state's timers want done now.
+enum Due {
+    Resend(Vec<u8>, Duration),
+    GiveUp,
+    Replace,
+    Expire,
+    Nothing,
+}
+
+/// The first of a state's timers, named as `--status` names them.
+pub(crate) fn next_event(
+    r: Option<&Retransmit>,
+    replace: Option<Instant>,
+    expires: Option<Instant>,
+) -> Option<(&'static str, Instant)> {
+    let cands = [
+        r.filter(|r| r.timed).map(|r| ("EVENT_RETRANSMIT", r.next)),
+        replace.map(|t| ("EVENT_SA_REPLACE", t)),
+        expires.map(|t| ("EVENT_SA_EXPIRE", t)),
+    ];
+    cands.into_iter().flatten().min_by_key(|(_, t)| *t)
+}
+
+fn due(
+    r: Option<&mut Retransmit>,
+    replace: &mut Option<Instant>,
+    expires: Option<Instant>,
+    now: Instant,
+) -> Due {
+    if let Some(r) = r.filter(|r| r.timed && r.next <= now) {
+        if r.sends >= MAX_SENDS {
+            return Due::GiveUp;
+        }
+        r.sends += 1;
+        r.delay *= 2;
+        r.next = now + r.delay;
+        return Due::Resend(r.packet.clone(), r.delay);
+    }
+    if replace.is_some_and(|t| t <= now) {
+        *replace = None;
+        return Due::Replace;
+    }
+    if expires.is_some_and(|t| t <= now) {
+        return Due::Expire;
+    }
+    Due::Nothing
+}
+
+impl Endpoint {
+    /// Replace and expiry times for an SA with lifetime `life` seconds: the
+    /// initiator replaces at L - m with m = rekeymargin * (1 + rekeyfuzz% * r),
+    /// r uniform in [0, 1); the responder at L - rekeymargin/2. Nothing is
+    /// replaced with `--dontrekey`, or when L <= m.
+    pub(crate) fn plan_lifetime(
+        &mut self,
+        now: Instant,
+        conn: &str,
+        role: Role,
+        life: u32,
+    ) -> (Option<Instant>, Instant) {
+        let expire = now + Duration::from_secs(u64::from(life));
+        let Some(c) = self.conn(conn) else {
+            return (None, expire);
+        };
+        let (margin, fuzz, dont) = (
+            u64::from(c.rekey_margin),
+            u64::from(c.rekey_fuzz),
+            c.policy.dont_rekey,
+        );
+        if dont {
+            return (None, expire);
+        }
+        let m_ms = match role {
+            Role::Initiator => {
+                let r = u64::from(u32::from_be_bytes(self.random::<4>()));
+                // margin * 1000 * (1 + fuzz/100 * r / 2^32), in milliseconds.
+                margin * 1000 + ((margin * 10 * fuzz).saturating_mul(r) >> 32)
+            }
+            Role::Responder => margin * 500,
+        };
+        let life_ms = u64::from(life) * 1000;
+        if life_ms <= m_ms {
+            return (None, expire);
+        }
+        (Some(now + Duration::from_millis(life_ms - m_ms)), expire)
+    }
+
+    /// Once established: turns the state's expiry into a replace time too.
+    pub(crate) fn schedule_replace(&mut self, now: Instant, serial: u64, ipsec: bool) {
+        let (conn, role, expires) = if ipsec {
+            let Some(s) = self.p2.get(&serial) else {
+                return;
+            };
+            (s.conn.clone(), s.role, s.expires)
+        } else {
+            let Some(s) = self.p1.get(&serial) else {
+                return;
+            };
+            (s.conn.clone(), s.role, s.expires)
+        };
+        let Some(e) = expires else { return };
+        let life = u32::try_from(e.saturating_duration_since(now).as_secs()).unwrap_or(u32::MAX);
+        let (replace, expires) = self.plan_lifetime(now, &conn, role, life);
+        if ipsec {
+            if let Some(s) = self.p2.get_mut(&serial) {
+                (s.replace, s.expires) = (replace, Some(expires));
+            }
+        } else if let Some(s) = self.p1.get_mut(&serial) {
+            (s.replace, s.expires) = (replace, Some(expires));
+        }
+    }
+
+    pub(crate) fn phase1_timeout(&mut self, now: Instant, serial: u64) {
+        let Some(s) = self.p1.get_mut(&serial) else {
+            return;
+        };
+        let what = due(s.retransmit.as_mut(), &mut s.replace, s.expires, now);
+        let (conn, kind, attempt, local, remote) =
+            (s.conn.clone(), s.kind, s.attempt, s.local, s.remote);
+        match what {
+            Due::Resend(pkt, wait) => {
+                self.note_resend(&conn, serial, kind, wait);
+                self.send(local, remote, pkt);
+            }
+            Due::GiveUp => self.give_up(now, &conn, serial, kind, attempt, false),
+            Due::Replace => {
+                let newest = self.newest_p1(&conn) == Some(serial);
+                if newest && self.conn(&conn).is_some_and(|c| c.remote.host.is_some()) {
+                    self.log_state(&conn, serial, None, "replacing stale ISAKMP SA".into());
+                    if let Some(c) = self.conn(&conn).cloned() {
+                        self.start_main(now, &c, 1, false);
+                    }
+                }
+            }
+            Due::Expire => {
+                let latest = if self.newest_p1(&conn) == Some(serial) {
+                    " (LATEST!)"
+                } else {
+                    ""
+                };
+                self.log_state(&conn, serial, None, format!("ISAKMP SA expired{latest}"));
+                self.delete_phase1(now, serial, true);
+            }
+            Due::Nothing => {}
+        }
+    }
+
+    pub(crate) fn phase2_timeout(&mut self, now: Instant, serial: u64) {
+        let Some(s) = self.p2.get_mut(&serial) else {
+            return;
+        };
+        let what = due(s.retransmit.as_mut(), &mut s.replace, s.expires, now);
+        let (conn, kind, attempt, parent) = (s.conn.clone(), s.kind, s.attempt, s.parent);
+        match what {
+            Due::Resend(pkt, wait) => {
+                self.note_resend(&conn, serial, kind, wait);
+                if let Some(p) = self.p1.get(&parent) {
+                    let (l, r) = (p.local, p.remote);
+                    self.send(l, r, pkt);
+                }
+            }
+            Due::GiveUp => self.give_up(now, &conn, serial, kind, attempt, true),
+            Due::Replace => {
+                let newest = self.newest_p2(&conn) == Some(serial);
+                if newest && self.conn(&conn).is_some_and(|c| c.remote.host.is_some()) {
+                    self.log_state(&conn, serial, None, "replacing IPsec SA".into());
+                    let _ = self.initiate(now, &conn, 1);
+                }
+            }
+            Due::Expire => {
+                let why = if self.conn(&conn).is_some_and(|c| c.policy.dont_rekey) {
+                    " (--dontrekey)"
+                } else {
+                    ""
+                };
+                self.log_state(&conn, serial, None, format!("IPsec SA expired{why}"));
+                self.delete_phase2(now, serial, true);
+            }
+            Due::Nothing => {}
+        }
+    }
+
+    fn note_resend(&mut self, conn: &str, serial: u64, kind: StateKind, wait: Duration) {
+        self.counters.retransmits += 1;
+        let text = format!(
+            "{}: retransmission; will wait {}s for response",
+            kind.name(),
+            wait.as_secs()
+        );
+        self.log_state(conn, serial, Some(10), text);
+    }
+
+    fn newest_p1(&self, conn: &str) -> Option<u64> {
+        self.p1
+            .values()
+            .filter(|s| s.conn == conn && s.kind.is_established())
+            .map(|s| s.serial)
+            .max()
+    }
+
+    fn newest_p2(&self, conn: &str) -> Option<u64> {
+        self.p2
+            .values()
+            .filter(|s| s.conn == conn && s.kind.is_established())
+            .map(|s| s.serial)
+            .max()
+    }
+}
