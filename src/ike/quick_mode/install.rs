@@ -1,0 +1,223 @@
+//! Traffic selectors and client IDs, KEYMAT and the kernel SAs and policies
+//! of an IPsec SA, and the line announcing it.
+
+use super::*;
+
+pub(super) fn selector_of(client: Option<Selector>, host: IpAddr) -> Selector {
+    client.unwrap_or(Selector {
+        addr: host,
+        prefix: if host.is_ipv4() { 32 } else { 128 },
+        protocol: 0,
+        port: 0,
+    })
+}
+
+pub(super) fn id_of(sel: &Selector) -> IdPayload {
+    let id = match sel.addr {
+        IpAddr::V4(a) if sel.prefix >= 32 => Identity::Ipv4(a),
+        IpAddr::V6(a) if sel.prefix >= 128 => Identity::Ipv6(a),
+        IpAddr::V4(a) => {
+            let mask = u32::MAX
+                .checked_shl(32 - u32::from(sel.prefix))
+                .unwrap_or(0);
+            Identity::Ipv4Subnet(a, mask.into())
+        }
+        IpAddr::V6(a) => {
+            let mask = u128::MAX
+                .checked_shl(128 - u32::from(sel.prefix))
+                .unwrap_or(0);
+            Identity::Ipv6Subnet(a, mask.into())
+        }
+    };
+    IdPayload {
+        protocol: sel.protocol,
+        port: sel.port,
+        id,
+    }
+}
+
+pub(super) fn id_bytes(id: &IdPayload) -> Vec<u8> {
+    let mut b = Vec::new();
+    id.emit(&mut b);
+    b
+}
+
+impl Endpoint {
+    pub(super) fn ipsec_established(&mut self, now: Instant, serial: u64) {
+        self.schedule_replace(now, serial, true);
+        let Some(st) = self.p2.get(&serial) else {
+            return;
+        };
+        let Some(chosen) = &st.chosen else { return };
+        let mut parts = Vec::new();
+        for c in &chosen.protos {
+            let ours = st.our_spi(c.proto);
+            let integ = |i: IntegAlg| match i {
+                IntegAlg::HmacMd5_96 => "HMAC_MD5",
+                IntegAlg::HmacSha1_96 => "HMAC_SHA1",
+                IntegAlg::HmacSha2_256_128 => "HMAC_SHA2_256",
+            };
+            let xf = match c.transform {
+                IpsecTransform::IpcompDeflate => String::new(),
+                IpsecTransform::Ah { integ: i } => format!(" xfrm={}", integ(i)),
+                IpsecTransform::Esp { cipher, integ: i } => {
+                    let enc = if cipher == CipherAlg::Des3 {
+                        "3DES"
+                    } else {
+                        "AES"
+                    };
+                    let auth = i.map_or("NONE", integ);
+                    format!(" xfrm={enc}_{}-{auth}", cipher.key_len() * 8)
+                }
+            };
+            parts.push(format!(
+                "{}=>{:#010x} <{:#010x}{xf}",
+                c.proto.name(),
+                c.peer_spi,
+                ours
+            ));
+        }
+        // This build does no NAT traversal and no DPD yet.
+        let details = format!(" {{{} NATOA=none NATD=none DPD=none}}", parts.join(" "));
+        let (conn, kind) = (st.conn.clone(), st.kind);
+        self.announce(&conn, serial, kind, &details);
+    }
+
+    /// Computes KEYMAT and queues the kernel SAs: inbound and/or outbound, and
+    /// the policies once both directions exist.
+    pub(super) fn install(
+        &mut self,
+        serial: u64,
+        inbound: bool,
+        outbound: bool,
+    ) -> Result<(), Reject> {
+        let st = self
+            .p2
+            .get(&serial)
+            .ok_or_else(|| Reject::Local("state vanished".into()))?;
+        let parent = self
+            .p1
+            .get(&st.parent)
+            .ok_or_else(|| Reject::Local("ISAKMP SA vanished".into()))?;
+        let c = parent
+            .crypto
+            .as_ref()
+            .ok_or_else(|| Reject::Local("ISAKMP SA has no keys".into()))?;
+        let conn = self
+            .conn(&st.conn)
+            .ok_or_else(|| Reject::Local("connection vanished".into()))?;
+        let chosen: &Chosen = st
+            .chosen
+            .as_ref()
+            .ok_or_else(|| Reject::Local("nothing chosen".into()))?;
+        let gqm = match (&st.dh, &st.peer_ke) {
+            (Some(d), Some(k)) => Some(
+                self.dh
+                    .shared(d, k)
+                    .map_err(|e| misbehaved(Misbehaviour::BadKeyExchange(format!("{e:?}"))))?,
+            ),
+            _ => None,
+        };
+        let (ni, nr) = (&st.ni, &st.nr);
+        let (lip, rip) = (parent.local.ip(), parent.remote.ip());
+        let (lsel, rsel) = (
+            selector_of(conn.local.client, lip),
+            selector_of(conn.remote.client, rip),
+        );
+        let mut ops = Vec::new();
+        for cp in &chosen.protos {
+            let (cipher, integ, compress) = match cp.transform {
+                IpsecTransform::Esp { cipher, integ } => (Some(cipher), integ, None),
+                IpsecTransform::Ah { integ } => (None, Some(integ), None),
+                IpsecTransform::IpcompDeflate => (None, None, Some(2u8)),
+            };
+            let need = cipher.map_or(0, |x| x.key_len()) + integ.map_or(0, |x| x.key_len());
+            let dirs = [
+                (true, inbound, st.our_spi(cp.proto)),
+                (false, outbound, cp.peer_spi),
+            ];
+            for (is_in, wanted, spi) in dirs {
+                if !wanted {
+                    continue;
+                }
+                let spi_b = spi.to_be_bytes();
+                let km = if need == 0 {
+                    Vec::new()
+                } else {
+                    keymat(
+                        c.prf(),
+                        &c.keys.skeyid_d,
+                        gqm.as_deref(),
+                        cp.proto.doi_id(),
+                        &spi_b,
+                        ni,
+                        nr,
+                        need,
+                    )
+                };
+                let (ek, ik) = km.split_at(cipher.map_or(0, |x| x.key_len()).min(km.len()));
+                let (src, dst, src_sel, dst_sel) = if is_in {
+                    (rip, lip, rsel, lsel)
+                } else {
+                    (lip, rip, lsel, rsel)
+                };
+                ops.push(KernelOp::AddSa(SaInstall {
+                    proto: cp.proto,
+                    inbound: is_in,
+                    spi,
+                    src,
+                    dst,
+                    mode: chosen.mode,
+                    encrypt: cipher.map(|x| (x, ek.to_vec())),
+                    integ: integ.map(|x| (x, ik.to_vec())),
+                    compress,
+                    lifetime_secs: chosen.lifetime,
+                    reqid: st.reqid,
+                    src_sel,
+                    dst_sel,
+                }));
+            }
+        }
+        let mut policies = Vec::new();
+        if outbound {
+            let protos: Vec<IpsecProto> = chosen.protos.iter().map(|c| c.proto).collect();
+            for (inb, s, d, sg, dg) in [(false, lsel, rsel, lip, rip), (true, rsel, lsel, rip, lip)]
+            {
+                policies.push(PolicySpec {
+                    src_sel: s,
+                    dst_sel: d,
+                    inbound: inb,
+                    mode: chosen.mode,
+                    src_gw: sg,
+                    dst_gw: dg,
+                    protos: protos.clone(),
+                    reqid: st.reqid,
+                });
+            }
+        }
+        for op in &ops {
+            self.kernel_ops.push_back(op.clone());
+        }
+        for p in &policies {
+            self.kernel_ops.push_back(KernelOp::AddPolicy(p.clone()));
+        }
+        if let Some(st) = self.p2.get_mut(&serial) {
+            st.installed.extend(ops);
+            st.policies.extend(policies);
+        }
+        Ok(())
+    }
+}
+
+/// Two ID payload bodies name the same selector (type, protocol, port, data).
+pub(super) fn same_selector(a: &[u8], b: &[u8]) -> bool {
+    match (IdPayload::parse(a), IdPayload::parse(b)) {
+        (Ok(x), Ok(y)) => {
+            x == y
+                || (x.id == y.id
+                    && (x.protocol == 0 || y.protocol == 0)
+                    && (x.port == 0 || y.port == 0))
+        }
+        _ => false,
+    }
+}

@@ -1,0 +1,459 @@
+//! Quick Mode (RFC 2409 §5.5): three messages under an ISAKMP SA that build
+//! the IPsec SAs, with optional PFS and client IDs.
+//!
+//! QI1* HASH(1),SA,Ni[,KE][,IDci,IDcr] -> QR1* HASH(2),SA,Nr[,KE][,IDci,IDcr] -> QI2* HASH(3)
+
+use super::config::ConnConfig;
+use super::error::{misbehaved, missing, Incompatible, Misbehaviour, Reject};
+use super::main_mode::NONCE_LEN;
+use super::packet::{build_encrypted, ct_eq, decrypt_body, HeaderFields, Parsed};
+use super::state::{Phase2, Retransmit, Role, StateKind, MAX_DUPLICATE_RESENDS};
+use crate::ike::crypto::{
+    keymat, phase2_iv, qm_hash1, qm_hash2, qm_hash3, CipherAlg, DhGroup, HashAlg,
+};
+use crate::ike::endpoint::{Endpoint, Level};
+use crate::ike::kernel::{
+    IntegAlg, IpsecProto, KernelOp, KernelReply, Mode, PolicySpec, SaInstall, Selector,
+};
+use crate::ike::proposal::{
+    default_ipsec_proposals, ipsec_sa_payload, parse_ipsec_reply, select_ipsec, Chosen,
+    IpsecTransform,
+};
+use crate::ike::wire::{
+    emit_chain, exchange, flags, payload_type, Header, IdPayload, Identity, Payload,
+};
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+
+/// Inbound SPIs below this are reserved for manual keying.
+pub const SPI_MIN: u32 = 0x1000;
+/// IPCOMP CPIs pluto negotiates (IPCOMP_FIRST/LAST_NEGOTIATED).
+pub const CPI_MIN: u32 = 256;
+pub const CPI_MAX: u32 = 61439;
+
+/// What Quick Mode needs from its ISAKMP SA.
+struct P1Keys {
+    prf: HashAlg,
+    skeyid_a: Vec<u8>,
+    hash: HashAlg,
+    cipher: CipherAlg,
+    /// The last phase-1 CBC block.
+    iv: Vec<u8>,
+    enc_key: Vec<u8>,
+    icookie: [u8; 8],
+    rcookie: [u8; 8],
+}
+
+mod initiator;
+mod install;
+mod responder;
+
+impl Endpoint {
+    fn ipsec_offer(conn: &ConnConfig) -> Vec<crate::ike::proposal::IpsecProposal> {
+        default_ipsec_proposals(&conn.policy, &conn.esp)
+    }
+
+    /// Quick Mode IDs are exchanged unless both ends are the hosts themselves.
+    fn wants_ids(conn: &ConnConfig) -> bool {
+        conn.local.client.is_some() || conn.remote.client.is_some()
+    }
+
+    fn fresh_msgid(&mut self, p1: u64) -> u32 {
+        loop {
+            let m = u32::from_be_bytes(self.random::<4>());
+            let used = self.p1.get(&p1).is_some_and(|s| s.msgids.contains(&m));
+            if m != 0 && !used {
+                if let Some(s) = self.p1.get_mut(&p1) {
+                    s.msgids.push(m);
+                }
+                return m;
+            }
+        }
+    }
+
+    fn request_spis(&mut self, serial: u64, protos: &[IpsecProto], local: IpAddr, remote: IpAddr) {
+        for p in protos {
+            let req = self.next_req;
+            self.next_req += 1;
+            let (min, max) = match p {
+                IpsecProto::Ipcomp => (CPI_MIN, CPI_MAX),
+                _ => (SPI_MIN, u32::MAX),
+            };
+            self.kernel_ops.push_back(KernelOp::GetSpi {
+                req,
+                proto: *p,
+                src: remote,
+                dst: local,
+                min,
+                max,
+            });
+            if let Some(s) = self.p2.get_mut(&serial) {
+                s.pending_spis.push((req, *p));
+            }
+        }
+    }
+
+    pub(crate) fn start_quick(&mut self, now: Instant, p1: u64, attempt: u32) {
+        let Some(parent) = self.p1.get(&p1) else {
+            return;
+        };
+        let Some(conn) = self.conn(&parent.conn).cloned() else {
+            return;
+        };
+        let offered = Self::ipsec_offer(&conn);
+        let Some(first) = offered.first() else { return };
+        let protos: Vec<IpsecProto> = first.protos.iter().map(|(p, _)| *p).collect();
+        let (local, remote) = (parent.local.ip(), parent.remote.ip());
+        let serial = self.new_serial();
+        let msgid = self.fresh_msgid(p1);
+        let reqid = self.next_reqid;
+        self.next_reqid += 1;
+        self.p2.insert(
+            serial,
+            new_phase2(
+                serial,
+                p1,
+                &conn.name,
+                Role::Initiator,
+                StateKind::QuickI0,
+                msgid,
+                offered,
+                reqid,
+                attempt,
+            ),
+        );
+        self.log(
+            Level::Debug,
+            Some(&conn.name),
+            Some(serial),
+            None,
+            format!("asking the kernel for SPIs ({} protocols)", protos.len()),
+        );
+        let _ = now;
+        self.request_spis(serial, &protos, local, remote);
+    }
+
+    pub(crate) fn quick_kernel_reply(&mut self, now: Instant, reply: KernelReply) {
+        let req = match &reply {
+            KernelReply::Spi { req, .. } | KernelReply::Failed { req, .. } => *req,
+        };
+        let Some(serial) = self
+            .p2
+            .values()
+            .find(|s| s.pending_spis.iter().any(|(r, _)| *r == req))
+            .map(|s| s.serial)
+        else {
+            self.log(
+                Level::Debug,
+                None,
+                None,
+                None,
+                format!("kernel reply to unknown request {req}"),
+            );
+            return;
+        };
+        let Some(st) = self.p2.get_mut(&serial) else {
+            return;
+        };
+        let Some(pos) = st.pending_spis.iter().position(|(r, _)| *r == req) else {
+            return;
+        };
+        let (_, proto) = st.pending_spis.remove(pos);
+        match reply {
+            KernelReply::Spi { spi, .. } => st.our_spis.push((proto, spi)),
+            KernelReply::Failed { reason, .. } => {
+                let conn = st.conn.clone();
+                self.log(
+                    Level::Error,
+                    Some(&conn),
+                    Some(serial),
+                    Some(32),
+                    format!("kernel refused an SPI for {}: {reason}", proto.name()),
+                );
+                self.events.push_back(crate::ike::endpoint::Event::Failed {
+                    serial,
+                    conn,
+                    reason,
+                });
+                self.delete_phase2(now, serial, false);
+                return;
+            }
+        }
+        if !st.pending_spis.is_empty() {
+            return;
+        }
+        let kind = st.kind;
+        let result = match kind {
+            StateKind::QuickI0 => self.send_qi1(now, serial),
+            StateKind::QuickR0 => self.send_qr1(now, serial),
+            _ => Ok(()),
+        };
+        if let Err(e) = result {
+            self.count_reject(&e);
+            let conn = self
+                .p2
+                .get(&serial)
+                .map(|s| s.conn.clone())
+                .unwrap_or_default();
+            self.log(
+                Level::Error,
+                Some(&conn),
+                Some(serial),
+                Some(32),
+                format!("{}: {e}", kind.name()),
+            );
+            self.delete_phase2(now, serial, false);
+        }
+    }
+
+    fn pfs_group_for(&self, conn: &ConnConfig, p1: u64) -> Option<DhGroup> {
+        if !conn.policy.pfs {
+            return None;
+        }
+        conn.pfs_group
+            .or_else(|| self.p1.get(&p1).and_then(|s| s.chosen).map(|x| x.group))
+    }
+
+    fn p1_addrs(&self, p2: u64) -> Result<(SocketAddr, SocketAddr), Reject> {
+        let parent = self
+            .p2
+            .get(&p2)
+            .map(|s| s.parent)
+            .ok_or_else(|| Reject::Local("state vanished".into()))?;
+        let p = self
+            .p1
+            .get(&parent)
+            .ok_or_else(|| Reject::Local("ISAKMP SA vanished".into()))?;
+        Ok((p.local, p.remote))
+    }
+
+    pub(crate) fn quick_input(
+        &mut self,
+        now: Instant,
+        remote: SocketAddr,
+        hdr: &Header,
+        body: &[u8],
+        data: &[u8],
+    ) {
+        let Some(&p1) = self.by_cookies.get(&(hdr.icookie, hdr.rcookie)) else {
+            self.counters.peer_misbehaved += 1;
+            self.log_peer(
+                remote,
+                "Quick Mode message for an unknown ISAKMP SA; dropped".to_string(),
+            );
+            return;
+        };
+        let Some(parent) = self.p1.get(&p1) else {
+            return;
+        };
+        let conn = parent.conn.clone();
+        if parent.remote.ip() != remote.ip() || !parent.kind.is_established() {
+            self.counters.peer_misbehaved += 1;
+            self.log(Level::Warn, Some(&conn), Some(p1), None, format!("Quick Mode message from {remote} before the ISAKMP SA is established or from another peer; dropped"));
+            return;
+        }
+        if hdr.flags & flags::ENCRYPTION == 0 || hdr.msgid == 0 {
+            self.counters.peer_misbehaved += 1;
+            self.log(
+                Level::Warn,
+                Some(&conn),
+                Some(p1),
+                None,
+                "Quick Mode message not encrypted or with message ID 0; dropped".into(),
+            );
+            return;
+        }
+        let digest = Self::digest(data);
+        let existing = self
+            .p2
+            .values()
+            .find(|s| s.parent == p1 && s.msgid == hdr.msgid)
+            .map(|s| s.serial);
+        let Some(serial) = existing else {
+            if parent.msgids.contains(&hdr.msgid) {
+                self.counters.peer_misbehaved += 1;
+                self.log(
+                    Level::Warn,
+                    Some(&conn),
+                    Some(p1),
+                    None,
+                    format!(
+                        "Quick Mode message ID {:#010x} was already used; dropped",
+                        hdr.msgid
+                    ),
+                );
+                return;
+            }
+            return self.responder_qi1(now, p1, hdr, body, digest);
+        };
+        let Some(st) = self.p2.get_mut(&serial) else {
+            return;
+        };
+        if st.last_rx.as_deref() == Some(digest.as_slice()) {
+            self.counters.duplicates += 1;
+            let kind = st.kind;
+            match st.retransmit.as_mut() {
+                Some(r) if kind.resends_on_duplicate() && r.dup_resends < MAX_DUPLICATE_RESENDS => {
+                    r.dup_resends += 1;
+                    let pkt = r.packet.clone();
+                    self.log(
+                        Level::Debug,
+                        Some(&conn),
+                        Some(serial),
+                        None,
+                        format!(
+                            "retransmitting in response to duplicate packet; already {}",
+                            kind.name()
+                        ),
+                    );
+                    if let Ok((l, r)) = self.p1_addrs(serial) {
+                        self.send(l, r, pkt);
+                    }
+                }
+                _ => self.log(
+                    Level::Debug,
+                    Some(&conn),
+                    Some(serial),
+                    None,
+                    format!("discarding duplicate packet; already {}", kind.name()),
+                ),
+            }
+            return;
+        }
+        let kind = st.kind;
+        let result = match kind {
+            StateKind::QuickI1 => self.initiator_qr1(now, serial, hdr, body),
+            StateKind::QuickR1 => self.responder_qi2(now, serial, hdr, body),
+            StateKind::QuickI2 => self.initiator_qr1_again(serial, hdr, body),
+            _ => {
+                self.log(
+                    Level::Debug,
+                    Some(&conn),
+                    Some(serial),
+                    None,
+                    format!(
+                        "discarding unexpected Quick Mode message; already {}",
+                        kind.name()
+                    ),
+                );
+                return;
+            }
+        };
+        match result {
+            Ok(()) => {
+                if let Some(st) = self.p2.get_mut(&serial) {
+                    st.last_rx = Some(digest);
+                }
+                if let Some(p) = self.p1.get_mut(&p1) {
+                    p.auth_rx += 1;
+                }
+            }
+            Err(e) => {
+                self.count_reject(&e);
+                self.log(
+                    Level::Warn,
+                    Some(&conn),
+                    Some(serial),
+                    Some(200 + e.notify().unwrap_or(0)),
+                    format!("{}: {e}", kind.name()),
+                );
+                if let Reject::Local(_) = e {
+                    self.delete_phase2(now, serial, false);
+                }
+            }
+        }
+    }
+
+    /// Decrypts a Quick Mode message with `iv`, checks that HASH comes first,
+    /// and returns the payloads, the hash and the IV after the message.
+    fn open_quick(
+        &self,
+        p1: u64,
+        iv: &[u8],
+        hdr: &Header,
+        body: &[u8],
+    ) -> Result<(Parsed, Vec<u8>, Vec<u8>), Reject> {
+        let parent = self
+            .p1
+            .get(&p1)
+            .ok_or_else(|| Reject::Local("ISAKMP SA vanished".into()))?;
+        let c = parent
+            .crypto
+            .as_ref()
+            .ok_or_else(|| Reject::Local("ISAKMP SA has no keys".into()))?;
+        let (plain, next_iv) = decrypt_body(c.xform.cipher, &c.keys.enc_key, iv, body)?;
+        let parsed = Parsed::parse(hdr.next_payload, plain, true)?;
+        let Some(Payload::Hash(h)) = parsed.payloads.first().map(|p| &p.payload) else {
+            return Err(misbehaved(Misbehaviour::MissingPayload("HASH (first)")));
+        };
+        if parsed.all(payload_type::HASH).count() != 1 {
+            return Err(misbehaved(Misbehaviour::UnexpectedPayload("HASH")));
+        }
+        let h = h.clone();
+        Ok((parsed, h, next_iv))
+    }
+
+    fn p1_keys(&self, p1: u64) -> Result<P1Keys, Reject> {
+        let parent = self
+            .p1
+            .get(&p1)
+            .ok_or_else(|| Reject::Local("ISAKMP SA vanished".into()))?;
+        let c = parent
+            .crypto
+            .as_ref()
+            .ok_or_else(|| Reject::Local("ISAKMP SA has no keys".into()))?;
+        Ok(P1Keys {
+            prf: c.prf(),
+            skeyid_a: c.keys.skeyid_a.clone(),
+            hash: c.xform.hash,
+            cipher: c.xform.cipher,
+            iv: c.iv.clone(),
+            enc_key: c.keys.enc_key.clone(),
+            icookie: parent.icookie,
+            rcookie: parent.rcookie,
+        })
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn new_phase2(
+    serial: u64,
+    parent: u64,
+    conn: &str,
+    role: Role,
+    kind: StateKind,
+    msgid: u32,
+    offered: Vec<crate::ike::proposal::IpsecProposal>,
+    reqid: u32,
+    attempt: u32,
+) -> Phase2 {
+    Phase2 {
+        serial,
+        parent,
+        conn: conn.to_string(),
+        role,
+        kind,
+        msgid,
+        iv: Vec::new(),
+        qr1_iv: Vec::new(),
+        parent_auth_rx: 0,
+        ni: Vec::new(),
+        nr: Vec::new(),
+        dh: None,
+        peer_ke: None,
+        id_i: None,
+        id_r: None,
+        offered,
+        chosen: None,
+        our_spis: Vec::new(),
+        pending_spis: Vec::new(),
+        reqid,
+        retransmit: None,
+        last_rx: None,
+        replace: None,
+        expires: None,
+        attempt,
+        installed: Vec::new(),
+        policies: Vec::new(),
+    }
+}

@@ -1,0 +1,321 @@
+//! The responder's side of Quick Mode: QI1 in, QR1 out, QI2 in.
+
+use super::install::{id_bytes, id_of, same_selector, selector_of};
+use super::*;
+
+impl Endpoint {
+    pub(super) fn responder_qi1(
+        &mut self,
+        now: Instant,
+        p1: u64,
+        hdr: &Header,
+        body: &[u8],
+        digest: Vec<u8>,
+    ) {
+        let conn_name = self.p1.get(&p1).map(|s| s.conn.clone()).unwrap_or_default();
+        match self.responder_qi1_inner(now, p1, hdr, body, digest) {
+            Ok(()) => {}
+            Err((e, authenticated)) => {
+                self.count_reject(&e);
+                self.log(
+                    Level::Warn,
+                    Some(&conn_name),
+                    Some(p1),
+                    Some(200 + e.notify().unwrap_or(0)),
+                    format!("Quick Mode request refused: {e}"),
+                );
+                if authenticated {
+                    if let Some(n) = e.notify() {
+                        self.send_protected_notify(now, p1, n);
+                    }
+                }
+            }
+        }
+    }
+
+    pub(super) fn responder_qi1_inner(
+        &mut self,
+        now: Instant,
+        p1: u64,
+        hdr: &Header,
+        body: &[u8],
+        digest: Vec<u8>,
+    ) -> Result<(), (Reject, bool)> {
+        let unauth = |e: Reject| (e, false);
+        let P1Keys {
+            prf,
+            skeyid_a,
+            hash,
+            cipher,
+            iv: p1_iv,
+            ..
+        } = self.p1_keys(p1).map_err(unauth)?;
+        let iv = phase2_iv(hash, &p1_iv, hdr.msgid, cipher.block_len());
+        let (parsed, got, next_iv) = self.open_quick(p1, &iv, hdr, body).map_err(unauth)?;
+        let expected = qm_hash1(prf, &skeyid_a, hdr.msgid, parsed.after(0));
+        if !ct_eq(&got, &expected) {
+            return Err(unauth(misbehaved(Misbehaviour::BadHash(
+                "Quick Mode HASH(1)",
+            ))));
+        }
+        // From here the message is authentic: the peer deserves a notification.
+        let auth = |e: Reject| (e, true);
+        if let Some(p) = self.p1.get_mut(&p1) {
+            p.msgids.push(hdr.msgid);
+            p.auth_rx += 1;
+        }
+        let conn_name = self.p1.get(&p1).map(|s| s.conn.clone()).unwrap_or_default();
+        let conn = self
+            .conn(&conn_name)
+            .cloned()
+            .ok_or_else(|| auth(Reject::Local("connection vanished".into())))?;
+        let Payload::Sa(sa) = &parsed.one(payload_type::SA, "SA").map_err(auth)?.payload else {
+            return Err(auth(missing("SA")));
+        };
+        let Payload::Nonce(ni) = &parsed
+            .one(payload_type::NONCE, "NONCE")
+            .map_err(auth)?
+            .payload
+        else {
+            return Err(auth(missing("NONCE")));
+        };
+        let ke = match parsed.all(payload_type::KE).count() {
+            0 => None,
+            1 => parsed.all(payload_type::KE).find_map(|p| match &p.payload {
+                Payload::Ke(k) => Some(k.clone()),
+                _ => None,
+            }),
+            _ => return Err(auth(misbehaved(Misbehaviour::UnexpectedPayload("KE")))),
+        };
+        let ids: Vec<&crate::ike::wire::ParsedPayload> = parsed.all(payload_type::ID).collect();
+        let (id_i, id_r) = match ids.as_slice() {
+            [] => (None, None),
+            [a, b] if b.start == a.end => (
+                Some(parsed.body_of(a).to_vec()),
+                Some(parsed.body_of(b).to_vec()),
+            ),
+            _ => {
+                return Err(auth(misbehaved(Misbehaviour::BadParameter(
+                    "Quick Mode needs no ID payloads or exactly two adjacent ones",
+                ))))
+            }
+        };
+        let offered = Self::ipsec_offer(&conn);
+        let chosen = select_ipsec(sa, &conn.policy, &offered, !conn.esp.is_empty())
+            .map_err(|e| auth(pfs_hint(e, conn.policy.pfs, ke.is_some())))?;
+        match (chosen.pfs_group, &ke) {
+            (Some(g), Some(k)) if k.len() != g.len() => {
+                return Err(auth(misbehaved(Misbehaviour::BadKeyExchange(format!(
+                    "{} bytes for {}",
+                    k.len(),
+                    g.name()
+                )))))
+            }
+            (Some(_), None) => return Err(auth(missing("KE"))),
+            (None, Some(_)) => {
+                return Err(auth(misbehaved(Misbehaviour::UnexpectedPayload(
+                    "KE without PFS group",
+                ))))
+            }
+            _ => {}
+        }
+        self.check_client_ids(&conn, p1, id_i.as_deref(), id_r.as_deref())
+            .map_err(auth)?;
+        let serial = self.new_serial();
+        let reqid = self.next_reqid;
+        self.next_reqid += 1;
+        let mut st = new_phase2(
+            serial,
+            p1,
+            &conn.name,
+            Role::Responder,
+            StateKind::QuickR0,
+            hdr.msgid,
+            offered,
+            reqid,
+            0,
+        );
+        st.iv = next_iv;
+        st.ni = ni.clone();
+        st.peer_ke = ke;
+        st.id_i = id_i;
+        st.id_r = id_r;
+        st.last_rx = Some(digest);
+        let protos: Vec<IpsecProto> = chosen.protos.iter().map(|c| c.proto).collect();
+        st.chosen = Some(chosen);
+        self.p2.insert(serial, st);
+        let (l, r) = self.p1_addrs(serial).map_err(auth)?;
+        self.log_state(
+            &conn.name,
+            serial,
+            None,
+            format!(
+                "responding to Quick Mode proposal {{msgid:{:08x}}}",
+                hdr.msgid
+            ),
+        );
+        self.request_spis(serial, &protos, l.ip(), r.ip());
+        let _ = now;
+        Ok(())
+    }
+
+    /// The peer's IDci must be its client and IDcr ours (spec §7.4, without
+    /// switching connections yet).
+    pub(super) fn check_client_ids(
+        &self,
+        conn: &ConnConfig,
+        p1: u64,
+        id_i: Option<&[u8]>,
+        id_r: Option<&[u8]>,
+    ) -> Result<(), Reject> {
+        let parent = self
+            .p1
+            .get(&p1)
+            .ok_or_else(|| Reject::Local("ISAKMP SA vanished".into()))?;
+        let theirs = id_bytes(&id_of(&selector_of(conn.remote.client, parent.remote.ip())));
+        let ours = id_bytes(&id_of(&selector_of(conn.local.client, parent.local.ip())));
+        let ok = match (id_i, id_r) {
+            (None, None) => !Self::wants_ids(conn),
+            (Some(i), Some(r)) => same_selector(i, &theirs) && same_selector(r, &ours),
+            _ => false,
+        };
+        if ok {
+            Ok(())
+        } else {
+            let show = |b: Option<&[u8]>| {
+                b.and_then(|b| IdPayload::parse(b).ok())
+                    .map_or("none".to_string(), |i| i.id.to_string())
+            };
+            Err(misbehaved(Misbehaviour::WrongIdentity {
+                expected: format!("{} <=> {}", show(Some(&theirs)), show(Some(&ours))),
+                got: format!("{} <=> {}", show(id_i), show(id_r)),
+            }))
+        }
+    }
+
+    pub(super) fn send_qr1(&mut self, now: Instant, serial: u64) -> Result<(), Reject> {
+        let st = self
+            .p2
+            .get(&serial)
+            .ok_or_else(|| Reject::Local("state vanished".into()))?;
+        let P1Keys {
+            prf,
+            skeyid_a,
+            cipher,
+            enc_key,
+            icookie,
+            rcookie,
+            ..
+        } = self.p1_keys(st.parent)?;
+        let chosen = st
+            .chosen
+            .clone()
+            .ok_or_else(|| Reject::Local("nothing chosen".into()))?;
+        let dh = chosen
+            .pfs_group
+            .map(|g| self.dh.generate(g, self.rng.as_mut()));
+        let nr = self.random_vec(NONCE_LEN);
+        let st = self
+            .p2
+            .get_mut(&serial)
+            .ok_or_else(|| Reject::Local("state vanished".into()))?;
+        let spis = st.our_spis.clone();
+        let spi_of = move |p: IpsecProto| spis.iter().find(|(q, _)| *q == p).map_or(0, |(_, s)| *s);
+        let mut rest = vec![
+            Payload::Sa(chosen.reply_payload(&spi_of)),
+            Payload::Nonce(nr.clone()),
+        ];
+        if let Some(d) = &dh {
+            rest.push(Payload::Ke(d.public.clone()));
+        }
+        if let (Some(i), Some(r)) = (&st.id_i, &st.id_r) {
+            let i = IdPayload::parse(i).map_err(Reject::from)?;
+            let r = IdPayload::parse(r).map_err(Reject::from)?;
+            rest.push(Payload::Id(i));
+            rest.push(Payload::Id(r));
+        }
+        let (_, rest_bytes) = emit_chain(&rest);
+        let h2 = qm_hash2(prf, &skeyid_a, st.msgid, &st.ni, &rest_bytes);
+        let mut all = vec![Payload::Hash(h2)];
+        all.extend(rest);
+        let (first, chain) = emit_chain(&all);
+        let h = HeaderFields {
+            icookie,
+            rcookie,
+            exchange: exchange::QUICK,
+            msgid: st.msgid,
+        };
+        let (packet, next_iv) = build_encrypted(&h, first, &chain, cipher, &enc_key, &st.iv)?;
+        st.iv = next_iv;
+        st.nr = nr;
+        st.dh = dh;
+        st.kind = StateKind::QuickR1;
+        st.retransmit = Some(Retransmit::new(packet.clone(), now, true));
+        self.install(serial, true, false)?;
+        let conn = self
+            .p2
+            .get(&serial)
+            .map(|s| s.conn.clone())
+            .unwrap_or_default();
+        self.announce(&conn, serial, StateKind::QuickR1, "");
+        let (l, r) = self.p1_addrs(serial)?;
+        self.send(l, r, packet);
+        Ok(())
+    }
+
+    pub(super) fn responder_qi2(
+        &mut self,
+        now: Instant,
+        serial: u64,
+        hdr: &Header,
+        body: &[u8],
+    ) -> Result<(), Reject> {
+        let st = self
+            .p2
+            .get(&serial)
+            .ok_or_else(|| Reject::Local("state vanished".into()))?;
+        let P1Keys { prf, skeyid_a, .. } = self.p1_keys(st.parent)?;
+        let (parsed, got, next_iv) = self.open_quick(st.parent, &st.iv, hdr, body)?;
+        if parsed.payloads.len() != 1 {
+            return Err(misbehaved(Misbehaviour::UnexpectedPayload(
+                "anything but HASH in QI2",
+            )));
+        }
+        let expected = qm_hash3(prf, &skeyid_a, st.msgid, &st.ni, &st.nr);
+        if !ct_eq(&got, &expected) {
+            return Err(misbehaved(Misbehaviour::BadHash("Quick Mode HASH(3)")));
+        }
+        let conn_life = self.conn(&st.conn).map_or(28800, |c| c.ipsec_lifetime);
+        let st = self
+            .p2
+            .get_mut(&serial)
+            .ok_or_else(|| Reject::Local("state vanished".into()))?;
+        st.iv = next_iv;
+        st.kind = StateKind::QuickR2;
+        st.retransmit = None;
+        let life = st
+            .chosen
+            .as_ref()
+            .map_or(conn_life, |c| c.lifetime.min(conn_life));
+        st.expires = Some(now + Duration::from_secs(u64::from(life)));
+        self.install(serial, false, true)?;
+        self.ipsec_established(now, serial);
+        Ok(())
+    }
+}
+
+/// A refusal because our policy demands PFS and the peer offered none would
+/// otherwise list the same transforms as offered and allowed: say why.
+pub(super) fn pfs_hint(e: Reject, pfs: bool, peer_ke: bool) -> Reject {
+    match e {
+        Reject::PeerIncompatible(Incompatible::NoProposalChosen { offered, allowed })
+            if pfs && !peer_ke =>
+        {
+            Reject::PeerIncompatible(Incompatible::NoProposalChosen {
+                offered: format!("{offered} (without PFS)"),
+                allowed: format!("{allowed} (with PFS only)"),
+            })
+        }
+        other => other,
+    }
+}
