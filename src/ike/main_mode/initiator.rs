@@ -1,0 +1,159 @@
+//! The initiator's side of Main Mode: MR1, MR2 and MR3 in.
+
+use super::*;
+
+impl Endpoint {
+    pub(super) fn initiator_mr1(
+        &mut self,
+        serial: u64,
+        hdr: &Header,
+        body: &[u8],
+    ) -> Result<Next, Reject> {
+        clear_phase1(hdr)?;
+        let parsed = Parsed::parse(hdr.next_payload, body.to_vec(), false)?;
+        let sa_p = parsed.one(payload_type::SA, "SA")?;
+        let Payload::Sa(sa) = &sa_p.payload else {
+            return Err(crate::ike::error::missing("SA"));
+        };
+        let conn_name = self
+            .p1
+            .get(&serial)
+            .map(|s| s.conn.clone())
+            .unwrap_or_default();
+        let conn = self
+            .conn(&conn_name)
+            .cloned()
+            .ok_or_else(|| Reject::Local("connection vanished".into()))?;
+        let psk = self.conn_psk(&conn).ok_or_else(|| {
+            Reject::Local(
+                "Can't authenticate: no preshared key found for the connection's IDs".into(),
+            )
+        })?;
+        let st = self
+            .p1
+            .get(&serial)
+            .ok_or_else(|| Reject::Local("state vanished".into()))?;
+        let xform = parse_ike_reply(sa, &st.offered)?;
+        let dh = self.dh.generate(xform.group, self.rng.as_mut());
+        let ni = self.random_vec(NONCE_LEN);
+        let st = self
+            .p1
+            .get_mut(&serial)
+            .ok_or_else(|| Reject::Local("state vanished".into()))?;
+        st.rcookie = hdr.rcookie;
+        st.chosen = Some(xform);
+        st.psk = psk;
+        st.gxi = dh.public.clone();
+        st.ni = ni.clone();
+        st.dh = Some(dh);
+        st.kind = StateKind::MainI2;
+        let h = HeaderFields {
+            icookie: st.icookie,
+            rcookie: st.rcookie,
+            exchange: exchange::IDENTITY_PROTECTION,
+            msgid: 0,
+        };
+        let packet = build_clear(&h, &[Payload::Ke(st.gxi.clone()), Payload::Nonce(ni)]);
+        let (ic, rc) = (st.icookie, st.rcookie);
+        self.by_icookie.remove(&ic);
+        self.by_cookies.insert((ic, rc), serial);
+        Ok(Next::Reply {
+            packet,
+            timed: true,
+        })
+    }
+
+    /// KE and nonce of MI2/MR2.
+    pub(super) fn initiator_mr2(
+        &mut self,
+        serial: u64,
+        hdr: &Header,
+        body: &[u8],
+    ) -> Result<Next, Reject> {
+        clear_phase1(hdr)?;
+        let parsed = Parsed::parse(hdr.next_payload, body.to_vec(), false)?;
+        let (gxr, nr) = Self::ke_nonce(&parsed)?;
+        let st = self
+            .p1
+            .get_mut(&serial)
+            .ok_or_else(|| Reject::Local("state vanished".into()))?;
+        st.nr = nr;
+        let st = self
+            .p1
+            .get(&serial)
+            .ok_or_else(|| Reject::Local("state vanished".into()))?;
+        let crypto = self.derive_phase1(st, &gxr)?;
+        let id = IdPayload {
+            protocol: 0,
+            port: 0,
+            id: self.our_id(&st.conn)?,
+        };
+        let mut idii_b = Vec::new();
+        id.emit(&mut idii_b);
+        let st = self
+            .p1
+            .get_mut(&serial)
+            .ok_or_else(|| Reject::Local("state vanished".into()))?;
+        st.gxr = gxr;
+        let prf = crypto.prf();
+        let hi = hash_i(
+            prf,
+            &crypto.keys.skeyid,
+            &st.gxi,
+            &st.gxr,
+            &st.icookie,
+            &st.rcookie,
+            &st.sai_b,
+            &idii_b,
+        );
+        let (first, chain) = emit_chain(&[Payload::Id(id), Payload::Hash(hi)]);
+        let h = HeaderFields {
+            icookie: st.icookie,
+            rcookie: st.rcookie,
+            exchange: exchange::IDENTITY_PROTECTION,
+            msgid: 0,
+        };
+        let (packet, next_iv) = build_encrypted(
+            &h,
+            first,
+            &chain,
+            crypto.xform.cipher,
+            &crypto.keys.enc_key,
+            &crypto.iv,
+        )?;
+        st.crypto = Some(Phase1Crypto {
+            iv: next_iv,
+            ..crypto
+        });
+        st.kind = StateKind::MainI3;
+        Ok(Next::Reply {
+            packet,
+            timed: true,
+        })
+    }
+
+    /// Decrypts MI3/MR3 and checks the peer's ID and hash. Returns the peer ID
+    /// and the IV that follows the message.
+    pub(super) fn initiator_mr3(
+        &mut self,
+        now: Instant,
+        serial: u64,
+        hdr: &Header,
+        body: &[u8],
+    ) -> Result<Next, Reject> {
+        let (peer_id, iv) = self.open_id_hash(serial, hdr, body)?;
+        let st = self
+            .p1
+            .get_mut(&serial)
+            .ok_or_else(|| Reject::Local("state vanished".into()))?;
+        if let Some(c) = st.crypto.as_mut() {
+            c.iv = iv;
+        }
+        let life = st.chosen.map_or(3600, |x| x.lifetime);
+        st.peer_id = Some(peer_id);
+        st.kind = StateKind::MainI4;
+        st.expires = Some(now + Duration::from_secs(u64::from(life)));
+        st.dh = None;
+        Ok(Next::Quiet)
+    }
+}

@@ -1,0 +1,309 @@
+//! The responder's side of Main Mode: MI1 (connection choice, proposal), MI2, MI3.
+
+use super::*;
+
+impl Endpoint {
+    pub(super) fn conn_for_mi1(&self, local: SocketAddr, remote: SocketAddr) -> Option<ConnConfig> {
+        let exact = self
+            .conns
+            .iter()
+            .find(|c| c.local.host == Some(local.ip()) && c.remote.host == Some(remote.ip()));
+        let wild = || {
+            self.conns
+                .iter()
+                .find(|c| c.local.host == Some(local.ip()) && c.remote.host.is_none())
+        };
+        exact.or_else(wild).cloned()
+    }
+
+    pub(super) fn send_clear_notify(
+        &mut self,
+        local: SocketAddr,
+        remote: SocketAddr,
+        icookie: [u8; 8],
+        rcookie: [u8; 8],
+        ntype: u16,
+    ) {
+        let h = HeaderFields {
+            icookie,
+            rcookie,
+            exchange: exchange::INFORMATIONAL,
+            msgid: 0,
+        };
+        let n = NotifyPayload {
+            doi: DOI_IPSEC,
+            protocol: protocol::ISAKMP,
+            spi: Vec::new(),
+            msg_type: ntype,
+            data: Vec::new(),
+        };
+        let pkt = build_clear(&h, &[Payload::Notify(n)]);
+        self.send(local, remote, pkt);
+    }
+
+    pub(super) fn responder_mi1(
+        &mut self,
+        now: Instant,
+        local: SocketAddr,
+        remote: SocketAddr,
+        hdr: &Header,
+        body: &[u8],
+        data: &[u8],
+    ) {
+        let Some(conn) = self.conn_for_mi1(local, remote) else {
+            self.counters.peer_incompatible += 1;
+            self.log_peer(remote, format!("initial Main Mode message received on {local} but no connection has been authorized"));
+            return;
+        };
+        let half_open = self
+            .p1
+            .values()
+            .filter(|s| s.role == Role::Responder && !s.kind.is_established())
+            .count();
+        let from_peer = self
+            .p1
+            .values()
+            .filter(|s| {
+                s.role == Role::Responder
+                    && !s.kind.is_established()
+                    && s.remote.ip() == remote.ip()
+            })
+            .count();
+        if half_open >= crate::ike::endpoint::MAX_HALF_OPEN
+            || from_peer >= crate::ike::endpoint::MAX_HALF_OPEN_PER_PEER
+        {
+            self.log_peer(
+                remote,
+                "too many half-open ISAKMP SAs; dropping MI1".to_string(),
+            );
+            return;
+        }
+        let step = || -> Result<(IkeTransform, crate::ike::wire::SaPayload, Vec<u8>), Reject> {
+            if hdr.flags & flags::ENCRYPTION != 0 || hdr.msgid != 0 {
+                return Err(misbehaved(Misbehaviour::BadParameter(
+                    "MI1 must be cleartext with message ID 0",
+                )));
+            }
+            let parsed = Parsed::parse(hdr.next_payload, body.to_vec(), false)?;
+            let sa_p = parsed.one(payload_type::SA, "SA")?;
+            let Payload::Sa(sa) = &sa_p.payload else {
+                return Err(crate::ike::error::missing("SA"));
+            };
+            let allowed: Vec<IkeTransform> = Self::ike_transforms(&conn);
+            let (xform, reply) = select_ike(sa, &allowed)?;
+            Ok((xform, reply, parsed.body_of(sa_p).to_vec()))
+        };
+        let (xform, reply, sai_b) = match step() {
+            Ok(x) => x,
+            Err(e) => {
+                self.count_reject(&e);
+                self.log(
+                    Level::Warn,
+                    Some(&conn.name),
+                    None,
+                    None,
+                    format!("initial Main Mode message from {remote} refused: {e}"),
+                );
+                if let Some(n) = e.notify() {
+                    // No state exists, so the reply carries no responder cookie.
+                    self.send_clear_notify(local, remote, hdr.icookie, [0; 8], n);
+                }
+                return;
+            }
+        };
+        let psk = match xform.auth {
+            AuthMethod::Psk => match self.conn_psk(&conn) {
+                Some(k) => k,
+                None => {
+                    self.counters.local += 1;
+                    self.log(
+                        Level::Error,
+                        Some(&conn.name),
+                        None,
+                        None,
+                        "Can't authenticate: no preshared key found for the connection's IDs"
+                            .into(),
+                    );
+                    return;
+                }
+            },
+            AuthMethod::RsaSig => {
+                self.counters.local += 1;
+                self.log(
+                    Level::Error,
+                    Some(&conn.name),
+                    None,
+                    None,
+                    "peer chose RSA signatures, which this build does not do".into(),
+                );
+                return;
+            }
+        };
+        let serial = self.new_serial();
+        let mut rcookie = self.random::<8>();
+        if rcookie == [0; 8] {
+            rcookie[7] = 1;
+        }
+        let h = HeaderFields {
+            icookie: hdr.icookie,
+            rcookie,
+            exchange: exchange::IDENTITY_PROTECTION,
+            msgid: 0,
+        };
+        let packet = build_clear(&h, &[Payload::Sa(reply)]);
+        let st = Phase1 {
+            serial,
+            conn: conn.name.clone(),
+            role: Role::Responder,
+            kind: StateKind::MainR1,
+            local,
+            remote,
+            icookie: hdr.icookie,
+            rcookie,
+            offered: Self::ike_transforms(&conn),
+            chosen: Some(xform),
+            sai_b,
+            dh: None,
+            gxi: Vec::new(),
+            gxr: Vec::new(),
+            ni: Vec::new(),
+            nr: Vec::new(),
+            psk,
+            crypto: None,
+            peer_id: None,
+            retransmit: Some(Retransmit::new(packet.clone(), now, true)),
+            last_rx: Some(Self::digest(data)),
+            msgids: Vec::new(),
+            replace: None,
+            expires: None,
+            attempt: 0,
+            pending_quick: false,
+            auth_rx: 0,
+        };
+        self.p1.insert(serial, st);
+        self.by_cookies.insert((hdr.icookie, rcookie), serial);
+        self.log_state(
+            &conn.name,
+            serial,
+            None,
+            format!("responding to Main Mode from {remote}"),
+        );
+        self.announce(&conn.name, serial, StateKind::MainR1, "");
+        self.send(local, remote, packet);
+    }
+
+    pub(super) fn responder_mi2(
+        &mut self,
+        serial: u64,
+        hdr: &Header,
+        body: &[u8],
+    ) -> Result<Next, Reject> {
+        clear_phase1(hdr)?;
+        let parsed = Parsed::parse(hdr.next_payload, body.to_vec(), false)?;
+        let (gxi, ni) = Self::ke_nonce(&parsed)?;
+        let group = self
+            .p1
+            .get(&serial)
+            .and_then(|s| s.chosen)
+            .map(|x| x.group)
+            .ok_or_else(|| Reject::Local("no group".into()))?;
+        if gxi.len() != group.len() {
+            return Err(misbehaved(Misbehaviour::BadKeyExchange(format!(
+                "{} bytes for {}",
+                gxi.len(),
+                group.name()
+            ))));
+        }
+        let dh = self.dh.generate(group, self.rng.as_mut());
+        let nr = self.random_vec(NONCE_LEN);
+        let st = self
+            .p1
+            .get_mut(&serial)
+            .ok_or_else(|| Reject::Local("state vanished".into()))?;
+        st.gxi = gxi.clone();
+        st.gxr = dh.public.clone();
+        st.ni = ni;
+        st.nr = nr.clone();
+        st.dh = Some(dh);
+        let st = self
+            .p1
+            .get(&serial)
+            .ok_or_else(|| Reject::Local("state vanished".into()))?;
+        let crypto = self.derive_phase1(st, &gxi)?;
+        let st = self
+            .p1
+            .get_mut(&serial)
+            .ok_or_else(|| Reject::Local("state vanished".into()))?;
+        st.crypto = Some(crypto);
+        st.kind = StateKind::MainR2;
+        let h = HeaderFields {
+            icookie: st.icookie,
+            rcookie: st.rcookie,
+            exchange: exchange::IDENTITY_PROTECTION,
+            msgid: 0,
+        };
+        let packet = build_clear(&h, &[Payload::Ke(st.gxr.clone()), Payload::Nonce(nr)]);
+        Ok(Next::Reply {
+            packet,
+            timed: true,
+        })
+    }
+
+    pub(super) fn responder_mi3(
+        &mut self,
+        now: Instant,
+        serial: u64,
+        hdr: &Header,
+        body: &[u8],
+    ) -> Result<Next, Reject> {
+        let (peer_id, iv) = self.open_id_hash(serial, hdr, body)?;
+        let st = self
+            .p1
+            .get(&serial)
+            .ok_or_else(|| Reject::Local("state vanished".into()))?;
+        let id = IdPayload {
+            protocol: 0,
+            port: 0,
+            id: self.our_id(&st.conn)?,
+        };
+        let mut idir_b = Vec::new();
+        id.emit(&mut idir_b);
+        let st = self
+            .p1
+            .get_mut(&serial)
+            .ok_or_else(|| Reject::Local("state vanished".into()))?;
+        let c = st
+            .crypto
+            .clone()
+            .ok_or_else(|| Reject::Local("no keys".into()))?;
+        let hr = hash_r(
+            c.prf(),
+            &c.keys.skeyid,
+            &st.gxi,
+            &st.gxr,
+            &st.icookie,
+            &st.rcookie,
+            &st.sai_b,
+            &idir_b,
+        );
+        let (first, chain) = emit_chain(&[Payload::Id(id), Payload::Hash(hr)]);
+        let h = HeaderFields {
+            icookie: st.icookie,
+            rcookie: st.rcookie,
+            exchange: exchange::IDENTITY_PROTECTION,
+            msgid: 0,
+        };
+        let (packet, next_iv) =
+            build_encrypted(&h, first, &chain, c.xform.cipher, &c.keys.enc_key, &iv)?;
+        st.crypto = Some(Phase1Crypto { iv: next_iv, ..c });
+        st.peer_id = Some(peer_id);
+        st.kind = StateKind::MainR3;
+        st.expires = Some(now + Duration::from_secs(u64::from(c.xform.lifetime)));
+        st.dh = None;
+        // The final reply is resent only when the peer repeats MI3.
+        Ok(Next::Reply {
+            packet,
+            timed: false,
+        })
+    }
+}
