@@ -9,3 +9,4 @@ pub mod ident;
 pub mod ike;
 pub mod pluto;
 pub mod secrets;
+pub mod updown;

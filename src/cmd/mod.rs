@@ -15,6 +15,7 @@ pub mod getopt;
 pub mod pluto;
 pub mod spi;
 pub mod tncfg;
+pub mod updown;
 pub mod whack;
 
 /// The crate version, as printed by `ipsec --version`.
@@ -56,6 +57,11 @@ pub static COMMANDS: &[Command] = &[
         name: spi::NAME,
         summary: spi::SUMMARY,
         run: spi::run,
+    },
+    Command {
+        name: updown::NAME,
+        summary: updown::SUMMARY,
+        run: updown::run,
     },
 ];
 
