@@ -7,6 +7,7 @@ pub mod cmd;
 pub mod ctl;
 pub mod ident;
 pub mod ike;
+pub mod pfkey;
 pub mod pluto;
 pub mod secrets;
 pub mod updown;

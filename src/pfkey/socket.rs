@@ -1,0 +1,335 @@
+//! The PF_KEY socket: the only `unsafe` code of the PF_KEY module, five
+//! blocks (the `socket`, `send`, `poll` and `recv` system calls, and taking
+//! ownership of the new descriptor), each with its `SAFETY` reason.
+#![allow(unsafe_code)]
+
+use super::error::{KernelError, PfkeyError};
+use super::wire::consts::PF_KEY_V2;
+use super::wire::{Dialect, Message, Result};
+use std::collections::VecDeque;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+/// Receive buffer size. Messages are at most 65535 words long; in practice
+/// the largest (SPDDUMP entries, REGISTER replies) are a few KiB.
+const RECV_BUF: usize = 64 * 1024;
+/// Most unrelated messages kept while waiting for a reply.
+const MAX_QUEUED: usize = 1024;
+/// Default time to wait for a reply.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Sequence numbers are unique across all PF_KEY sockets of the process, so
+/// replies the kernel broadcasts to every socket cannot be mistaken for
+/// another socket's.
+static NEXT_SEQ: AtomicU32 = AtomicU32::new(1);
+
+/// A fresh sequence number (never 0: dump replies end with seq 0).
+pub fn next_seq() -> u32 {
+    loop {
+        let s = NEXT_SEQ.fetch_add(1, Ordering::Relaxed);
+        if s != 0 {
+            return s;
+        }
+    }
+}
+
+fn last_errno() -> i32 {
+    std::io::Error::last_os_error()
+        .raw_os_error()
+        .unwrap_or(libc::EIO)
+}
+
+/// `socket(PF_KEY, SOCK_RAW, PF_KEY_V2)` with the messages it sent and the
+/// unrelated ones it received on the way.
+#[derive(Debug)]
+pub struct PfkeySocket {
+    fd: OwnedFd,
+    pid: u32,
+    dialect: Dialect,
+    timeout: Duration,
+    buf: Vec<u8>,
+    queue: VecDeque<Message>,
+}
+
+impl PfkeySocket {
+    /// A blocking, close-on-exec Linux PF_KEY socket.
+    pub fn open() -> Result<PfkeySocket> {
+        PfkeySocket::open_with(false, Dialect::Linux)
+    }
+
+    /// Opens the socket (close-on-exec, non-blocking if asked: receiving
+    /// polls first anyway, so either works with [`PfkeySocket::request`]).
+    /// EAFNOSUPPORT / EPROTONOSUPPORT become [`PfkeyError::Unavailable`].
+    pub fn open_with(nonblocking: bool, dialect: Dialect) -> Result<PfkeySocket> {
+        let mut ty = libc::SOCK_RAW | libc::SOCK_CLOEXEC;
+        if nonblocking {
+            ty |= libc::SOCK_NONBLOCK;
+        }
+        // SAFETY: socket(2) takes plain integers and touches no memory of ours.
+        let fd = unsafe { libc::socket(libc::PF_KEY, ty, i32::from(PF_KEY_V2)) };
+        if fd < 0 {
+            let errno = last_errno();
+            return Err(match errno {
+                libc::EAFNOSUPPORT | libc::EPROTONOSUPPORT => PfkeyError::Unavailable { errno },
+                _ => PfkeyError::Io {
+                    op: "socket",
+                    errno,
+                },
+            });
+        }
+        // SAFETY: `fd` was just returned by socket(2), is valid and owned by
+        // nobody else; OwnedFd closes it exactly once.
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        Ok(PfkeySocket {
+            fd,
+            pid: std::process::id(),
+            dialect,
+            timeout: DEFAULT_TIMEOUT,
+            buf: vec![0; RECV_BUF],
+            queue: VecDeque::new(),
+        })
+    }
+
+    /// The pid written into every message we send.
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// How long [`PfkeySocket::request`] waits for a reply.
+    pub fn set_timeout(&mut self, timeout: Duration) {
+        self.timeout = timeout;
+    }
+
+    /// Messages received while waiting for replies, not yet taken by
+    /// [`PfkeySocket::recv_any`].
+    pub fn queued(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Stamps `msg` with our pid and a fresh sequence number and writes it.
+    /// Returns the sequence number.
+    pub fn send(&mut self, msg: &mut Message) -> Result<u32> {
+        let seq = next_seq();
+        msg.header.seq = seq;
+        msg.header.pid = self.pid;
+        self.send_raw(&msg.emit())?;
+        Ok(seq)
+    }
+
+    /// Writes one already-encoded message as is.
+    pub fn send_raw(&mut self, bytes: &[u8]) -> Result<()> {
+        loop {
+            // SAFETY: the pointer and length describe `bytes`, a live slice
+            // the kernel only reads during the call.
+            let n = unsafe {
+                libc::send(
+                    self.fd.as_raw_fd(),
+                    bytes.as_ptr().cast::<libc::c_void>(),
+                    bytes.len(),
+                    0,
+                )
+            };
+            if n < 0 {
+                let errno = last_errno();
+                if errno == libc::EINTR {
+                    continue;
+                }
+                return Err(PfkeyError::Io { op: "send", errno });
+            }
+            if usize::try_from(n).ok() != Some(bytes.len()) {
+                return Err(PfkeyError::Io {
+                    op: "send (short write)",
+                    errno: libc::EMSGSIZE,
+                });
+            }
+            return Ok(());
+        }
+    }
+
+    /// Waits up to `timeout` (`None`: forever) for the socket to be readable.
+    fn wait_readable(&self, timeout: Option<Duration>) -> Result<bool> {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        loop {
+            let ms: i32 = match deadline {
+                None => -1,
+                Some(d) => {
+                    let left = d.saturating_duration_since(Instant::now());
+                    // Round up so a sub-millisecond wait does not spin.
+                    let ms = left.as_micros().div_ceil(1000);
+                    i32::try_from(ms).unwrap_or(i32::MAX)
+                }
+            };
+            let mut pfd = libc::pollfd {
+                fd: self.fd.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            // SAFETY: `pfd` is one live, initialised pollfd and nfds is 1.
+            let rc = unsafe { libc::poll(&mut pfd, 1, ms) };
+            if rc < 0 {
+                let errno = last_errno();
+                if errno == libc::EINTR {
+                    continue;
+                }
+                return Err(PfkeyError::Io { op: "poll", errno });
+            }
+            if rc > 0 {
+                return Ok(true);
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return Ok(false);
+            }
+        }
+    }
+
+    /// Reads the next datagram from the socket itself (the queue is not
+    /// consulted). `Ok(None)` when nothing arrived within `timeout`.
+    pub fn recv(&mut self, timeout: Option<Duration>) -> Result<Option<Message>> {
+        if !self.wait_readable(timeout)? {
+            return Ok(None);
+        }
+        // SAFETY: the pointer and length describe `self.buf`, a live buffer
+        // we own exclusively here; the kernel writes at most `len` bytes.
+        // MSG_TRUNC makes the return value the datagram's real size.
+        let n = unsafe {
+            libc::recv(
+                self.fd.as_raw_fd(),
+                self.buf.as_mut_ptr().cast::<libc::c_void>(),
+                self.buf.len(),
+                libc::MSG_DONTWAIT | libc::MSG_TRUNC,
+            )
+        };
+        if n < 0 {
+            let errno = last_errno();
+            return match errno {
+                libc::EAGAIN | libc::EINTR => Ok(None),
+                _ => Err(PfkeyError::Io { op: "recv", errno }),
+            };
+        }
+        let len = usize::try_from(n).unwrap_or(0);
+        let Some(bytes) = self.buf.get(..len) else {
+            return Err(PfkeyError::Oversized { len });
+        };
+        Message::parse_dialect(bytes, self.dialect).map(Some)
+    }
+
+    /// The next message not yet consumed: a queued one first, else one from
+    /// the socket (ACQUIRE, EXPIRE, NEW_MAPPING, other daemons' broadcasts).
+    pub fn recv_any(&mut self, timeout: Option<Duration>) -> Result<Option<Message>> {
+        match self.queue.pop_front() {
+            Some(m) => Ok(Some(m)),
+            None => self.recv(timeout),
+        }
+    }
+
+    fn enqueue(&mut self, m: Message) {
+        if self.queue.len() >= MAX_QUEUED {
+            if let Some(old) = self.queue.pop_front() {
+                log::warn!("PF_KEY queue full, dropping {}", old.summary());
+            }
+        }
+        self.queue.push_back(m);
+    }
+
+    /// Reads until the reply to (`msg_type`, `seq`) arrives, queueing the
+    /// rest; a malformed datagram is logged and skipped.
+    fn wait_reply(&mut self, msg_type: u8, seq: u32) -> Result<Message> {
+        let deadline = Instant::now() + self.timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(PfkeyError::Timeout { msg_type, seq });
+            }
+            let m = match self.recv(Some(left)) {
+                Ok(Some(m)) => m,
+                Ok(None) => continue,
+                Err(e @ (PfkeyError::Io { .. } | PfkeyError::Unavailable { .. })) => return Err(e),
+                Err(e) => {
+                    log::warn!("ignoring malformed PF_KEY message: {e}");
+                    continue;
+                }
+            };
+            let h = &m.header;
+            if h.seq == seq && h.pid == self.pid && h.msg_type == msg_type {
+                return Ok(m);
+            }
+            self.enqueue(m);
+        }
+    }
+
+    fn check(&self, m: Message) -> Result<Message> {
+        if m.header.errno == 0 {
+            Ok(m)
+        } else {
+            Err(PfkeyError::Kernel(KernelError {
+                dialect: self.dialect,
+                msg_type: m.header.msg_type,
+                errno: i32::from(m.header.errno),
+            }))
+        }
+    }
+
+    /// Sends `msg` and waits for the kernel's answer (same type, seq and
+    /// pid); other messages read meanwhile are queued for
+    /// [`PfkeySocket::recv_any`]. A non-zero `sadb_msg_errno` becomes
+    /// [`PfkeyError::Kernel`].
+    pub fn request(&mut self, mut msg: Message) -> Result<Message> {
+        let msg_type = msg.header.msg_type;
+        let seq = self.send(&mut msg)?;
+        let reply = self.wait_reply(msg_type, seq)?;
+        self.check(reply)
+    }
+
+    /// Sends a DUMP / X_SPDDUMP and collects the entries until the one with
+    /// seq 0 that ends it (entries carry our pid, not our seq). An ENOENT
+    /// answer means an empty table.
+    pub fn request_dump(&mut self, mut msg: Message) -> Result<Vec<Message>> {
+        let msg_type = msg.header.msg_type;
+        let seq = self.send(&mut msg)?;
+        let mut out = Vec::new();
+        loop {
+            let deadline = Instant::now() + self.timeout;
+            let m = loop {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Err(PfkeyError::Timeout { msg_type, seq });
+                }
+                match self.recv(Some(left)) {
+                    Ok(Some(m)) if m.header.pid == self.pid && m.header.msg_type == msg_type => {
+                        break m
+                    }
+                    Ok(Some(m)) => self.enqueue(m),
+                    Ok(None) => {}
+                    Err(e @ PfkeyError::Io { .. }) => return Err(e),
+                    Err(e) => log::warn!("ignoring malformed PF_KEY message: {e}"),
+                }
+            };
+            if i32::from(m.header.errno) == libc::ENOENT && m.exts.is_empty() {
+                return Ok(out);
+            }
+            let last = m.header.seq == 0;
+            let m = self.check(m)?;
+            out.push(m);
+            if last {
+                return Ok(out);
+            }
+        }
+    }
+}
+
+impl AsRawFd for PfkeySocket {
+    fn as_raw_fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+}
+
+impl AsFd for PfkeySocket {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
