@@ -98,6 +98,9 @@ pub struct SaInstall {
     pub lifetime_secs: u32,
     /// Ties the SAs of one negotiation to its policies.
     pub reqid: u32,
+    /// Every protocol negotiated together with this one (AH, ESP, IPCOMP):
+    /// stacks differ in which SA of a group carries the tunnel.
+    pub group: Vec<IpsecProto>,
     pub src_sel: Selector,
     pub dst_sel: Selector,
 }

@@ -356,6 +356,12 @@ impl Daemon {
                 if let Some(reply) = self.kernel.apply(op) {
                     self.ep.handle_kernel_reply(Instant::now(), reply);
                 }
+                for e in self.kernel.take_errors() {
+                    self.log.line(Level::Error, &e);
+                    if let Some(s) = &self.echo {
+                        let _ = reply_line(s, 3, &e);
+                    }
+                }
             }
             while let Some(t) = self.ep.poll_transmit() {
                 any = true;

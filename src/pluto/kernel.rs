@@ -9,6 +9,10 @@ pub trait KernelBackend {
     fn name(&self) -> &'static str;
     /// Performs `op`; requests that need an answer return it.
     fn apply(&mut self, op: KernelOp) -> Option<KernelReply>;
+    /// Failures of operations that have no reply, since the last call.
+    fn take_errors(&mut self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// No IPsec stack: SPIs are made up here (first one random, then counting

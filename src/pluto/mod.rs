@@ -8,6 +8,7 @@ pub mod ifaces;
 pub mod kernel;
 pub mod lock;
 pub mod logger;
+pub mod netkey;
 pub mod options;
 pub mod signals;
 pub mod status;
@@ -48,12 +49,17 @@ pub fn main(args: &[String]) -> i32 {
             return 1;
         }
         Stack::Auto | Stack::Netkey => {
-            if Path::new("/proc/net/pfkey").exists() {
-                eprintln!("pluto: the PF_KEY (NETKEY) backend is not in this build yet; run with --noklips to negotiate without installing SAs");
-            } else {
+            if !Path::new("/proc/net/pfkey").exists() {
                 eprintln!("pluto: no supported IPsec stack found: /proc/net/pfkey is missing (try 'modprobe af_key'); run with --noklips to negotiate without installing SAs");
+                return 1;
             }
-            return 1;
+            match netkey::Netkey::open() {
+                Ok(n) => Box::new(n),
+                Err(e) => {
+                    eprintln!("pluto: cannot use NETKEY: {e}");
+                    return 1;
+                }
+            }
         }
     };
     run(config, kernel)
@@ -114,6 +120,7 @@ fn run(config: Config, kernel: Box<dyn KernelBackend>) -> i32 {
         "Starting Pluto (rswan Version {})",
         crate::cmd::VERSION
     ));
+    log.info(&format!("Using {}", kernel.name()));
     for o in &config.ignored {
         log.info(&format!(
             "option {o} is accepted but has no effect in this build"

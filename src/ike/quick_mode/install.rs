@@ -173,6 +173,7 @@ impl Endpoint {
                     compress,
                     lifetime_secs: chosen.lifetime,
                     reqid: st.reqid,
+                    group: chosen.protos.iter().map(|c| c.proto).collect(),
                     src_sel,
                     dst_sel,
                 }));

@@ -1,0 +1,256 @@
+//! pluto's kernel backend for Linux NETKEY, over the in-tree PF_KEYv2: SPIs
+//! from GETSPI, SAs with UPDATE (inbound, completing the larval SA) and ADD
+//! (outbound), SPD entries with X_SPDADD/X_SPDDELETE.
+
+use super::kernel::KernelBackend;
+use crate::ike::crypto::CipherAlg;
+use crate::ike::kernel::{
+    IntegAlg, IpsecProto, KernelOp, KernelReply, Mode, PolicySpec, SaInstall, Selector,
+};
+use crate::pfkey::build::{self, AlgKey, IpsecSpec, PolicyAction, SaSpec};
+use crate::pfkey::consts::{self, linux};
+use crate::pfkey::PfkeySocket;
+use std::net::IpAddr;
+
+pub struct Netkey {
+    sock: PfkeySocket,
+    /// Errors of operations that have no reply, for the daemon to log.
+    errors: Vec<String>,
+}
+
+fn pfkey_enc(c: CipherAlg) -> u8 {
+    match c {
+        CipherAlg::Des3 => consts::SADB_EALG_3DESCBC,
+        CipherAlg::Aes128 | CipherAlg::Aes192 | CipherAlg::Aes256 => consts::SADB_X_EALG_AESCBC,
+    }
+}
+
+fn pfkey_auth(i: IntegAlg) -> u8 {
+    match i {
+        IntegAlg::HmacMd5_96 => consts::SADB_AALG_MD5HMAC,
+        IntegAlg::HmacSha1_96 => consts::SADB_AALG_SHA1HMAC,
+        IntegAlg::HmacSha2_256_128 => consts::SADB_X_AALG_SHA2_256HMAC,
+    }
+}
+
+fn satype(p: IpsecProto) -> u8 {
+    match p {
+        IpsecProto::Ah => consts::SADB_SATYPE_AH,
+        IpsecProto::Esp => consts::SADB_SATYPE_ESP,
+        IpsecProto::Ipcomp => linux::SADB_X_SATYPE_IPCOMP,
+    }
+}
+
+fn mode(m: Mode) -> u8 {
+    match m {
+        Mode::Tunnel => consts::IPSEC_MODE_TUNNEL,
+        Mode::Transport => consts::IPSEC_MODE_TRANSPORT,
+    }
+}
+
+fn selector(s: &Selector) -> build::Selector {
+    build::Selector {
+        addr: s.addr,
+        prefixlen: s.prefix,
+        proto: s.protocol,
+        port: s.port,
+    }
+}
+
+impl Netkey {
+    /// Opens PF_KEY; fails where the kernel has no af_key.
+    pub fn open() -> Result<Netkey, String> {
+        let sock = PfkeySocket::open().map_err(|e| e.to_string())?;
+        Ok(Netkey {
+            sock,
+            errors: Vec::new(),
+        })
+    }
+
+    fn pid(&self) -> u32 {
+        self.sock.pid()
+    }
+
+    fn sa(&mut self, sa: &SaInstall) -> Result<(), String> {
+        let enc = match (sa.proto, &sa.encrypt, sa.compress) {
+            (IpsecProto::Ipcomp, _, Some(c)) => Some(AlgKey {
+                alg: c,
+                key: Vec::new(),
+            }),
+            (_, Some((alg, key)), _) => Some(AlgKey {
+                alg: pfkey_enc(*alg),
+                key: key.clone(),
+            }),
+            _ => None,
+        };
+        let auth = sa.integ.as_ref().map(|(alg, key)| AlgKey {
+            alg: pfkey_auth(*alg),
+            key: key.clone(),
+        });
+        // With IPCOMP the IPCOMP SA carries the tunnel (it is the first
+        // template of the policy); ESP and AH inside it are transport.
+        let m = if sa.proto != IpsecProto::Ipcomp && sa.group.contains(&IpsecProto::Ipcomp) {
+            consts::IPSEC_MODE_TRANSPORT
+        } else {
+            mode(sa.mode)
+        };
+        let spec = SaSpec {
+            satype: satype(sa.proto),
+            spi: sa.spi,
+            src: sa.src,
+            dst: sa.dst,
+            mode: m,
+            reqid: sa.reqid,
+            auth,
+            enc,
+            replay_window: if sa.proto == IpsecProto::Ipcomp {
+                0
+            } else {
+                32
+            },
+            soft_secs: 0,
+            hard_secs: u64::from(sa.lifetime_secs) + 60,
+            nat_t: None,
+        };
+        let seq = 0; // the socket stamps its own sequence number
+        let msg = if sa.inbound {
+            build::update_sa(&spec, seq, self.pid())
+        } else {
+            build::add_sa(&spec, seq, self.pid())
+        };
+        self.sock
+            .request(msg)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
+    fn policy(&mut self, p: &PolicySpec, add: bool) -> Result<(), String> {
+        let (src, dst) = (selector(&p.src_sel), selector(&p.dst_sel));
+        let dirs: &[u8] = if p.inbound {
+            &[consts::IPSEC_DIR_INBOUND, consts::IPSEC_DIR_FWD]
+        } else {
+            &[consts::IPSEC_DIR_OUTBOUND]
+        };
+        for dir in dirs {
+            let seq = 0; // the socket stamps its own sequence number
+            let msg = if add {
+                let spec = build::PolicySpec {
+                    dir: *dir,
+                    src,
+                    dst,
+                    priority: build::policy_priority(&src, &dst),
+                    action: PolicyAction::Ipsec(IpsecSpec {
+                        ipcomp: p.protos.contains(&IpsecProto::Ipcomp),
+                        esp: p.protos.contains(&IpsecProto::Esp),
+                        ah: p.protos.contains(&IpsecProto::Ah),
+                        tunnel: (p.mode == Mode::Tunnel).then_some((p.src_gw, p.dst_gw)),
+                        ..IpsecSpec::new(p.reqid)
+                    }),
+                };
+                build::spd_update(&spec, seq, self.pid())
+            } else {
+                build::spd_delete(*dir, &src, &dst, seq, self.pid())
+            };
+            self.sock.request(msg).map_err(|e| {
+                format!(
+                    "{} policy {}: {e}",
+                    dir_name(*dir),
+                    flow(&p.src_sel, &p.dst_sel)
+                )
+            })?;
+        }
+        Ok(())
+    }
+}
+
+fn dir_name(d: u8) -> &'static str {
+    match d {
+        consts::IPSEC_DIR_INBOUND => "in",
+        consts::IPSEC_DIR_OUTBOUND => "out",
+        _ => "fwd",
+    }
+}
+
+fn flow(a: &Selector, b: &Selector) -> String {
+    format!("{}/{} -> {}/{}", a.addr, a.prefix, b.addr, b.prefix)
+}
+
+fn sa_name(p: IpsecProto, spi: u32, dst: IpAddr) -> String {
+    format!("{}.{spi:x}@{dst}", p.name().to_ascii_lowercase())
+}
+
+impl KernelBackend for Netkey {
+    fn name(&self) -> &'static str {
+        "NETKEY (PF_KEYv2)"
+    }
+
+    fn take_errors(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.errors)
+    }
+
+    fn apply(&mut self, op: KernelOp) -> Option<KernelReply> {
+        match op {
+            KernelOp::GetSpi {
+                req,
+                proto,
+                src,
+                dst,
+                min,
+                max,
+            } => {
+                let seq = 0; // the socket stamps its own sequence number
+                let msg = build::getspi(satype(proto), src, dst, min, max, seq, self.pid());
+                Some(match self.sock.request(msg) {
+                    Ok(reply) => match reply.sa() {
+                        Some(sa) => KernelReply::Spi { req, spi: sa.spi },
+                        None => KernelReply::Failed {
+                            req,
+                            reason: "GETSPI reply without an SA".into(),
+                        },
+                    },
+                    Err(e) => KernelReply::Failed {
+                        req,
+                        reason: e.to_string(),
+                    },
+                })
+            }
+            KernelOp::AddSa(sa) => {
+                if let Err(e) = self.sa(&sa) {
+                    self.errors.push(format!(
+                        "ERROR: cannot install SA {}: {e}",
+                        sa_name(sa.proto, sa.spi, sa.dst)
+                    ));
+                }
+                None
+            }
+            KernelOp::DeleteSa {
+                proto,
+                spi,
+                src,
+                dst,
+            } => {
+                let seq = 0; // the socket stamps its own sequence number
+                let msg = build::delete_sa(satype(proto), spi, src, dst, seq, self.pid());
+                if let Err(e) = self.sock.request(msg) {
+                    self.errors.push(format!(
+                        "ERROR: cannot delete SA {}: {e}",
+                        sa_name(proto, spi, dst)
+                    ));
+                }
+                None
+            }
+            KernelOp::AddPolicy(p) => {
+                if let Err(e) = self.policy(&p, true) {
+                    self.errors.push(format!("ERROR: cannot install {e}"));
+                }
+                None
+            }
+            KernelOp::DeletePolicy(p) => {
+                if let Err(e) = self.policy(&p, false) {
+                    self.errors.push(format!("ERROR: cannot delete {e}"));
+                }
+                None
+            }
+        }
+    }
+}
