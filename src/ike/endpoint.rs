@@ -195,7 +195,7 @@ impl Endpoint {
             by_icookie: HashMap::new(),
             next_serial: 1,
             next_req: 1,
-            next_reqid: 16384,
+            next_reqid: 1,
             transmits: VecDeque::new(),
             kernel_ops: VecDeque::new(),
             events: VecDeque::new(),
@@ -411,6 +411,14 @@ impl Endpoint {
 
     pub(crate) fn conn(&self, name: &str) -> Option<&ConnConfig> {
         self.conns.iter().find(|c| c.name == name)
+    }
+
+    /// A reqid for a new IPsec SA group: 1..=0x3fff, the range PF_KEY lets a
+    /// policy name its SAs by (larger ones the kernel replaces by its own).
+    pub(crate) fn new_reqid(&mut self) -> u32 {
+        let r = self.next_reqid;
+        self.next_reqid = if r >= 0x3fff { 1 } else { r + 1 };
+        r
     }
 
     pub(crate) fn new_serial(&mut self) -> u64 {

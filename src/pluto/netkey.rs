@@ -144,6 +144,8 @@ impl Netkey {
                         esp: p.protos.contains(&IpsecProto::Esp),
                         ah: p.protos.contains(&IpsecProto::Ah),
                         tunnel: (p.mode == Mode::Tunnel).then_some((p.src_gw, p.dst_gw)),
+                        // UNIQUE: the policy uses the SAs of this reqid only.
+                        level: consts::IPSEC_LEVEL_UNIQUE,
                         ..IpsecSpec::new(p.reqid)
                     }),
                 };

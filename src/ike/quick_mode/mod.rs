@@ -106,8 +106,7 @@ impl Endpoint {
         let (local, remote) = (parent.local.ip(), parent.remote.ip());
         let serial = self.new_serial();
         let msgid = self.fresh_msgid(p1);
-        let reqid = self.next_reqid;
-        self.next_reqid += 1;
+        let reqid = self.new_reqid();
         self.p2.insert(
             serial,
             new_phase2(
