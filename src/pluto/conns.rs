@@ -5,7 +5,7 @@ use super::algs;
 use crate::ctl::{self, Rc};
 use crate::ident::{parse_id, IdSpec};
 use crate::ike::config::{ConnConfig, End, Policy};
-use crate::ike::kernel::Selector;
+use crate::ike::kernel::{IpsecProto, Mode, PolicySpec, Selector};
 use crate::ike::proposal::AuthMethod;
 use crate::ike::wire::Identity;
 use std::net::IpAddr;
@@ -101,6 +101,46 @@ pub fn to_engine(
         cfg.pfs_group = Some(algs::group(g).map_err(|e| (Rc::NoAlgo, e))?);
     }
     Ok(cfg)
+}
+
+/// The outbound TRAP policy `--route` installs: our client (or host) to the
+/// peer's, through the protocols the policy asks for. `None` for
+/// connections with nothing to protect or no fixed peer.
+pub fn trap_policy(c: &ConnConfig) -> Option<PolicySpec> {
+    let (us, peer) = (c.local.host?, c.remote.host?);
+    let host = |a: IpAddr| Selector {
+        addr: a,
+        prefix: if a.is_ipv4() { 32 } else { 128 },
+        protocol: 0,
+        port: 0,
+    };
+    let mut protos = Vec::new();
+    if c.policy.compress {
+        protos.push(IpsecProto::Ipcomp);
+    }
+    if c.policy.encrypt {
+        protos.push(IpsecProto::Esp);
+    }
+    if c.policy.authenticate {
+        protos.push(IpsecProto::Ah);
+    }
+    if protos.is_empty() {
+        return None;
+    }
+    Some(PolicySpec {
+        src_sel: c.local.client.unwrap_or_else(|| host(us)),
+        dst_sel: c.remote.client.unwrap_or_else(|| host(peer)),
+        inbound: false,
+        mode: if c.policy.tunnel {
+            Mode::Tunnel
+        } else {
+            Mode::Transport
+        },
+        src_gw: us,
+        dst_gw: peer,
+        protos,
+        reqid: 0,
+    })
 }
 
 /// Which end is us, given our interface addresses.

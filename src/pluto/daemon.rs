@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 
 const CTL: Token = Token(0);
 const SIGNALS: Token = Token(1);
+const ACQUIRE: Token = Token(2);
 const FIRST_UDP: usize = 16;
 const FIRST_CLIENT: usize = 1 << 20;
 /// Whack clients served at once; more wait in the listen backlog.
@@ -85,6 +86,10 @@ impl Daemon {
         ctl.set_nonblocking(true)?;
         poll.registry()
             .register(&mut SourceFd(&ctl.as_raw_fd()), CTL, Interest::READABLE)?;
+        if let Some(fd) = kernel.acquire_fd() {
+            poll.registry()
+                .register(&mut SourceFd(&fd), ACQUIRE, Interest::READABLE)?;
+        }
         let signals = Signals::new()?;
         poll.registry().register(
             &mut SourceFd(&signals.as_raw_fd()),
@@ -138,6 +143,7 @@ impl Daemon {
                 match ev.token() {
                     CTL => self.accept_clients(),
                     SIGNALS => self.on_signals(),
+                    ACQUIRE => self.on_acquire(),
                     t if t.0 >= FIRST_CLIENT => self.read_client(t),
                     t => self.read_udp(t, &mut dgram),
                 }
@@ -151,6 +157,36 @@ impl Daemon {
         }
         self.teardown();
         0
+    }
+
+    /// Traffic hit the TRAP of a routed connection: negotiate it, unless a
+    /// negotiation for it is already under way.
+    fn on_acquire(&mut self) {
+        for name in self.kernel.poll_acquires() {
+            let busy = self
+                .ep
+                .states()
+                .iter()
+                .any(|s| s.conn == name && !s.kind.is_established());
+            let routed = self
+                .conns
+                .iter()
+                .any(|c| c.name == name && c.routed && c.loaded);
+            if busy || !routed {
+                continue;
+            }
+            self.log.info(&format!(
+                "\"{name}\": initiate on demand: the kernel caught traffic for it"
+            ));
+            if let Err(e) = self
+                .ep
+                .handle_command(Instant::now(), crate::ike::Command::Initiate(name.clone()))
+            {
+                self.log
+                    .info(&format!("\"{name}\": cannot initiate on demand: {e}"));
+            }
+        }
+        self.pump();
     }
 
     fn on_signals(&mut self) {
@@ -184,6 +220,19 @@ impl Daemon {
                 .handle_command(now, crate::ike::Command::Terminate(n));
         }
         self.pump();
+        // Routed connections leave no TRAP behind either.
+        let routed: Vec<String> = self
+            .conns
+            .iter()
+            .filter(|c| c.routed)
+            .map(|c| c.name.clone())
+            .collect();
+        for n in routed {
+            if let Err(e) = self.kernel.unroute(&n) {
+                self.log
+                    .line(Level::Error, &format!("\"{n}\": could not unroute: {e}"));
+            }
+        }
     }
 
     fn accept_clients(&mut self) {

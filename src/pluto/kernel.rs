@@ -1,7 +1,7 @@
 //! The kernel side of pluto: a backend performs the engine's kernel
 //! operations. `--noklips` (`--use-nostack`) negotiates without installing.
 
-use crate::ike::kernel::{KernelOp, KernelReply};
+use crate::ike::kernel::{KernelOp, KernelReply, PolicySpec};
 use crate::ike::rng::Rng;
 
 pub trait KernelBackend {
@@ -11,6 +11,23 @@ pub trait KernelBackend {
     fn apply(&mut self, op: KernelOp) -> Option<KernelReply>;
     /// Failures of operations that have no reply, since the last call.
     fn take_errors(&mut self) -> Vec<String> {
+        Vec::new()
+    }
+    /// `--route`: an outbound TRAP for `conn`'s clients, so that traffic
+    /// makes the kernel ask for SAs. While SAs exist their policy takes the
+    /// TRAP's place; when they go the TRAP comes back.
+    fn route(&mut self, _conn: &str, _trap: &PolicySpec) -> Result<(), String> {
+        Ok(())
+    }
+    fn unroute(&mut self, _conn: &str) -> Result<(), String> {
+        Ok(())
+    }
+    /// A descriptor that becomes readable when the kernel asks for SAs.
+    fn acquire_fd(&self) -> Option<std::os::fd::RawFd> {
+        None
+    }
+    /// Connections whose TRAP caught traffic since the last call.
+    fn poll_acquires(&mut self) -> Vec<String> {
         Vec::new()
     }
 }

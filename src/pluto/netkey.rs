@@ -16,6 +16,16 @@ pub struct Netkey {
     sock: PfkeySocket,
     /// Errors of operations that have no reply, for the daemon to log.
     errors: Vec<String>,
+    /// Routed connections: their TRAP policy, and the kernel's id for it.
+    traps: Vec<Trap>,
+    /// SADB_REGISTER done: the kernel sends us its ACQUIREs.
+    registered: bool,
+}
+
+struct Trap {
+    conn: String,
+    spec: PolicySpec,
+    id: Option<u32>,
 }
 
 fn pfkey_enc(c: CipherAlg) -> u8 {
@@ -60,10 +70,14 @@ fn selector(s: &Selector) -> build::Selector {
 impl Netkey {
     /// Opens PF_KEY; fails where the kernel has no af_key.
     pub fn open() -> Result<Netkey, String> {
-        let sock = PfkeySocket::open().map_err(|e| e.to_string())?;
+        let mut sock = PfkeySocket::open().map_err(|e| e.to_string())?;
+        // A first SA with a new algorithm can take seconds in a slow kernel.
+        sock.set_timeout(std::time::Duration::from_secs(10));
         Ok(Netkey {
             sock,
             errors: Vec::new(),
+            traps: Vec::new(),
+            registered: false,
         })
     }
 
@@ -124,13 +138,16 @@ impl Netkey {
             .map_err(|e| e.to_string())
     }
 
-    fn policy(&mut self, p: &PolicySpec, add: bool) -> Result<(), String> {
+    /// Installs (`add`) or removes the policies of `p`: outbound, or inbound
+    /// and forward. Returns the kernel's id of the (last) policy installed.
+    fn policy(&mut self, p: &PolicySpec, add: bool) -> Result<Option<u32>, String> {
         let (src, dst) = (selector(&p.src_sel), selector(&p.dst_sel));
         let dirs: &[u8] = if p.inbound {
             &[consts::IPSEC_DIR_INBOUND, consts::IPSEC_DIR_FWD]
         } else {
             &[consts::IPSEC_DIR_OUTBOUND]
         };
+        let mut id = None;
         for dir in dirs {
             let seq = 0; // the socket stamps its own sequence number
             let msg = if add {
@@ -144,7 +161,8 @@ impl Netkey {
                         esp: p.protos.contains(&IpsecProto::Esp),
                         ah: p.protos.contains(&IpsecProto::Ah),
                         tunnel: (p.mode == Mode::Tunnel).then_some((p.src_gw, p.dst_gw)),
-                        // UNIQUE: the policy uses the SAs of this reqid only.
+                        // UNIQUE: the policy uses the SAs of this reqid only
+                        // (a TRAP's reqid 0 has none, so traffic ACQUIREs).
                         level: consts::IPSEC_LEVEL_UNIQUE,
                         ..IpsecSpec::new(p.reqid)
                     }),
@@ -153,15 +171,30 @@ impl Netkey {
             } else {
                 build::spd_delete(*dir, &src, &dst, seq, self.pid())
             };
-            self.sock.request(msg).map_err(|e| {
+            let reply = self.sock.request(msg).map_err(|e| {
                 format!(
                     "{} policy {}: {e}",
                     dir_name(*dir),
                     flow(&p.src_sel, &p.dst_sel)
                 )
             })?;
+            id = reply.policy().map(|x| x.id).filter(|i| *i != 0).or(id);
         }
-        Ok(())
+        Ok(id)
+    }
+
+    fn trap_for(&self, p: &PolicySpec) -> Option<usize> {
+        self.traps
+            .iter()
+            .position(|t| !p.inbound && t.spec.src_sel == p.src_sel && t.spec.dst_sel == p.dst_sel)
+    }
+}
+
+impl Netkey {
+    fn note_trap_id(&mut self, trap: &PolicySpec, id: Option<u32>) {
+        if let Some(t) = self.traps.iter_mut().find(|t| t.spec == *trap) {
+            t.id = id.or(t.id);
+        }
     }
 }
 
@@ -188,6 +221,66 @@ impl KernelBackend for Netkey {
 
     fn take_errors(&mut self) -> Vec<String> {
         std::mem::take(&mut self.errors)
+    }
+
+    fn route(&mut self, conn: &str, trap: &PolicySpec) -> Result<(), String> {
+        if !self.registered {
+            // Registering makes the kernel probe every algorithm it knows,
+            // which can take many seconds (module loads): only done once a
+            // TRAP needs the ACQUIREs it brings.
+            self.sock.set_timeout(std::time::Duration::from_secs(120));
+            for t in [consts::SADB_SATYPE_ESP, consts::SADB_SATYPE_AH] {
+                self.sock
+                    .request(build::register(t, 0, 0))
+                    .map_err(|e| format!("SADB_REGISTER: {e}"))?;
+            }
+            self.sock.set_timeout(std::time::Duration::from_secs(10));
+            self.registered = true;
+        }
+        let id = self.policy(trap, true)?;
+        self.traps.retain(|t| t.conn != conn);
+        self.traps.push(Trap {
+            conn: conn.to_string(),
+            spec: trap.clone(),
+            id,
+        });
+        Ok(())
+    }
+
+    fn unroute(&mut self, conn: &str) -> Result<(), String> {
+        let Some(pos) = self.traps.iter().position(|t| t.conn == conn) else {
+            return Ok(());
+        };
+        let t = self.traps.remove(pos);
+        self.policy(&t.spec, false).map(|_| ())
+    }
+
+    fn acquire_fd(&self) -> Option<std::os::fd::RawFd> {
+        use std::os::fd::AsRawFd;
+        Some(self.sock.as_raw_fd())
+    }
+
+    fn poll_acquires(&mut self) -> Vec<String> {
+        let mut out = Vec::new();
+        while let Ok(Some(m)) = self.sock.recv_any(Some(std::time::Duration::ZERO)) {
+            if m.header.msg_type != consts::SADB_ACQUIRE {
+                continue;
+            }
+            // The policy id names the TRAP; failing that, the peer gateway.
+            let id = m.policy().map(|p| p.id);
+            let dst = m.address_dst().map(|a| a.addr.ip());
+            let hit = self
+                .traps
+                .iter()
+                .find(|t| id.is_some() && t.id == id)
+                .or_else(|| self.traps.iter().find(|t| Some(t.spec.dst_gw) == dst));
+            if let Some(t) = hit {
+                if !out.contains(&t.conn) {
+                    out.push(t.conn.clone());
+                }
+            }
+        }
+        out
     }
 
     fn apply(&mut self, op: KernelOp) -> Option<KernelReply> {
@@ -242,13 +335,24 @@ impl KernelBackend for Netkey {
                 None
             }
             KernelOp::AddPolicy(p) => {
-                if let Err(e) = self.policy(&p, true) {
+                if let Err(e) = self.policy(&p, true).map(|_| ()) {
                     self.errors.push(format!("ERROR: cannot install {e}"));
                 }
                 None
             }
             KernelOp::DeletePolicy(p) => {
-                if let Err(e) = self.policy(&p, false) {
+                // A routed connection falls back to its TRAP, not to clear traffic.
+                let r = match self
+                    .trap_for(&p)
+                    .and_then(|i| self.traps.get(i))
+                    .map(|t| t.spec.clone())
+                {
+                    Some(trap) => self
+                        .policy(&trap, true)
+                        .map(|id| self.note_trap_id(&trap, id)),
+                    None => self.policy(&p, false).map(|_| ()),
+                };
+                if let Err(e) = r {
                     self.errors.push(format!("ERROR: cannot delete {e}"));
                 }
                 None

@@ -348,16 +348,52 @@ fn route(d: &mut Daemon, name: &str, on: bool, r: &Reply<'_>) {
         r.line(Rc::Deaf, "need --listen before --route");
         return;
     }
-    match d.conns.iter_mut().find(|c| c.name == name) {
-        None => r.line(Rc::UnknownName, &format!("no connection named \"{name}\"")),
-        Some(c) if c.left_is_us.is_none() => r.line(
+    let Some(i) = d.conns.iter().position(|c| c.name == name) else {
+        r.line(Rc::UnknownName, &format!("no connection named \"{name}\""));
+        return;
+    };
+    let Some(c) = d.conns.get(i) else { return };
+    let Some(left) = c.left_is_us else {
+        r.line(
             Rc::Orient,
             &format!("\"{name}\": we cannot identify ourselves with either end of this connection"),
-        ),
-        Some(c) => {
-            // Without a kernel stack there is nothing to install; the state is kept for --status.
-            c.routed = on;
+        );
+        return;
+    };
+    if on {
+        let trap = match conns::to_engine(name, &c.desc, left, d.myid.as_ref()) {
+            Ok(cfg) => conns::trap_policy(&cfg),
+            Err((rc, text)) => {
+                r.line(rc, &format!("\"{name}\": {text}"));
+                return;
+            }
+        };
+        let Some(trap) = trap else {
+            r.line(Rc::Route, &format!("\"{name}\": cannot route a connection without IPsec policy or with an unknown peer"));
+            return;
+        };
+        if let Err(e) = d.kernel.route(name, &trap) {
+            r.line(Rc::Route, &format!("\"{name}\": could not route: {e}"));
+            return;
         }
+    } else {
+        let busy =
+            d.ep.states()
+                .iter()
+                .any(|s| s.conn == name && s.ipsec && s.kind.is_established());
+        if busy {
+            r.line(Rc::RtBusy, "cannot unroute: route busy");
+            return;
+        }
+        if let Err(e) = d.kernel.unroute(name) {
+            r.line(
+                Rc::LogSerious,
+                &format!("\"{name}\": could not unroute: {e}"),
+            );
+        }
+    }
+    if let Some(c) = d.conns.get_mut(i) {
+        c.routed = on;
     }
 }
 
