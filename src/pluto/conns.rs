@@ -19,6 +19,10 @@ pub struct Conn {
     pub loaded: bool,
     pub routed: bool,
     pub up: bool,
+    /// updown `route` ran for the peer's client (by --route or for an SA).
+    pub route_done: bool,
+    /// updown `up` ran: an IPsec SA carries the clients' traffic.
+    pub up_done: bool,
 }
 
 /// A refusal with the reply code whack shows.

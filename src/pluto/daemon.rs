@@ -220,17 +220,20 @@ impl Daemon {
                 .handle_command(now, crate::ike::Command::Terminate(n));
         }
         self.pump();
-        // Routed connections leave no TRAP behind either.
-        let routed: Vec<String> = self
+        // Routed connections leave no TRAP and no route behind either.
+        let routed: Vec<(String, bool)> = self
             .conns
             .iter()
-            .filter(|c| c.routed)
-            .map(|c| c.name.clone())
+            .filter(|c| c.routed || c.route_done)
+            .map(|c| (c.name.clone(), c.route_done))
             .collect();
-        for n in routed {
+        for (n, route_done) in routed {
             if let Err(e) = self.kernel.unroute(&n) {
                 self.log
                     .line(Level::Error, &format!("\"{n}\": could not unroute: {e}"));
+            }
+            if route_done {
+                super::updown::run(self, &n, crate::updown::Verb::Unroute);
             }
         }
     }
@@ -453,6 +456,12 @@ impl Daemon {
                     }
                 }
             }
+            Event::Established {
+                conn, ipsec: true, ..
+            } if self.conns.iter().any(|c| c.name == conn) => {
+                super::updown::sa_up(self, &conn);
+                self.waiters.retain(|w| w.conn != conn);
+            }
             Event::Established { conn, ipsec, .. } => {
                 // Release whack once what it waits for is up.
                 self.waiters
@@ -461,7 +470,30 @@ impl Daemon {
             Event::Failed { conn, .. } => {
                 self.waiters.retain(|w| w.conn != conn);
             }
-            Event::Deleted { .. } => {}
+            Event::Deleted { conn, .. } => {
+                let left = self
+                    .ep
+                    .states()
+                    .iter()
+                    .any(|s| s.conn == conn && s.ipsec && s.kind.is_established());
+                if !left
+                    && self
+                        .conns
+                        .iter()
+                        .any(|c| c.name == conn && (c.up_done || (c.route_done && !c.routed)))
+                {
+                    super::updown::sa_down(self, &conn);
+                }
+            }
+        }
+    }
+
+    /// Logs a line and copies it to the whack being served, if any.
+    pub fn say(&mut self, level: Level, text: &str) {
+        self.log.line(level, text);
+        if let Some(e) = &self.echo {
+            let rc = if level == Level::Error { 3 } else { 2 };
+            let _ = reply_line(e, rc, text);
         }
     }
 

@@ -12,6 +12,7 @@ pub mod netkey;
 pub mod options;
 pub mod signals;
 pub mod status;
+pub mod updown;
 pub mod whack;
 
 use crate::ike::crypto::ModpDh;

@@ -240,6 +240,8 @@ fn add_connection(d: &mut Daemon, name: &str, c: &ctl::Connection, r: &Reply<'_>
         loaded: false,
         routed: false,
         up: false,
+        route_done: false,
+        up_done: false,
     });
     d.conns.sort_by_key(|x| x.name.to_ascii_lowercase());
     d.log
@@ -372,6 +374,20 @@ fn route(d: &mut Daemon, name: &str, on: bool, r: &Reply<'_>) {
             r.line(Rc::Route, &format!("\"{name}\": cannot route a connection without IPsec policy or with an unknown peer"));
             return;
         };
+        let already = d.conns.get(i).is_some_and(|c| c.route_done);
+        if !already {
+            super::updown::run(d, name, crate::updown::Verb::Prepare);
+            if !super::updown::run(d, name, crate::updown::Verb::Route) {
+                r.line(
+                    Rc::Route,
+                    &format!("\"{name}\": could not route: the updown route command failed"),
+                );
+                return;
+            }
+            if let Some(c) = d.conns.get_mut(i) {
+                c.route_done = true;
+            }
+        }
         if let Err(e) = d.kernel.route(name, &trap) {
             r.line(Rc::Route, &format!("\"{name}\": could not route: {e}"));
             return;
@@ -390,6 +406,12 @@ fn route(d: &mut Daemon, name: &str, on: bool, r: &Reply<'_>) {
                 Rc::LogSerious,
                 &format!("\"{name}\": could not unroute: {e}"),
             );
+        }
+        if d.conns.get(i).is_some_and(|c| c.route_done) {
+            super::updown::run(d, name, crate::updown::Verb::Unroute);
+            if let Some(c) = d.conns.get_mut(i) {
+                c.route_done = false;
+            }
         }
     }
     if let Some(c) = d.conns.get_mut(i) {
