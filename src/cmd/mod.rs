@@ -13,6 +13,8 @@ use std::path::Path;
 pub mod eroute;
 pub mod getopt;
 pub mod pluto;
+pub mod rsasigkey;
+pub mod showhostkey;
 pub mod spi;
 pub mod tncfg;
 pub mod updown;
@@ -62,6 +64,16 @@ pub static COMMANDS: &[Command] = &[
         name: updown::NAME,
         summary: updown::SUMMARY,
         run: updown::run,
+    },
+    Command {
+        name: rsasigkey::NAME,
+        summary: rsasigkey::SUMMARY,
+        run: rsasigkey::run,
+    },
+    Command {
+        name: showhostkey::NAME,
+        summary: showhostkey::SUMMARY,
+        run: showhostkey::run,
     },
 ];
 

@@ -2,6 +2,7 @@
 //! and the secrets it may use. Parsing whack messages and ipsec.secrets is the
 //! daemon's job; the engine takes the result.
 
+use super::crypto::rsa::{RsaPrivateKeyParts, RsaPublicKey};
 use super::crypto::DhGroup;
 use super::kernel::Selector;
 use super::proposal::{IkeTransform, IpsecTransform};
@@ -121,10 +122,26 @@ pub struct SecretEntry {
     pub value: SecretValue,
 }
 
-/// The loaded secrets, in file order.
+/// One RSA private key of ipsec.secrets with its indices.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RsaSecret {
+    pub indices: Vec<SecretIndex>,
+    pub key: RsaPrivateKeyParts,
+}
+
+/// An RSA public key known for a peer ID (`whack --keyid --pubkeyrsa`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicKey {
+    pub id: Identity,
+    pub key: RsaPublicKey,
+}
+
+/// The loaded secrets, in file order, and the peers' public keys.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Secrets {
     pub entries: Vec<SecretEntry>,
+    pub rsa: Vec<RsaSecret>,
+    pub public_keys: Vec<PublicKey>,
 }
 
 impl Secrets {
@@ -146,6 +163,33 @@ impl Secrets {
             }
         }
         best.map(|(_, s)| s)
+    }
+
+    /// Our RSA private key for (our ID, peer ID): as for a PSK, but an entry
+    /// matching only us (score 4: "all my identities") is acceptable too.
+    pub fn rsa_key(&self, me: &Identity, him: Option<&Identity>) -> Option<&RsaPrivateKeyParts> {
+        let mut best: Option<(u32, &RsaPrivateKeyParts)> = None;
+        for e in &self.rsa {
+            let score = score(&e.indices, me, him);
+            if !matches!(score, 1 | 4 | 5 | 6) {
+                continue;
+            }
+            if best.map_or(true, |(s, _)| score > s) {
+                best = Some((score, &e.key));
+            }
+        }
+        best.map(|(_, k)| k)
+    }
+
+    /// Every public key on record for `id` (all are tried).
+    pub fn public_keys_for<'a>(
+        &'a self,
+        id: &'a Identity,
+    ) -> impl Iterator<Item = &'a RsaPublicKey> + 'a {
+        self.public_keys
+            .iter()
+            .filter(move |k| k.id == *id)
+            .map(|k| &k.key)
     }
 }
 

@@ -29,6 +29,9 @@ pub enum Misbehaviour {
     /// HASH_I/HASH_R or a Quick Mode / Informational HASH did not verify.
     /// With a PSK this is also what a wrong shared secret looks like.
     BadHash(&'static str),
+    /// The RSA signature over HASH_I/HASH_R does not verify with any key
+    /// known for the peer's ID.
+    BadSignature(&'static str),
     /// The peer's DH public value is out of range or of the wrong length.
     BadKeyExchange(String),
     /// A message that should be encrypted was not, or the reverse.
@@ -58,6 +61,7 @@ impl Reject {
             Reject::Malformed(_) => Some(notify_type::PAYLOAD_MALFORMED),
             Reject::PeerMisbehaved(m) => Some(match m {
                 Misbehaviour::BadHash(_) => notify_type::INVALID_HASH_INFORMATION,
+                Misbehaviour::BadSignature(_) => notify_type::INVALID_SIGNATURE,
                 Misbehaviour::BadKeyExchange(_) => notify_type::INVALID_KEY_INFORMATION,
                 Misbehaviour::WrongIdentity { .. } => notify_type::INVALID_ID_INFORMATION,
                 Misbehaviour::BadProposalReply(_) => notify_type::BAD_PROPOSAL_SYNTAX,
@@ -109,6 +113,12 @@ impl fmt::Display for Misbehaviour {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Misbehaviour::MissingPayload(p) => write!(f, "missing {p} payload"),
+            Misbehaviour::BadSignature(which) => {
+                write!(
+                    f,
+                    "RSA signature over {which} does not verify with any key known for the peer"
+                )
+            }
             Misbehaviour::UnexpectedPayload(p) => write!(f, "unexpected {p} payload"),
             Misbehaviour::BadHash(which) => write!(
                 f,

@@ -70,7 +70,7 @@ pub struct Daemon {
     /// `%myid`.
     pub myid: Option<crate::ike::wire::Identity>,
     /// Public keys given with `whack --keyid ... --pubkeyrsa` (used once RSA authentication exists).
-    pub pubkeys: Vec<(String, Vec<u8>)>,
+    pub pubkeys: Vec<crate::ike::config::PublicKey>,
     pub secrets: Option<crate::secrets::Loaded>,
 }
 

@@ -112,21 +112,28 @@ fn execute(d: &mut Daemon, msg: &WhackMessage, r: &Reply<'_>) -> Option<(String,
         r.line(Rc::Comment, " ");
         r.line(Rc::Comment, "List of Public Keys:");
         r.line(Rc::Comment, " ");
-        for (id, key) in &d.pubkeys {
+        for k in &d.pubkeys {
             r.line(
                 Rc::Comment,
-                &format!("       {id}: {} bytes of RSA key", key.len()),
+                &format!(
+                    "       {}, {} RSA Key {} (no private key)",
+                    crate::ident::format_id(&k.id),
+                    k.key.bits(),
+                    k.key.keyid()
+                ),
+            );
+            r.line(
+                Rc::Comment,
+                &format!(
+                    "       ID_{}: {}",
+                    id_type_name(&k.id),
+                    crate::ident::format_id(&k.id)
+                ),
             );
         }
     }
     if let Some(k) = &msg.key {
-        if !k.add {
-            d.pubkeys.retain(|(id, _)| *id != k.keyid);
-        }
-        match &k.pubkey_rsa {
-            Some(bytes) => d.pubkeys.push((k.keyid.clone(), bytes.clone())),
-            None => r.line(Rc::NoKey, &format!("failure to fetch key for {} from DNS: DNS lookups are not supported by this build", k.keyid)),
-        }
+        add_pubkey(d, k, r);
     }
     if msg.route {
         route(d, &name, true, r);
@@ -172,6 +179,81 @@ fn execute(d: &mut Daemon, msg: &WhackMessage, r: &Reply<'_>) -> Option<(String,
         d.shutdown = true;
     }
     keep
+}
+
+fn id_type_name(id: &crate::ike::wire::Identity) -> &'static str {
+    use crate::ike::wire::Identity as I;
+    match id {
+        I::Ipv4(_) => "IPV4_ADDR",
+        I::Ipv6(_) => "IPV6_ADDR",
+        I::Fqdn(_) => "FQDN",
+        I::UserFqdn(_) => "USER_FQDN",
+        I::KeyId(_) => "KEY_ID",
+        I::DerAsn1Dn(_) => "DER_ASN1_DN",
+        _ => "OTHER",
+    }
+}
+
+/// `--keyid ID [--addkey] [--pubkeyrsa KEY]`: without --addkey the keys on
+/// record for ID are replaced.
+fn add_pubkey(d: &mut Daemon, k: &ctl::KeyRequest, r: &Reply<'_>) {
+    let id = match crate::ident::parse_id(&k.keyid) {
+        Ok(crate::ident::IdSpec::Id(id)) => id,
+        Ok(_) | Err(_) => {
+            r.line(Rc::BadId, &format!("bad --keyid \"{}\"", k.keyid));
+            return;
+        }
+    };
+    if !k.add {
+        d.pubkeys.retain(|p| p.id != id);
+    }
+    match &k.pubkey_rsa {
+        Some(bytes) => match crate::ike::crypto::rsa::RsaPublicKey::from_rfc3110(bytes) {
+            Ok(key) => d.pubkeys.push(crate::ike::config::PublicKey { id, key }),
+            Err(e) => r.line(
+                Rc::LogSerious,
+                &format!("refusing RSA public key for {}: {e}", k.keyid),
+            ),
+        },
+        None => r.line(
+            Rc::NoKey,
+            &format!(
+                "failure to fetch key for {} from DNS: DNS lookups are not supported by this build",
+                k.keyid
+            ),
+        ),
+    }
+    push_secrets(d);
+}
+
+/// Hands the engine the PSKs and RSA keys of ipsec.secrets and the public keys from whack.
+pub fn push_secrets(d: &mut Daemon) {
+    let mut s = d
+        .secrets
+        .as_ref()
+        .map(|l| l.psk_secrets())
+        .unwrap_or_default();
+    if let Some(l) = &d.secrets {
+        s.rsa = l
+            .rsa
+            .iter()
+            .map(|e| crate::ike::config::RsaSecret {
+                indices: e.indices.clone(),
+                key: crate::ike::crypto::rsa::RsaPrivateKeyParts {
+                    n: e.key.n.clone(),
+                    e: e.key.e.clone(),
+                    d: e.key.d.clone(),
+                    p: e.key.p.clone(),
+                    q: e.key.q.clone(),
+                    dp: e.key.dp.clone(),
+                    dq: e.key.dq.clone(),
+                    qinv: e.key.qinv.clone(),
+                },
+            })
+            .collect();
+    }
+    s.public_keys = d.pubkeys.clone();
+    let _ = d.ep.handle_command(Instant::now(), Command::LoadSecrets(s));
 }
 
 fn rc_of(e: &CommandError) -> Rc {
@@ -292,9 +374,8 @@ fn load_secrets(d: &mut Daemon, r: &Reply<'_>) {
                 d.log.line(Level::Error, w);
                 r.line(Rc::LogSerious, w);
             }
-            let _ =
-                d.ep.handle_command(Instant::now(), Command::LoadSecrets(loaded.psk_secrets()));
             d.secrets = Some(loaded);
+            push_secrets(d);
         }
         Err(e) => {
             // The secrets loaded before stay in force.

@@ -167,9 +167,6 @@ impl RsaPrivateKey {
 
     /// Key ID: the first 9 base64 digits of the public-key blob (keyblobtoid).
     pub fn keyid(&self) -> String {
-        ttodata::encode_base64(&self.pubkey_blob())
-            .chars()
-            .take(9)
-            .collect()
+        crate::ike::crypto::rsa::keyid_from_blob(&self.pubkey_blob())
     }
 }

@@ -550,6 +550,7 @@ pub fn psk_secrets(secret: &str) -> Secrets {
             indices: vec![id(ip(1)), id(ip(2))],
             value: SecretValue::Psk(secret.as_bytes().to_vec()),
         }],
+        ..Secrets::default()
     }
 }
 

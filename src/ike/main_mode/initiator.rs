@@ -24,16 +24,19 @@ impl Endpoint {
             .conn(&conn_name)
             .cloned()
             .ok_or_else(|| Reject::Local("connection vanished".into()))?;
-        let psk = self.conn_psk(&conn).ok_or_else(|| {
-            Reject::Local(
-                "Can't authenticate: no preshared key found for the connection's IDs".into(),
-            )
-        })?;
         let st = self
             .p1
             .get(&serial)
             .ok_or_else(|| Reject::Local("state vanished".into()))?;
         let xform = parse_ike_reply(sa, &st.offered)?;
+        let psk = match xform.auth {
+            AuthMethod::Psk => self.conn_psk(&conn).ok_or_else(|| {
+                Reject::Local(
+                    "Can't authenticate: no preshared key found for the connection's IDs".into(),
+                )
+            })?,
+            AuthMethod::RsaSig => Vec::new(),
+        };
         let dh = self.dh.generate(xform.group, self.rng.as_mut());
         let ni = self.random_vec(NONCE_LEN);
         let st = self
@@ -106,7 +109,18 @@ impl Endpoint {
             &st.sai_b,
             &idii_b,
         );
-        let (first, chain) = emit_chain(&[Payload::Id(id), Payload::Hash(hi)]);
+        let proof = {
+            let st = self
+                .p1
+                .get(&serial)
+                .ok_or_else(|| Reject::Local("state vanished".into()))?;
+            self.proof_payload(st, hi)?
+        };
+        let st = self
+            .p1
+            .get_mut(&serial)
+            .ok_or_else(|| Reject::Local("state vanished".into()))?;
+        let (first, chain) = emit_chain(&[Payload::Id(id), proof]);
         let h = HeaderFields {
             icookie: st.icookie,
             rcookie: st.rcookie,

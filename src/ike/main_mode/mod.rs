@@ -3,7 +3,10 @@
 //! MI1 SA -> MR1 SA -> MI2 KE,Ni -> MR2 KE,Nr -> MI3* IDii,HASH_I -> MR3* IDir,HASH_R
 
 use super::config::ConnConfig;
-use super::crypto::{hash_i, hash_r, phase1_iv, skeyid_psk, CipherAlg, HashAlg, Phase1Keys};
+use super::crypto::rsa::RsaPrivateKeyParts;
+use super::crypto::{
+    hash_i, hash_r, phase1_iv, skeyid_psk, skeyid_sig, CipherAlg, HashAlg, Phase1Keys,
+};
 use super::packet::{build_clear, build_encrypted, ct_eq, decrypt_body, HeaderFields, Parsed};
 use super::proposal::{
     default_ike_transforms, ike_sa_payload, parse_ike_reply, select_ike, AuthMethod, IkeTransform,
@@ -57,6 +60,36 @@ impl Endpoint {
         self.secrets.psk(&me, him.as_ref()).map(<[u8]>::to_vec)
     }
 
+    /// Our RSA private key for the connection, if ipsec.secrets has one.
+    fn conn_rsa_key(&self, conn: &ConnConfig) -> Option<RsaPrivateKeyParts> {
+        let me = conn.local.effective_id()?;
+        let him = conn
+            .remote
+            .effective_id()
+            .filter(|_| conn.remote.host.is_some());
+        self.secrets.rsa_key(&me, him.as_ref()).cloned()
+    }
+
+    /// The proof of identity in MI3/MR3: HASH for a PSK, SIG (our RSA
+    /// signature over the hash, PKCS#1 v1.5 type 1 without DigestInfo) otherwise.
+    fn proof_payload(&self, st: &Phase1, hash: Vec<u8>) -> Result<Payload, Reject> {
+        match st.chosen.map(|x| x.auth) {
+            Some(AuthMethod::RsaSig) => {
+                let conn = self
+                    .conn(&st.conn)
+                    .ok_or_else(|| Reject::Local("connection vanished".into()))?;
+                let key = self.conn_rsa_key(conn).ok_or_else(|| {
+                    Reject::Local("no RSA private key for our ID in ipsec.secrets".into())
+                })?;
+                let sig = key
+                    .sign_pkcs1_raw(&hash)
+                    .map_err(|e| Reject::Local(format!("cannot sign: {e}")))?;
+                Ok(Payload::Sig(sig))
+            }
+            _ => Ok(Payload::Hash(hash)),
+        }
+    }
+
     /// Starts Main Mode; `with_quick` goes on to Quick Mode once it is up.
     pub(crate) fn start_main(
         &mut self,
@@ -76,20 +109,23 @@ impl Endpoint {
             );
             return;
         };
-        if conn.policy.rsasig && !conn.policy.psk {
+        // RSA is offered only with a private key to sign with.
+        let have_rsa = self.conn_rsa_key(conn).is_some();
+        let offered: Vec<IkeTransform> = Self::ike_transforms(conn)
+            .into_iter()
+            .filter(|t| t.auth == AuthMethod::Psk || have_rsa)
+            .filter(|t| t.auth != AuthMethod::Psk || conn.policy.psk || !conn.policy.rsasig)
+            .collect();
+        if offered.is_empty() {
             self.log(
                 Level::Error,
                 Some(&conn.name),
                 None,
                 Some(37),
-                "RSA signature authentication is not available in this build".into(),
+                "cannot initiate: RSA signatures need our private key in ipsec.secrets".into(),
             );
             return;
         }
-        let offered: Vec<IkeTransform> = Self::ike_transforms(conn)
-            .into_iter()
-            .filter(|t| t.auth == AuthMethod::Psk)
-            .collect();
         let mut icookie = self.random::<8>();
         if icookie == [0; 8] {
             icookie[0] = 1;
@@ -328,7 +364,10 @@ impl Endpoint {
             .dh
             .shared(dh, peer_ke)
             .map_err(|e| misbehaved(Misbehaviour::BadKeyExchange(format!("{e:?}"))))?;
-        let skeyid = skeyid_psk(xform.hash, &st.psk, &st.ni, &st.nr);
+        let skeyid = match xform.auth {
+            AuthMethod::Psk => skeyid_psk(xform.hash, &st.psk, &st.ni, &st.nr),
+            AuthMethod::RsaSig => skeyid_sig(xform.hash, &st.ni, &st.nr, &gxy),
+        };
         let keys = Phase1Keys::derive(
             xform.hash,
             skeyid,
@@ -381,8 +420,17 @@ impl Endpoint {
         let Payload::Id(id) = &id_p.payload else {
             return Err(crate::ike::error::missing("ID"));
         };
-        let Payload::Hash(got) = &parsed.one(payload_type::HASH, "HASH")?.payload else {
-            return Err(crate::ike::error::missing("HASH"));
+        let rsa = st.chosen.is_some_and(|x| x.auth == AuthMethod::RsaSig);
+        let proof = if rsa {
+            match &parsed.one(payload_type::SIG, "SIG")?.payload {
+                Payload::Sig(s) => s.clone(),
+                _ => return Err(crate::ike::error::missing("SIG")),
+            }
+        } else {
+            match &parsed.one(payload_type::HASH, "HASH")?.payload {
+                Payload::Hash(h) => h.clone(),
+                _ => return Err(crate::ike::error::missing("HASH")),
+            }
         };
         let id_b = parsed.body_of(id_p);
         let prf = c.prf();
@@ -414,7 +462,19 @@ impl Endpoint {
                 ),
             ),
         };
-        if !ct_eq(got, &expected) {
+        if rsa {
+            // Every key on record for the ID the peer declares is tried.
+            let mut keys = self.secrets.public_keys_for(&id.id).peekable();
+            if keys.peek().is_none() {
+                return Err(Reject::Local(format!(
+                    "no RSA public key known for '{}'",
+                    id.id
+                )));
+            }
+            if !keys.any(|k| k.verify_pkcs1_raw(&expected, &proof).is_ok()) {
+                return Err(misbehaved(Misbehaviour::BadSignature(which)));
+            }
+        } else if !ct_eq(&proof, &expected) {
             return Err(misbehaved(Misbehaviour::BadHash(which)));
         }
         let conn = self

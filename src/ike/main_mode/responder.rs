@@ -78,6 +78,8 @@ impl Endpoint {
             );
             return;
         }
+        // RSA is accepted only with a private key to sign with.
+        let have_rsa = self.conn_rsa_key(&conn).is_some();
         let step = || -> Result<(IkeTransform, crate::ike::wire::SaPayload, Vec<u8>), Reject> {
             if hdr.flags & flags::ENCRYPTION != 0 || hdr.msgid != 0 {
                 return Err(misbehaved(Misbehaviour::BadParameter(
@@ -89,7 +91,10 @@ impl Endpoint {
             let Payload::Sa(sa) = &sa_p.payload else {
                 return Err(crate::ike::error::missing("SA"));
             };
-            let allowed: Vec<IkeTransform> = Self::ike_transforms(&conn);
+            let allowed: Vec<IkeTransform> = Self::ike_transforms(&conn)
+                .into_iter()
+                .filter(|t| t.auth == AuthMethod::Psk || have_rsa)
+                .collect();
             let (xform, reply) = select_ike(sa, &allowed)?;
             Ok((xform, reply, parsed.body_of(sa_p).to_vec()))
         };
@@ -128,15 +133,18 @@ impl Endpoint {
                 }
             },
             AuthMethod::RsaSig => {
-                self.counters.local += 1;
-                self.log(
-                    Level::Error,
-                    Some(&conn.name),
-                    None,
-                    None,
-                    "peer chose RSA signatures, which this build does not do".into(),
-                );
-                return;
+                if self.conn_rsa_key(&conn).is_none() {
+                    self.counters.local += 1;
+                    self.log(
+                        Level::Error,
+                        Some(&conn.name),
+                        None,
+                        None,
+                        "Can't authenticate: no RSA private key for our ID in ipsec.secrets".into(),
+                    );
+                    return;
+                }
+                Vec::new()
             }
         };
         let serial = self.new_serial();
@@ -286,7 +294,18 @@ impl Endpoint {
             &st.sai_b,
             &idir_b,
         );
-        let (first, chain) = emit_chain(&[Payload::Id(id), Payload::Hash(hr)]);
+        let proof = {
+            let st = self
+                .p1
+                .get(&serial)
+                .ok_or_else(|| Reject::Local("state vanished".into()))?;
+            self.proof_payload(st, hr)?
+        };
+        let st = self
+            .p1
+            .get_mut(&serial)
+            .ok_or_else(|| Reject::Local("state vanished".into()))?;
+        let (first, chain) = emit_chain(&[Payload::Id(id), proof]);
         let h = HeaderFields {
             icookie: st.icookie,
             rcookie: st.rcookie,
