@@ -9,66 +9,13 @@
 # PLUTO_OPTS adds pluto options, e.g. `lab/vm-run -e PLUTO_OPTS=--noklips ...` to check
 # the negotiation alone (then no SA reaches the kernel and the ESP checks fail).
 set -u
-. "${VMRUN_SCRIPT_DIR:-$(dirname "$0")}/../lib.sh"
+. "${VMRUN_SCRIPT_DIR:-$(dirname "$0")}/common.sh"     # lib.sh, whack, start_pluto, finish, ...
 
-PSK_LINE='192.0.2.1 192.0.2.2 : PSK "a shared secret"'
-PLUTO_OPTS=${PLUTO_OPTS:-}
-PLUTOS=()          # pids of the plutos we started
 CONN=(--name secret --host 192.0.2.1 --client 10.1.0.0/24
       --to --host 192.0.2.2 --client 10.2.0.0/24 --encrypt --tunnel --pfs --psk)
-
-# whack NS ARGS...: `ipsec whack` talking to the pluto of namespace NS (limit: 90 s)
-whack() {
-    local ns=$1; shift
-    show "[$ns]" "$IPSEC" whack --ctlbase "$LABRUN/$ns/pluto" "$@"
-    ip netns exec "$ns" timeout 90 "$IPSEC" whack --ctlbase "$LABRUN/$ns/pluto" "$@"
-}
-
-# start_pluto NS: start pluto in netns NS, wait for its control socket
-start_pluto() {
-    local ns=$1 d=$LABRUN/$1 i pid
-    mkdir -p "$d"
-    echo "$PSK_LINE" > "$d/ipsec.secrets"; chmod 600 "$d/ipsec.secrets"
-    show "[$ns]" "$IPSEC" pluto --nofork --stderrlog --ctlbase "$d/pluto" --secretsfile "$d/ipsec.secrets" \
-        $PLUTO_OPTS "> $d/pluto.log 2>&1 &"
-    ip netns exec "$ns" "$IPSEC" pluto --nofork --stderrlog --ctlbase "$d/pluto" \
-        --secretsfile "$d/ipsec.secrets" $PLUTO_OPTS > "$d/pluto.log" 2>&1 &
-    pid=$!; PIDS+=("$pid"); PLUTOS+=("$pid")
-    for i in $(seq 100); do
-        [ -S "$d/pluto.ctl" ] && return 0
-        if ! kill -0 "$pid" 2>/dev/null; then
-            wait "$pid"; echo "pluto in $ns exited with status $?"; return 1
-        fi
-        sleep 0.1
-    done
-    echo "pluto in $ns: no control socket $d/pluto.ctl after 10 s"; return 1
-}
-
-finish() {    # finish STATUS MESSAGE: logs on failure, stop the plutos, PASS/FAIL line
-    local rc=$1 ns; shift
-    if [ "$rc" != 0 ]; then
-        for ns in west east; do
-            [ -s "$LABRUN/$ns/pluto.log" ] || continue
-            hr; echo "== last lines of $ns's pluto log"; tail -n 30 "$LABRUN/$ns/pluto.log"
-        done
-    fi
-    local p i alive
-    for ns in west east; do
-        [ -S "$LABRUN/$ns/pluto.ctl" ] && whack $ns --shutdown
-    done
-    for i in $(seq 50); do          # the plutos must go away after --shutdown
-        alive=""; for p in "${PLUTOS[@]}"; do kill -0 "$p" 2>/dev/null && alive="$alive $p"; done
-        [ -z "$alive" ] && break; sleep 0.1
-    done
-    if [ -n "$alive" ]; then
-        echo "pluto still running 5 s after --shutdown (pid$alive)"
-        [ "$rc" = 0 ] && set -- "$* - but pluto did not exit after whack --shutdown" && rc=1
-    fi
-    [ -n "${VMRUN_OUT:-}" ] && cp -r "$LABRUN" "$VMRUN_OUT/" 2>/dev/null
-    cleanup
-    hr
-    if [ "$rc" = 0 ]; then log "DEMO PASS: $*"; else log "DEMO FAIL: $*"; fi
-    exit "$rc"
+DUMP_XFRM_ON_FAIL=0
+report_verdict() {     # the demo's own last line
+    if [ "$1" = 0 ]; then log "DEMO PASS: $2"; else log "DEMO FAIL: $2"; fi
 }
 
 [ -x "$IPSEC" ] || { log "DEMO FAIL: no $IPSEC (run make first)"; exit 1; }
@@ -76,21 +23,9 @@ log "rswan demo: $("$IPSEC" --version 2>&1 | head -n 1), kernel $(uname -r)"
 rm -rf "$LABRUN"; mkdir -p "$LABRUN"
 make_topology
 
-hr; echo "== start pluto in both gateways"
-start_pluto west || finish 1 "pluto did not start in west"
-start_pluto east || finish 1 "pluto did not start in east"
-
-hr; echo "== the connection, on both gateways"
-for ns in west east; do
-    whack $ns "${CONN[@]}" || finish 1 "whack could not add the connection in $ns"
-    whack $ns --listen || finish 1 "whack --listen failed in $ns"
-    whack $ns --route --name secret || finish 1 "whack --route failed in $ns"
-done
-
-hr; echo "== initiate from west"
-T=$(date +%s.%N)
-whack west --initiate --name secret || finish 1 "whack --initiate failed"
-log "negotiated in $(awk -v a="$T" -v b="$(date +%s.%N)" 'BEGIN{printf "%.2f", b-a}') s"
+start_plutos
+add_connection --route
+initiate
 
 hr; whack west --status; hr; whack east --status
 

@@ -538,6 +538,16 @@ impl Daemon {
                     continue;
                 }
             };
+            if self.config.stack != super::options::Stack::None {
+                if let Err(e) = super::bypass::ike_socket_bypass(&socket, raw.addr.is_ipv4()) {
+                    self.log.line(
+                        Level::Error,
+                        &format!(
+                            "ERROR: cannot exempt the IKE socket {sa} from IPsec policies: {e}"
+                        ),
+                    );
+                }
+            }
             let token = Token(FIRST_UDP + self.next_udp_token());
             self.poll
                 .registry()

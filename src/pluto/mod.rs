@@ -2,6 +2,7 @@
 //! sockets, the clock, the OS random generator, the files and the kernel.
 
 pub mod algs;
+pub mod bypass;
 pub mod conns;
 pub mod daemon;
 pub mod ifaces;

@@ -1,0 +1,53 @@
+#!/bin/bash
+# lab/interop/all.sh: every interop scenario, one after the other, in ONE guest.
+#
+#     lab/vm-run -t 1800 lab/interop/all.sh [PATTERN...]      (lab/interop/run-all does this)
+#
+# The matrix: peer (strongswan, libreswan) x initiator (rswan-init, peer-init) x phase 1
+# (3des = 3des-sha1-modp1536, aes = aes128-sha1-modp2048) x PFS (pfs, nopfs).  A cell is
+# named PEER/ROLE/IKE/PFS (e.g. strongswan/peer-init/aes128-sha1-modp2048/nopfs); with
+# PATTERNs only the cells whose name contains one of them run.  Prints "@@PLAN NAME" for
+# each cell first, then each scenario's output (also kept in $VMRUN_OUT/<cell>.log) with
+# its "@@RESULT NAME PASS|FAIL STEPS TIMES" line.  Exit status 0 if every cell passed.
+set -u
+DIR=$(dirname "$(readlink -f "$0")")
+[ -f "$DIR/common.sh" ] || DIR=${VMRUN_SCRIPT_DIR:-.}
+
+ike_of() { case $1 in 3des) echo 3des-sha1-modp1536 ;; aes) echo aes128-sha1-modp2048 ;; esac; }
+CELLS=()
+for peer in strongswan libreswan; do
+    for role in rswan-init peer-init; do
+        for p1 in 3des aes; do
+            for pfs in pfs nopfs; do
+                name=$peer/$role/$(ike_of $p1)/$pfs
+                if [ $# -gt 0 ]; then
+                    keep=0; for pat in "$@"; do case $name in *"$pat"*) keep=1 ;; esac; done
+                    [ $keep = 1 ] || continue
+                fi
+                CELLS+=("$peer $role $p1 $pfs $name")
+            done
+        done
+    done
+done
+[ ${#CELLS[@]} -gt 0 ] || { echo "all.sh: no cell matches: $*"; exit 2; }
+for c in "${CELLS[@]}"; do echo "@@PLAN ${c##* }"; done
+
+FAILED=0; N=0; T0=$(date +%s)
+for c in "${CELLS[@]}"; do
+    read -r peer role p1 pfs name <<< "$c"
+    N=$((N + 1))
+    echo "########################################################################"
+    echo "#### [$N/${#CELLS[@]}] $name"
+    echo "########################################################################"
+    log=${VMRUN_OUT:-/tmp}/$peer-$role-$p1-$pfs.log
+    timeout -k 10 "${CELL_TIMEOUT:-300}" bash "$DIR/$peer.sh" "$role" "$p1" "$pfs" 2>&1 | tee "$log"
+    rc=${PIPESTATUS[0]}
+    if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+        echo "@@RESULT $name FAIL timeout(${CELL_TIMEOUT:-300}s)"
+        echo "FAIL: $name: the scenario timed out"
+        ip netns del west 2>/dev/null; ip netns del east 2>/dev/null
+    fi
+    [ "$rc" = 0 ] || FAILED=$((FAILED + 1))
+done
+echo "all.sh: ${#CELLS[@]} cells in $(( $(date +%s) - T0 )) s, $FAILED failed"
+[ $FAILED = 0 ]

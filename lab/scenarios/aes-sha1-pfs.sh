@@ -1,0 +1,48 @@
+#!/bin/bash
+# lab/scenarios/aes-sha1-pfs.sh: lab test.  The net-to-net ESP tunnel with
+# `--ike aes128-sha1-modp2048 --esp aes128-sha1 --pfs`: the ping 10.1.0.1 -> 10.2.0.1
+# passes through ESP (counters grow on both sides, only ESP on the wire), the kernel's
+# SAs are cbc(aes) with a 128-bit key + hmac(sha1), and both plutos report the ISAKMP SA
+# and the IPsec SA established with these algorithms, and --status shows PFS in the
+# connection's policy.
+#     lab/vm-run lab/scenarios/aes-sha1-pfs.sh      (or lab/run-tests)
+set -u
+. "${VMRUN_SCRIPT_DIR:-$(dirname "$0")}/common.sh"
+
+CONN=(--name secret --host 192.0.2.1 --client 10.1.0.0/24
+      --to --host 192.0.2.2 --client 10.2.0.0/24 --encrypt --tunnel --pfs --psk
+      --ike aes128-sha1-modp2048 --esp aes128-sha1)
+
+begin aes-sha1-pfs
+start_plutos
+add_connection
+initiate
+show_status
+
+hr; echo "== ping through the tunnel"
+read -r WP0 WB0 WN0 < <(xfrm_counters west esp)
+read -r EP0 EB0 EN0 < <(xfrm_counters east esp)
+wire_check ESP -c 5 -i 0.2 -W 2 -I 10.1.0.1 10.2.0.1 || fail "ping through the tunnel failed or non-ESP traffic on the wire"
+read -r WP1 WB1 WN1 < <(xfrm_counters west esp)
+read -r EP1 EB1 EN1 < <(xfrm_counters east esp)
+dump_xfrm west east
+hr
+echo "ESP counters before -> after the ping"
+echo "  west: $WN1 ESP SAs, $WP0 packets/$WB0 bytes -> $WP1 packets/$WB1 bytes"
+echo "  east: $EN1 ESP SAs, $EP0 packets/$EB0 bytes -> $EP1 packets/$EB1 bytes"
+[ "$WN1" = 2 ] && [ "$EN1" = 2 ] || fail "expected 2 ESP SAs on each side (west $WN1, east $EN1)"
+[ "$WP1" -gt "$WP0" ] || fail "ESP counters did not grow in west"
+[ "$EP1" -gt "$EP0" ] || fail "ESP counters did not grow in east"
+for ns in west east; do
+    n=$(ip -s -n $ns xfrm state | grep -c 'enc cbc(aes) 0x[0-9a-f]* (128 bits)')
+    a=$(ip -s -n $ns xfrm state | grep -c 'auth-trunc hmac(sha1) 0x[0-9a-f]* (160 bits) 96')
+    echo "$ns: $n SAs with cbc(aes) 128 bits, $a with hmac(sha1)-96"
+    [ "$n" = 2 ] && [ "$a" = 2 ] || fail "$ns's ESP SAs are not AES-128-CBC + HMAC-SHA1-96 (ip xfrm state shows no cbc(aes))"
+    grep 'SA established' "$LABRUN/$ns/pluto.log" | sed 's/^/   /'
+    grep -q 'ISAKMP SA established .*cipher=oakley_aes_cbc_128 prf=oakley_sha group=modp2048' "$LABRUN/$ns/pluto.log" \
+        || fail "$ns's log shows no ISAKMP SA with aes_cbc_128, sha, modp2048"
+    grep -q 'IPsec SA established .*xfrm=AES_128-HMAC_SHA1' "$LABRUN/$ns/pluto.log" \
+        || fail "$ns's log shows no IPsec SA with AES_128-HMAC_SHA1"
+    grep -q '"secret": *policy: .*+PFS' "$LABRUN/$ns/status.txt" || fail "$ns's --status shows no PFS in the policy"
+done
+verdict "aes128-sha1 ESP tunnel with PFS (IKE aes128-sha1-modp2048): ping through ESP (west $WP0->$WP1, east $EP0->$EP1 packets), cbc(aes) SAs, only ESP on the wire"
