@@ -40,10 +40,10 @@ for c in "${CELLS[@]}"; do
     echo "#### [$N/${#CELLS[@]}] $name"
     echo "########################################################################"
     log=${VMRUN_OUT:-/tmp}/$peer-$role-$p1-$pfs.log
-    timeout -k 10 "${CELL_TIMEOUT:-300}" bash "$DIR/$peer.sh" "$role" "$p1" "$pfs" 2>&1 | tee "$log"
+    timeout -k 10 "${CELL_TIMEOUT:-600}" bash "$DIR/$peer.sh" "$role" "$p1" "$pfs" 2>&1 | tee "$log"
     rc=${PIPESTATUS[0]}
     if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
-        echo "@@RESULT $name FAIL timeout(${CELL_TIMEOUT:-300}s)"
+        echo "@@RESULT $name FAIL timeout(${CELL_TIMEOUT:-600}s)"
         echo "FAIL: $name: the scenario timed out"
         ip netns del west 2>/dev/null; ip netns del east 2>/dev/null
     fi

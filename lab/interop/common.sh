@@ -51,7 +51,7 @@ PSK=${PSK:-"rswan-interop-shared-secret-0123456789"}
 CONN=rswan-peer          # the connection's name on both sides
 WHACK_TIMEOUT=${WHACK_TIMEOUT:-90}
 UP_TIMEOUT=${UP_TIMEOUT:-60}          # seconds for one initiation
-DOWN_TIMEOUT=${DOWN_TIMEOUT:-30}      # seconds for the Deletes to take effect (TCG on a busy host is slow)
+DOWN_TIMEOUT=${DOWN_TIMEOUT:-45}      # seconds for the Deletes to take effect (TCG on a busy host is slow)
 RSWAN_PLUTO_OPTS=${RSWAN_PLUTO_OPTS:-}
 
 ROLE=${1:-rswan-init}; P1=${2:-3des}; PFS=${3:-pfs}
@@ -75,10 +75,10 @@ step_result() {  # step_result STEP ok|FAIL|skip [REASON]
     else log "step $1: $2"; fi
 }
 
-# wait_until SECONDS CMD...: poll CMD every 0.5 s until it succeeds
+# wait_until SECONDS CMD...: poll CMD (every 0.5 s) until it succeeds or SECONDS passed
 wait_until() {
-    local t=$1 i; shift
-    for i in $(seq $((t * 2))); do "$@" && return 0; sleep 0.5; done
+    local end=$((SECONDS + $1)); shift
+    while [ $SECONDS -lt $end ]; do "$@" && return 0; sleep 0.5; done
     "$@"
 }
 
@@ -299,9 +299,10 @@ finish() {     # finish [STATUS]: logs on failure, stop everything, PASS/FAIL li
     declare -F peer_stop > /dev/null && peer_stop
     [ -n "${CAP_PID:-}" ] && kill -INT "$CAP_PID" 2>/dev/null && wait "$CAP_PID" 2>/dev/null
     if [ -n "$OUTDIR" ]; then
+        # regular files only: sockets on the 9p share upset qemu ("broken or compromised
+        # client detected"), and the NSS databases are of no interest
         mkdir -p "$OUTDIR"
-        cp -r "$LABRUN"/. "$OUTDIR/" 2>/dev/null
-        find "$OUTDIR" \( -type s -o -name '*.db' \) -delete 2>/dev/null
+        (cd "$LABRUN" && find . -type f ! -name '*.db' -print0 | cpio -0pdm --quiet "$OUTDIR")
     fi
     cleanup
     hr

@@ -111,10 +111,18 @@ xfrm_counters() {
         END { printf "%d %d %d\n", p, b, n }'
 }
 
-# xfrm_count NS state|policy: the number of SAs or policies in NS's kernel
-xfrm_count() { ip -n "$1" xfrm "$2" list | grep -c '^src '; }
+# xfrm_count NS state|policy: the number of SAs, or of SPD policies (dir in/out/fwd), in
+# NS's kernel.  Per-socket policies ("socket in/out": pluto exempts its IKE sockets from
+# IPsec that way) are not counted: they belong to pluto's sockets and go with them.
+xfrm_count() {
+    if [ "$2" = policy ]; then
+        ip -n "$1" xfrm policy list | grep -cE '^[[:space:]]+dir (in|out|fwd) '
+    else
+        ip -n "$1" xfrm state list | grep -c '^src '
+    fi
+}
 
-# xfrm_empty NS...: true if no SA and no policy is left in any of the namespaces
+# xfrm_empty NS...: true if no SA and no SPD policy is left in any of the namespaces
 xfrm_empty() {
     local ns
     for ns in "$@"; do

@@ -31,6 +31,8 @@ stopped() {
     echo "$ns after $how: $(counts $ns)"
     [ "$(xfrm_count $ns state)" = 0 ] || fail "$ns's kernel still holds SAs after $how"
     [ "$(xfrm_count $ns policy)" = 0 ] || fail "$ns's kernel still holds policies after $how"
+    # with pluto gone, not even its sockets' policies may be left: `ip xfrm policy` is empty
+    [ "$(ip -n $ns xfrm policy list | grep -c '^src ')" = 0 ] || fail "$ns: ip xfrm policy is not empty after $how"
 }
 
 begin shutdown
