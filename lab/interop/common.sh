@@ -311,7 +311,7 @@ finish() {     # finish [STATUS]: logs on failure, stop everything, PASS/FAIL li
     if [ $rc = 0 ]; then
         log "PASS: $NAME"
     else
-        local IFS=';'; log "FAIL: $NAME: ${REASONS[*]}"
+        local why; why=$(printf '%s; ' "${REASONS[@]}"); log "FAIL: $NAME: ${why%; }"
     fi
     exit $rc
 }
