@@ -109,32 +109,11 @@ impl Endpoint {
             &st.sai_b,
             &idii_b,
         );
-        let proof = {
-            let st = self
-                .p1
-                .get(&serial)
-                .ok_or_else(|| Reject::Local("state vanished".into()))?;
-            self.proof_payload(st, hi)?
-        };
+        let (packet, next_iv) = self.id_proof_message(serial, id, hi, &crypto, &crypto.iv)?;
         let st = self
             .p1
             .get_mut(&serial)
             .ok_or_else(|| Reject::Local("state vanished".into()))?;
-        let (first, chain) = emit_chain(&[Payload::Id(id), proof]);
-        let h = HeaderFields {
-            icookie: st.icookie,
-            rcookie: st.rcookie,
-            exchange: exchange::IDENTITY_PROTECTION,
-            msgid: 0,
-        };
-        let (packet, next_iv) = build_encrypted(
-            &h,
-            first,
-            &chain,
-            crypto.xform.cipher,
-            &crypto.keys.enc_key,
-            &crypto.iv,
-        )?;
         st.crypto = Some(Phase1Crypto {
             iv: next_iv,
             ..crypto

@@ -90,6 +90,31 @@ impl Endpoint {
         }
     }
 
+    /// MI3 or MR3: our ID and its proof over `hash` (HASH_I or HASH_R),
+    /// encrypted from `iv`. Returns the datagram and the IV that follows it.
+    fn id_proof_message(
+        &self,
+        serial: u64,
+        id: IdPayload,
+        hash: Vec<u8>,
+        c: &Phase1Crypto,
+        iv: &[u8],
+    ) -> Result<(Vec<u8>, Vec<u8>), Reject> {
+        let st = self
+            .p1
+            .get(&serial)
+            .ok_or_else(|| Reject::Local("state vanished".into()))?;
+        let proof = self.proof_payload(st, hash)?;
+        let (first, chain) = emit_chain(&[Payload::Id(id), proof]);
+        let h = HeaderFields {
+            icookie: st.icookie,
+            rcookie: st.rcookie,
+            exchange: exchange::IDENTITY_PROTECTION,
+            msgid: 0,
+        };
+        build_encrypted(&h, first, &chain, c.xform.cipher, &c.keys.enc_key, iv)
+    }
+
     /// Starts Main Mode; `with_quick` goes on to Quick Mode once it is up.
     pub(crate) fn start_main(
         &mut self,
