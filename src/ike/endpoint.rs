@@ -516,6 +516,29 @@ impl Endpoint {
         }
     }
 
+    /// Counts and logs an exact duplicate, answered (`resent`) or not.
+    pub(crate) fn note_duplicate(
+        &mut self,
+        conn: &str,
+        serial: u64,
+        kind: StateKind,
+        resent: bool,
+    ) {
+        self.counters.duplicates += 1;
+        let what = if resent {
+            "retransmitting in response to duplicate packet"
+        } else {
+            "discarding duplicate packet"
+        };
+        self.log(
+            Level::Debug,
+            Some(conn),
+            Some(serial),
+            None,
+            format!("{what}; already {}", kind.name()),
+        );
+    }
+
     /// Digest that identifies a datagram for duplicate detection.
     pub(crate) fn digest(data: &[u8]) -> Vec<u8> {
         hash(HashAlg::Sha1, &[data])

@@ -129,6 +129,16 @@ pub struct Retransmit {
 }
 
 impl Retransmit {
+    /// What a state of `kind` sends again for an exact duplicate of the
+    /// message that brought it here: its last message, a bounded number of
+    /// times, and only if that kind answers duplicates at all.
+    pub fn for_duplicate(r: Option<&mut Retransmit>, kind: StateKind) -> Option<Vec<u8>> {
+        let r =
+            r.filter(|r| kind.resends_on_duplicate() && r.dup_resends < MAX_DUPLICATE_RESENDS)?;
+        r.dup_resends += 1;
+        Some(r.packet.clone())
+    }
+
     pub fn new(packet: Vec<u8>, now: Instant, timed: bool) -> Retransmit {
         Retransmit {
             packet,

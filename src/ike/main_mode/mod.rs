@@ -11,7 +11,7 @@ use super::packet::{build_clear, build_encrypted, ct_eq, decrypt_body, HeaderFie
 use super::proposal::{
     default_ike_transforms, ike_sa_payload, parse_ike_reply, select_ike, AuthMethod, IkeTransform,
 };
-use super::state::{Phase1, Phase1Crypto, Retransmit, Role, StateKind, MAX_DUPLICATE_RESENDS};
+use super::state::{Phase1, Phase1Crypto, Retransmit, Role, StateKind};
 use crate::ike::endpoint::{Endpoint, Level};
 use crate::ike::error::{misbehaved, Misbehaviour, Reject};
 use crate::ike::wire::{
@@ -334,38 +334,18 @@ impl Endpoint {
     }
 
     fn duplicate_p1(&mut self, serial: u64) {
-        self.counters.duplicates += 1;
         let Some(st) = self.p1.get_mut(&serial) else {
             return;
         };
         let (kind, conn, local, remote) = (st.kind, st.conn.clone(), st.local, st.remote);
-        match st.retransmit.as_mut() {
-            Some(r) if kind.resends_on_duplicate() && r.dup_resends < MAX_DUPLICATE_RESENDS => {
-                r.dup_resends += 1;
-                let pkt = r.packet.clone();
-                self.log(
-                    Level::Debug,
-                    Some(&conn),
-                    Some(serial),
-                    None,
-                    format!(
-                        "retransmitting in response to duplicate packet; already {}",
-                        kind.name()
-                    ),
-                );
-                self.send(local, remote, pkt);
-            }
-            _ => self.log(
-                Level::Debug,
-                Some(&conn),
-                Some(serial),
-                None,
-                format!("discarding duplicate packet; already {}", kind.name()),
-            ),
+        let resend = Retransmit::for_duplicate(st.retransmit.as_mut(), kind);
+        self.note_duplicate(&conn, serial, kind, resend.is_some());
+        if let Some(pkt) = resend {
+            self.send(local, remote, pkt);
         }
     }
 
-    /// Responder connection choice on MI1: by addresses only (spec §7.1).
+    /// KE and nonce of MI2/MR2.
     fn ke_nonce(parsed: &Parsed) -> Result<(Vec<u8>, Vec<u8>), Reject> {
         let Payload::Ke(ke) = &parsed.one(payload_type::KE, "KE")?.payload else {
             return Err(crate::ike::error::missing("KE"));

@@ -3,6 +3,7 @@
 use super::*;
 
 impl Endpoint {
+    /// Responder connection choice on MI1: by addresses only (spec §7.1).
     pub(super) fn conn_for_mi1(&self, local: SocketAddr, remote: SocketAddr) -> Option<ConnConfig> {
         let exact = self
             .conns

@@ -289,33 +289,11 @@ impl Endpoint {
             return;
         };
         if st.last_rx.as_deref() == Some(digest.as_slice()) {
-            self.counters.duplicates += 1;
             let kind = st.kind;
-            match st.retransmit.as_mut() {
-                Some(r) if kind.resends_on_duplicate() && r.dup_resends < MAX_DUPLICATE_RESENDS => {
-                    r.dup_resends += 1;
-                    let pkt = r.packet.clone();
-                    self.log(
-                        Level::Debug,
-                        Some(&conn),
-                        Some(serial),
-                        None,
-                        format!(
-                            "retransmitting in response to duplicate packet; already {}",
-                            kind.name()
-                        ),
-                    );
-                    if let Ok((l, r)) = self.p1_addrs(serial) {
-                        self.send(l, r, pkt);
-                    }
-                }
-                _ => self.log(
-                    Level::Debug,
-                    Some(&conn),
-                    Some(serial),
-                    None,
-                    format!("discarding duplicate packet; already {}", kind.name()),
-                ),
+            let resend = Retransmit::for_duplicate(st.retransmit.as_mut(), kind);
+            self.note_duplicate(&conn, serial, kind, resend.is_some());
+            if let (Some(pkt), Ok((l, r))) = (resend, self.p1_addrs(serial)) {
+                self.send(l, r, pkt);
             }
             return;
         }
