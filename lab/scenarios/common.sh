@@ -3,7 +3,8 @@
 #
 #   begin NAME          a scenario starts: traps (cleanup even on failure), fresh $LABRUN,
 #                       make_topology; NAME goes into the final PASS/FAIL line
-#   start_pluto NS      pluto in namespace NS (its log in $LABRUN/NS/pluto.log)
+#   start_pluto NS      pluto in namespace NS (its log in $LABRUN/NS/pluto.log), with
+#                       the ipsec.secrets that secrets_for NS prints (default: the PSK)
 #   whack NS ARGS...    `ipsec whack` against the pluto of NS (printed, 90 s limit)
 #   start_plutos / add_connection [--route] / initiate
 #                       the steps of demo.sh: both plutos, the connection $CONN on both
@@ -44,11 +45,15 @@ whack() {
     ip netns exec "$ns" timeout 90 "$IPSEC" whack --ctlbase "$LABRUN/$ns/pluto" "$@"
 }
 
+# secrets_for NS: the ipsec.secrets of NS's pluto; scenarios redefine it (rsa.sh)
+secrets_for() { echo "$PSK_LINE"; }
+
 # start_pluto NS: start pluto in netns NS, wait for its control socket
 start_pluto() {
     local ns=$1 d=$LABRUN/$1 i pid
     mkdir -p "$d"
-    echo "$PSK_LINE" > "$d/ipsec.secrets"; chmod 600 "$d/ipsec.secrets"
+    secrets_for "$ns" > "$d/ipsec.secrets" || return 1
+    chmod 600 "$d/ipsec.secrets"
     show "[$ns]" "$IPSEC" pluto --nofork --stderrlog --ctlbase "$d/pluto" --secretsfile "$d/ipsec.secrets" \
         $PLUTO_OPTS "> $d/pluto.log 2>&1 &"
     ip netns exec "$ns" "$IPSEC" pluto --nofork --stderrlog --ctlbase "$d/pluto" \
