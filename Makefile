@@ -68,14 +68,15 @@ lab:
 lab-smoke: lab
 	lab/vm-run lab/scenarios/smoke.sh
 
-# Every lab scenario (smoke, demo and the lab tests in lab/scenarios/) in ONE VM; a
-# PASS/FAIL table, then "N passed, N failed".  lab/run-tests runs lab/setup itself.
-# kernel-refusal is left out until pluto reports a refused SA install as a
-# failed negotiation (today whack still says "established"): run it by name.
-LAB_TESTS ?= smoke demo esp-3des-sha1-tunnel aes-sha1-pfs ah esp-ipcomp transport \
-	transport-routed terminate shutdown no-pfkey trap rsa
+# Every lab scenario (smoke, demo and every lab/scenarios/*.sh) in ONE VM; a PASS/FAIL
+# table, then "N passed, N failed".  lab/run-tests runs lab/setup itself.
+# `make lab-test LAB_TESTS="trap rsa"` runs only those.  LAB_SKIP names scenarios left
+# out of the default run: kernel-refusal until pluto reports a refused SA install as a
+# failed negotiation (today whack still says "established").
+LAB_TESTS ?=
+LAB_SKIP ?= kernel-refusal
 lab-test: build
-	LAB_PEERS=no lab/run-tests $(LAB_TESTS)
+	LAB_PEERS=no LAB_SKIP="$(LAB_SKIP)" lab/run-tests $(LAB_TESTS)
 
 # rswan against real strongSwan and libreswan (PSK, both roles, two suites, PFS on/off).
 interop: build
