@@ -398,7 +398,11 @@ fn mid_exchange_endpoints_survive_mutants() {
                 }
                 while let Some(op) = n.ep.poll_kernel_op() {
                     changed = true;
-                    kernel.push(op);
+                    kernel.push(op.clone());
+                    // Answered like a kernel would, so that an install completes.
+                    if let Some(reply) = n.kernel.apply(op) {
+                        n.ep.handle_kernel_reply(now, reply);
+                    }
                 }
                 while let Some(ev) = n.ep.poll_event() {
                     match ev {
@@ -464,9 +468,8 @@ fn kernel_summary(ops: &[KernelOp]) -> String {
         .iter()
         .map(|op| match op {
             KernelOp::GetSpi { .. } => "GETSPI",
-            KernelOp::AddSa(_) => "ADD SA",
+            KernelOp::Install { .. } => "INSTALL",
             KernelOp::DeleteSa { .. } => "DELETE SA",
-            KernelOp::AddPolicy(_) => "ADD POLICY",
             KernelOp::DeletePolicy(_) => "DELETE POLICY",
         })
         .collect();

@@ -612,10 +612,8 @@ impl Endpoint {
         let filled: Vec<(super::kernel::IpsecProto, u32)> = s
             .installed
             .iter()
-            .filter_map(|op| match op {
-                KernelOp::AddSa(sa) if sa.inbound => Some((sa.proto, sa.spi)),
-                _ => None,
-            })
+            .filter(|sa| sa.inbound)
+            .map(|sa| (sa.proto, sa.spi))
             .collect();
         if let Some(p) = self.p1.get(&s.parent) {
             let (local, remote) = (p.local.ip(), p.remote.ip());
@@ -633,15 +631,13 @@ impl Endpoint {
         for p in s.policies {
             self.kernel_ops.push_back(KernelOp::DeletePolicy(p));
         }
-        for op in s.installed {
-            if let KernelOp::AddSa(sa) = op {
-                self.kernel_ops.push_back(KernelOp::DeleteSa {
-                    proto: sa.proto,
-                    spi: sa.spi,
-                    src: sa.src,
-                    dst: sa.dst,
-                });
-            }
+        for sa in s.installed {
+            self.kernel_ops.push_back(KernelOp::DeleteSa {
+                proto: sa.proto,
+                spi: sa.spi,
+                src: sa.src,
+                dst: sa.dst,
+            });
         }
         self.log_state(&s.conn, serial, None, "deleting state".into());
         self.events.push_back(Event::Deleted {

@@ -149,14 +149,21 @@ pub enum KernelOp {
         min: u32,
         max: u32,
     },
-    AddSa(SaInstall),
+    /// Install these SAs, then these policies, all or none: a backend that
+    /// fails part-way removes what it added of this batch (inbound SAs it
+    /// filled stay, the engine deletes them with their reserved SPIs) and
+    /// answers [`KernelReply::Failed`]; otherwise [`KernelReply::Installed`].
+    Install {
+        req: u64,
+        sas: Vec<SaInstall>,
+        policies: Vec<PolicySpec>,
+    },
     DeleteSa {
         proto: IpsecProto,
         spi: u32,
         src: IpAddr,
         dst: IpAddr,
     },
-    AddPolicy(PolicySpec),
     DeletePolicy(PolicySpec),
 }
 
@@ -165,6 +172,10 @@ pub enum KernelReply {
     Spi {
         req: u64,
         spi: u32,
+    },
+    /// Everything of the [`KernelOp::Install`] `req` is in place.
+    Installed {
+        req: u64,
     },
     /// The request `req` failed; `reason` is the kernel's word for it.
     Failed {

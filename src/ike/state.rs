@@ -239,9 +239,33 @@ pub struct Phase2 {
     pub replace: Option<Instant>,
     pub expires: Option<Instant>,
     pub attempt: u32,
-    /// Installed SAs, for removal: (proto, spi, src, dst).
-    pub installed: Vec<super::kernel::KernelOp>,
+    /// SAs and policies the kernel confirmed, for removal.
+    pub installed: Vec<super::kernel::SaInstall>,
     pub policies: Vec<super::kernel::PolicySpec>,
+    /// An install the kernel has not answered yet, and what follows it.
+    pub pending_install: Option<PendingInstall>,
+}
+
+/// SAs and policies handed to the kernel, waiting for its answer.
+#[derive(Debug)]
+pub struct PendingInstall {
+    pub req: u64,
+    pub sas: Vec<super::kernel::SaInstall>,
+    pub policies: Vec<super::kernel::PolicySpec>,
+    pub then: AfterInstall,
+}
+
+/// What a Quick Mode state does once the kernel holds its SAs: the message
+/// is only sent (and the SA only announced) after that, so that a kernel
+/// refusal never leaves the peer believing in an SA we cannot carry.
+#[derive(Debug)]
+pub enum AfterInstall {
+    /// Initiator: send QI2, the IPsec SA is established.
+    SendQi2(Vec<u8>),
+    /// Responder: the inbound SA is in; send QR1.
+    SendQr1(Vec<u8>),
+    /// Responder after QI2: the IPsec SA is established.
+    Establish,
 }
 
 impl Phase2 {

@@ -75,7 +75,8 @@ impl KernelBackend for NoStack {
                 };
                 Some(KernelReply::Spi { req, spi: pick })
             }
-            _ => None,
+            KernelOp::Install { req, .. } => Some(KernelReply::Installed { req }),
+            KernelOp::DeleteSa { .. } | KernelOp::DeletePolicy(_) => None,
         }
     }
 }

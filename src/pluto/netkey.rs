@@ -9,7 +9,7 @@ use crate::ike::kernel::{
 };
 use crate::pfkey::build::{self, AlgKey, IpsecSpec, PolicyAction, SaSpec};
 use crate::pfkey::consts::{self, linux};
-use crate::pfkey::PfkeySocket;
+use crate::pfkey::{KernelErrorKind, PfkeyError, PfkeySocket};
 use std::net::IpAddr;
 
 pub struct Netkey {
@@ -183,6 +183,71 @@ impl Netkey {
         Ok(id)
     }
 
+    /// Installs a batch, all or nothing: on a refusal the outbound SAs and
+    /// the policies of the batch that went in are taken out again (filled
+    /// inbound SAs stay: the engine deletes them with their reserved SPIs).
+    fn install(&mut self, sas: &[SaInstall], policies: &[PolicySpec]) -> Result<(), String> {
+        let mut added_sas: Vec<&SaInstall> = Vec::new();
+        let mut added_policies: Vec<&PolicySpec> = Vec::new();
+        let mut refusal = None;
+        for sa in sas {
+            match self.sa(sa) {
+                Ok(()) => added_sas.push(sa),
+                Err(e) => {
+                    refusal = Some(format!(
+                        "cannot install SA {}: {e}",
+                        sa_name(sa.proto, sa.spi, sa.dst)
+                    ));
+                    break;
+                }
+            }
+        }
+        if refusal.is_none() {
+            for p in policies {
+                match self.policy(p, true) {
+                    Ok(_) => added_policies.push(p),
+                    Err(e) => {
+                        refusal = Some(format!("cannot install {e}"));
+                        break;
+                    }
+                }
+            }
+        }
+        let Some(refusal) = refusal else {
+            return Ok(());
+        };
+        for p in added_policies {
+            if let Err(e) = self.remove_policy(p) {
+                self.errors.push(format!("ERROR: cannot take back {e}"));
+            }
+        }
+        for sa in added_sas.into_iter().filter(|sa| !sa.inbound) {
+            let msg = build::delete_sa(satype(sa.proto), sa.spi, sa.src, sa.dst, 0, self.pid());
+            if let Err(e) = self.sock.request(msg) {
+                self.errors.push(format!(
+                    "ERROR: cannot take back SA {}: {e}",
+                    sa_name(sa.proto, sa.spi, sa.dst)
+                ));
+            }
+        }
+        Err(refusal)
+    }
+
+    /// Removes the policies of `p`; a routed connection falls back to its
+    /// TRAP, not to clear traffic.
+    fn remove_policy(&mut self, p: &PolicySpec) -> Result<(), String> {
+        match self
+            .trap_for(p)
+            .and_then(|i| self.traps.get(i))
+            .map(|t| t.spec.clone())
+        {
+            Some(trap) => self
+                .policy(&trap, true)
+                .map(|id| self.note_trap_id(&trap, id)),
+            None => self.policy(p, false).map(|_| ()),
+        }
+    }
+
     fn trap_for(&self, p: &PolicySpec) -> Option<usize> {
         self.traps
             .iter()
@@ -309,15 +374,10 @@ impl KernelBackend for Netkey {
                     },
                 })
             }
-            KernelOp::AddSa(sa) => {
-                if let Err(e) = self.sa(&sa) {
-                    self.errors.push(format!(
-                        "ERROR: cannot install SA {}: {e}",
-                        sa_name(sa.proto, sa.spi, sa.dst)
-                    ));
-                }
-                None
-            }
+            KernelOp::Install { req, sas, policies } => Some(match self.install(&sas, &policies) {
+                Ok(()) => KernelReply::Installed { req },
+                Err(reason) => KernelReply::Failed { req, reason },
+            }),
             KernelOp::DeleteSa {
                 proto,
                 spi,
@@ -326,33 +386,21 @@ impl KernelBackend for Netkey {
             } => {
                 let seq = 0; // the socket stamps its own sequence number
                 let msg = build::delete_sa(satype(proto), spi, src, dst, seq, self.pid());
-                if let Err(e) = self.sock.request(msg) {
-                    self.errors.push(format!(
+                match self.sock.request(msg) {
+                    // Already gone: an SPI reserved by GETSPI lives 30 s
+                    // unfilled, and a hard lifetime ends an SA in the kernel
+                    // first. Either way the goal of the delete is met.
+                    Err(PfkeyError::Kernel(k)) if k.kind() == KernelErrorKind::NotFound => {}
+                    Err(e) => self.errors.push(format!(
                         "ERROR: cannot delete SA {}: {e}",
                         sa_name(proto, spi, dst)
-                    ));
-                }
-                None
-            }
-            KernelOp::AddPolicy(p) => {
-                if let Err(e) = self.policy(&p, true).map(|_| ()) {
-                    self.errors.push(format!("ERROR: cannot install {e}"));
+                    )),
+                    Ok(_) => {}
                 }
                 None
             }
             KernelOp::DeletePolicy(p) => {
-                // A routed connection falls back to its TRAP, not to clear traffic.
-                let r = match self
-                    .trap_for(&p)
-                    .and_then(|i| self.traps.get(i))
-                    .map(|t| t.spec.clone())
-                {
-                    Some(trap) => self
-                        .policy(&trap, true)
-                        .map(|id| self.note_trap_id(&trap, id)),
-                    None => self.policy(&p, false).map(|_| ()),
-                };
-                if let Err(e) = r {
+                if let Err(e) = self.remove_policy(&p) {
                     self.errors.push(format!("ERROR: cannot delete {e}"));
                 }
                 None

@@ -23,10 +23,14 @@ pub struct FakeKernel {
     pub spi_requests: Vec<(IpsecProto, u32, u32)>,
     /// Fail the Nth GETSPI (for kernel-failure tests).
     pub fail_getspi: bool,
+    /// Refuse installs with this reason (for kernel-refusal tests): every
+    /// one, or with `refuse_outbound_only` those that carry an outbound SA.
+    pub refuse_installs: Option<String>,
+    pub refuse_outbound_only: bool,
 }
 
 impl FakeKernel {
-    fn apply(&mut self, op: KernelOp) -> Option<KernelReply> {
+    pub fn apply(&mut self, op: KernelOp) -> Option<KernelReply> {
         match op {
             KernelOp::GetSpi {
                 req,
@@ -60,10 +64,22 @@ impl FakeKernel {
                 self.larval.push(spi);
                 Some(KernelReply::Spi { req, spi })
             }
-            KernelOp::AddSa(sa) => {
-                self.larval.retain(|s| !(sa.inbound && *s == sa.spi));
-                self.sas.push(sa);
-                None
+            KernelOp::Install { req, sas, policies } => {
+                let refused = self
+                    .refuse_installs
+                    .clone()
+                    .filter(|_| !self.refuse_outbound_only || sas.iter().any(|sa| !sa.inbound));
+                if let Some(reason) = refused {
+                    // All or nothing, like a real backend's rollback (inbound
+                    // SPIs stay reserved: the engine deletes them).
+                    return Some(KernelReply::Failed { req, reason });
+                }
+                for sa in sas {
+                    self.larval.retain(|s| !(sa.inbound && *s == sa.spi));
+                    self.sas.push(sa);
+                }
+                self.policies.extend(policies);
+                Some(KernelReply::Installed { req })
             }
             KernelOp::DeleteSa {
                 proto, spi, dst, ..
@@ -72,10 +88,6 @@ impl FakeKernel {
                     .retain(|s| !(s.proto == proto && s.spi == spi && s.dst == dst));
                 // Deleting a reserved (larval) SPI releases it.
                 self.larval.retain(|s| *s != spi);
-                None
-            }
-            KernelOp::AddPolicy(p) => {
-                self.policies.push(p);
                 None
             }
             KernelOp::DeletePolicy(p) => {

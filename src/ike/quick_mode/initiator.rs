@@ -169,14 +169,10 @@ impl Endpoint {
         st.qr1_iv = std::mem::replace(&mut st.iv, after_qi2);
         st.chosen = Some(chosen.clone());
         st.kind = StateKind::QuickI2;
-        st.retransmit = Some(Retransmit::new(packet.clone(), now, false));
+        st.retransmit = None;
         st.expires =
             Some(now + Duration::from_secs(u64::from(chosen.lifetime.min(conn.ipsec_lifetime))));
-        self.install(serial, true, true)?;
-        let (l, r) = self.p1_addrs(serial)?;
-        self.send(l, r, packet);
-        self.ipsec_established(now, serial);
-        Ok(())
+        self.install(serial, true, true, AfterInstall::SendQi2(packet))
     }
 
     /// QUICK_I2 got a QR1 that is not a byte-for-byte repeat. If it is an

@@ -83,13 +83,15 @@ impl Endpoint {
         self.announce(&conn, serial, kind, &details);
     }
 
-    /// Computes KEYMAT and queues the kernel SAs: inbound and/or outbound, and
-    /// the policies once both directions exist.
+    /// Computes KEYMAT and hands the kernel the SAs (inbound and/or
+    /// outbound) and, once both directions exist, the policies. `then` runs
+    /// when the kernel confirms ([`Endpoint::install_answered`]).
     pub(super) fn install(
         &mut self,
         serial: u64,
         inbound: bool,
         outbound: bool,
+        then: AfterInstall,
     ) -> Result<(), Reject> {
         let st = self
             .p2
@@ -124,7 +126,7 @@ impl Endpoint {
             selector_of(conn.local.client, lip),
             selector_of(conn.remote.client, rip),
         );
-        let mut ops = Vec::new();
+        let mut sas = Vec::new();
         for cp in &chosen.protos {
             let (cipher, integ, compress) = match cp.transform {
                 IpsecTransform::Esp { cipher, integ } => (Some(cipher), integ, None),
@@ -161,7 +163,7 @@ impl Endpoint {
                 } else {
                     (lip, rip, lsel, rsel)
                 };
-                ops.push(KernelOp::AddSa(SaInstall {
+                sas.push(SaInstall {
                     proto: cp.proto,
                     inbound: is_in,
                     spi,
@@ -176,7 +178,7 @@ impl Endpoint {
                     group: chosen.protos.iter().map(|c| c.proto).collect(),
                     src_sel,
                     dst_sel,
-                }));
+                });
             }
         }
         let mut policies = Vec::new();
@@ -196,15 +198,76 @@ impl Endpoint {
                 });
             }
         }
-        for op in &ops {
-            self.kernel_ops.push_back(op.clone());
-        }
-        for p in &policies {
-            self.kernel_ops.push_back(KernelOp::AddPolicy(p.clone()));
-        }
+        let req = self.next_req;
+        self.next_req += 1;
+        self.kernel_ops.push_back(KernelOp::Install {
+            req,
+            sas: sas.clone(),
+            policies: policies.clone(),
+        });
         if let Some(st) = self.p2.get_mut(&serial) {
-            st.installed.extend(ops);
-            st.policies.extend(policies);
+            st.pending_install = Some(PendingInstall {
+                req,
+                sas,
+                policies,
+                then,
+            });
+        }
+        Ok(())
+    }
+
+    /// The kernel answered the install `req` of state `serial`: go on, or
+    /// fail the state and take back what it holds.
+    pub(super) fn install_answered(
+        &mut self,
+        now: Instant,
+        serial: u64,
+        refusal: Option<String>,
+    ) -> Result<(), Reject> {
+        let st = self
+            .p2
+            .get_mut(&serial)
+            .ok_or_else(|| Reject::Local("state vanished".into()))?;
+        let Some(done) = st.pending_install.take() else {
+            return Ok(());
+        };
+        if let Some(reason) = refusal {
+            // The peer holds SAs once it has our QI2 or sent its QR1 (it is
+            // only told when it can have something to delete).
+            let peer_has_sas = !matches!(done.then, AfterInstall::SendQr1(_));
+            let conn = st.conn.clone();
+            self.log(
+                Level::Error,
+                Some(&conn),
+                Some(serial),
+                Some(32),
+                format!("ERROR: the kernel refused the IPsec SA: {reason}"),
+            );
+            self.events.push_back(Event::Failed {
+                serial,
+                conn,
+                reason,
+            });
+            self.delete_phase2(now, serial, peer_has_sas);
+            return Ok(());
+        }
+        st.installed.extend(done.sas);
+        st.policies.extend(done.policies);
+        match done.then {
+            AfterInstall::SendQi2(packet) => {
+                st.retransmit = Some(Retransmit::new(packet.clone(), now, false));
+                let (l, r) = self.p1_addrs(serial)?;
+                self.send(l, r, packet);
+                self.ipsec_established(now, serial);
+            }
+            AfterInstall::SendQr1(packet) => {
+                st.retransmit = Some(Retransmit::new(packet.clone(), now, true));
+                let conn = st.conn.clone();
+                self.announce(&conn, serial, StateKind::QuickR1, "");
+                let (l, r) = self.p1_addrs(serial)?;
+                self.send(l, r, packet);
+            }
+            AfterInstall::Establish => self.ipsec_established(now, serial),
         }
         Ok(())
     }

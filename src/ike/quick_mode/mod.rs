@@ -7,11 +7,13 @@ use super::config::ConnConfig;
 use super::error::{misbehaved, missing, Incompatible, Misbehaviour, Reject};
 use super::main_mode::NONCE_LEN;
 use super::packet::{build_encrypted, ct_eq, decrypt_body, HeaderFields, Parsed};
-use super::state::{Phase2, Retransmit, Role, StateKind, MAX_DUPLICATE_RESENDS};
+use super::state::{
+    AfterInstall, PendingInstall, Phase2, Retransmit, Role, StateKind, MAX_DUPLICATE_RESENDS,
+};
 use crate::ike::crypto::{
     keymat, phase2_iv, qm_hash1, qm_hash2, qm_hash3, CipherAlg, DhGroup, HashAlg,
 };
-use crate::ike::endpoint::{Endpoint, Level};
+use crate::ike::endpoint::{Endpoint, Event, Level};
 use crate::ike::kernel::{
     IntegAlg, IpsecProto, KernelOp, KernelReply, Mode, PolicySpec, SaInstall, Selector,
 };
@@ -134,8 +136,27 @@ impl Endpoint {
 
     pub(crate) fn quick_kernel_reply(&mut self, now: Instant, reply: KernelReply) {
         let req = match &reply {
-            KernelReply::Spi { req, .. } | KernelReply::Failed { req, .. } => *req,
+            KernelReply::Spi { req, .. }
+            | KernelReply::Installed { req }
+            | KernelReply::Failed { req, .. } => *req,
         };
+        if let Some(serial) = self
+            .p2
+            .values()
+            .find(|s| s.pending_install.as_ref().is_some_and(|p| p.req == req))
+            .map(|s| s.serial)
+        {
+            let refusal = match reply {
+                KernelReply::Failed { reason, .. } => Some(reason),
+                _ => None,
+            };
+            if let Err(e) = self.install_answered(now, serial, refusal) {
+                self.count_reject(&e);
+                self.log(Level::Error, None, Some(serial), Some(32), e.to_string());
+                self.delete_phase2(now, serial, false);
+            }
+            return;
+        }
         let Some(serial) = self
             .p2
             .values()
@@ -160,6 +181,7 @@ impl Endpoint {
         let (_, proto) = st.pending_spis.remove(pos);
         match reply {
             KernelReply::Spi { spi, .. } => st.our_spis.push((proto, spi)),
+            KernelReply::Installed { .. } => return,
             KernelReply::Failed { reason, .. } => {
                 let conn = st.conn.clone();
                 self.log(
@@ -169,7 +191,7 @@ impl Endpoint {
                     Some(32),
                     format!("kernel refused an SPI for {}: {reason}", proto.name()),
                 );
-                self.events.push_back(crate::ike::endpoint::Event::Failed {
+                self.events.push_back(Event::Failed {
                     serial,
                     conn,
                     reason,
@@ -184,7 +206,7 @@ impl Endpoint {
         let kind = st.kind;
         let result = match kind {
             StateKind::QuickI0 => self.send_qi1(now, serial),
-            StateKind::QuickR0 => self.send_qr1(now, serial),
+            StateKind::QuickR0 => self.send_qr1(serial),
             _ => Ok(()),
         };
         if let Err(e) = result {
@@ -432,5 +454,6 @@ fn new_phase2(
         attempt,
         installed: Vec::new(),
         policies: Vec::new(),
+        pending_install: None,
     }
 }

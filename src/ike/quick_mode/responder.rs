@@ -192,7 +192,7 @@ impl Endpoint {
         }
     }
 
-    pub(super) fn send_qr1(&mut self, now: Instant, serial: u64) -> Result<(), Reject> {
+    pub(super) fn send_qr1(&mut self, serial: u64) -> Result<(), Reject> {
         let st = self
             .p2
             .get(&serial)
@@ -249,17 +249,8 @@ impl Endpoint {
         st.nr = nr;
         st.dh = dh;
         st.kind = StateKind::QuickR1;
-        st.retransmit = Some(Retransmit::new(packet.clone(), now, true));
-        self.install(serial, true, false)?;
-        let conn = self
-            .p2
-            .get(&serial)
-            .map(|s| s.conn.clone())
-            .unwrap_or_default();
-        self.announce(&conn, serial, StateKind::QuickR1, "");
-        let (l, r) = self.p1_addrs(serial)?;
-        self.send(l, r, packet);
-        Ok(())
+        st.retransmit = None;
+        self.install(serial, true, false, AfterInstall::SendQr1(packet))
     }
 
     pub(super) fn responder_qi2(
@@ -297,9 +288,7 @@ impl Endpoint {
             .as_ref()
             .map_or(conn_life, |c| c.lifetime.min(conn_life));
         st.expires = Some(now + Duration::from_secs(u64::from(life)));
-        self.install(serial, false, true)?;
-        self.ipsec_established(now, serial);
-        Ok(())
+        self.install(serial, false, true, AfterInstall::Establish)
     }
 }
 
