@@ -3,7 +3,8 @@
 //! in either kernel (the peer is told with a Delete when it holds SAs).
 mod common;
 use common::sim::*;
-use rswan::ike::{Command, Event, LogLine};
+use rswan::ike::wire::Identity;
+use rswan::ike::{Command, Event, LogLine, SecretIndex};
 use std::time::Duration;
 
 const CONN: &str = "west-east";
@@ -31,7 +32,7 @@ fn ipsec_established_events(n: &Node) -> usize {
 
 fn refusal_lines(n: &Node) -> Vec<&LogLine> {
     n.log_lines()
-        .filter(|l| l.text.contains("the kernel refused the IPsec SA"))
+        .filter(|l| l.text.contains("cannot install the IPsec SA"))
         .collect()
 }
 
@@ -127,4 +128,124 @@ fn installs_reach_the_kernel_only_once_per_direction() {
         assert_eq!(n.kernel.policies.len(), 2, "{}", all_logs(&net));
         assert!(n.kernel.larval.is_empty());
     }
+}
+
+/// The reqids of the IPsec states of `n` that are established.
+fn live_reqids(n: &Node) -> Vec<u32> {
+    let mut v: Vec<u32> = n
+        .kernel
+        .sas
+        .iter()
+        .map(|s| s.reqid)
+        .filter(|r| *r != 0)
+        .collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+#[test]
+fn rekeyed_sa_keeps_its_policies_when_the_old_one_goes() {
+    // The kernel keys policies by selectors: the replacement SA's policies
+    // replace the old ones, and deleting the old SA must not take them away.
+    let (w, e) = conn_pair(CONN, esp_tunnel_policy());
+    let mut net = pair(45, false, w, e, "secret", "secret");
+    net.command(0, Command::Initiate(CONN.into()));
+    // Past the first IPsec replacement (27720-28260 s) and the old SA's expiry (28800 s).
+    net.advance(Duration::from_secs(31_000));
+    let logs = all_logs(&net);
+    assert!(net.nodes[0].log_contains("replacing IPsec SA"), "{logs}");
+    assert!(net.nodes[0].log_contains("IPsec SA expired"), "{logs}");
+    for n in &net.nodes {
+        assert_eq!(
+            n.kernel.policies.len(),
+            2,
+            "{}: {:?}",
+            n.name,
+            n.kernel.policies
+        );
+        let newest = n
+            .states()
+            .iter()
+            .filter(|s| s.ipsec && s.kind.is_established())
+            .map(|s| s.serial)
+            .max();
+        assert!(newest.is_some(), "{}: no IPsec SA\n{logs}", n.name);
+        // Both policy directions lead to SAs the kernel holds.
+        let live = live_reqids(n);
+        for p in &n.kernel.policies {
+            assert!(
+                live.contains(&p.reqid),
+                "{}: policy reqid {} has no SA (SAs have {live:?})",
+                n.name,
+                p.reqid
+            );
+        }
+    }
+}
+
+#[test]
+fn responder_replaces_a_conflicting_connection_and_initiator_refuses() {
+    // Two connections on east for the same clients (as after a road warrior
+    // changed its address): the second negotiation as responder deletes the
+    // first one's SAs.
+    let (w, e) = conn_pair(CONN, esp_tunnel_policy());
+    let mut net = pair(46, false, w.clone(), e.clone(), "secret", "secret");
+    let third = net.add_node("west2", ip(3), 461, false);
+    let mut w2 = w.clone();
+    w2.name = "west2-east".into();
+    w2.local.host = Some(ip(3));
+    let mut e2 = e.clone();
+    e2.name = "west2-east".into();
+    e2.remote.host = Some(ip(3));
+    // One PSK for the three hosts.
+    let mut secrets = psk_secrets("secret");
+    secrets.entries[0]
+        .indices
+        .push(SecretIndex::Id(Identity::Ipv4(
+            "192.0.2.3".parse().unwrap(),
+        )));
+    for n in [0, 1, third] {
+        net.command(n, Command::LoadSecrets(secrets.clone()));
+    }
+    net.command(third, Command::AddConnection(Box::new(w2)));
+    net.command(1, Command::AddConnection(Box::new(e2)));
+    net.command(0, Command::Initiate(CONN.into()));
+    net.run(Duration::from_secs(5));
+    assert_eq!(net.nodes[1].established(true), 1, "{}", all_logs(&net));
+    net.command(third, Command::Initiate("west2-east".into()));
+    net.run(Duration::from_secs(5));
+    let logs = all_logs(&net);
+    let east = &net.nodes[1];
+    assert!(
+        east.log_contains("deleting \"west-east\" #"),
+        "east must replace the older connection\n{logs}"
+    );
+    let est: Vec<String> = east
+        .states()
+        .iter()
+        .filter(|s| s.ipsec && s.kind.is_established())
+        .map(|s| s.conn.clone())
+        .collect();
+    assert_eq!(est, vec!["west2-east".to_string()], "{logs}");
+    assert_eq!(east.kernel.policies.len(), 2);
+    let live = live_reqids(east);
+    assert!(east.kernel.policies.iter().all(|p| live.contains(&p.reqid)));
+    // West heard the Delete and has no SA left.
+    assert_eq!(net.nodes[0].established(true), 0, "{logs}");
+    // Now east initiates the old connection: as initiator the conflict refuses it.
+    net.command(1, Command::Initiate(CONN.into()));
+    net.run(Duration::from_secs(5));
+    let logs = all_logs(&net);
+    let east = &net.nodes[1];
+    assert!(
+        east.log_contains("eroute conflicts with \"west2-east\""),
+        "{logs}"
+    );
+    assert_eq!(east.kernel.policies.len(), 2);
+    let live = live_reqids(east);
+    assert!(
+        east.kernel.policies.iter().all(|p| live.contains(&p.reqid)),
+        "{logs}"
+    );
 }

@@ -177,6 +177,8 @@ pub struct Endpoint {
     pub(crate) next_reqid: u32,
     pub(crate) transmits: VecDeque<Transmit>,
     pub(crate) kernel_ops: VecDeque<KernelOp>,
+    /// The state whose SAs each kernel policy we installed leads to.
+    pub(crate) eroute_owner: HashMap<super::eroute::PolicyKey, u64>,
     pub(crate) events: VecDeque<Event>,
     pub(crate) counters: Counters,
     pub(crate) debug: bool,
@@ -198,6 +200,7 @@ impl Endpoint {
             next_reqid: 1,
             transmits: VecDeque::new(),
             kernel_ops: VecDeque::new(),
+            eroute_owner: HashMap::new(),
             events: VecDeque::new(),
             counters: Counters::default(),
             debug: false,
@@ -628,9 +631,7 @@ impl Endpoint {
                 }
             }
         }
-        for p in s.policies {
-            self.kernel_ops.push_back(KernelOp::DeletePolicy(p));
-        }
+        self.release_policies(serial, &s.conn, s.policies);
         for sa in s.installed {
             self.kernel_ops.push_back(KernelOp::DeleteSa {
                 proto: sa.proto,

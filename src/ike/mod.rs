@@ -22,6 +22,7 @@
 pub mod config;
 pub mod crypto;
 pub mod endpoint;
+mod eroute;
 pub mod error;
 mod informational;
 pub mod kernel;

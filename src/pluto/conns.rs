@@ -23,6 +23,24 @@ pub struct Conn {
     pub route_done: bool,
     /// updown `up` ran: an IPsec SA carries the clients' traffic.
     pub up_done: bool,
+    /// A negotiation started by the kernel (ACQUIRE) is under way: the
+    /// kernel holds the clients' packets meanwhile ("erouted HOLD").
+    pub hold: bool,
+    /// The failure shunt replaced the TRAP after a failed negotiation.
+    pub fail_shunt: bool,
+}
+
+impl Conn {
+    /// The routed shunt: `--pass`/`--drop`/`--reject`, else TRAP.
+    pub fn shunt(&self) -> super::kernel::Shunt {
+        let field = (self.desc.policy & ctl::POLICY_SHUNT_MASK) >> ctl::POLICY_SHUNT_SHIFT;
+        super::kernel::Shunt::from_field(field, false).unwrap_or(super::kernel::Shunt::Trap)
+    }
+    /// The failure shunt (`--failpass`/`--faildrop`/`--failreject`), if any.
+    pub fn failure_shunt(&self) -> Option<super::kernel::Shunt> {
+        let field = (self.desc.policy & ctl::POLICY_FAIL_MASK) >> ctl::POLICY_FAIL_SHIFT;
+        super::kernel::Shunt::from_field(field, true)
+    }
 }
 
 /// A refusal with the reply code whack shows.
@@ -111,6 +129,13 @@ pub fn to_engine(
 /// peer's, through the protocols the policy asks for. `None` for
 /// connections with nothing to protect or no fixed peer.
 pub fn trap_policy(c: &ConnConfig) -> Option<PolicySpec> {
+    route_policy(c, false)
+}
+
+/// The outbound policy `--route` installs for `c`: its clients and IPsec
+/// template. A pure shunt connection (`shunt_only`) may have no IPsec
+/// protocol at all: its policy only passes or discards.
+pub fn route_policy(c: &ConnConfig, shunt_only: bool) -> Option<PolicySpec> {
     let (us, peer) = (c.local.host?, c.remote.host?);
     let host = |a: IpAddr| Selector {
         addr: a,
@@ -128,7 +153,7 @@ pub fn trap_policy(c: &ConnConfig) -> Option<PolicySpec> {
     if c.policy.authenticate {
         protos.push(IpsecProto::Ah);
     }
-    if protos.is_empty() {
+    if protos.is_empty() && !shunt_only {
         return None;
     }
     Some(PolicySpec {

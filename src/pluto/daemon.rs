@@ -178,6 +178,9 @@ impl Daemon {
             self.log.info(&format!(
                 "\"{name}\": initiate on demand: the kernel caught traffic for it"
             ));
+            if let Some(c) = self.conns.iter_mut().find(|c| c.name == name) {
+                c.hold = true;
+            }
             if let Err(e) = self
                 .ep
                 .handle_command(Instant::now(), crate::ike::Command::Initiate(name.clone()))
@@ -459,6 +462,7 @@ impl Daemon {
             Event::Established {
                 conn, ipsec: true, ..
             } if self.conns.iter().any(|c| c.name == conn) => {
+                self.sa_replaces_shunt(&conn);
                 super::updown::sa_up(self, &conn);
                 self.waiters.retain(|w| w.conn != conn);
             }
@@ -469,6 +473,7 @@ impl Daemon {
             }
             Event::Failed { conn, .. } => {
                 self.waiters.retain(|w| w.conn != conn);
+                self.install_failure_shunt(&conn);
             }
             Event::Deleted { conn, .. } => {
                 let left = self
@@ -485,6 +490,56 @@ impl Daemon {
                     super::updown::sa_down(self, &conn);
                 }
             }
+        }
+    }
+
+    /// An IPsec SA of `conn` is up: its policy took the place of the routed
+    /// shunt, and when it goes the connection's own shunt (TRAP, ...) comes
+    /// back, not a failure shunt of an earlier attempt.
+    fn sa_replaces_shunt(&mut self, conn: &str) {
+        let Some(c) = self.conns.iter_mut().find(|c| c.name == conn) else {
+            return;
+        };
+        c.hold = false;
+        if c.fail_shunt {
+            c.fail_shunt = false;
+            let shunt = c.shunt();
+            if let Err(e) = self.kernel.set_shunt(conn, shunt, false) {
+                self.log.info(&format!("\"{conn}\": {e}"));
+            }
+        }
+    }
+
+    /// A negotiation of `conn` failed: a routed connection with a failure
+    /// shunt (`--failpass`/`--faildrop`/`--failreject`) gets it in place of
+    /// its TRAP, unless an IPsec SA of it still carries the traffic.
+    fn install_failure_shunt(&mut self, conn: &str) {
+        let keyed = self
+            .ep
+            .states()
+            .iter()
+            .any(|s| s.conn == conn && s.ipsec && s.kind.is_established());
+        let Some(c) = self.conns.iter_mut().find(|c| c.name == conn) else {
+            return;
+        };
+        c.hold = false;
+        let Some(shunt) = c.failure_shunt() else {
+            return;
+        };
+        if !c.routed || keyed || c.fail_shunt {
+            return;
+        }
+        match self.kernel.set_shunt(conn, shunt, true) {
+            Ok(()) => {
+                c.fail_shunt = true;
+                self.log.info(&format!(
+                    "\"{conn}\": negotiation failed: failure shunt {} installed",
+                    shunt.name()
+                ));
+            }
+            Err(e) => self.log.info(&format!(
+                "\"{conn}\": cannot install the failure shunt: {e}"
+            )),
         }
     }
 

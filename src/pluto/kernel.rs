@@ -4,6 +4,43 @@
 use crate::ike::kernel::{KernelOp, KernelReply, PolicySpec};
 use crate::ike::rng::Rng;
 
+/// What a routed connection's policy does with traffic that has no SA:
+/// the seed's shunt eroutes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shunt {
+    /// %trap: the kernel asks pluto to negotiate (SADB_ACQUIRE).
+    Trap,
+    /// %pass: traffic goes in the clear.
+    Pass,
+    /// %drop: traffic is discarded.
+    Drop,
+    /// %reject: discarded; NETKEY has no ICMP-sending discard, so this acts
+    /// like %drop there.
+    Reject,
+}
+
+impl Shunt {
+    /// The shunt of a policy's 2-bit shunt or failure field (`field` is
+    /// the field's value, 0..=3); `None` for the failure field's NONE.
+    pub fn from_field(field: u64, is_failure: bool) -> Option<Shunt> {
+        match field {
+            0 if is_failure => None,
+            0 => Some(Shunt::Trap),
+            1 => Some(Shunt::Pass),
+            2 => Some(Shunt::Drop),
+            _ => Some(Shunt::Reject),
+        }
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            Shunt::Trap => "%trap",
+            Shunt::Pass => "%pass",
+            Shunt::Drop => "%drop",
+            Shunt::Reject => "%reject",
+        }
+    }
+}
+
 pub trait KernelBackend {
     /// The stack's name for logs and `--status`.
     fn name(&self) -> &'static str;
@@ -13,10 +50,15 @@ pub trait KernelBackend {
     fn take_errors(&mut self) -> Vec<String> {
         Vec::new()
     }
-    /// `--route`: an outbound TRAP for `conn`'s clients, so that traffic
-    /// makes the kernel ask for SAs. While SAs exist their policy takes the
-    /// TRAP's place; when they go the TRAP comes back.
-    fn route(&mut self, _conn: &str, _trap: &PolicySpec) -> Result<(), String> {
+    /// `--route`: an outbound policy for `conn`'s clients doing `shunt`
+    /// (a TRAP makes traffic ask the kernel for SAs). While SAs exist their
+    /// policy takes its place; when they go it comes back.
+    fn route(&mut self, _conn: &str, _spec: &PolicySpec, _shunt: Shunt) -> Result<(), String> {
+        Ok(())
+    }
+    /// Puts `shunt` in place of `conn`'s routed policy now, or (`now` false,
+    /// while an SA's policy is there) records it as what comes back later.
+    fn set_shunt(&mut self, _conn: &str, _shunt: Shunt, _now: bool) -> Result<(), String> {
         Ok(())
     }
     fn unroute(&mut self, _conn: &str) -> Result<(), String> {

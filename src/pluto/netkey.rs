@@ -2,7 +2,7 @@
 //! from GETSPI, SAs with UPDATE (inbound, completing the larval SA) and ADD
 //! (outbound), SPD entries with X_SPDADD/X_SPDDELETE.
 
-use super::kernel::KernelBackend;
+use super::kernel::{KernelBackend, Shunt};
 use crate::ike::crypto::CipherAlg;
 use crate::ike::kernel::{
     IntegAlg, IpsecProto, KernelOp, KernelReply, Mode, PolicySpec, SaInstall, Selector,
@@ -16,7 +16,7 @@ pub struct Netkey {
     sock: PfkeySocket,
     /// Errors of operations that have no reply, for the daemon to log.
     errors: Vec<String>,
-    /// Routed connections: their TRAP policy, and the kernel's id for it.
+    /// Routed connections: their shunt policy, and the kernel's id for it.
     traps: Vec<Trap>,
     /// SADB_REGISTER done: the kernel sends us its ACQUIREs.
     registered: bool,
@@ -25,6 +25,7 @@ pub struct Netkey {
 struct Trap {
     conn: String,
     spec: PolicySpec,
+    shunt: Shunt,
     id: Option<u32>,
 }
 
@@ -141,6 +142,18 @@ impl Netkey {
     /// Installs (`add`) or removes the policies of `p`: outbound, or inbound
     /// and forward. Returns the kernel's id of the (last) policy installed.
     fn policy(&mut self, p: &PolicySpec, add: bool) -> Result<Option<u32>, String> {
+        self.policy_doing(p, add, Shunt::Trap)
+    }
+
+    /// [`Netkey::policy`] for a routed connection's shunt: `Trap` protects
+    /// with `p`'s IPsec template (with reqid 0 it has no SA, so traffic makes
+    /// the kernel ACQUIRE), the others pass or discard.
+    fn policy_doing(
+        &mut self,
+        p: &PolicySpec,
+        add: bool,
+        shunt: Shunt,
+    ) -> Result<Option<u32>, String> {
         let (src, dst) = (selector(&p.src_sel), selector(&p.dst_sel));
         let dirs: &[u8] = if p.inbound {
             &[consts::IPSEC_DIR_INBOUND, consts::IPSEC_DIR_FWD]
@@ -156,16 +169,20 @@ impl Netkey {
                     src,
                     dst,
                     priority: build::policy_priority(&src, &dst),
-                    action: PolicyAction::Ipsec(IpsecSpec {
-                        ipcomp: p.protos.contains(&IpsecProto::Ipcomp),
-                        esp: p.protos.contains(&IpsecProto::Esp),
-                        ah: p.protos.contains(&IpsecProto::Ah),
-                        tunnel: (p.mode == Mode::Tunnel).then_some((p.src_gw, p.dst_gw)),
-                        // UNIQUE: the policy uses the SAs of this reqid only
-                        // (a TRAP's reqid 0 has none, so traffic ACQUIREs).
-                        level: consts::IPSEC_LEVEL_UNIQUE,
-                        ..IpsecSpec::new(p.reqid)
-                    }),
+                    action: match shunt {
+                        Shunt::Pass => PolicyAction::None,
+                        Shunt::Drop | Shunt::Reject => PolicyAction::Discard,
+                        Shunt::Trap => PolicyAction::Ipsec(IpsecSpec {
+                            ipcomp: p.protos.contains(&IpsecProto::Ipcomp),
+                            esp: p.protos.contains(&IpsecProto::Esp),
+                            ah: p.protos.contains(&IpsecProto::Ah),
+                            tunnel: (p.mode == Mode::Tunnel).then_some((p.src_gw, p.dst_gw)),
+                            // UNIQUE: the policy uses the SAs of this reqid only
+                            // (a TRAP's reqid 0 has none, so traffic ACQUIREs).
+                            level: consts::IPSEC_LEVEL_UNIQUE,
+                            ..IpsecSpec::new(p.reqid)
+                        }),
+                    },
                 };
                 build::spd_update(&spec, seq, self.pid())
             } else {
@@ -239,10 +256,10 @@ impl Netkey {
         match self
             .trap_for(p)
             .and_then(|i| self.traps.get(i))
-            .map(|t| t.spec.clone())
+            .map(|t| (t.spec.clone(), t.shunt))
         {
-            Some(trap) => self
-                .policy(&trap, true)
+            Some((trap, shunt)) => self
+                .policy_doing(&trap, true, shunt)
                 .map(|id| self.note_trap_id(&trap, id)),
             None => self.policy(p, false).map(|_| ()),
         }
@@ -288,8 +305,8 @@ impl KernelBackend for Netkey {
         std::mem::take(&mut self.errors)
     }
 
-    fn route(&mut self, conn: &str, trap: &PolicySpec) -> Result<(), String> {
-        if !self.registered {
+    fn route(&mut self, conn: &str, trap: &PolicySpec, shunt: Shunt) -> Result<(), String> {
+        if shunt == Shunt::Trap && !self.registered {
             // Registering makes the kernel probe every algorithm it knows,
             // which can take many seconds (module loads): only done once a
             // TRAP needs the ACQUIREs it brings.
@@ -302,13 +319,28 @@ impl KernelBackend for Netkey {
             self.sock.set_timeout(std::time::Duration::from_secs(10));
             self.registered = true;
         }
-        let id = self.policy(trap, true)?;
+        let id = self.policy_doing(trap, true, shunt)?;
         self.traps.retain(|t| t.conn != conn);
         self.traps.push(Trap {
             conn: conn.to_string(),
             spec: trap.clone(),
+            shunt,
             id,
         });
+        Ok(())
+    }
+
+    fn set_shunt(&mut self, conn: &str, shunt: Shunt, now: bool) -> Result<(), String> {
+        let Some(t) = self.traps.iter_mut().find(|t| t.conn == conn) else {
+            return Ok(());
+        };
+        t.shunt = shunt;
+        if !now {
+            return Ok(());
+        }
+        let spec = t.spec.clone();
+        let id = self.policy_doing(&spec, true, shunt)?;
+        self.note_trap_id(&spec, id);
         Ok(())
     }
 
@@ -337,8 +369,13 @@ impl KernelBackend for Netkey {
             let hit = self
                 .traps
                 .iter()
+                .filter(|t| t.shunt == Shunt::Trap)
                 .find(|t| id.is_some() && t.id == id)
-                .or_else(|| self.traps.iter().find(|t| Some(t.spec.dst_gw) == dst));
+                .or_else(|| {
+                    self.traps
+                        .iter()
+                        .find(|t| t.shunt == Shunt::Trap && Some(t.spec.dst_gw) == dst)
+                });
             if let Some(t) = hit {
                 if !out.contains(&t.conn) {
                     out.push(t.conn.clone());

@@ -33,12 +33,16 @@ pub fn render(d: &Daemon, now: Instant) -> Vec<String> {
                 .max()
         };
         let (p1, p2) = (newest(false), newest(true));
-        let routing = match (c.routed, p2.is_some()) {
-            (_, true) => "erouted",
-            (true, false) => "prospective erouted",
-            (false, false) => "unrouted",
+        let owner_state = d.ep.eroute_owner(n);
+        let routing = match owner_state {
+            Some(_) if c.routed || c.route_done => "erouted",
+            Some(_) => "keyed, unrouted",
+            None if c.fail_shunt => "fail erouted",
+            None if c.routed && c.hold => "erouted HOLD",
+            None if c.routed => "prospective erouted",
+            None => "unrouted",
         };
-        let owner = p2.map_or(String::new(), |s| format!("; eroute owner: #{s}"));
+        let owner = owner_state.map_or(String::new(), |s| format!("; eroute owner: #{s}"));
         out.push(format!(
             "\"{n}\": {}; {routing}{owner}",
             super::conns::topology(&c.desc)
@@ -80,7 +84,8 @@ pub fn render(d: &Daemon, now: Instant) -> Vec<String> {
     let mut sorted: Vec<&StateInfo> = states.iter().collect();
     sorted.sort_by(|a, b| a.conn.cmp(&b.conn).then(b.serial.cmp(&a.serial)));
     for s in sorted {
-        out.extend(state_lines(s, &states, now));
+        let owner = d.ep.eroute_owner(&s.conn);
+        out.extend(state_lines(s, &states, owner, now));
     }
     if !states.is_empty() {
         out.push(" ".into());
@@ -95,7 +100,12 @@ fn iface_name(d: &Daemon, addr: std::net::IpAddr) -> String {
         .map_or("unset".into(), |f| f.raw.name.clone())
 }
 
-fn state_lines(s: &StateInfo, all: &[StateInfo], now: Instant) -> Vec<String> {
+fn state_lines(
+    s: &StateInfo,
+    all: &[StateInfo],
+    eroute_owner: Option<u64>,
+    now: Instant,
+) -> Vec<String> {
     let newest = all
         .iter()
         .filter(|o| o.conn == s.conn && o.ipsec == s.ipsec && o.kind.is_established())
@@ -121,7 +131,7 @@ fn state_lines(s: &StateInfo, all: &[StateInfo], now: Instant) -> Vec<String> {
             "; newest ISAKMP"
         });
     }
-    if s.ipsec && newest {
+    if s.ipsec && eroute_owner == Some(s.serial) {
         line.push_str("; eroute owner");
     }
     if !s.ipsec {

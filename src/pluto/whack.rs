@@ -3,7 +3,9 @@
 
 use super::conns::{self, Conn};
 use super::daemon::{reply_line, Daemon, Waiter, MAX_REQUEST};
+use super::kernel::Shunt;
 use crate::ctl::{self, Rc, WhackMessage};
+use crate::ike::kernel::PolicySpec;
 use crate::ike::{Command, CommandError, Level};
 use std::net::IpAddr;
 use std::os::unix::net::UnixStream;
@@ -323,6 +325,8 @@ fn add_connection(d: &mut Daemon, name: &str, c: &ctl::Connection, r: &Reply<'_>
         routed: false,
         up: false,
         route_done: false,
+        hold: false,
+        fail_shunt: false,
         up_done: false,
     });
     d.conns.sort_by_key(|x| x.name.to_ascii_lowercase());
@@ -443,9 +447,11 @@ fn route(d: &mut Daemon, name: &str, on: bool, r: &Reply<'_>) {
         );
         return;
     };
+    let shunt = c.shunt();
     if on {
+        let shunt_only = shunt != Shunt::Trap;
         let trap = match conns::to_engine(name, &c.desc, left, d.myid.as_ref()) {
-            Ok(cfg) => conns::trap_policy(&cfg),
+            Ok(cfg) => conns::route_policy(&cfg, shunt_only),
             Err((rc, text)) => {
                 r.line(rc, &format!("\"{name}\": {text}"));
                 return;
@@ -469,7 +475,12 @@ fn route(d: &mut Daemon, name: &str, on: bool, r: &Reply<'_>) {
                 c.route_done = true;
             }
         }
-        if let Err(e) = d.kernel.route(name, &trap) {
+        if let Some(taken) = route_conflict(d, name, &trap, r) {
+            if !taken {
+                return;
+            }
+        }
+        if let Err(e) = d.kernel.route(name, &trap, shunt) {
             r.line(Rc::Route, &format!("\"{name}\": could not route: {e}"));
             return;
         }
@@ -497,7 +508,56 @@ fn route(d: &mut Daemon, name: &str, on: bool, r: &Reply<'_>) {
     }
     if let Some(c) = d.conns.get_mut(i) {
         c.routed = on;
+        c.fail_shunt = false;
+        c.hold = false;
     }
+}
+
+/// The seed's eroute conflict at `--route`: another routed connection with
+/// the same clients is taken down if no IPsec SA uses it (`Some(true)`),
+/// else routing fails (`Some(false)`, said to whack). `None`: no conflict.
+fn route_conflict(d: &mut Daemon, name: &str, spec: &PolicySpec, r: &Reply<'_>) -> Option<bool> {
+    let rival = d.conns.iter().find(|c| {
+        c.name != name
+            && c.routed
+            && c.left_is_us.is_some_and(|left| {
+                conns::to_engine(&c.name, &c.desc, left, d.myid.as_ref())
+                    .ok()
+                    .and_then(|cfg| conns::route_policy(&cfg, true))
+                    .is_some_and(|p| p.src_sel == spec.src_sel && p.dst_sel == spec.dst_sel)
+            })
+    })?;
+    let rival = rival.name.clone();
+    let busy =
+        d.ep.states()
+            .iter()
+            .any(|s| s.conn == rival && s.ipsec && s.kind.is_established());
+    if busy {
+        r.line(
+            Rc::Route,
+            &format!(
+                "\"{name}\": cannot route: \"{rival}\" routes the same clients and has an IPsec SA"
+            ),
+        );
+        return Some(false);
+    }
+    r.line(
+        Rc::Log,
+        &format!("\"{name}\": unrouting \"{rival}\", which routes the same clients"),
+    );
+    if let Err(e) = d.kernel.unroute(&rival) {
+        r.line(
+            Rc::LogSerious,
+            &format!("\"{rival}\": could not unroute: {e}"),
+        );
+    }
+    if let Some(c) = d.conns.iter_mut().find(|c| c.name == rival) {
+        // The route itself stays: it now serves `name` (updown's route for
+        // the same peer client).
+        c.routed = false;
+        c.route_done = false;
+    }
+    Some(true)
 }
 
 fn initiate(
@@ -515,17 +575,19 @@ fn initiate(
         r.line(Rc::UnknownName, &format!("no connection named \"{name}\""));
         return None;
     };
+    // An oriented shunt connection is refused as such (the engine never
+    // loads it: it has nothing to negotiate).
+    if c.left_is_us.is_some() && ctl::never_negotiate(c.desc.policy) {
+        r.line(
+            Rc::InitShunt,
+            &format!("\"{name}\": cannot initiate an authby=never connection"),
+        );
+        return None;
+    }
     if !c.loaded {
         r.line(
             Rc::Orient,
             &format!("\"{name}\": we cannot identify ourselves with either end of this connection"),
-        );
-        return None;
-    }
-    if ctl::never_negotiate(c.desc.policy) {
-        r.line(
-            Rc::InitShunt,
-            &format!("\"{name}\": cannot initiate an authby=never connection"),
         );
         return None;
     }

@@ -78,7 +78,12 @@ impl FakeKernel {
                     self.larval.retain(|s| !(sa.inbound && *s == sa.spi));
                     self.sas.push(sa);
                 }
-                self.policies.extend(policies);
+                // Like the kernel's SPD: one policy per selectors and direction,
+                // a new one replaces the one before.
+                for p in policies {
+                    self.policies.retain(|q| !same_slot(q, &p));
+                    self.policies.push(p);
+                }
                 Some(KernelReply::Installed { req })
             }
             KernelOp::DeleteSa {
@@ -91,11 +96,17 @@ impl FakeKernel {
                 None
             }
             KernelOp::DeletePolicy(p) => {
-                self.policies.retain(|q| *q != p);
+                // The kernel deletes by selectors and direction, whoever owns it.
+                self.policies.retain(|q| !same_slot(q, &p));
                 None
             }
         }
     }
+}
+
+/// Two policies the kernel files under the same key.
+fn same_slot(a: &PolicySpec, b: &PolicySpec) -> bool {
+    a.src_sel == b.src_sel && a.dst_sel == b.dst_sel && a.inbound == b.inbound
 }
 
 pub struct Node {

@@ -172,7 +172,7 @@ impl Endpoint {
         st.retransmit = None;
         st.expires =
             Some(now + Duration::from_secs(u64::from(chosen.lifetime.min(conn.ipsec_lifetime))));
-        self.install(serial, true, true, AfterInstall::SendQi2(packet))
+        self.install(now, serial, true, true, AfterInstall::SendQi2(packet))
     }
 
     /// QUICK_I2 got a QR1 that is not a byte-for-byte repeat. If it is an

@@ -88,6 +88,7 @@ impl Endpoint {
     /// when the kernel confirms ([`Endpoint::install_answered`]).
     pub(super) fn install(
         &mut self,
+        now: Instant,
         serial: u64,
         inbound: bool,
         outbound: bool,
@@ -198,21 +199,30 @@ impl Endpoint {
                 });
             }
         }
+        let (conn_name, role) = (st.conn.clone(), st.role);
+        let conflict = if policies.is_empty() {
+            Ok(())
+        } else {
+            self.resolve_eroute_conflicts(now, serial, &conn_name, role, &policies)
+        };
         let req = self.next_req;
         self.next_req += 1;
-        self.kernel_ops.push_back(KernelOp::Install {
-            req,
-            sas: sas.clone(),
-            policies: policies.clone(),
-        });
         if let Some(st) = self.p2.get_mut(&serial) {
             st.pending_install = Some(PendingInstall {
                 req,
-                sas,
-                policies,
+                sas: sas.clone(),
+                policies: policies.clone(),
                 then,
             });
         }
+        if let Err(reason) = conflict {
+            return self.install_answered(now, serial, Some(reason));
+        }
+        self.kernel_ops.push_back(KernelOp::Install {
+            req,
+            sas: sas.clone(),
+            policies,
+        });
         Ok(())
     }
 
@@ -241,7 +251,7 @@ impl Endpoint {
                 Some(&conn),
                 Some(serial),
                 Some(32),
-                format!("ERROR: the kernel refused the IPsec SA: {reason}"),
+                format!("ERROR: cannot install the IPsec SA: {reason}"),
             );
             self.events.push_back(Event::Failed {
                 serial,
@@ -252,7 +262,11 @@ impl Endpoint {
             return Ok(());
         }
         st.installed.extend(done.sas);
-        st.policies.extend(done.policies);
+        st.policies.extend(done.policies.iter().cloned());
+        self.policies_installed(serial, &done.policies);
+        let Some(st) = self.p2.get_mut(&serial) else {
+            return Ok(());
+        };
         match done.then {
             AfterInstall::SendQi2(packet) => {
                 st.retransmit = Some(Retransmit::new(packet.clone(), now, false));

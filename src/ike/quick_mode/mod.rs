@@ -206,7 +206,7 @@ impl Endpoint {
         let kind = st.kind;
         let result = match kind {
             StateKind::QuickI0 => self.send_qi1(now, serial),
-            StateKind::QuickR0 => self.send_qr1(serial),
+            StateKind::QuickR0 => self.send_qr1(now, serial),
             _ => Ok(()),
         };
         if let Err(e) = result {

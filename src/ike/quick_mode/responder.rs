@@ -192,7 +192,7 @@ impl Endpoint {
         }
     }
 
-    pub(super) fn send_qr1(&mut self, serial: u64) -> Result<(), Reject> {
+    pub(super) fn send_qr1(&mut self, now: Instant, serial: u64) -> Result<(), Reject> {
         let st = self
             .p2
             .get(&serial)
@@ -250,7 +250,7 @@ impl Endpoint {
         st.dh = dh;
         st.kind = StateKind::QuickR1;
         st.retransmit = None;
-        self.install(serial, true, false, AfterInstall::SendQr1(packet))
+        self.install(now, serial, true, false, AfterInstall::SendQr1(packet))
     }
 
     pub(super) fn responder_qi2(
@@ -288,7 +288,7 @@ impl Endpoint {
             .as_ref()
             .map_or(conn_life, |c| c.lifetime.min(conn_life));
         st.expires = Some(now + Duration::from_secs(u64::from(life)));
-        self.install(serial, false, true, AfterInstall::Establish)
+        self.install(now, serial, false, true, AfterInstall::Establish)
     }
 }
 

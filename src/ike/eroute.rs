@@ -1,0 +1,141 @@
+//! Which IPsec state owns each kernel policy (eroute).
+//!
+//! The kernel keys a policy by its selectors and direction: installing one
+//! for the same clients replaces the one before, and deleting removes
+//! whatever is there. So during a rekey the new SA takes the outbound
+//! traffic over (the seed: "all its outgoing traffic is taken over by the
+//! new eroute"), and when the old SA goes its policy must not be deleted,
+//! or the new SA would lose its traffic. The engine therefore remembers the
+//! owner of every policy it installed, deletes a policy only when its owner
+//! goes, and then hands it back to another live SA of the same connection
+//! if there is one.
+//!
+//! Two different connections with the same clients conflict (the seed's
+//! eroute conflict): as responder the newer negotiation wins and the older
+//! connection's SAs are deleted (the peer is probably a road warrior that
+//! came back); as initiator the install is refused.
+
+use super::endpoint::{Endpoint, Level};
+use super::kernel::{KernelOp, PolicySpec, Selector};
+use super::state::Role;
+use std::time::Instant;
+
+/// The kernel's identity of a policy: its selectors and direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct PolicyKey {
+    src: Selector,
+    dst: Selector,
+    inbound: bool,
+}
+
+impl PolicyKey {
+    pub(crate) fn of(p: &PolicySpec) -> PolicyKey {
+        PolicyKey {
+            src: p.src_sel,
+            dst: p.dst_sel,
+            inbound: p.inbound,
+        }
+    }
+}
+
+impl Endpoint {
+    /// The kernel confirmed `policies` for state `serial`: it owns them now.
+    pub(crate) fn policies_installed(&mut self, serial: u64, policies: &[PolicySpec]) {
+        for p in policies {
+            self.eroute_owner.insert(PolicyKey::of(p), serial);
+        }
+    }
+
+    /// The state that owns the outbound policy of `conn`, if any (`--status`:
+    /// "eroute owner").
+    pub fn eroute_owner(&self, conn: &str) -> Option<u64> {
+        self.eroute_owner
+            .iter()
+            .filter(|(k, s)| !k.inbound && self.p2.get(s).is_some_and(|st| st.conn == conn))
+            .map(|(_, s)| *s)
+            .max()
+    }
+
+    /// State `serial` is going with these policies: delete the ones it owns,
+    /// or hand them to another live SA of its connection that has the same
+    /// clients. Policies another state took over are left alone.
+    pub(crate) fn release_policies(&mut self, serial: u64, conn: &str, policies: Vec<PolicySpec>) {
+        let mut handover = Vec::new();
+        for p in policies {
+            let key = PolicyKey::of(&p);
+            if self.eroute_owner.get(&key) != Some(&serial) {
+                continue;
+            }
+            self.eroute_owner.remove(&key);
+            let heir = self
+                .p2
+                .values()
+                .filter(|s| s.serial != serial && s.conn == conn && s.kind.is_established())
+                .filter_map(|s| {
+                    s.policies
+                        .iter()
+                        .find(|q| PolicyKey::of(q) == key)
+                        .map(|q| (s.serial, q.clone()))
+                })
+                .max_by_key(|(s, _)| *s);
+            match heir {
+                Some((s, q)) => {
+                    self.eroute_owner.insert(key, s);
+                    handover.push(q);
+                }
+                None => self.kernel_ops.push_back(KernelOp::DeletePolicy(p)),
+            }
+        }
+        if !handover.is_empty() {
+            let req = self.next_req;
+            self.next_req += 1;
+            self.kernel_ops.push_back(KernelOp::Install {
+                req,
+                sas: Vec::new(),
+                policies: handover,
+            });
+        }
+    }
+
+    /// Before state `serial` (of `conn`, in `role`) installs `policies`: a
+    /// live SA of another connection that owns the same clients' policy is
+    /// deleted when we are the responder; as initiator the conflict is
+    /// returned (and nothing is installed).
+    pub(crate) fn resolve_eroute_conflicts(
+        &mut self,
+        now: Instant,
+        serial: u64,
+        conn: &str,
+        role: Role,
+        policies: &[PolicySpec],
+    ) -> Result<(), String> {
+        let mut rivals: Vec<(u64, String)> = policies
+            .iter()
+            .filter_map(|p| self.eroute_owner.get(&PolicyKey::of(p)))
+            .filter_map(|s| self.p2.get(s))
+            .filter(|s| s.serial != serial && s.conn != conn)
+            .map(|s| (s.serial, s.conn.clone()))
+            .collect();
+        rivals.sort_unstable();
+        rivals.dedup();
+        for (rival, rival_conn) in rivals {
+            if role == Role::Initiator {
+                return Err(format!(
+                    "eroute conflicts with \"{rival_conn}\" #{rival}, which carries the same clients"
+                ));
+            }
+            self.log(
+                Level::Info,
+                Some(conn),
+                Some(serial),
+                None,
+                format!(
+                    "deleting \"{rival_conn}\" #{rival}: its eroute is for the same clients \
+                     (the responder's newer SA replaces it)"
+                ),
+            );
+            self.delete_phase2(now, rival, true);
+        }
+        Ok(())
+    }
+}
