@@ -249,3 +249,59 @@ fn responder_replaces_a_conflicting_connection_and_initiator_refuses() {
         "{logs}"
     );
 }
+
+#[test]
+fn kernel_soft_expire_replaces_the_sa_now_and_hard_expire_deletes_it() {
+    let (w, e) = conn_pair(CONN, esp_tunnel_policy());
+    let mut net = pair(47, false, w, e, "secret", "secret");
+    net.command(0, Command::Initiate(CONN.into()));
+    net.run(Duration::from_secs(5));
+    net.advance(Duration::from_secs(100));
+    let out = net.nodes[0].sas(false)[0].clone();
+    let old = net.nodes[0]
+        .states()
+        .iter()
+        .find(|s| s.ipsec)
+        .map(|s| s.serial)
+        .unwrap();
+    // Soft: the replacement starts at once, long before EVENT_SA_REPLACE.
+    let now = net.now;
+    net.nodes[0]
+        .ep
+        .handle_sa_expire(now, out.proto, out.spi, out.dst, false);
+    net.run(Duration::from_secs(5));
+    let logs = all_logs(&net);
+    assert!(
+        net.nodes[0].log_contains("soft lifetime of ESP SA"),
+        "{logs}"
+    );
+    assert!(net.nodes[0].log_contains("replacing IPsec SA"), "{logs}");
+    assert_eq!(ipsec_established_events(&net.nodes[0]), 2, "{logs}");
+    // Hard on the old SA: its state goes, the peer deletes its half, the
+    // new SA keeps its policies.
+    let now = net.now;
+    net.nodes[0]
+        .ep
+        .handle_sa_expire(now, out.proto, out.spi, out.dst, true);
+    net.run(Duration::from_secs(5));
+    let logs = all_logs(&net);
+    assert!(net.nodes[0].log_contains("(hard lifetime)"), "{logs}");
+    assert!(
+        net.nodes[0].states().iter().all(|s| s.serial != old),
+        "{logs}"
+    );
+    for n in &net.nodes {
+        assert_eq!(n.established(true), 1, "{}: {logs}", n.name);
+        assert_eq!(n.kernel.sas.len(), 2, "{}: {:?}", n.name, n.kernel.sas);
+        assert_eq!(n.kernel.policies.len(), 2, "{}", n.name);
+        let live = live_reqids(n);
+        assert!(n.kernel.policies.iter().all(|p| live.contains(&p.reqid)));
+    }
+    assert!(net.nodes[1].log_contains("received Delete SA("), "{logs}");
+    // An SPI that is not ours is only noted.
+    let now = net.now;
+    net.nodes[0]
+        .ep
+        .handle_sa_expire(now, out.proto, 0x4242, out.dst, true);
+    assert_eq!(net.nodes[0].established(true), 1);
+}

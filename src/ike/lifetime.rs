@@ -1,8 +1,10 @@
 //! SA lifetimes (spec §7.8): when an established SA is replaced and when it
 //! expires, and the timer events that carry those out, with retransmission.
 
-use super::endpoint::Endpoint;
+use super::endpoint::{Endpoint, Level};
+use super::kernel::IpsecProto;
 use super::state::{Retransmit, Role, StateKind, MAX_SENDS};
+use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 /// What a state's timers want done now.
@@ -115,6 +117,63 @@ impl Endpoint {
         } else if let Some(s) = self.p1.get_mut(&serial) {
             (s.replace, s.expires) = (replace, Some(expires));
         }
+    }
+
+    /// The kernel says one of our SAs reached a lifetime (SADB_EXPIRE).
+    /// Soft: replace it now, if it would be replaced at EVENT_SA_REPLACE
+    /// (the usual checks then decide). Hard: the kernel has deleted it, so
+    /// its IPsec state goes, and the peer is told.
+    pub fn handle_sa_expire(
+        &mut self,
+        now: Instant,
+        proto: IpsecProto,
+        spi: u32,
+        dst: IpAddr,
+        hard: bool,
+    ) {
+        let Some(s) = self.p2.values_mut().find(|s| {
+            s.installed
+                .iter()
+                .any(|sa| sa.proto == proto && sa.spi == spi && sa.dst == dst)
+        }) else {
+            self.log(
+                Level::Debug,
+                None,
+                None,
+                None,
+                format!(
+                    "kernel: {} SA {spi:#010x}@{dst} expired; not one of ours",
+                    proto.name()
+                ),
+            );
+            return;
+        };
+        let (serial, conn) = (s.serial, s.conn.clone());
+        if !hard {
+            if s.replace.is_some_and(|t| t > now) {
+                s.replace = Some(now);
+                self.log_state(
+                    &conn,
+                    serial,
+                    None,
+                    format!(
+                        "kernel: soft lifetime of {} SA {spi:#010x}@{dst} reached; replacing it now",
+                        proto.name()
+                    ),
+                );
+            }
+            return;
+        }
+        self.log_state(
+            &conn,
+            serial,
+            None,
+            format!(
+                "IPsec SA expired: the kernel ended {} SA {spi:#010x}@{dst} (hard lifetime)",
+                proto.name()
+            ),
+        );
+        self.delete_phase2(now, serial, true);
     }
 
     pub(crate) fn phase1_timeout(&mut self, now: Instant, serial: u64) {

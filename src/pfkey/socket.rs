@@ -92,6 +92,23 @@ impl PfkeySocket {
     }
 
     /// The pid written into every message we send.
+    /// A second handle on the same socket (the same registrations and
+    /// queue of the kernel), for a thread that only writes to it.
+    pub fn try_clone(&self) -> Result<PfkeySocket> {
+        let fd = self.fd.try_clone().map_err(|e| PfkeyError::Io {
+            op: "dup",
+            errno: e.raw_os_error().unwrap_or(libc::EIO),
+        })?;
+        Ok(PfkeySocket {
+            fd,
+            pid: self.pid,
+            dialect: self.dialect,
+            timeout: self.timeout,
+            buf: vec![0; self.buf.len()],
+            queue: VecDeque::new(),
+        })
+    }
+
     pub fn pid(&self) -> u32 {
         self.pid
     }

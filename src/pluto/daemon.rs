@@ -2,7 +2,7 @@
 //! its clients and the signalfd, with the engine's next timer as timeout.
 
 use super::ifaces::{self, RawIface};
-use super::kernel::KernelBackend;
+use super::kernel::{KernelBackend, KernelEvent};
 use super::logger::Logger;
 use super::options::Config;
 use super::signals::{Signal, Signals};
@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 const CTL: Token = Token(0);
 const SIGNALS: Token = Token(1);
-const ACQUIRE: Token = Token(2);
+const KERNEL: Token = Token(2);
 const FIRST_UDP: usize = 16;
 const FIRST_CLIENT: usize = 1 << 20;
 /// Whack clients served at once; more wait in the listen backlog.
@@ -86,9 +86,9 @@ impl Daemon {
         ctl.set_nonblocking(true)?;
         poll.registry()
             .register(&mut SourceFd(&ctl.as_raw_fd()), CTL, Interest::READABLE)?;
-        if let Some(fd) = kernel.acquire_fd() {
+        if let Some(fd) = kernel.events_fd() {
             poll.registry()
-                .register(&mut SourceFd(&fd), ACQUIRE, Interest::READABLE)?;
+                .register(&mut SourceFd(&fd), KERNEL, Interest::READABLE)?;
         }
         let signals = Signals::new()?;
         poll.registry().register(
@@ -143,7 +143,7 @@ impl Daemon {
                 match ev.token() {
                     CTL => self.accept_clients(),
                     SIGNALS => self.on_signals(),
-                    ACQUIRE => self.on_acquire(),
+                    KERNEL => self.on_kernel_events(),
                     t if t.0 >= FIRST_CLIENT => self.read_client(t),
                     t => self.read_udp(t, &mut dgram),
                 }
@@ -159,37 +159,52 @@ impl Daemon {
         0
     }
 
-    /// Traffic hit the TRAP of a routed connection: negotiate it, unless a
-    /// negotiation for it is already under way.
-    fn on_acquire(&mut self) {
-        for name in self.kernel.poll_acquires() {
-            let busy = self
-                .ep
-                .states()
-                .iter()
-                .any(|s| s.conn == name && !s.kind.is_established());
-            let routed = self
-                .conns
-                .iter()
-                .any(|c| c.name == name && c.routed && c.loaded);
-            if busy || !routed {
-                continue;
-            }
-            self.log.info(&format!(
-                "\"{name}\": initiate on demand: the kernel caught traffic for it"
-            ));
-            if let Some(c) = self.conns.iter_mut().find(|c| c.name == name) {
-                c.hold = true;
-            }
-            if let Err(e) = self
-                .ep
-                .handle_command(Instant::now(), crate::ike::Command::Initiate(name.clone()))
-            {
-                self.log
-                    .info(&format!("\"{name}\": cannot initiate on demand: {e}"));
+    /// The kernel spoke: traffic hit the TRAP of a routed connection
+    /// (negotiate it, unless a negotiation for it is under way), or an SA
+    /// reached a lifetime (the engine replaces or forgets it).
+    fn on_kernel_events(&mut self) {
+        for ev in self.kernel.poll_events() {
+            match ev {
+                KernelEvent::Acquire(name) => self.on_acquire(&name),
+                KernelEvent::Expire {
+                    proto,
+                    spi,
+                    dst,
+                    hard,
+                } => self
+                    .ep
+                    .handle_sa_expire(Instant::now(), proto, spi, dst, hard),
             }
         }
         self.pump();
+    }
+
+    fn on_acquire(&mut self, name: &str) {
+        let busy = self
+            .ep
+            .states()
+            .iter()
+            .any(|s| s.conn == name && !s.kind.is_established());
+        let routed = self
+            .conns
+            .iter()
+            .any(|c| c.name == name && c.routed && c.loaded);
+        if busy || !routed {
+            return;
+        }
+        self.log.info(&format!(
+            "\"{name}\": initiate on demand: the kernel caught traffic for it"
+        ));
+        if let Some(c) = self.conns.iter_mut().find(|c| c.name == name) {
+            c.hold = true;
+        }
+        if let Err(e) = self.ep.handle_command(
+            Instant::now(),
+            crate::ike::Command::Initiate(name.to_string()),
+        ) {
+            self.log
+                .info(&format!("\"{name}\": cannot initiate on demand: {e}"));
+        }
     }
 
     fn on_signals(&mut self) {

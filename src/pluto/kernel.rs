@@ -1,8 +1,23 @@
 //! The kernel side of pluto: a backend performs the engine's kernel
 //! operations. `--noklips` (`--use-nostack`) negotiates without installing.
 
-use crate::ike::kernel::{KernelOp, KernelReply, PolicySpec};
+use crate::ike::kernel::{IpsecProto, KernelOp, KernelReply, PolicySpec};
 use crate::ike::rng::Rng;
+
+/// The kernel speaking on its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KernelEvent {
+    /// Traffic hit the TRAP of this connection (SADB_ACQUIRE).
+    Acquire(String),
+    /// An SA reached its soft or hard lifetime (SADB_EXPIRE); after a hard
+    /// one the kernel has deleted it.
+    Expire {
+        proto: IpsecProto,
+        spi: u32,
+        dst: std::net::IpAddr,
+        hard: bool,
+    },
+}
 
 /// What a routed connection's policy does with traffic that has no SA:
 /// the seed's shunt eroutes.
@@ -64,12 +79,13 @@ pub trait KernelBackend {
     fn unroute(&mut self, _conn: &str) -> Result<(), String> {
         Ok(())
     }
-    /// A descriptor that becomes readable when the kernel asks for SAs.
-    fn acquire_fd(&self) -> Option<std::os::fd::RawFd> {
+    /// A descriptor that becomes readable when the kernel has something
+    /// to say on its own (an ACQUIRE, an EXPIRE).
+    fn events_fd(&self) -> Option<std::os::fd::RawFd> {
         None
     }
-    /// Connections whose TRAP caught traffic since the last call.
-    fn poll_acquires(&mut self) -> Vec<String> {
+    /// What the kernel said since the last call.
+    fn poll_events(&mut self) -> Vec<KernelEvent> {
         Vec::new()
     }
 }

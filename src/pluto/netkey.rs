@@ -2,7 +2,7 @@
 //! from GETSPI, SAs with UPDATE (inbound, completing the larval SA) and ADD
 //! (outbound), SPD entries with X_SPDADD/X_SPDDELETE.
 
-use super::kernel::{KernelBackend, Shunt};
+use super::kernel::{KernelBackend, KernelEvent, Shunt};
 use crate::ike::crypto::CipherAlg;
 use crate::ike::kernel::{
     IntegAlg, IpsecProto, KernelOp, KernelReply, Mode, PolicySpec, SaInstall, Selector,
@@ -13,13 +13,14 @@ use crate::pfkey::{KernelErrorKind, PfkeyError, PfkeySocket};
 use std::net::IpAddr;
 
 pub struct Netkey {
+    /// Requests and their replies.
     sock: PfkeySocket,
+    /// Registered for ESP and AH: the kernel's ACQUIREs and EXPIREs.
+    events: PfkeySocket,
     /// Errors of operations that have no reply, for the daemon to log.
     errors: Vec<String>,
     /// Routed connections: their shunt policy, and the kernel's id for it.
     traps: Vec<Trap>,
-    /// SADB_REGISTER done: the kernel sends us its ACQUIREs.
-    registered: bool,
 }
 
 struct Trap {
@@ -74,11 +75,14 @@ impl Netkey {
         let mut sock = PfkeySocket::open().map_err(|e| e.to_string())?;
         // A first SA with a new algorithm can take seconds in a slow kernel.
         sock.set_timeout(std::time::Duration::from_secs(10));
+        let events = PfkeySocket::open_with(true, crate::pfkey::Dialect::Linux)
+            .map_err(|e| e.to_string())?;
+        register_in_background(&events)?;
         Ok(Netkey {
             sock,
+            events,
             errors: Vec::new(),
             traps: Vec::new(),
-            registered: false,
         })
     }
 
@@ -265,6 +269,23 @@ impl Netkey {
         }
     }
 
+    /// The routed connection whose TRAP an ACQUIRE comes from: the policy
+    /// id names it; failing that, the peer gateway.
+    fn acquired(&self, m: &crate::pfkey::Message) -> Option<String> {
+        let id = m.policy().map(|p| p.id);
+        let dst = m.address_dst().map(|a| a.addr.ip());
+        self.traps
+            .iter()
+            .filter(|t| t.shunt == Shunt::Trap)
+            .find(|t| id.is_some() && t.id == id)
+            .or_else(|| {
+                self.traps
+                    .iter()
+                    .find(|t| t.shunt == Shunt::Trap && Some(t.spec.dst_gw) == dst)
+            })
+            .map(|t| t.conn.clone())
+    }
+
     fn trap_for(&self, p: &PolicySpec) -> Option<usize> {
         self.traps
             .iter()
@@ -306,19 +327,6 @@ impl KernelBackend for Netkey {
     }
 
     fn route(&mut self, conn: &str, trap: &PolicySpec, shunt: Shunt) -> Result<(), String> {
-        if shunt == Shunt::Trap && !self.registered {
-            // Registering makes the kernel probe every algorithm it knows,
-            // which can take many seconds (module loads): only done once a
-            // TRAP needs the ACQUIREs it brings.
-            self.sock.set_timeout(std::time::Duration::from_secs(120));
-            for t in [consts::SADB_SATYPE_ESP, consts::SADB_SATYPE_AH] {
-                self.sock
-                    .request(build::register(t, 0, 0))
-                    .map_err(|e| format!("SADB_REGISTER: {e}"))?;
-            }
-            self.sock.set_timeout(std::time::Duration::from_secs(10));
-            self.registered = true;
-        }
         let id = self.policy_doing(trap, true, shunt)?;
         self.traps.retain(|t| t.conn != conn);
         self.traps.push(Trap {
@@ -352,34 +360,50 @@ impl KernelBackend for Netkey {
         self.policy(&t.spec, false).map(|_| ())
     }
 
-    fn acquire_fd(&self) -> Option<std::os::fd::RawFd> {
+    fn events_fd(&self) -> Option<std::os::fd::RawFd> {
         use std::os::fd::AsRawFd;
-        Some(self.sock.as_raw_fd())
+        Some(self.events.as_raw_fd())
     }
 
-    fn poll_acquires(&mut self) -> Vec<String> {
+    fn poll_events(&mut self) -> Vec<KernelEvent> {
         let mut out = Vec::new();
-        while let Ok(Some(m)) = self.sock.recv_any(Some(std::time::Duration::ZERO)) {
-            if m.header.msg_type != consts::SADB_ACQUIRE {
-                continue;
-            }
-            // The policy id names the TRAP; failing that, the peer gateway.
-            let id = m.policy().map(|p| p.id);
-            let dst = m.address_dst().map(|a| a.addr.ip());
-            let hit = self
-                .traps
-                .iter()
-                .filter(|t| t.shunt == Shunt::Trap)
-                .find(|t| id.is_some() && t.id == id)
-                .or_else(|| {
-                    self.traps
-                        .iter()
-                        .find(|t| t.shunt == Shunt::Trap && Some(t.spec.dst_gw) == dst)
-                });
-            if let Some(t) = hit {
-                if !out.contains(&t.conn) {
-                    out.push(t.conn.clone());
+        loop {
+            let m = match self.events.recv_any(Some(std::time::Duration::ZERO)) {
+                Ok(Some(m)) => m,
+                Ok(None) => break,
+                Err(PfkeyError::Io { .. } | PfkeyError::Unavailable { .. }) => break,
+                Err(e) => {
+                    log::warn!("ignoring malformed PF_KEY message: {e}");
+                    continue;
                 }
+            };
+            match m.header.msg_type {
+                consts::SADB_ACQUIRE => {
+                    if let Some(conn) = self.acquired(&m) {
+                        let ev = KernelEvent::Acquire(conn);
+                        if !out.contains(&ev) {
+                            out.push(ev);
+                        }
+                    }
+                }
+                consts::SADB_EXPIRE => {
+                    let proto = match m.header.satype {
+                        consts::SADB_SATYPE_ESP => IpsecProto::Esp,
+                        consts::SADB_SATYPE_AH => IpsecProto::Ah,
+                        linux::SADB_X_SATYPE_IPCOMP => IpsecProto::Ipcomp,
+                        _ => continue,
+                    };
+                    let (Some(sa), Some(dst)) = (m.sa(), m.address_dst()) else {
+                        continue;
+                    };
+                    out.push(KernelEvent::Expire {
+                        proto,
+                        spi: sa.spi,
+                        dst: dst.addr.ip(),
+                        hard: m.lifetime_hard().is_some(),
+                    });
+                }
+                _ => {}
             }
         }
         out
@@ -444,4 +468,27 @@ impl KernelBackend for Netkey {
             }
         }
     }
+}
+
+/// SADB_REGISTER for ESP and AH on `events`, from a thread: the kernel
+/// probes every algorithm it knows while it handles the message (module
+/// loads, seconds on a slow machine), and pluto must not stop answering
+/// meanwhile. The replies come back on `events` itself, where the event
+/// loop reads and ignores them.
+fn register_in_background(events: &PfkeySocket) -> Result<(), String> {
+    let mut writer = events
+        .try_clone()
+        .map_err(|e| format!("PF_KEY events socket: {e}"))?;
+    std::thread::Builder::new()
+        .name("pfkey-register".into())
+        .spawn(move || {
+            for t in [consts::SADB_SATYPE_ESP, consts::SADB_SATYPE_AH] {
+                let mut msg = build::register(t, 0, 0);
+                if let Err(e) = writer.send(&mut msg) {
+                    log::warn!("SADB_REGISTER: {e}: no ACQUIRE or EXPIRE will reach pluto");
+                }
+            }
+        })
+        .map(|_| ())
+        .map_err(|e| format!("cannot start the PF_KEY registration: {e}"))
 }

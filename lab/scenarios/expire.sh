@@ -1,0 +1,64 @@
+#!/bin/bash
+# lab/scenarios/expire.sh: lab test.  The kernel's SADB_EXPIRE reaches pluto:
+#   1. west's outbound ESP SA is given a 3 s soft lifetime behind pluto's back (`ip xfrm
+#      state update` with the same keys): the kernel's soft EXPIRE makes west replace the
+#      IPsec SA at once (a second "IPsec SA established"), long before its own timer;
+#   2. the new outbound SA gets a 3 s hard lifetime: the kernel deletes it and says so,
+#      west deletes the IPsec state and tells east (east logs the Delete), and no SA of
+#      that negotiation is left in either kernel.
+#     lab/vm-run lab/scenarios/expire.sh      (or lab/run-tests)
+set -u
+. "${VMRUN_SCRIPT_DIR:-$(dirname "$0")}/common.sh"
+
+CONN=(--name secret --host 192.0.2.1 --client 10.1.0.0/24
+      --to --host 192.0.2.2 --client 10.2.0.0/24 --encrypt --tunnel --psk --esp aes128-sha1)
+
+# out_spi [NOT]: the SPI of a west outbound ESP SA other than NOT
+out_spi() {
+    ip -n west xfrm state list src 192.0.2.1 dst 192.0.2.2 proto esp \
+        | sed -n 's/.*proto esp spi \(0x[0-9a-f]*\).*/\1/p' | grep -vx "${1:-none}" | head -1
+}
+# limit_out SPI limit WHAT SECONDS...: re-install west's outbound SA SPI with its own keys
+# and these limits
+limit_out() {
+    local spi=$1 st reqid auth akey alen enc ekey; shift
+    st=$(ip -n west xfrm state get src 192.0.2.1 dst 192.0.2.2 proto esp spi "$spi") || return 1
+    reqid=$(sed -n 's/.* reqid \([0-9]*\).*/\1/p' <<< "$st" | head -1)
+    read -r _ auth akey alen < <(grep -E '^\s+auth-trunc ' <<< "$st")
+    read -r _ enc ekey < <(grep -E '^\s+enc ' <<< "$st")
+    run ip -n west xfrm state update src 192.0.2.1 dst 192.0.2.2 proto esp spi "$spi" reqid "$reqid" \
+        mode tunnel auth-trunc "$auth" "$akey" "$alen" enc "$enc" "$ekey" "$@"
+}
+established_count() { grep -c "IPsec SA established" "$LABRUN/west/pluto.log"; }
+
+begin expire
+start_plutos
+add_connection
+initiate
+on west ping -c 2 -W 1 -I 10.1.0.1 10.2.0.1 > /dev/null || fail "no ping across the first SA"
+
+hr; echo "== 1. soft EXPIRE from the kernel: west replaces the SA now"
+SPI1=$(out_spi); echo "west's outbound SA: $SPI1"
+[ -n "$SPI1" ] || finish 1 "no outbound ESP SA in west"
+limit_out "$SPI1" limit time-soft 3 limit time-hard 3600 || finish 1 "could not give the SA a soft lifetime"
+two() { [ "$(established_count)" -ge 2 ]; }
+wait_until 30 two || fail "no replacement IPsec SA within 30 s of the soft expiry"
+grep "soft lifetime" "$LABRUN/west/pluto.log" | sed 's/^/   /'
+grep -q "soft lifetime of ESP SA $SPI1" "$LABRUN/west/pluto.log" \
+    || fail "pluto did not log the kernel's soft EXPIRE of $SPI1"
+SPI2=$(out_spi "$SPI1"); echo "west's new outbound SA: $SPI2"
+[ -n "$SPI2" ] && [ "$SPI2" != "$SPI1" ] || fail "no new outbound SA after the replacement"
+on west ping -c 2 -W 1 -I 10.1.0.1 10.2.0.1 > /dev/null || fail "no ping across the replacement SA"
+
+hr; echo "== 2. hard EXPIRE from the kernel: the state goes, east is told"
+limit_out "$SPI2" limit time-hard 3 || finish 1 "could not give the SA a hard lifetime"
+gone() { grep -q "the kernel ended ESP SA $SPI2" "$LABRUN/west/pluto.log"; }
+wait_until 30 gone || fail "pluto did not log the kernel's hard EXPIRE of $SPI2"
+grep "hard lifetime" "$LABRUN/west/pluto.log" | sed 's/^/   /'
+told() { grep -q "received Delete SA" "$LABRUN/east/pluto.log"; }
+wait_until 10 told || fail "east heard no Delete for the expired SA"
+show_status
+for ns in west east; do
+    ip -n $ns xfrm state list | grep -q "spi $SPI2" && fail "$ns still holds SA $SPI2"
+done
+verdict "a kernel soft EXPIRE made west replace its SA ($SPI1 -> $SPI2), a hard EXPIRE removed the state and east's half"
