@@ -1,6 +1,6 @@
 //! The system calls of `ipsec tncfg`, and the only `unsafe` code of the
 //! module: the KLIPS ioctl on an AF_INET datagram socket, and an
-//! rtnetlink socket (open, set an option, send, receive).
+//! rtnetlink socket (open, set two options, send, receive).
 #![allow(unsafe_code)]
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -50,7 +50,11 @@ pub fn klips_ioctl(cmd: u32, ifreq: &mut [u8; 40]) -> Result<(), IoctlFailure> {
 const SOL_NETLINK: libc::c_int = 270;
 const NETLINK_EXT_ACK: libc::c_int = 11;
 
-/// A blocking NETLINK_ROUTE socket.
+/// How long a receive waits: the kernel answers at once, so a silent
+/// kernel is an error to report, not a reason to hang a boot script.
+const RECV_TIMEOUT_SECS: libc::time_t = 5;
+
+/// A blocking NETLINK_ROUTE socket (receives time out).
 pub struct RouteSocket {
     fd: OwnedFd,
 }
@@ -73,6 +77,24 @@ impl RouteSocket {
                 std::mem::size_of::<libc::c_int>() as libc::socklen_t,
             )
         };
+        let wait = libc::timeval {
+            tv_sec: RECV_TIMEOUT_SECS,
+            tv_usec: 0,
+        };
+        // SAFETY: the pointer and length describe `wait`, a live timeval the
+        // kernel only reads.
+        let rc = unsafe {
+            libc::setsockopt(
+                fd.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_RCVTIMEO,
+                (&wait as *const libc::timeval).cast::<libc::c_void>(),
+                std::mem::size_of::<libc::timeval>() as libc::socklen_t,
+            )
+        };
+        if rc < 0 {
+            return Err(last_errno());
+        }
         Ok(RouteSocket { fd })
     }
 

@@ -85,9 +85,14 @@ impl Rtnl {
     }
 
     fn recv(&mut self) -> Result<usize, Error> {
-        self.sock
-            .recv(&mut self.buf)
-            .map_err(|e| Error::new(format!("rtnetlink receive failed -- {}", strerror(e))))
+        self.sock.recv(&mut self.buf).map_err(|e| {
+            let why = if e == libc::EAGAIN || e == libc::EWOULDBLOCK {
+                "no answer from the kernel".to_string()
+            } else {
+                strerror(e)
+            };
+            Error::new(format!("rtnetlink receive failed -- {why}"))
+        })
     }
 
     /// Every link of the namespace.
