@@ -85,7 +85,8 @@ fn optionsfrom_supplies_the_command_line() {
     let f = dir.join(format!("tncfg-opts-{}", std::process::id()));
     std::fs::write(
         &f,
-        "# attach without its physical device\n--attach --virtual\nipsec3\n",
+        // one dash is enough in the file too, as with getopt_long_only
+        "# attach without its physical device\n-attach -virtual\nipsec3\n",
     )
     .expect("write options file");
     let o = tncfg(&["--optionsfrom", f.to_str().expect("utf-8 path")]);

@@ -4,6 +4,7 @@
 use super::getopt::{self, Item, Opt};
 use super::{err_line, out_line, VERSION};
 use crate::tncfg::{self, Action, VirtualDevice};
+use std::path::Path;
 
 /// Name of the subcommand (also its argv[0] basename).
 pub const NAME: &str = "tncfg";
@@ -72,33 +73,57 @@ pub struct Usage {
     pub text: String,
 }
 
-/// tncfg read its options with getopt_long_only: `-attach` is `--attach`.
-/// A word right after an option that takes a separate value is that value,
-/// dashes and all.
-fn single_dash_to_double(args: &[String]) -> Vec<String> {
+/// tncfg read its options with getopt_long_only: `-attach` is `--attach`,
+/// on the command line and in `--optionsfrom` files alike, so the files are
+/// spliced in here, as the words are made long. A word right after an
+/// option that takes a separate value is that value, dashes and all.
+fn long_options(args: &[String]) -> Result<Vec<String>, String> {
+    let mut queue: Vec<String> = args.iter().rev().cloned().collect();
     let mut out = Vec::with_capacity(args.len());
-    let mut value_next = false;
-    for a in args {
-        if value_next {
-            value_next = false;
-            out.push(a.clone());
-            continue;
-        }
+    let mut splices = 0;
+    while let Some(a) = queue.pop() {
         let long = if a.starts_with("--") {
-            a.clone()
+            a
         } else if a.len() > 1 && a.starts_with('-') {
             format!("-{a}")
         } else {
-            out.push(a.clone());
+            out.push(a);
             continue;
         };
-        let word = long.get(2..).unwrap_or("");
-        if !word.contains('=') {
-            value_next = getopt::lookup(TABLE, word).is_ok_and(|o| o.takes_arg);
+        let body = long.get(2..).unwrap_or("");
+        let (word, inline) = match body.split_once('=') {
+            Some((w, v)) => (w, Some(v.to_string())),
+            None => (body, None),
+        };
+        // Unknown or ambiguous words are left for getopt::parse to report.
+        let opt = match getopt::lookup(TABLE, word) {
+            Ok(o) if o.takes_arg => o,
+            _ => {
+                out.push(long);
+                continue;
+            }
+        };
+        let separate = inline.is_none();
+        let Some(value) = inline.or_else(|| queue.pop()) else {
+            out.push(long); // getopt::parse: "requires an argument"
+            continue;
+        };
+        if opt.name == "optionsfrom" {
+            splices += 1;
+            if splices > 100 {
+                return Err("--optionsfrom nested too deeply".into());
+            }
+            let more = getopt::options_from_file(Path::new(&value))
+                .map_err(|why| format!("optionsfrom failed: {why}"))?;
+            queue.extend(more.into_iter().rev());
+            continue;
         }
         out.push(long);
+        if separate {
+            out.push(value);
+        }
     }
-    out
+    Ok(out)
 }
 
 /// Parses the arguments after `tncfg`.
@@ -108,8 +133,9 @@ pub fn parse(args: &[String]) -> Result<Parsed, Usage> {
         program: program.to_string(),
         text,
     };
-    let items =
-        getopt::parse(TABLE, &single_dash_to_double(args)).map_err(|e| usage(&program, e))?;
+    let items = long_options(args)
+        .and_then(|words| getopt::parse(TABLE, &words))
+        .map_err(|e| usage(&program, e))?;
     let (mut virt, mut phys, mut action): (Option<String>, Option<String>, Option<&str>) =
         (None, None, None);
     let mut debug = false;
@@ -313,6 +339,11 @@ mod tests {
             }
         );
         assert_eq!(p(&["-help"]), Ok(Parsed::Help));
+        assert_eq!(
+            p(&["--clear=x"]).map_err(|u| u.text),
+            Err("option '--clear' doesn't allow an argument".into())
+        );
+        assert!(err(&["-attach", "-virtual"]).contains("requires an argument"));
         assert_eq!(p(&["--attach", "--version"]), Ok(Parsed::Version));
     }
 
