@@ -10,4 +10,5 @@ pub mod ike;
 pub mod pfkey;
 pub mod pluto;
 pub mod secrets;
+pub mod tncfg;
 pub mod updown;
