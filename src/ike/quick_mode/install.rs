@@ -245,20 +245,8 @@ impl Endpoint {
             // The peer holds SAs once it has our QI2 or sent its QR1 (it is
             // only told when it can have something to delete).
             let peer_has_sas = !matches!(done.then, AfterInstall::SendQr1(_));
-            let conn = st.conn.clone();
-            self.log(
-                Level::Error,
-                Some(&conn),
-                Some(serial),
-                Some(32),
-                format!("ERROR: cannot install the IPsec SA: {reason}"),
-            );
-            self.events.push_back(Event::Failed {
-                serial,
-                conn,
-                reason,
-            });
-            self.delete_phase2(now, serial, peer_has_sas);
+            let text = format!("ERROR: cannot install the IPsec SA: {reason}");
+            self.kernel_failed(now, serial, text, reason, peer_has_sas);
             return Ok(());
         }
         st.installed.extend(done.sas);

@@ -183,20 +183,8 @@ impl Endpoint {
             KernelReply::Spi { spi, .. } => st.our_spis.push((proto, spi)),
             KernelReply::Installed { .. } => return,
             KernelReply::Failed { reason, .. } => {
-                let conn = st.conn.clone();
-                self.log(
-                    Level::Error,
-                    Some(&conn),
-                    Some(serial),
-                    Some(32),
-                    format!("kernel refused an SPI for {}: {reason}", proto.name()),
-                );
-                self.events.push_back(Event::Failed {
-                    serial,
-                    conn,
-                    reason,
-                });
-                self.delete_phase2(now, serial, false);
+                let text = format!("kernel refused an SPI for {}: {reason}", proto.name());
+                self.kernel_failed(now, serial, text, reason, false);
                 return;
             }
         }
@@ -225,6 +213,31 @@ impl Endpoint {
             );
             self.delete_phase2(now, serial, false);
         }
+    }
+
+    /// The kernel failed state `serial`: say so (RC 32, whack's
+    /// "internal error"), report the failure, and take the state with its
+    /// SAs and policies away (telling the peer when `notify`).
+    pub(super) fn kernel_failed(
+        &mut self,
+        now: Instant,
+        serial: u64,
+        text: String,
+        reason: String,
+        notify: bool,
+    ) {
+        let conn = self
+            .p2
+            .get(&serial)
+            .map(|s| s.conn.clone())
+            .unwrap_or_default();
+        self.log(Level::Error, Some(&conn), Some(serial), Some(32), text);
+        self.events.push_back(Event::Failed {
+            serial,
+            conn,
+            reason,
+        });
+        self.delete_phase2(now, serial, notify);
     }
 
     fn pfs_group_for(&self, conn: &ConnConfig, p1: u64) -> Option<DhGroup> {
