@@ -106,7 +106,11 @@ shutdown: whack --shutdown
 
 Options may be abbreviated to any unique prefix. Exit status: 1 for a
 problem found by whack, otherwise the code of the last significant reply
-line from pluto (0 on success).";
+line from pluto (0 on success).
+
+With rswan's pluto on NETKEY: --reject blocks like --drop (the kernel has no
+ICMP-sending discard); a kernel refusal of an SA fails the negotiation (032)
+instead of being only logged.";
 
 /// The version lines `--version` prints (to stdout).
 pub fn version_text() -> String {
