@@ -9,5 +9,7 @@ pub mod ident;
 pub mod ike;
 pub mod pfkey;
 pub mod pluto;
+pub mod said;
 pub mod secrets;
+pub mod spi;
 pub mod updown;
