@@ -5,6 +5,7 @@
 
 pub mod cmd;
 pub mod ctl;
+pub mod eroute;
 pub mod ident;
 pub mod ike;
 pub mod pfkey;
