@@ -60,7 +60,7 @@ fn ipsec_said(
     let found = sas.iter().find(|m| {
         linux_satype(proto) == Some(m.header.satype)
             && m.address_dst().map(Address::ip) == Some(dst)
-            && m.sa2().is_none_or(|s2| {
+            && m.sa2().map_or(true, |s2| {
                 (r.reqid == 0 || s2.reqid == r.reqid)
                     && (s2.mode == IPSEC_MODE_TUNNEL) == (r.mode == IPSEC_MODE_TUNNEL)
             })
