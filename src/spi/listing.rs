@@ -224,6 +224,35 @@ mod tests {
     }
 
     #[test]
+    fn natt_and_ipcomp_lines() {
+        let m = dump_reply(3, 0x1002, 12, 5)
+            .with(Ext::NatTType(2))
+            .with(Ext::NatTSport(4500))
+            .with(Ext::NatTDport(4501));
+        let line = spi_line(&m, 1000, &[]).unwrap();
+        assert!(line.contains("ESP_AES_HMAC_SHA2_256: dir=out"), "{line}");
+        assert!(line.contains(" alen=256 "), "{line}");
+        assert!(
+            line.ends_with(" natencap=nonesp natsport=4500 natdport=4501"),
+            "{line}"
+        );
+        let comp = Message::new(Header::new(10, 9, 0, 5))
+            .with(Ext::Sa(Sa {
+                spi: 0x3d0,
+                encrypt: 2,
+                ..Sa::default()
+            }))
+            .with(Ext::AddressSrc(Address::host("192.0.2.2".parse().unwrap())))
+            .with(Ext::AddressDst(Address::host("192.0.2.1".parse().unwrap())));
+        assert_eq!(
+            spi_line(&comp, 1000, &[]).unwrap(),
+            "comp0x3d0@192.0.2.1 COMP_DEFLATE: dir=out src=192.0.2.2 life(c,s,h)= natencap=none natsport=0 natdport=0"
+        );
+        // Not an SA type the listing knows: no line.
+        assert!(spi_line(&Message::new(Header::new(10, 7, 0, 5)), 0, &[]).is_none());
+    }
+
+    #[test]
     fn fib_trie_and_if_inet6() {
         let t = "Local:\n  +-- 0.0.0.0/0 3 0 5\n     |-- 10.1.0.1\n        /32 host LOCAL\n     |-- 10.1.0.255\n        /32 link BROADCAST\n";
         assert_eq!(

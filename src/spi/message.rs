@@ -303,6 +303,42 @@ mod tests {
     }
 
     #[test]
+    fn klips_delete_bytes() {
+        let a = Args {
+            action: "del".into(),
+            said: Some("ah.200@10.0.0.2".into()),
+            ..Args::default()
+        };
+        let b = klips_message(&req(a), 0x55).emit();
+        let mut want = String::new();
+        // v2, DELETE 4, errno 0, AH 2, 10 words, seq 1, pid 0x55
+        want += &format!(
+            "02040002{}0000{}{}",
+            hex(&10u16.to_ne_bytes()),
+            hex(&1u32.to_ne_bytes()),
+            hex(&0x55u32.to_ne_bytes())
+        );
+        // SA: spi 0x200, everything else 0
+        want += &format!(
+            "{}{}00000200{}{}",
+            hex(&2u16.to_ne_bytes()),
+            hex(&1u16.to_ne_bytes()),
+            "00000000",
+            "00000000"
+        );
+        // ADDRESS_SRC any (no --src), ADDRESS_DST 10.0.0.2
+        for (ty, ip) in [(5u16, "00000000"), (6, "0a000002")] {
+            want += &format!(
+                "{}{}00000000{}0000{ip}0000000000000000",
+                hex(&3u16.to_ne_bytes()),
+                hex(&ty.to_ne_bytes()),
+                hex(&2u16.to_ne_bytes())
+            );
+        }
+        assert_eq!(hex(&b), want);
+    }
+
+    #[test]
     fn netkey_add_is_tunnel_mode_with_reqid() {
         let m = netkey_message(&req(esp()), 9).unwrap();
         assert_eq!(
