@@ -43,7 +43,8 @@ snapshot
 hr; echo "== ipsec spi: bad input"
 SA=(--said esp.1003@192.0.2.2 --src 192.0.2.1)
 refused spi --esp blowfish-sha1 "${SA[@]}" --enckey $K24 --authkey $K20          # unknown algorithm
-refused spi --ah hmac-ripemd "${SA[@]}" --authkey $K20                          # unknown AH algorithm
+refused spi --ah hmac-ripemd --said ah.1003@192.0.2.2 --authkey $K20           # unknown AH algorithm
+refused spi --ah hmac-sha1-96 "${SA[@]}" --authkey $K20                         # esp SAID for --ah
 refused spi --comp lzs --said comp.1003@192.0.2.2                               # unknown compression
 refused spi --esp 3des-sha1-96 "${SA[@]}" --enckey $K16 --authkey $K20           # short 3DES key
 refused spi --esp aes-sha1 "${SA[@]}" --enckey 0x0102030405 --authkey $K20       # short AES key

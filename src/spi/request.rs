@@ -261,7 +261,7 @@ impl Request {
             };
             if said.proto != want {
                 return Err(format!(
-                    "--{} needs a {} SA, not {said}",
+                    "--{} needs an SA of protocol {}, not {said}",
                     args.action,
                     want.name()
                 ));
@@ -390,7 +390,7 @@ mod tests {
         check(&|a| a.said = Some("esp.ff@192.0.2.2".into()), "below 0x100");
         check(
             &|a| a.said = Some("ah.1001@192.0.2.2".into()),
-            "needs a esp SA",
+            "needs an SA of protocol esp",
         );
         check(&|a| a.enckey = None, "needs --enckey");
         check(&|a| a.dst = Some("192.0.2.9".into()), "differs");
