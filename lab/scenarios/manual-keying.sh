@@ -12,7 +12,7 @@
 #     selectors (counted with `ip xfrm state/policy`), a second --del fails with exit 1;
 #     `spi --clear` and `eroute --clear` empty the kernel.
 # Then the shunts: %pass, %drop and %trap eroutes become allow / block / IPsec policies
-# and list as %pass, %drop, %trap.
+# and list as %pass, %drop, %trap; a packet matching %trap makes the kernel ACQUIRE.
 #     lab/vm-run lab/scenarios/manual-keying.sh      (or lab/run-tests manual-keying)
 set -u
 . "${VMRUN_SCRIPT_DIR:-$(dirname "$0")}/common.sh"
@@ -157,12 +157,24 @@ grep -qE '10\.7\.0\.0/24 +=> %trap$' <<<"$out" || fail "%trap is not listed as %
 # (`ip xfrm policy` leaves out the default "action allow": no block and no template)
 ip -n west xfrm policy | grep -A2 'dst 10.9.0.0/24' | grep -qE 'action block|tmpl' && fail "%pass is not an allow policy"
 ip -n west xfrm policy | grep -A1 'dst 10.8.0.0/24' | grep -q 'action block' || fail "%drop is not a block policy"
+# %trap: traffic that matches makes the kernel send ACQUIRE (to any PF_KEY/XFRM listener)
+on west ip route add 10.7.0.0/24 via 192.0.2.2 src 10.1.0.1
+ip netns exec west timeout 8 ip xfrm monitor acquire > "$LABRUN/acquire.txt" 2>&1 &
+PIDS+=($!); mon=$!
+sleep 1
+on west ping -c 1 -W 2 -I 10.1.0.1 10.7.0.1 && fail "a ping matching %trap went through without SA"
+wait "$mon" 2>/dev/null
+echo "-- ip xfrm monitor acquire (west) while pinging 10.7.0.1:"; cat "$LABRUN/acquire.txt"
+grep -q 'dst 10.7.0.1' "$LABRUN/acquire.txt" || fail "no ACQUIRE for traffic matching the %trap eroute"
 ipsec west eroute --add --eraf inet --src 10.1.0.0/24 --dst 10.9.0.0/24 --said %drop; rc=$?
 echo "   --add over an existing eroute: exit $rc"
 [ $rc = 1 ] || fail "--add over an existing eroute exited $rc, want 1"
 ipsec west eroute --replace --eraf inet --src 10.1.0.0/24 --dst 10.9.0.0/24 --said %drop || fail "eroute --replace refused"
 listing west eroute | grep -qE '10\.9\.0\.0/24 +=> %drop$' || fail "--replace did not make the %pass eroute a %drop"
 ipsec west eroute --clear || fail "eroute --clear refused"
+# the ACQUIRE left a larval SA (SPI 0) behind: the kernel's, removed by an SA flush
+expect_counts west 1 0 "after eroute --clear of the shunts"
+ipsec west spi --clear || fail "spi --clear refused"
 expect_counts west 0 0 "after the shunts"
 
 verdict "manual keying with ipsec spi + eroute: 3DES-SHA1 and AES-SHA1 tunnels carry the ping, listings in the ipsec_spi/ipsec_eroute formats, --del/--clear exact, shunts"
