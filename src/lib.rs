@@ -5,10 +5,13 @@
 
 pub mod cmd;
 pub mod ctl;
+pub mod eroute;
 pub mod ident;
 pub mod ike;
 pub mod pfkey;
 pub mod pluto;
+pub mod said;
 pub mod secrets;
+pub mod spi;
 pub mod tncfg;
 pub mod updown;

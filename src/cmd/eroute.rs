@@ -1,4 +1,11 @@
-//! `ipsec eroute`: the kernel's extended routing table.
+//! `ipsec eroute`: the kernel's extended routing table (spec §5.3). The
+//! command line and its exit codes; the work is in [`crate::eroute`].
+
+use super::getopt::{self, Item, Opt};
+use super::{err_line, out_line, VERSION};
+use crate::eroute::{self, Args, Request};
+use crate::said::Stack;
+use crate::spi::debug_line;
 
 /// Name of the subcommand (also its argv[0] basename).
 pub const NAME: &str = "eroute";
@@ -7,19 +14,219 @@ pub const SUMMARY: &str =
     "manage the kernel's extended routing table: which traffic goes to which SA";
 
 const HELP: &str = "\
-ipsec eroute: manage the kernel's extended routing table: which traffic goes to which SA\n\
-Not implemented yet: this build only answers --help and --version.
+Usage: ipsec eroute --add|--addin|--replace|--replacein --eraf inet|inet6 --src S/M --dst D/M
+                    [--transport-proto P] [--src-port P] [--dst-port P] <SA>
+       ipsec eroute --del --eraf inet|inet6 --src S/M --dst D/M
+                    [--transport-proto P] [--src-port P] [--dst-port P]
+       ipsec eroute --clear
+       ipsec eroute                               (list the eroutes)
+  <SA>  := --af inet|inet6 --edst ADDR --spi SPI --proto ah|esp|comp|tun  |  --said SAID
+  SAID  := PROTO.HEXSPI@IPv4 | PROTO:HEXSPI@IPv6 | PROTO<SPI>@ADDR, or %pass %drop %reject
+           %hold %trap %trapsubnet %passthrough %passthrough4 %passthrough6
+  S/M, D/M: addr/bits or addr/mask; ports need --transport-proto tcp or udp.
+Other options: --label L, --debug, --optionsfrom FILE, --version, --help.
 
-Usage: ipsec eroute [OPTIONS]
+Kernels: KLIPS (/proc/net/ipsec_* exist) gets SADB_X_ADDFLOW/X_DELFLOW and the
+listing is /proc/net/ipsec_eroute. NETKEY (/proc/net/pfkey) gets SPD entries:
+--add/--replace an outbound entry (X_SPDADD/X_SPDUPDATE), --addin/--replacein the
+inbound and forward entries; an esp/ah/comp SAID is a tunnel-mode request to its
+address (tun names the ESP SA of that SPI; SPIs up to 0x3fff bind the entry to
+that SA through its reqid), %pass/%passthrough a bypass, %drop/%reject a discard,
+%hold/%trap/%trapsubnet an ESP request without SA (the kernel sends ACQUIRE).
+--del deletes the entries of those selectors in every direction, --clear flushes
+the SPD. The listing shows outbound entries; the count is that of the SA an entry
+leads to (Linux counts no packets per policy); an entry whose SA is missing, or a
+%hold/%trap, lists as %trap; %reject lists as %drop.
 
-Options:
-  -h, --help     show this help
-      --version  show the version";
+Differences from Openswan 2.4.9: --replace sends REPLACEFLOW and --addin INFLOW
+(2.4.9 sent no flag); %passthrough is accepted (2.4.9's SPI check refused it);
+NETKEY is supported (2.4.9 said `NETKEY does not support eroute table.');
+--help and --version exit 1, as the original.";
+
+const OPTS: &[Opt] = &[
+    Opt::flag("add"),
+    Opt::flag("addin"),
+    Opt::flag("replace"),
+    Opt::flag("replacein"),
+    Opt::flag("del"),
+    Opt::flag("clear"),
+    Opt::arg("eraf"),
+    Opt::arg("src"),
+    Opt::arg("dst"),
+    Opt::arg("transport-proto"),
+    Opt::arg("src-port"),
+    Opt::arg("dst-port"),
+    Opt::arg("said"),
+    Opt::arg("af"),
+    Opt::arg("edst"),
+    Opt::arg("spi"),
+    Opt::arg("proto"),
+    Opt::flag("debug"),
+    Opt::arg("label"),
+    Opt::arg("optionsfrom"),
+    Opt::flag("version"),
+    Opt::flag("help"),
+];
+
+const ACTIONS: &[&str] = &["add", "addin", "replace", "replacein", "del", "clear"];
+
+enum Parsed {
+    Help,
+    Version,
+    List { debug: bool },
+    Run { args: Box<Args>, debug: bool },
+}
+
+fn parse(words: &[String], prog: &mut String) -> Result<Parsed, String> {
+    let items = getopt::parse(OPTS, words)?;
+    let mut args = Args::default();
+    let mut debug = false;
+    let mut seen: Vec<&str> = Vec::new();
+    let mut actions = 0;
+    for item in items {
+        let (name, value) = match item {
+            Item::Opt(n, v) => (n, v),
+            Item::Positional(w) => return Err(format!("unexpected argument `{w}'")),
+        };
+        match name {
+            "help" => return Ok(Parsed::Help),
+            "version" => return Ok(Parsed::Version),
+            "debug" => {
+                debug = true;
+                continue;
+            }
+            "label" => {
+                *prog = format!("ipsec eroute --label {}", value.unwrap_or_default());
+                continue;
+            }
+            _ => {}
+        }
+        if seen.contains(&name) {
+            return Err(format!("--{name} given more than once"));
+        }
+        seen.push(name);
+        if ACTIONS.contains(&name) {
+            actions += 1;
+            args.action = name.to_string();
+            continue;
+        }
+        let slot = match name {
+            "eraf" => &mut args.eraf,
+            "src" => &mut args.src,
+            "dst" => &mut args.dst,
+            "transport-proto" => &mut args.transport_proto,
+            "src-port" => &mut args.src_port,
+            "dst-port" => &mut args.dst_port,
+            "said" => &mut args.said,
+            "af" => &mut args.af,
+            "edst" => &mut args.edst,
+            "spi" => &mut args.spi,
+            _ => &mut args.proto,
+        };
+        *slot = value;
+    }
+    if seen.is_empty() {
+        return Ok(Parsed::List { debug });
+    }
+    if actions != 1 {
+        return Err(
+            "exactly one of --add, --addin, --replace, --replacein, --del or --clear must be given"
+                .into(),
+        );
+    }
+    Ok(Parsed::Run {
+        args: Box::new(args),
+        debug,
+    })
+}
 
 /// Runs `ipsec eroute` with the arguments after the subcommand name.
-pub fn run(args: &[String]) -> i32 {
-    if let Some(code) = super::common_options(NAME, HELP, args) {
-        return code;
+pub fn run(words: &[String]) -> i32 {
+    let mut prog = "ipsec eroute".to_string();
+    let parsed = match parse(words, &mut prog) {
+        Ok(p) => p,
+        Err(e) => {
+            err_line(&format!("{prog}: {e}"));
+            return 1;
+        }
+    };
+    match parsed {
+        Parsed::Help => {
+            out_line(HELP);
+            1
+        }
+        Parsed::Version => {
+            out_line(&format!("ipsec eroute (rswan {VERSION})"));
+            1
+        }
+        Parsed::List { debug } => match eroute::list_lines(Stack::detect()) {
+            Ok(lines) => {
+                debug_line(debug, &format!("{} eroutes", lines.len()));
+                for l in lines {
+                    out_line(&l);
+                }
+                0
+            }
+            Err(e) => {
+                err_line(&format!("{prog}: {e}"));
+                1
+            }
+        },
+        Parsed::Run { args, debug } => {
+            let result = Request::from_args(&args)
+                .and_then(|req| eroute::apply(&req, Stack::detect(), debug));
+            match result {
+                Ok(()) => 0,
+                Err(e) => {
+                    err_line(&format!("{prog}: {e}"));
+                    1
+                }
+            }
+        }
     }
-    super::not_implemented(NAME)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(s: &str) -> Vec<String> {
+        s.split_whitespace().map(str::to_string).collect()
+    }
+
+    fn args_of(s: &str) -> Result<Args, String> {
+        let mut p = String::new();
+        match parse(&words(s), &mut p)? {
+            Parsed::Run { args, .. } => Ok(*args),
+            _ => Err("not a run".into()),
+        }
+    }
+
+    #[test]
+    fn command_lines() {
+        let a = args_of("--add --eraf inet --src 10.1.0.0/24 --dst 10.2.0.0/24 --said tun0x1001@192.0.2.2 --transport-proto tcp --dst-port 25").unwrap();
+        assert_eq!(a.action, "add");
+        assert_eq!(a.transport_proto.as_deref(), Some("tcp"));
+        assert_eq!(a.dst_port.as_deref(), Some("25"));
+        assert_eq!(a.said.as_deref(), Some("tun0x1001@192.0.2.2"));
+        let a = args_of("--del --src 1.0.0.0/8 --dst 2.0.0.0/8 --proto esp").unwrap();
+        assert_eq!(a.proto.as_deref(), Some("esp"));
+        assert!(args_of("--add --del").unwrap_err().contains("exactly one"));
+        assert!(args_of("--src 1.0.0.0/8")
+            .unwrap_err()
+            .contains("exactly one"));
+        assert!(args_of("--add --src a --src b")
+            .unwrap_err()
+            .contains("more than once"));
+        let mut p = "ipsec eroute".to_string();
+        assert!(matches!(
+            parse(&words("--label L --debug"), &mut p),
+            Ok(Parsed::List { debug: true })
+        ));
+        assert_eq!(p, "ipsec eroute --label L");
+        assert!(matches!(
+            parse(&words("--version"), &mut p),
+            Ok(Parsed::Version)
+        ));
+    }
 }

@@ -158,12 +158,6 @@ pub fn common_options(name: &str, help: &str, args: &[String]) -> Option<i32> {
     None
 }
 
-/// The answer of a subcommand that has no implementation yet: one line on stderr, exit 1.
-pub fn not_implemented(name: &str) -> i32 {
-    err_line(&format!("ipsec {name}: not implemented yet"));
-    1
-}
-
 /// Writes one line to stdout; a closed pipe is not an error worth panicking over.
 pub(crate) fn out_line(s: &str) {
     let _ = writeln!(std::io::stdout().lock(), "{s}");
