@@ -725,7 +725,10 @@ fn status_and_listpubkeys_show_the_public_keys() {
     let mut lab = Lab::new(1);
     lab.start_pluto("w", 0);
     let s = lab.status("w");
-    assert!(!s.contains("List of Public Keys"), "no keys yet, no section:\n{s}");
+    assert!(
+        !s.contains("List of Public Keys"),
+        "no keys yet, no section:\n{s}"
+    );
 
     let (k1, k2) = (fresh_pubkey(&lab, "one"), fresh_pubkey(&lab, "two"));
     // Openswan's key ID: the first nine base64 digits of the RFC 3110 blob.
@@ -766,7 +769,9 @@ fn status_and_listpubkeys_show_the_public_keys() {
         .collect();
     assert_eq!(
         of_east,
-        [format!("000        {EAST}, 2048 RSA Key {id2} (no private key)")],
+        [format!(
+            "000        {EAST}, 2048 RSA Key {id2} (no private key)"
+        )],
         "{s}"
     );
     lab.assert_alive("w", "the key listings");
