@@ -1,7 +1,8 @@
 # rswan: one static `ipsec` binary.  GNU make.
 #
 #   make            build target/ipsec (static, stripped)
-#   make test       every test, then clippy with warnings as errors, then make lab-test
+#   make test       every test, then clippy with warnings as errors, then make lab-test,
+#                   then make interop
 #   make lab-test   the lab scenarios under qemu (lab/run-tests), one VM, PASS/FAIL table
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make demo       the two-gateway lab demo: rswan plutos negotiate, ping crosses in ESP
@@ -48,6 +49,7 @@ test:
 	$(CARGO) test --locked --all-targets
 	$(CARGO) clippy --locked --all-targets -- -D warnings
 	$(MAKE) lab-test
+	$(MAKE) interop
 
 install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/libexec/ipsec
@@ -77,7 +79,8 @@ LAB_SKIP ?=
 lab-test: build
 	LAB_PEERS=no LAB_SKIP="$(LAB_SKIP)" lab/run-tests $(LAB_TESTS)
 
-# rswan against real strongSwan and libreswan (PSK, both roles, two suites, PFS on/off).
+# rswan against real strongSwan and libreswan (PSK and RSA, both roles, two suites, PFS
+# on/off) and against itself, in one VM; lab/interop/run-all installs the peers (lab/setup).
 interop: build
 	lab/interop/run-all
 

@@ -700,6 +700,83 @@ fn rc_codes() {
     lab.assert_alive("w", "the rc checks");
 }
 
+/// A fresh 2048-bit key from `ipsec rsasigkey`, as the `0s...` text that
+/// `ipsec showhostkey --key` prints for it.
+fn fresh_pubkey(lab: &Lab, tag: &str) -> String {
+    let key = run(
+        Command::new(BIN).args(["rsasigkey", "--hostname", tag, "2048"]),
+        CMD_LIMIT,
+    );
+    assert_eq!(key.code, Some(0), "rsasigkey: {key}");
+    let file = lab.dir.join(format!("{tag}.secrets"));
+    fs::write(&file, format!("@{tag}: RSA {{\n{}\t}}\n", key.stdout)).expect("write key");
+    let shown = run(
+        Command::new(BIN).args(["showhostkey", "--file", path_str(&file), "--key"]),
+        CMD_LIMIT,
+    );
+    assert_eq!(shown.code, Some(0), "showhostkey: {shown}");
+    let text = shown.stdout.trim().to_string();
+    assert!(text.starts_with("0sAwEAA"), "{text}");
+    text
+}
+
+#[test]
+fn status_and_listpubkeys_show_the_public_keys() {
+    let mut lab = Lab::new(1);
+    lab.start_pluto("w", 0);
+    let s = lab.status("w");
+    assert!(
+        !s.contains("List of Public Keys"),
+        "no keys yet, no section:\n{s}"
+    );
+
+    let (k1, k2) = (fresh_pubkey(&lab, "one"), fresh_pubkey(&lab, "two"));
+    // Openswan's key ID: the first nine base64 digits of the RFC 3110 blob.
+    let (id1, id2) = (&k1[2..11], &k2[2..11]);
+    lab.whack_expect("w", &["--keyid", EAST, "--pubkeyrsa", &k1], 0);
+    lab.whack_expect("w", &["--keyid", "@east.example", "--pubkeyrsa", &k2], 0);
+    let expected = [
+        "000  ".to_string(),
+        "000 List of Public Keys:".to_string(),
+        "000  ".to_string(),
+        format!("000        {EAST}, 2048 RSA Key {id1} (no private key)"),
+        format!("000        ID_IPV4_ADDR: {EAST}"),
+        format!("000        @east.example, 2048 RSA Key {id2} (no private key)"),
+        "000        ID_FQDN: @east.example".to_string(),
+    ];
+    let s = lab.status("w");
+    let lines: Vec<&str> = s.lines().collect();
+    let start = lines
+        .iter()
+        .position(|l| *l == "000 List of Public Keys:")
+        .unwrap_or_else(|| panic!("no key list in --status:\n{s}"));
+    // The section ends the status, after %myid and the rest.
+    assert!(s.find("000 %myid = ").unwrap_or(usize::MAX) < s.find("List of Public").unwrap_or(0));
+    assert_eq!(&lines[start - 1..], &expected[..], "--status:\n{s}");
+    let listed = lab.whack_expect("w", &["--listpubkeys"], 0);
+    assert_eq!(
+        listed.stdout.lines().collect::<Vec<_>>(),
+        &expected[..],
+        "--listpubkeys:\n{listed}"
+    );
+
+    // --keyid without --addkey replaces the keys of that ID: only k2's remains.
+    lab.whack_expect("w", &["--keyid", EAST, "--pubkeyrsa", &k2], 0);
+    let s = lab.status("w");
+    let of_east: Vec<&str> = s
+        .lines()
+        .filter(|l| l.starts_with(&format!("000        {EAST}, ")))
+        .collect();
+    assert_eq!(
+        of_east,
+        [format!(
+            "000        {EAST}, 2048 RSA Key {id2} (no private key)"
+        )],
+        "{s}"
+    );
+    lab.assert_alive("w", "the key listings");
+}
+
 // ---------------------------------------------------------------------------
 // 4.
 

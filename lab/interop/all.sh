@@ -3,28 +3,37 @@
 #
 #     lab/vm-run -t 1800 lab/interop/all.sh [PATTERN...]      (lab/interop/run-all does this)
 #
-# The matrix: peer (strongswan, libreswan) x initiator (rswan-init, peer-init) x phase 1
-# (3des = 3des-sha1-modp1536, aes = aes128-sha1-modp2048) x PFS (pfs, nopfs).  A cell is
-# named PEER/ROLE/IKE/PFS (e.g. strongswan/peer-init/aes128-sha1-modp2048/nopfs); with
-# PATTERNs only the cells whose name contains one of them run.  Prints "@@PLAN NAME" for
-# each cell first, then each scenario's output (also kept in $VMRUN_OUT/<cell>.log) with
-# its "@@RESULT NAME PASS|FAIL STEPS TIMES" line.  Exit status 0 if every cell passed.
+# The matrix: peer (strongswan, libreswan) x initiator (rswan-init, peer-init) x
+# authentication (psk, rsa) x phase 1 (3des = 3des-sha1-modp1536, aes = aes128-sha1-modp2048)
+# x PFS (pfs, nopfs): 32 cells; plus rswan <-> rswan (lab/interop/rswan.sh) with PSK and with
+# RSA (rswan initiates, 3des, PFS: the pairing is symmetric, the rest of its matrix is the
+# lab scenarios' job).  Every cell of both third-party peers runs: strongSwan 5.9.8 and
+# libreswan 4.10 both do each of them (libreswan 4.10 lacks MODP1024, which no cell uses).
+# A cell is named PEER/ROLE/AUTH/IKE/PFS (e.g. strongswan/peer-init/rsa/aes128-sha1-modp2048/nopfs);
+# with PATTERNs only the cells whose name contains one of them run.  Prints "@@PLAN NAME"
+# for each cell first, then each scenario's output (also kept in $VMRUN_OUT/<cell>.log)
+# with its "@@RESULT NAME PASS|FAIL STEPS TIMES" line.  Exit status 0 if every cell passed.
 set -u
 DIR=$(dirname "$(readlink -f "$0")")
 [ -f "$DIR/common.sh" ] || DIR=${VMRUN_SCRIPT_DIR:-.}
 
 ike_of() { case $1 in 3des) echo 3des-sha1-modp1536 ;; aes) echo aes128-sha1-modp2048 ;; esac; }
 CELLS=()
+add_cell() {   # add_cell PEER ROLE AUTH P1 PFS, unless PATTERNs leave it out
+    local name=$1/$2/$3/$(ike_of "$4")/$5 keep pat
+    if [ ${#PATTERNS[@]} -gt 0 ]; then
+        keep=0; for pat in "${PATTERNS[@]}"; do case $name in *"$pat"*) keep=1 ;; esac; done
+        [ $keep = 1 ] || return 0
+    fi
+    CELLS+=("$1 $2 $3 $4 $5 $name")
+}
+PATTERNS=("$@")
+for auth in psk rsa; do add_cell rswan rswan-init "$auth" 3des pfs; done
 for peer in strongswan libreswan; do
     for role in rswan-init peer-init; do
-        for p1 in 3des aes; do
-            for pfs in pfs nopfs; do
-                name=$peer/$role/$(ike_of $p1)/$pfs
-                if [ $# -gt 0 ]; then
-                    keep=0; for pat in "$@"; do case $name in *"$pat"*) keep=1 ;; esac; done
-                    [ $keep = 1 ] || continue
-                fi
-                CELLS+=("$peer $role $p1 $pfs $name")
+        for auth in psk rsa; do
+            for p1 in 3des aes; do
+                for pfs in pfs nopfs; do add_cell "$peer" "$role" "$auth" "$p1" "$pfs"; done
             done
         done
     done
@@ -34,13 +43,13 @@ for c in "${CELLS[@]}"; do echo "@@PLAN ${c##* }"; done
 
 FAILED=0; N=0; T0=$(date +%s)
 for c in "${CELLS[@]}"; do
-    read -r peer role p1 pfs name <<< "$c"
+    read -r peer role auth p1 pfs name <<< "$c"
     N=$((N + 1))
     echo "########################################################################"
     echo "#### [$N/${#CELLS[@]}] $name"
     echo "########################################################################"
-    log=${VMRUN_OUT:-/tmp}/$peer-$role-$p1-$pfs.log
-    timeout -k 10 "${CELL_TIMEOUT:-600}" bash "$DIR/$peer.sh" "$role" "$p1" "$pfs" 2>&1 | tee "$log"
+    log=${VMRUN_OUT:-/tmp}/$peer-$role-$auth-$p1-$pfs.log
+    timeout -k 10 "${CELL_TIMEOUT:-600}" bash "$DIR/$peer.sh" "$role" "$auth" "$p1" "$pfs" 2>&1 | tee "$log"
     rc=${PIPESTATUS[0]}
     if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
         echo "@@RESULT $name FAIL timeout(${CELL_TIMEOUT:-600}s)"

@@ -19,11 +19,18 @@
 # rswan (the one under test) always runs in west (192.0.2.1, client 10.1.0.0/24) as
 #     ipsec pluto --nofork --stderrlog --ctlbase $LABRUN/west/pluto --secretsfile ...
 #     ipsec whack --name rswan-peer --host 192.0.2.1 --client 10.1.0.0/24 --to --host 192.0.2.2
-#                 --client 10.2.0.0/24 --encrypt --tunnel --psk [--pfs] --ike IKE --esp ESP
+#                 --client 10.2.0.0/24 --encrypt --tunnel --psk|--rsasig [--pfs] --ike IKE --esp ESP
 # and the peer in east (192.0.2.2, client 10.2.0.0/24).
 #
 # A scenario is one cell of the matrix, given on the command line:
 #     ROLE  rswan-init | peer-init      who initiates (both rounds)
+#     AUTH  psk | rsa                   shared secret, or RSA signatures with raw keys:
+#                                       rswan's key is made in the run by `ipsec rsasigkey
+#                                       3072` (libreswan refuses keys under 2192 bits) and
+#                                       given to the peer as `ipsec showhostkey --key`
+#                                       (0s..., RSWAN_PUBKEY) or --pem (RSWAN_PEM, a file);
+#                                       the peer's peer_start sets PEER_PUBKEY (0s...),
+#                                       which rswan gets with whack --keyid --pubkeyrsa
 #     P1    3des | aes                  IKE 3des-sha1-modp1536 + ESP 3des-sha1, or
 #                                       IKE aes128-sha1-modp2048 + ESP aes128-sha1
 #     PFS   pfs | nopfs                 Quick Mode with the phase-1 group, or without KE
@@ -35,7 +42,7 @@
 #   2. initiate again, the same checks, then the PEER's own teardown must leave no SA on
 #      rswan's side (rswan honoured the peer's Deletes) - nor on the peer's.
 # Output: every command ("+ [ns] ..."), and finally `PASS: NAME` or `FAIL: NAME: REASONS`
-# with exit status 0/1; NAME is PEER/ROLE/IKE/pfs|nopfs.  On failure both sides' logs are
+# with exit status 0/1; NAME is PEER/ROLE/AUTH/IKE/pfs|nopfs.  On failure both sides' logs are
 # shown.  A line "@@RESULT NAME PASS|FAIL STEPS" is for lab/interop/all.sh.
 # Artifacts (logs, configs, a capture of e0 for tshark) go to $VMRUN_OUT/<peer>-<cell>/.
 set -u
@@ -54,16 +61,19 @@ UP_TIMEOUT=${UP_TIMEOUT:-60}          # seconds for one initiation
 DOWN_TIMEOUT=${DOWN_TIMEOUT:-45}      # seconds for the Deletes to take effect (TCG on a busy host is slow)
 RSWAN_PLUTO_OPTS=${RSWAN_PLUTO_OPTS:-}
 
-ROLE=${1:-rswan-init}; P1=${2:-3des}; PFS=${3:-pfs}
-case $ROLE in rswan-init|peer-init) ;; *) echo "usage: $0 [rswan-init|peer-init] [3des|aes] [pfs|nopfs]"; exit 2 ;; esac
+USAGE="usage: $0 [rswan-init|peer-init] [psk|rsa] [3des|aes] [pfs|nopfs]"
+ROLE=${1:-rswan-init}; AUTH=${2:-psk}; P1=${3:-3des}; PFS=${4:-pfs}
+case $ROLE in rswan-init|peer-init) ;; *) echo "$USAGE"; exit 2 ;; esac
+case $AUTH in psk|rsa) ;; *) echo "$USAGE"; exit 2 ;; esac
 case $P1 in
     3des) IKE=3des-sha1-modp1536;   ESP=3des-sha1;   GROUP=modp1536 ;;
     aes)  IKE=aes128-sha1-modp2048; ESP=aes128-sha1; GROUP=modp2048 ;;
-    *) echo "usage: $0 [rswan-init|peer-init] [3des|aes] [pfs|nopfs]"; exit 2 ;;
+    *) echo "$USAGE"; exit 2 ;;
 esac
-case $PFS in pfs|nopfs) ;; *) echo "usage: $0 [rswan-init|peer-init] [3des|aes] [pfs|nopfs]"; exit 2 ;; esac
-NAME=$PEER/$ROLE/$IKE/$PFS
-OUTDIR=${VMRUN_OUT:+$VMRUN_OUT/$PEER-$ROLE-$P1-$PFS}
+case $PFS in pfs|nopfs) ;; *) echo "$USAGE"; exit 2 ;; esac
+NAME=$PEER/$ROLE/$AUTH/$IKE/$PFS
+OUTDIR=${VMRUN_OUT:+$VMRUN_OUT/$PEER-$ROLE-$AUTH-$P1-$PFS}
+RSA_BITS=${RSA_BITS:-3072}
 
 STEPS=()        # "step=ok|FAIL|skip", in order
 REASONS=()      # why it failed
@@ -94,10 +104,41 @@ rwhack() {
     ip netns exec west timeout "$WHACK_TIMEOUT" "$IPSEC" whack --ctlbase "$LABRUN/west/pluto" "$@"
 }
 
+# rswan_secrets: west's ipsec.secrets; for RSA a fresh key, whose public half goes to
+# RSWAN_PUBKEY (0s...) and $LABRUN/west/rswan.pem (PEM), for the peer's configuration
+rswan_secrets() {
+    local d=$LABRUN/west
+    if [ "$AUTH" = psk ]; then
+        echo "192.0.2.1 192.0.2.2 : PSK \"$PSK\"" > "$d/ipsec.secrets"; chmod 600 "$d/ipsec.secrets"
+        return 0
+    fi
+    show "[west]" "$IPSEC" rsasigkey --hostname west "$RSA_BITS"
+    "$IPSEC" rsasigkey --hostname west "$RSA_BITS" > "$d/rsasigkey.out" || { echo "rsasigkey failed"; return 1; }
+    # what the report quotes: the header and the public key (not the private fields)
+    echo "@@RSASIGKEY $NAME $(sed -n 's/^[[:space:]]*#pubkey=//p' "$d/rsasigkey.out")"
+    head -n 3 "$d/rsasigkey.out"
+    { echo "192.0.2.1: RSA {"; cat "$d/rsasigkey.out"; printf '\t}\n'; } > "$d/ipsec.secrets"
+    chmod 600 "$d/ipsec.secrets"
+    RSWAN_PUBKEY=$("$IPSEC" showhostkey --file "$d/ipsec.secrets" --key) || { echo "showhostkey --key failed"; return 1; }
+    "$IPSEC" showhostkey --file "$d/ipsec.secrets" --pem > "$d/rswan.pem" || { echo "showhostkey --pem failed"; return 1; }
+    RSWAN_PEM=$d/rswan.pem
+    # the 0s form and the rsasigkey's #pubkey line must be the same key
+    grep -qF "#pubkey=$RSWAN_PUBKEY" "$d/rsasigkey.out" || { echo "showhostkey --key differs from rsasigkey's #pubkey"; return 1; }
+}
+
+# rswan_peer_key: give rswan the peer's public key (RSA cells; peer_start set PEER_PUBKEY)
+rswan_peer_key() {
+    [ "$AUTH" = rsa ] || return 0
+    [ -n "${PEER_PUBKEY:-}" ] || { echo "$PEER gave no public key"; return 1; }
+    echo "$PEER's public key: ${PEER_PUBKEY:0:40}..."
+    rwhack --keyid 192.0.2.2 --pubkeyrsa "$PEER_PUBKEY" || return 1
+    rwhack --listpubkeys
+}
+
 rswan_start() {
     local d=$LABRUN/west i
     mkdir -p "$d"
-    echo "192.0.2.1 192.0.2.2 : PSK \"$PSK\"" > "$d/ipsec.secrets"; chmod 600 "$d/ipsec.secrets"
+    rswan_secrets || return 1
     show "[west]" "$IPSEC" pluto --nofork --stderrlog --ctlbase "$d/pluto" --secretsfile "$d/ipsec.secrets" \
         $RSWAN_PLUTO_OPTS "> $d/pluto.log 2>&1 &"
     ip netns exec west "$IPSEC" pluto --nofork --stderrlog --ctlbase "$d/pluto" \
@@ -112,7 +153,8 @@ rswan_start() {
     local pfs=(); [ "$PFS" = pfs ] && pfs=(--pfs)
     rwhack --name "$CONN" --host 192.0.2.1 --client 10.1.0.0/24 \
         --to --host 192.0.2.2 --client 10.2.0.0/24 \
-        --encrypt --tunnel --psk "${pfs[@]}" --ike "$IKE" --esp "$ESP" || return 1
+        --encrypt --tunnel "--$([ "$AUTH" = rsa ] && echo rsasig || echo psk)" "${pfs[@]}" \
+        --ike "$IKE" --esp "$ESP" || return 1
     rwhack --listen || return 1
 }
 
@@ -148,6 +190,11 @@ initiate() {   # initiate ROUND
     fi
     step_result "up$r" ok
     log "round $r: negotiated in ${T_UP} s (initiator: ${ROLE%-init})"
+    # the ISAKMP SA rswan established last used the cell's authentication method
+    local want=OAKLEY_PRESHARED_KEY got; [ "$AUTH" = rsa ] && want=OAKLEY_RSA_SIG
+    got=$(grep -ao '{auth=[A-Z_]*' "$LABRUN/west/pluto.log" | tail -n 1 | cut -d= -f2)
+    if [ "$got" = "$want" ]; then step_result "auth$r" ok
+    else step_result "auth$r" FAIL "round $r: rswan's ISAKMP SA used '${got:-nothing}', expected $want"; fi
     TIMINGS+=("up$r=${T_UP}s")
 }
 both_have_esp() { [ "$(esp_sas west)" -ge 2 ] && [ "$(esp_sas east)" -ge 2 ]; }
@@ -327,7 +374,8 @@ run_scenario() {
     mountpoint -q "$LABRUN" && umount "$LABRUN"
     mount -t tmpfs -o mode=0755 interop "$LABRUN" || finish 1 "cannot mount a tmpfs on $LABRUN"
     log "interop $NAME: rswan $("$IPSEC" --version 2>&1 | head -n 1) (west) <-> $PEER $(peer_version) (east)"
-    log "IKE $IKE, ESP $ESP, $([ "$PFS" = pfs ] && echo "PFS $GROUP" || echo "no PFS"), initiator: ${ROLE%-init}"
+    log "IKE $IKE, ESP $ESP, $([ "$PFS" = pfs ] && echo "PFS $GROUP" || echo "no PFS"), initiator: ${ROLE%-init}," \
+        "authentication: $([ "$AUTH" = rsa ] && echo "RSA signatures ($RSA_BITS-bit keys)" || echo "pre-shared key")"
     ip netns del west 2>/dev/null; ip netns del east 2>/dev/null
     make_topology
     # the whole exchange on the wire, for tshark on the host
@@ -338,6 +386,7 @@ run_scenario() {
     rswan_start || finish 1 "rswan did not start"
     hr; echo "== $PEER in east"
     peer_start || finish 1 "$PEER did not start"
+    rswan_peer_key || finish 1 "rswan did not take $PEER's public key"
 
     hr; echo "== round 1: ${ROLE%-init} initiates; rswan's whack --terminate tears down"
     if initiate 1; then

@@ -1,8 +1,8 @@
 #!/bin/bash
 # lab/interop/libreswan.sh: rswan (west) <-> libreswan 4.10 pluto (east), IKEv1 Main
-# Mode, PSK, ESP tunnel 10.1.0.0/24 <-> 10.2.0.0/24.  One cell of the matrix:
+# Mode, PSK or raw RSA keys, ESP tunnel 10.1.0.0/24 <-> 10.2.0.0/24.  One cell of the matrix:
 #
-#     lab/vm-run lab/interop/libreswan.sh [rswan-init|peer-init] [3des|aes] [pfs|nopfs]
+#     lab/vm-run lab/interop/libreswan.sh [rswan-init|peer-init] [psk|rsa] [3des|aes] [pfs|nopfs]
 #
 # (needs `make` and lab/setup).  See common.sh for the two rounds and the checks.
 # What libreswan 4.10 (Debian) needs for this, as configured below:
@@ -20,7 +20,11 @@
 #     connection is supposed to remain up; schedule EVENT_REVIVE_CONNS"); rekey=no stops
 #     only the latter.  So in the peer-init cells the rswan-del check (common.sh) only
 #     requires that the SAs rswan deleted are gone on both sides (PEER_REVIVES=1);
-#   - leftupdown=%disabled (lab/lib.sh's static routes), auto=add.
+#   - leftupdown=%disabled (lab/lib.sh's static routes), auto=add;
+#   - RSA: authby=rsasig (RSA-SHA1 in IKEv1); libreswan's private key lives only in its NSS
+#     database: its own rsasigkey makes it (3072 bits: it refuses keys under 2192 bits),
+#     showhostkey --left --ckaid gives leftrsasigkey=0s... (also PEER_PUBKEY for rswan);
+#     rightrsasigkey= is rswan's `ipsec showhostkey --key`.
 # libreswan is not installed (its package conflicts with strongSwan's): lab/setup unpacks
 # it into $LAB_DIR/libreswan, and pluto, which runs /usr/libexec/ipsec/addconn from a
 # built-in path, gets a symlink there (the guest's root is a throw-away overlay).
@@ -49,6 +53,21 @@ peer_start() {
         mkdir -p /usr/libexec && ln -sfn "$LS_EXEC" /usr/libexec/ipsec
     fi
     mkdir -p "$d/nss" "$d/ipsec.d" "$d/run"
+    run certutil -N -d "sql:$d/nss" --empty-password || return 1
+    local auth="authby=secret"
+    if [ "$AUTH" = rsa ]; then
+        local ckaid
+        on east "$LS_EXEC/rsasigkey" --nssdir "$d/nss" "$RSA_BITS" > "$d/rsasigkey.out" 2>&1 \
+            || { cat "$d/rsasigkey.out"; echo "libreswan rsasigkey failed"; return 1; }
+        ckaid=$("$LS_EXEC/showhostkey" --nssdir "$d/nss" --list 2>/dev/null | awk '/ckaid:/{print $NF; exit}')
+        [ -n "$ckaid" ] || { echo "libreswan showhostkey --list: no ckaid"; return 1; }
+        PEER_PUBKEY=$("$LS_EXEC/showhostkey" --nssdir "$d/nss" --left --ckaid "$ckaid" 2>/dev/null \
+                      | sed -n 's/^[[:space:]]*leftrsasigkey=//p')
+        [ -n "$PEER_PUBKEY" ] || { echo "libreswan showhostkey --left gave no key"; return 1; }
+        auth="authby=rsasig
+    leftrsasigkey=$PEER_PUBKEY
+    rightrsasigkey=$RSWAN_PUBKEY"
+    fi
     cat > "$d/ipsec.conf" <<EOF
 config setup
     ikev1-policy=accept
@@ -59,7 +78,7 @@ conn $CONN
     ikev2=no
     aggressive=no
     type=tunnel
-    authby=secret
+    $auth
     left=192.0.2.2
     leftid=192.0.2.2
     leftsubnet=10.2.0.0/24
@@ -72,9 +91,11 @@ conn $CONN
     leftupdown=%disabled
     auto=add
 EOF
-    echo "192.0.2.2 192.0.2.1 : PSK \"$PSK\"" > "$d/ipsec.secrets"; chmod 600 "$d/ipsec.secrets"
+    # RSA: the private key is in the NSS database, nothing in ipsec.secrets
+    if [ "$AUTH" = psk ]; then echo "192.0.2.2 192.0.2.1 : PSK \"$PSK\"" > "$d/ipsec.secrets"
+    else : > "$d/ipsec.secrets"; fi
+    chmod 600 "$d/ipsec.secrets"
     echo "== $d/ipsec.conf:"; sed 's/^/   /' "$d/ipsec.conf"
-    run certutil -N -d "sql:$d/nss" --empty-password || return 1
     local cmd=("$LS_EXEC/pluto" --config "$d/ipsec.conf" --nofork --secretsfile "$d/ipsec.secrets"
                --ipsecdir "$d/ipsec.d" --nssdir "$d/nss" --rundir "$d/run" --dumpdir "$d/run"
                --logfile "$d/pluto.log")

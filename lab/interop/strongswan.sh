@@ -1,8 +1,9 @@
 #!/bin/bash
 # lab/interop/strongswan.sh: rswan (west) <-> strongSwan 5.9 charon + swanctl (east),
-# IKEv1 Main Mode, PSK, ESP tunnel 10.1.0.0/24 <-> 10.2.0.0/24.  One cell of the matrix:
+# IKEv1 Main Mode, PSK or raw RSA keys, ESP tunnel 10.1.0.0/24 <-> 10.2.0.0/24.  One cell
+# of the matrix:
 #
-#     lab/vm-run lab/interop/strongswan.sh [rswan-init|peer-init] [3des|aes] [pfs|nopfs]
+#     lab/vm-run lab/interop/strongswan.sh [rswan-init|peer-init] [psk|rsa] [3des|aes] [pfs|nopfs]
 #
 # (needs `make` and lab/setup).  See common.sh for the two rounds and the checks.
 # strongSwan side, as configured below:
@@ -14,7 +15,12 @@
 #     builds without the des plugin), file log, install_routes = no (lab/lib.sh's static
 #     routes), and a private /run (bind mount in its mount namespace: charon hard-codes
 #     /var/run/charon.pid and charon.vici);
-#   - default lifetimes (never 0: IKEv1 would send a 0 s lifetime).
+#   - default lifetimes (never 0: IKEv1 would send a 0 s lifetime);
+#   - RSA: auth = pubkey on both ends with raw public keys (no certificates): charon's own
+#     key is made with `openssl genpkey` (3072 bits; Debian has no `pki` without the
+#     strongswan-pki package) into swanctl/private, its public half in swanctl/pubkey and,
+#     in RFC 3110 form (exponent length, exponent, modulus, base64), for rswan's
+#     --pubkeyrsa; rswan's key is `ipsec showhostkey --pem` in swanctl/pubkey.
 # CHARON_LOGLEVEL sets the ike/cfg/net/enc log levels (default 2/2/1/1; 4: keys too).
 set -u
 PEER=strongswan
@@ -34,10 +40,46 @@ swanctl_() {   # swanctl_ COMMAND ARGS...: swanctl for the east instance (comman
         timeout "$WHACK_TIMEOUT" swanctl "$@" --uri "unix://$d/run/charon.vici"
 }
 
+# rsa_pem_to_0s PEM: the RFC 3110 "0s..." form of an RSA key in PEM (private or public)
+rsa_pem_to_0s() {
+    local n e
+    n=$(openssl pkey -in "$1" -pubout 2>/dev/null | openssl rsa -pubin -noout -modulus 2>/dev/null | sed -n 's/^Modulus=//p')
+    e=$(openssl pkey -in "$1" -pubout 2>/dev/null | openssl rsa -pubin -noout -text 2>/dev/null \
+        | sed -n 's/^Exponent: \([0-9]*\) .*/\1/p')
+    [ -n "$n" ] && [ "$e" = 65537 ] || return 1
+    printf '0s%s' "$(printf '03010001%s' "$n" | xxd -r -p | base64 -w 0)"
+}
+
+# strongswan_keys: charon's RSA key (private/east.pem), rswan's public key
+# (pubkey/west.pub), PEER_PUBKEY for rswan
+strongswan_keys() {
+    local d=$LABRUN/east/swanctl
+    run openssl genpkey -algorithm RSA -pkeyopt "rsa_keygen_bits:$RSA_BITS" -out "$d/private/east.pem" 2>/dev/null \
+        || { echo "openssl genpkey failed"; return 1; }
+    openssl pkey -in "$d/private/east.pem" -pubout -out "$d/pubkey/east.pub" || return 1
+    cp "$RSWAN_PEM" "$d/pubkey/west.pub" || return 1
+    PEER_PUBKEY=$(rsa_pem_to_0s "$d/private/east.pem") || { echo "cannot convert charon's key to 0s form"; return 1; }
+}
+
 peer_start() {
-    local d=$LABRUN/east i esp=$ESP
+    local d=$LABRUN/east i esp=$ESP local_auth remote_auth secrets
     [ "$PFS" = pfs ] && esp=$ESP-$GROUP
     mkdir -p "$d/run" "$d/swanctl"/{conf.d,x509,x509ca,x509aa,x509ac,x509crl,x509ocsp,private,rsa,ecdsa,bliss,pkcs8,pkcs12,pubkey}
+    if [ "$AUTH" = rsa ]; then
+        strongswan_keys || return 1
+        local_auth="auth = pubkey
+            pubkeys = east.pub"
+        remote_auth="auth = pubkey
+            pubkeys = west.pub"
+        secrets=""
+    else
+        local_auth="auth = psk"; remote_auth="auth = psk"
+        secrets="ike-rswan {
+        id-1 = 192.0.2.1
+        id-2 = 192.0.2.2
+        secret = \"$PSK\"
+    }"
+    fi
     cat > "$d/strongswan.conf" <<EOF
 charon {
     load_modular = no
@@ -74,11 +116,11 @@ connections {
         remote_addrs = 192.0.2.1
         proposals = $IKE
         local {
-            auth = psk
+            $local_auth
             id = 192.0.2.2
         }
         remote {
-            auth = psk
+            $remote_auth
             id = 192.0.2.1
         }
         children {
@@ -93,11 +135,7 @@ connections {
     }
 }
 secrets {
-    ike-rswan {
-        id-1 = 192.0.2.1
-        id-2 = 192.0.2.2
-        secret = "$PSK"
-    }
+    $secrets
 }
 EOF
     echo "== $d/swanctl/swanctl.conf:"; sed 's/^/   /' "$d/swanctl/swanctl.conf"

@@ -1,4 +1,6 @@
-//! `whack --status` (spec §2.10): interfaces, %myid, debug, connections, states.
+//! `whack --status` (spec §2.10): interfaces, %myid, debug, connections, states,
+//! then the public keys on record (the "List of Public Keys" section, which is
+//! also all of `whack --listpubkeys`).
 
 use super::conns::policy_text;
 use super::daemon::{vname, Daemon};
@@ -90,7 +92,46 @@ pub fn render(d: &Daemon, now: Instant) -> Vec<String> {
     if !states.is_empty() {
         out.push(" ".into());
     }
+    // Openswan ended its status with the keys; without any the section would be
+    // only a header, so it is left out (--listpubkeys prints it anyway).
+    if !d.pubkeys.is_empty() {
+        out.extend(pubkey_lines(d));
+    }
     out
+}
+
+/// `List of Public Keys:` and two lines per key: the ID, size and key ID
+/// (Openswan's `list_public_keys` layout, without its date and expiry, which
+/// keys from whack do not have), then the ID with its type.
+pub fn pubkey_lines(d: &Daemon) -> Vec<String> {
+    let mut out = vec![
+        " ".to_string(),
+        "List of Public Keys:".to_string(),
+        " ".to_string(),
+    ];
+    for k in &d.pubkeys {
+        let id = crate::ident::format_id(&k.id);
+        out.push(format!(
+            "       {id}, {} RSA Key {} (no private key)",
+            k.key.bits(),
+            k.key.keyid()
+        ));
+        out.push(format!("       ID_{}: {id}", id_type_name(&k.id)));
+    }
+    out
+}
+
+fn id_type_name(id: &crate::ike::wire::Identity) -> &'static str {
+    use crate::ike::wire::Identity as I;
+    match id {
+        I::Ipv4(_) => "IPV4_ADDR",
+        I::Ipv6(_) => "IPV6_ADDR",
+        I::Fqdn(_) => "FQDN",
+        I::UserFqdn(_) => "USER_FQDN",
+        I::KeyId(_) => "KEY_ID",
+        I::DerAsn1Dn(_) => "DER_ASN1_DN",
+        _ => "OTHER",
+    }
 }
 
 fn iface_name(d: &Daemon, addr: std::net::IpAddr) -> String {

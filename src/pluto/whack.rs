@@ -111,27 +111,8 @@ fn execute(d: &mut Daemon, msg: &WhackMessage, r: &Reply<'_>) -> Option<(String,
         load_secrets(d, r);
     }
     if msg.list & ctl::LIST_PUBKEYS != 0 {
-        r.line(Rc::Comment, " ");
-        r.line(Rc::Comment, "List of Public Keys:");
-        r.line(Rc::Comment, " ");
-        for k in &d.pubkeys {
-            r.line(
-                Rc::Comment,
-                &format!(
-                    "       {}, {} RSA Key {} (no private key)",
-                    crate::ident::format_id(&k.id),
-                    k.key.bits(),
-                    k.key.keyid()
-                ),
-            );
-            r.line(
-                Rc::Comment,
-                &format!(
-                    "       ID_{}: {}",
-                    id_type_name(&k.id),
-                    crate::ident::format_id(&k.id)
-                ),
-            );
+        for line in super::status::pubkey_lines(d) {
+            r.line(Rc::Comment, &line);
         }
     }
     if let Some(k) = &msg.key {
@@ -181,19 +162,6 @@ fn execute(d: &mut Daemon, msg: &WhackMessage, r: &Reply<'_>) -> Option<(String,
         d.shutdown = true;
     }
     keep
-}
-
-fn id_type_name(id: &crate::ike::wire::Identity) -> &'static str {
-    use crate::ike::wire::Identity as I;
-    match id {
-        I::Ipv4(_) => "IPV4_ADDR",
-        I::Ipv6(_) => "IPV6_ADDR",
-        I::Fqdn(_) => "FQDN",
-        I::UserFqdn(_) => "USER_FQDN",
-        I::KeyId(_) => "KEY_ID",
-        I::DerAsn1Dn(_) => "DER_ASN1_DN",
-        _ => "OTHER",
-    }
 }
 
 /// `--keyid ID [--addkey] [--pubkeyrsa KEY]`: without --addkey the keys on

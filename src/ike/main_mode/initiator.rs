@@ -134,7 +134,7 @@ impl Endpoint {
         hdr: &Header,
         body: &[u8],
     ) -> Result<Next, Reject> {
-        let (peer_id, iv) = self.open_id_hash(serial, hdr, body)?;
+        let (peer_id, iv, _) = self.open_id_hash(serial, hdr, body)?;
         let st = self
             .p1
             .get_mut(&serial)

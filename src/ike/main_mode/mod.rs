@@ -34,6 +34,7 @@ enum Next {
 
 mod initiator;
 mod responder;
+mod switch;
 
 impl Endpoint {
     fn ike_transforms(conn: &ConnConfig) -> Vec<IkeTransform> {
@@ -395,12 +396,16 @@ impl Endpoint {
             .ok_or_else(|| Reject::Local("connection has no local ID".into()))
     }
 
+    /// Decrypts and checks MI3/MR3: the peer's ID, its proof, and that the ID
+    /// is the one the connection wants. Returns the ID, the next IV, and for a
+    /// responder the better connection for that ID (see `switch`), which the
+    /// ID was checked against and the caller moves the state to.
     fn open_id_hash(
         &self,
         serial: u64,
         hdr: &Header,
         body: &[u8],
-    ) -> Result<(Identity, Vec<u8>), Reject> {
+    ) -> Result<(Identity, Vec<u8>, Option<String>), Reject> {
         if hdr.flags & flags::ENCRYPTION == 0 {
             return Err(misbehaved(Misbehaviour::BadEncryption(
                 "Main Mode message 5/6 must be encrypted",
@@ -438,6 +443,7 @@ impl Endpoint {
             }
         };
         let id_b = parsed.body_of(id_p);
+        let switch_to = self.better_conn_for_id(st, &id.id);
         let prf = c.prf();
         let (which, expected) = match st.role {
             Role::Responder => (
@@ -483,7 +489,7 @@ impl Endpoint {
             return Err(misbehaved(Misbehaviour::BadHash(which)));
         }
         let conn = self
-            .conn(&st.conn)
+            .conn(switch_to.as_deref().unwrap_or(&st.conn))
             .ok_or_else(|| Reject::Local("connection vanished".into()))?;
         // The initiator insists on the configured peer ID; so does a responder
         // whose connection names one.
@@ -499,7 +505,7 @@ impl Endpoint {
                 }));
             }
         }
-        Ok((id.id.clone(), next_iv))
+        Ok((id.id.clone(), next_iv, switch_to))
     }
 
     fn main_established(&mut self, now: Instant, serial: u64) {

@@ -1,4 +1,5 @@
-//! The responder's side of Main Mode: MI1 (connection choice, proposal), MI2, MI3.
+//! The responder's side of Main Mode: MI1 (connection choice, proposal), MI2, MI3
+//! (where the connection may change for the peer's ID: `switch`).
 
 use super::*;
 
@@ -265,7 +266,10 @@ impl Endpoint {
         hdr: &Header,
         body: &[u8],
     ) -> Result<Next, Reject> {
-        let (peer_id, iv) = self.open_id_hash(serial, hdr, body)?;
+        let (peer_id, iv, switch_to) = self.open_id_hash(serial, hdr, body)?;
+        if let Some(to) = switch_to {
+            self.switch_conn(serial, to);
+        }
         let st = self
             .p1
             .get(&serial)
