@@ -139,4 +139,3 @@ fn dispatch_by_argv0() {
     assert_eq!(o.status.code(), Some(0));
     assert!(stderr(&o).contains("ipsec pluto"));
 }
-

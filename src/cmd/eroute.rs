@@ -1,11 +1,11 @@
 //! `ipsec eroute`: the kernel's extended routing table (spec §5.3). The
 //! command line and its exit codes; the work is in [`crate::eroute`].
 
-use super::getopt::{self, Item, Opt};
-use super::{err_line, out_line, VERSION};
+use super::getopt::Opt;
+#[cfg(test)]
+use super::manual::Parsed;
+use super::manual::Tool;
 use crate::eroute::{self, Args, Request};
-use crate::said::Stack;
-use crate::spi::debug_line;
 
 /// Name of the subcommand (also its argv[0] basename).
 pub const NAME: &str = "eroute";
@@ -68,122 +68,45 @@ const OPTS: &[Opt] = &[
     Opt::flag("help"),
 ];
 
-const ACTIONS: &[&str] = &["add", "addin", "replace", "replacein", "del", "clear"];
+const TOOL: Tool<Args> = Tool {
+    name: NAME,
+    help: HELP,
+    help_exit: 1,
+    actions: &["add", "addin", "replace", "replacein", "del", "clear"],
+    listed: "eroutes",
+    take,
+    take_action: |args, name, _| args.action = name.to_string(),
+    list: eroute::list_lines,
+    apply: |args, stack, debug| {
+        Request::from_args(args).and_then(|req| eroute::apply(&req, stack, debug))
+    },
+};
 
-enum Parsed {
-    Help,
-    Version,
-    List { debug: bool },
-    Run { args: Box<Args>, debug: bool },
+fn take(args: &mut Args, name: &'static str, value: Option<String>) {
+    let slot = match name {
+        "eraf" => &mut args.eraf,
+        "src" => &mut args.src,
+        "dst" => &mut args.dst,
+        "transport-proto" => &mut args.transport_proto,
+        "src-port" => &mut args.src_port,
+        "dst-port" => &mut args.dst_port,
+        "said" => &mut args.said,
+        "af" => &mut args.af,
+        "edst" => &mut args.edst,
+        "spi" => &mut args.spi,
+        _ => &mut args.proto,
+    };
+    *slot = value;
 }
 
-fn parse(words: &[String], prog: &mut String) -> Result<Parsed, String> {
-    let items = getopt::parse(OPTS, words)?;
-    let mut args = Args::default();
-    let mut debug = false;
-    let mut seen: Vec<&str> = Vec::new();
-    let mut actions = 0;
-    for item in items {
-        let (name, value) = match item {
-            Item::Opt(n, v) => (n, v),
-            Item::Positional(w) => return Err(format!("unexpected argument `{w}'")),
-        };
-        match name {
-            "help" => return Ok(Parsed::Help),
-            "version" => return Ok(Parsed::Version),
-            "debug" => {
-                debug = true;
-                continue;
-            }
-            "label" => {
-                *prog = format!("ipsec eroute --label {}", value.unwrap_or_default());
-                continue;
-            }
-            _ => {}
-        }
-        if seen.contains(&name) {
-            return Err(format!("--{name} given more than once"));
-        }
-        seen.push(name);
-        if ACTIONS.contains(&name) {
-            actions += 1;
-            args.action = name.to_string();
-            continue;
-        }
-        let slot = match name {
-            "eraf" => &mut args.eraf,
-            "src" => &mut args.src,
-            "dst" => &mut args.dst,
-            "transport-proto" => &mut args.transport_proto,
-            "src-port" => &mut args.src_port,
-            "dst-port" => &mut args.dst_port,
-            "said" => &mut args.said,
-            "af" => &mut args.af,
-            "edst" => &mut args.edst,
-            "spi" => &mut args.spi,
-            _ => &mut args.proto,
-        };
-        *slot = value;
-    }
-    if seen.is_empty() {
-        return Ok(Parsed::List { debug });
-    }
-    if actions != 1 {
-        return Err(
-            "exactly one of --add, --addin, --replace, --replacein, --del or --clear must be given"
-                .into(),
-        );
-    }
-    Ok(Parsed::Run {
-        args: Box::new(args),
-        debug,
-    })
+#[cfg(test)]
+fn parse(words: &[String], prog: &mut String) -> Result<Parsed<Args>, String> {
+    TOOL.parse(OPTS, words, prog)
 }
 
 /// Runs `ipsec eroute` with the arguments after the subcommand name.
 pub fn run(words: &[String]) -> i32 {
-    let mut prog = "ipsec eroute".to_string();
-    let parsed = match parse(words, &mut prog) {
-        Ok(p) => p,
-        Err(e) => {
-            err_line(&format!("{prog}: {e}"));
-            return 1;
-        }
-    };
-    match parsed {
-        Parsed::Help => {
-            out_line(HELP);
-            1
-        }
-        Parsed::Version => {
-            out_line(&format!("ipsec eroute (rswan {VERSION})"));
-            1
-        }
-        Parsed::List { debug } => match eroute::list_lines(Stack::detect()) {
-            Ok(lines) => {
-                debug_line(debug, &format!("{} eroutes", lines.len()));
-                for l in lines {
-                    out_line(&l);
-                }
-                0
-            }
-            Err(e) => {
-                err_line(&format!("{prog}: {e}"));
-                1
-            }
-        },
-        Parsed::Run { args, debug } => {
-            let result = Request::from_args(&args)
-                .and_then(|req| eroute::apply(&req, Stack::detect(), debug));
-            match result {
-                Ok(()) => 0,
-                Err(e) => {
-                    err_line(&format!("{prog}: {e}"));
-                    1
-                }
-            }
-        }
-    }
+    TOOL.run(OPTS, words)
 }
 
 #[cfg(test)]

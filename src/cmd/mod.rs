@@ -12,6 +12,7 @@ use std::path::Path;
 
 pub mod eroute;
 pub mod getopt;
+mod manual;
 pub mod pluto;
 pub mod rsasigkey;
 pub mod showhostkey;

@@ -1,9 +1,10 @@
 //! `ipsec spi`: kernel security associations (spec §5.4). The command line
 //! and its exit codes; the work is in [`crate::spi`].
 
-use super::getopt::{self, Item, Opt};
-use super::{err_line, out_line, VERSION};
-use crate::said::Stack;
+use super::getopt::Opt;
+#[cfg(test)]
+use super::manual::Parsed;
+use super::manual::Tool;
 use crate::spi::{self, Args, Request};
 
 /// Name of the subcommand (also its argv[0] basename).
@@ -74,134 +75,58 @@ const OPTS: &[Opt] = &[
     Opt::flag("help"),
 ];
 
-const ACTIONS: &[&str] = &["ah", "esp", "comp", "ip4", "ip6", "del", "clear"];
+const TOOL: Tool<Args> = Tool {
+    name: NAME,
+    help: HELP,
+    help_exit: 255,
+    actions: &["ah", "esp", "comp", "ip4", "ip6", "del", "clear"],
+    listed: "SAs",
+    take,
+    take_action: |args, name, value| {
+        args.action = name.to_string();
+        args.alg = value;
+    },
+    list: spi::list_lines,
+    apply: |args, stack, debug| {
+        Request::from_args(args).and_then(|req| spi::apply(&req, stack, debug))
+    },
+};
 
-/// What the command line asked for.
-enum Parsed {
-    Help,
-    Version,
-    List { debug: bool },
-    Run { args: Box<Args>, debug: bool },
+fn take(args: &mut Args, name: &'static str, value: Option<String>) {
+    let slot = match name {
+        "said" => &mut args.said,
+        "af" => &mut args.af,
+        "edst" => &mut args.edst,
+        "spi" => &mut args.spi,
+        "proto" => &mut args.proto,
+        "src" => &mut args.src,
+        "dst" => &mut args.dst,
+        "life" => &mut args.life,
+        "replay_window" => &mut args.replay_window,
+        "authkey" => &mut args.authkey,
+        "enckey" => &mut args.enckey,
+        "iv" => &mut args.iv,
+        "natt" => &mut args.natt,
+        "sport" => &mut args.sport,
+        "dport" => &mut args.dport,
+        "saref" => {
+            args.saref = true;
+            return;
+        }
+        // The reply is always read: a refusal is reported either way.
+        _ => return,
+    };
+    *slot = value;
 }
 
-fn parse(words: &[String], prog: &mut String) -> Result<Parsed, String> {
-    let items = getopt::parse(OPTS, words)?;
-    let mut args = Args::default();
-    let mut debug = false;
-    let mut seen: Vec<&str> = Vec::new();
-    let mut actions: Vec<&str> = Vec::new();
-    for item in items {
-        let (name, value) = match item {
-            Item::Opt(n, v) => (n, v),
-            Item::Positional(w) => return Err(format!("unexpected argument `{w}'")),
-        };
-        match name {
-            "help" => return Ok(Parsed::Help),
-            "version" => return Ok(Parsed::Version),
-            "debug" => {
-                debug = true;
-                continue;
-            }
-            "label" => {
-                *prog = format!("ipsec spi --label {}", value.unwrap_or_default());
-                continue;
-            }
-            _ => {}
-        }
-        if seen.contains(&name) {
-            return Err(format!("--{name} given more than once"));
-        }
-        seen.push(name);
-        if ACTIONS.contains(&name) {
-            actions.push(name);
-            args.action = name.to_string();
-            args.alg = value;
-            continue;
-        }
-        let slot = match name {
-            "said" => &mut args.said,
-            "af" => &mut args.af,
-            "edst" => &mut args.edst,
-            "spi" => &mut args.spi,
-            "proto" => &mut args.proto,
-            "src" => &mut args.src,
-            "dst" => &mut args.dst,
-            "life" => &mut args.life,
-            "replay_window" => &mut args.replay_window,
-            "authkey" => &mut args.authkey,
-            "enckey" => &mut args.enckey,
-            "iv" => &mut args.iv,
-            "natt" => &mut args.natt,
-            "sport" => &mut args.sport,
-            "dport" => &mut args.dport,
-            "saref" => {
-                args.saref = true;
-                continue;
-            }
-            // The reply is always read: a refusal is reported either way.
-            _ => continue,
-        };
-        *slot = value;
-    }
-    if seen.is_empty() {
-        return Ok(Parsed::List { debug });
-    }
-    if actions.len() != 1 {
-        return Err(
-            "exactly one of --ah, --esp, --comp, --ip4, --ip6, --del or --clear must be given"
-                .into(),
-        );
-    }
-    Ok(Parsed::Run {
-        args: Box::new(args),
-        debug,
-    })
+#[cfg(test)]
+fn parse(words: &[String], prog: &mut String) -> Result<Parsed<Args>, String> {
+    TOOL.parse(OPTS, words, prog)
 }
 
 /// Runs `ipsec spi` with the arguments after the subcommand name.
 pub fn run(words: &[String]) -> i32 {
-    let mut prog = "ipsec spi".to_string();
-    let parsed = match parse(words, &mut prog) {
-        Ok(p) => p,
-        Err(e) => {
-            err_line(&format!("{prog}: {e}"));
-            return 1;
-        }
-    };
-    match parsed {
-        Parsed::Help => {
-            out_line(HELP);
-            255
-        }
-        Parsed::Version => {
-            out_line(&format!("ipsec spi (rswan {VERSION})"));
-            1
-        }
-        Parsed::List { debug } => match spi::list_lines(Stack::detect()) {
-            Ok(lines) => {
-                spi::debug_line(debug, &format!("{} SAs", lines.len()));
-                for l in lines {
-                    out_line(&l);
-                }
-                0
-            }
-            Err(e) => {
-                err_line(&format!("{prog}: {e}"));
-                1
-            }
-        },
-        Parsed::Run { args, debug } => {
-            let result =
-                Request::from_args(&args).and_then(|req| spi::apply(&req, Stack::detect(), debug));
-            match result {
-                Ok(()) => 0,
-                Err(e) => {
-                    err_line(&format!("{prog}: {e}"));
-                    1
-                }
-            }
-        }
-    }
+    TOOL.run(OPTS, words)
 }
 
 #[cfg(test)]
