@@ -2,5 +2,6 @@
 #![allow(dead_code)]
 
 pub mod mutate;
+pub mod netns;
 pub mod pcap;
 pub mod sim;
