@@ -78,7 +78,7 @@ impl Daemon {
     pub fn new(
         config: Config,
         ep: Endpoint,
-        kernel: Box<dyn KernelBackend>,
+        mut kernel: Box<dyn KernelBackend>,
         log: Logger,
         ctl: UnixListener,
     ) -> io::Result<Daemon> {
@@ -89,6 +89,7 @@ impl Daemon {
         if let Some(fd) = kernel.events_fd() {
             poll.registry()
                 .register(&mut SourceFd(&fd), KERNEL, Interest::READABLE)?;
+            kernel.start_events().map_err(io::Error::other)?;
         }
         let signals = Signals::new()?;
         poll.registry().register(

@@ -79,6 +79,11 @@ pub trait KernelBackend {
     fn unroute(&mut self, _conn: &str) -> Result<(), String> {
         Ok(())
     }
+    /// Asks the kernel for its ACQUIREs and EXPIREs. Called by the daemon
+    /// once it runs (after the fork: it may start a thread).
+    fn start_events(&mut self) -> Result<(), String> {
+        Ok(())
+    }
     /// A descriptor that becomes readable when the kernel has something
     /// to say on its own (an ACQUIRE, an EXPIRE).
     fn events_fd(&self) -> Option<std::os::fd::RawFd> {

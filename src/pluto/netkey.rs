@@ -77,7 +77,6 @@ impl Netkey {
         sock.set_timeout(std::time::Duration::from_secs(10));
         let events = PfkeySocket::open_with(true, crate::pfkey::Dialect::Linux)
             .map_err(|e| e.to_string())?;
-        register_in_background(&events)?;
         Ok(Netkey {
             sock,
             events,
@@ -358,6 +357,10 @@ impl KernelBackend for Netkey {
         };
         let t = self.traps.remove(pos);
         self.policy(&t.spec, false).map(|_| ())
+    }
+
+    fn start_events(&mut self) -> Result<(), String> {
+        register_in_background(&self.events)
     }
 
     fn events_fd(&self) -> Option<std::os::fd::RawFd> {
