@@ -132,3 +132,21 @@ impl<A: Default> Tool<A> {
         }
     }
 }
+
+/// The words of a command line written as one string.
+#[cfg(test)]
+pub(super) fn words(s: &str) -> Vec<String> {
+    s.split_whitespace().map(str::to_string).collect()
+}
+
+#[cfg(test)]
+impl<A: Default> Tool<A> {
+    /// The arguments of a command line that asks to run an action.
+    pub fn args_of(&self, opts: &'static [Opt], s: &str) -> Result<A, String> {
+        let mut p = String::new();
+        match self.parse(opts, &words(s), &mut p)? {
+            Parsed::Run { args, .. } => Ok(*args),
+            _ => Err("not a run".into()),
+        }
+    }
+}

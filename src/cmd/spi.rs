@@ -2,8 +2,6 @@
 //! and its exit codes; the work is in [`crate::spi`].
 
 use super::getopt::Opt;
-#[cfg(test)]
-use super::manual::Parsed;
 use super::manual::Tool;
 use crate::spi::{self, Args, Request};
 
@@ -119,11 +117,6 @@ fn take(args: &mut Args, name: &'static str, value: Option<String>) {
     *slot = value;
 }
 
-#[cfg(test)]
-fn parse(words: &[String], prog: &mut String) -> Result<Parsed<Args>, String> {
-    TOOL.parse(OPTS, words, prog)
-}
-
 /// Runs `ipsec spi` with the arguments after the subcommand name.
 pub fn run(words: &[String]) -> i32 {
     TOOL.run(OPTS, words)
@@ -131,18 +124,15 @@ pub fn run(words: &[String]) -> i32 {
 
 #[cfg(test)]
 mod tests {
+    use super::super::manual::{words, Parsed};
     use super::*;
 
-    fn words(s: &str) -> Vec<String> {
-        s.split_whitespace().map(str::to_string).collect()
+    fn args_of(s: &str) -> Result<Args, String> {
+        TOOL.args_of(OPTS, s)
     }
 
-    fn args_of(s: &str) -> Result<Args, String> {
-        let mut p = String::new();
-        match parse(&words(s), &mut p)? {
-            Parsed::Run { args, .. } => Ok(*args),
-            _ => Err("not a run".into()),
-        }
+    fn parse(w: &[String], prog: &mut String) -> Result<Parsed<Args>, String> {
+        TOOL.parse(OPTS, w, prog)
     }
 
     #[test]
