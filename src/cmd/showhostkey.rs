@@ -151,11 +151,7 @@ pub fn run(args: &[String]) -> i32 {
     }
 
     let entry = if let Some(text) = &rsaid {
-        match loaded
-            .rsa
-            .iter()
-            .find(|e| &keyid(&e.key.pubkey_blob()) == text)
-        {
+        match loaded.rsa.iter().find(|e| &e.key.keyid() == text) {
             Some(e) => e,
             None => {
                 err_line(&format!("{ME}: can not find key with rsaid {text}"));
@@ -192,13 +188,16 @@ pub fn run(args: &[String]) -> i32 {
     let text = format!("0s{}", ttodata::encode_base64(&blob));
     match op {
         Op::Conf(side) => {
-            out_line(&format!("\t# rsakey {}", keyid(&blob)));
+            out_line(&format!("\t# rsakey {}", rsa::keyid_from_blob(&blob)));
             out_line(&format!("\t{side}rsasigkey={text}"));
         }
         Op::Key => out_line(&text),
         Op::Pem => out_line(pem("PUBLIC KEY", &spki_der(&key.n, &key.e)).trim_end()),
         Op::Txt(gateway) => {
-            out_line(&format!("; info about key: {}", keyid(&blob)));
+            out_line(&format!(
+                "; info about key: {}",
+                rsa::keyid_from_blob(&blob)
+            ));
             out_line(&txt_record(
                 &super::rsasigkey::local_hostname(),
                 &gateway,
@@ -208,10 +207,6 @@ pub fn run(args: &[String]) -> i32 {
         Op::List => {}
     }
     0
-}
-
-fn keyid(blob: &[u8]) -> String {
-    rsa::keyid_from_blob(blob)
 }
 
 /// The key pluto would pick for our identity `text` (asymmetric lookup, §4.3).
@@ -234,7 +229,7 @@ fn pick_by_id<'a>(
 }
 
 fn list_lines(entry: &RsaPrivateEntry) -> Vec<String> {
-    let id = keyid(&entry.key.pubkey_blob());
+    let id = entry.key.keyid();
     let bits = entry.key.n.bits();
     if entry.indices.is_empty() {
         return vec![format!(

@@ -209,16 +209,7 @@ pub fn push_secrets(d: &mut Daemon) {
             .iter()
             .map(|e| crate::ike::config::RsaSecret {
                 indices: e.indices.clone(),
-                key: crate::ike::crypto::rsa::RsaPrivateKeyParts {
-                    n: e.key.n.clone(),
-                    e: e.key.e.clone(),
-                    d: e.key.d.clone(),
-                    p: e.key.p.clone(),
-                    q: e.key.q.clone(),
-                    dp: e.key.dp.clone(),
-                    dq: e.key.dq.clone(),
-                    qinv: e.key.qinv.clone(),
-                },
+                key: e.key.clone(),
             })
             .collect();
     }

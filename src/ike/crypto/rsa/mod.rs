@@ -447,17 +447,11 @@ pub struct RsaPrivateKeyParts {
 
 impl fmt::Debug for RsaPrivateKeyParts {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let keyid = keyid_from_blob(
-            &RsaPublicKey {
-                n: self.n.clone(),
-                e: self.e.clone(),
-            }
-            .to_rfc3110(),
-        );
         write!(
             f,
-            "RsaPrivateKeyParts {{ bits: {}, keyid: {keyid} }}",
-            self.n.bits()
+            "RsaPrivateKeyParts {{ bits: {}, keyid: {} }}",
+            self.n.bits(),
+            self.keyid()
         )
     }
 }
@@ -509,9 +503,101 @@ impl RsaPrivateKeyParts {
         })
     }
 
+    /// Builds a key from the eight values of an ipsec.secrets `RSA { }`
+    /// block, in their order (Modulus, PublicExponent, PrivateExponent,
+    /// Prime1, Prime2, Exponent1, Exponent2, Coefficient); unchecked.
+    pub fn from_fields(f: [BigUint; 8]) -> RsaPrivateKeyParts {
+        let [n, e, d, p, q, dp, dq, qinv] = f;
+        RsaPrivateKeyParts {
+            n,
+            e,
+            d,
+            p,
+            q,
+            dp,
+            dq,
+            qinv,
+        }
+    }
+
+    /// Openswan's RSA_private_key_sanity, with its messages: every check
+    /// runs and the last failure is reported. Degenerate values that would
+    /// make the C divide by zero are refused up front.
+    pub fn check(&self) -> Result<(), &'static str> {
+        let one = big(1);
+        let zero = big(0);
+        let k = self.modulus_len();
+        if k < 512 / 8 {
+            return Err("RSA modulus too small for security: less than 512 bits");
+        }
+        if k > 8192 / 8 {
+            return Err("RSA modulus too large: more than 8192 bits");
+        }
+        if self.e < big(3) {
+            return Err("RSA public exponent too small");
+        }
+        if self.p <= one || self.q <= one {
+            return Err("n != p * q");
+        }
+        let mut ugh = None;
+        if &self.p * &self.q != self.n {
+            ugh = Some("n != p * q");
+        }
+        let p1 = &self.p - &one;
+        let q1 = &self.q - &one;
+        if &p1 % &self.e == zero {
+            ugh = Some("e divides p-1");
+        }
+        if &q1 % &self.e == zero {
+            ugh = Some("e divides q-1");
+        }
+        let lcm = &p1 * &q1 / gcd(&p1, &q1);
+        if (&self.d * &self.e) % &lcm != one {
+            ugh = Some("(d * e) mod (lcm(p-1, q-1)) != 1");
+        }
+        if &self.d % &p1 != self.dp {
+            ugh = Some("dP is not congruent to d mod p-1");
+        }
+        if &self.d % &q1 != self.dq {
+            ugh = Some("dQ is not congruent to d mod q-1");
+        }
+        if (&self.qinv * &self.q) % &self.p != one {
+            ugh = Some("qInv is not conguent ot (q^-1) mod p");
+        }
+        ugh.map_or(Ok(()), Err)
+    }
+
     /// The public half, checked like a peer's key.
     pub fn public(&self) -> Result<RsaPublicKey, RsaError> {
         RsaPublicKey::new(self.n.clone(), self.e.clone())
+    }
+
+    /// The public half as it is, unchecked (for its blob, text and key ID).
+    fn public_unchecked(&self) -> RsaPublicKey {
+        RsaPublicKey {
+            n: self.n.clone(),
+            e: self.e.clone(),
+        }
+    }
+
+    /// The RFC 3110 public-key blob.
+    pub fn pubkey_blob(&self) -> Vec<u8> {
+        self.public_unchecked().to_rfc3110()
+    }
+
+    /// The `0s...` text of the public key (`#pubkey=`, `--pubkeyrsa`).
+    pub fn pubkey_text(&self) -> String {
+        self.public_unchecked().to_text()
+    }
+
+    /// Key ID: the first 9 base64 digits of the public-key blob.
+    pub fn keyid(&self) -> String {
+        keyid_from_blob(&self.pubkey_blob())
+    }
+
+    /// Modulus length in bytes (k).
+    pub fn modulus_len(&self) -> usize {
+        self.n.bits().div_ceil(8)
     }
 
     /// Modulus size in bits.
