@@ -60,22 +60,26 @@ make_topology() {
     ip -n east route add 10.1.0.0/24 via 192.0.2.1 src 10.2.0.1 || die "route east"
 }
 
-# esp_counters NS: "PACKETS BYTES SAS" summed over the ESP states of `ip -s xfrm state`
-esp_counters() {
-    ip -n "$1" -s xfrm state | awk '
-        /^src /                       { esp = 0 }
-        /^[ \t]+proto esp /           { esp = 1; n++ }
-        esp && /lifetime current:/    { getline; b += $1; p += $2 }   # "  840(bytes), 10(packets)"
+# xfrm_counters NS PROTO: "PACKETS BYTES SAS" summed over the PROTO states (esp, ah, comp)
+# of `ip -s xfrm state`
+xfrm_counters() {
+    ip -n "$1" -s xfrm state | awk -v proto="$2" '
+        /^src /                           { on = 0 }
+        $1 == "proto" && $2 == proto      { on = 1; n++ }
+        on && /lifetime current:/         { getline; b += $1; p += $2 }   # "  840(bytes), 10(packets)"
         END { printf "%d %d %d\n", p, b, n }'
 }
 
-# only_esp_on_wire [COUNT]: ping 10.2.0.1 from 10.1.0.1 in west COUNT times while
-# tcpdump watches what west's w0 and east's e0 SEND (-Q out: on the receiving side
-# tcpdump would also show the decrypted inner packet the kernel re-injects there).
-# Prints the captures; succeeds if the ping succeeded and each side sent ESP and
-# nothing else over IP.
-only_esp_on_wire() {
-    local count=${1:-5} ns dev f ping_rc ok=0 i tpids=()
+# esp_counters NS: xfrm_counters NS esp
+esp_counters() { xfrm_counters "$1" esp; }
+
+# wire_check PROTO PING_ARGS...: while tcpdump watches what west's w0 and east's e0 SEND
+# (-Q out: on the receiving side tcpdump would also show the decrypted inner packet the
+# kernel re-injects there), run `ping PING_ARGS` in west.  Prints the captures; succeeds
+# if the ping succeeded and each side sent PROTO (tcpdump's "ESP(" or "AH(") and nothing
+# else over IP.
+wire_check() {
+    local proto=$1 ns dev f ping_rc ok=0 i tpids=(); shift
     mkdir -p "$LABRUN"
     for ns in west east; do
         dev=w0; [ $ns = east ] && dev=e0
@@ -88,18 +92,22 @@ only_esp_on_wire() {
         [ $i = 100 ] && { cat "$LABRUN"/wire-*.err; echo "   -> tcpdump did not start"; ok=1; }
         sleep 0.1
     done
-    on west ping -c "$count" -i 0.2 -W 2 -I 10.1.0.1 10.2.0.1; ping_rc=$?
+    on west ping "$@"; ping_rc=$?
     sleep 0.3
     kill -INT "${tpids[@]}" 2>/dev/null; wait "${tpids[@]}" 2>/dev/null
     for ns in west east; do
         f=$LABRUN/wire-$ns.txt
         echo "== what $ns sent (tcpdump -Q out):"; sed '/^$/d; s/^/   /' "$f"
-        grep -q ' ESP(' "$f" || { echo "   -> no ESP from $ns"; ok=1; }
-        grep -v ' ESP(' "$f" | grep -q . && { echo "   -> $ns sent something other than ESP"; ok=1; }
+        grep -q " $proto(" "$f" || { echo "   -> no $proto from $ns"; ok=1; }
+        grep -v " $proto(" "$f" | grep -q . && { echo "   -> $ns sent something other than $proto"; ok=1; }
     done
     [ $ping_rc = 0 ] || { echo "   -> ping failed (exit $ping_rc)"; ok=1; }
     return $ok
 }
+
+# only_esp_on_wire [COUNT]: wire_check of an ESP tunnel: COUNT pings (default 5) from
+# 10.1.0.1 in west to 10.2.0.1
+only_esp_on_wire() { wire_check ESP -c "${1:-5}" -i 0.2 -W 2 -I 10.1.0.1 10.2.0.1; }
 
 # cleanup: stop what we started (by PID) and delete the namespaces.  In the guest
 # everything dies with the VM anyway; this keeps scenarios re-runnable in one boot.

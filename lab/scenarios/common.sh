@@ -10,12 +10,14 @@
 #                       the steps of demo.sh: both plutos, the connection $CONN on both
 #                       sides (--listen, optionally --route), --initiate from west
 #   show_status         whack --status of both, printed and kept in $LABRUN/NS/status.txt
-#   xfrm_counters NS PROTO   "PACKETS BYTES SAS" over the PROTO (esp, ah, comp) states
+#   xfrm_counters NS PROTO   (lib.sh) "PACKETS BYTES SAS" over the PROTO (esp, ah, comp) states
 #   xfrm_count NS state|policy   how many SAs / policies NS's kernel holds
 #   xfrm_empty NS...    true if none of them holds an SA or a policy
 #   dump_xfrm [NS...]   `ip -s xfrm state` and `ip xfrm policy`, printed
-#   wire_check PROTO PING_ARGS...   ping from west while tcpdump watches what both
-#                       gateways send; only PROTO (ESP, AH) may be on the wire
+#   ping_check PROTO STATE PING_ARGS...   the ping of a lab test: wire_check, counters
+#                       before/after, 2 SAs a side, counters grew on both
+#   wire_check PROTO PING_ARGS...   (lib.sh) ping from west while tcpdump watches what
+#                       both gateways send; only PROTO (ESP, AH) may be on the wire
 #   wait_until SECONDS CMD...   retry CMD every 0.2 s until it succeeds or time is up
 #   fail MESSAGE       record a failed check and go on;  verdict MESSAGE: finish with PASS
 #                       (MESSAGE) if no check failed, else FAIL with the first failed check
@@ -106,16 +108,6 @@ show_status() {
     done
 }
 
-# xfrm_counters NS PROTO: "PACKETS BYTES SAS" summed over the PROTO states (esp, ah, comp)
-# of `ip -s xfrm state`
-xfrm_counters() {
-    ip -n "$1" -s xfrm state | awk -v proto="$2" '
-        /^src /                           { on = 0 }
-        $1 == "proto" && $2 == proto      { on = 1; n++ }
-        on && /lifetime current:/         { getline; b += $1; p += $2 }   # "  840(bytes), 10(packets)"
-        END { printf "%d %d %d\n", p, b, n }'
-}
-
 # xfrm_count NS state|policy: the number of SAs, or of SPD policies (dir in/out/fwd), in
 # NS's kernel.  Per-socket policies ("socket in/out": pluto exempts its IKE sockets from
 # IPsec that way) are not counted: they belong to pluto's sockets and go with them.
@@ -154,36 +146,26 @@ wait_until() {
     done
 }
 
-# wire_check PROTO PING_ARGS...: while tcpdump watches what west's w0 and east's e0 SEND
-# (-Q out: on the receiving side tcpdump would also show the decrypted inner packet the
-# kernel re-injects there), run `ping PING_ARGS` in west.  Prints the captures; succeeds
-# if the ping succeeded and each side sent PROTO (tcpdump's "ESP(" or "AH(") and nothing
-# else over IP.  (lib.sh's only_esp_on_wire is the ESP tunnel case of this.)
-wire_check() {
-    local proto=$1 ns dev f ping_rc ok=0 i tpids=(); shift
-    mkdir -p "$LABRUN"
-    for ns in west east; do
-        dev=w0; [ $ns = east ] && dev=e0
-        f=$LABRUN/wire-$ns
-        ip netns exec $ns tcpdump -n -l -i $dev -Q out ip > "$f.txt" 2> "$f.err" &
-        tpids+=($!); PIDS+=($!)
-    done
-    for i in $(seq 100); do           # wait until both are capturing
-        [ "$(grep -l 'listening on' "$LABRUN"/wire-{west,east}.err | wc -l)" = 2 ] && break
-        [ $i = 100 ] && { cat "$LABRUN"/wire-*.err; echo "   -> tcpdump did not start"; ok=1; }
-        sleep 0.1
-    done
-    on west ping "$@"; ping_rc=$?
-    sleep 0.3
-    kill -INT "${tpids[@]}" 2>/dev/null; wait "${tpids[@]}" 2>/dev/null
-    for ns in west east; do
-        f=$LABRUN/wire-$ns.txt
-        echo "== what $ns sent (tcpdump -Q out):"; sed '/^$/d; s/^/   /' "$f"
-        grep -q " $proto(" "$f" || { echo "   -> no $proto from $ns"; ok=1; }
-        grep -v " $proto(" "$f" | grep -q . && { echo "   -> $ns sent something other than $proto"; ok=1; }
-    done
-    [ $ping_rc = 0 ] || { echo "   -> ping failed (exit $ping_rc)"; ok=1; }
-    return $ok
+# ping_check PROTO STATE PING_ARGS...: a lab test's ping through its tunnel.  Takes the
+# STATE (esp, ah) counters of both gateways, runs wire_check PROTO PING_ARGS, shows the
+# kernels' SAs and policies and the counters before -> after, and fails the checks "2
+# STATE SAs on each side" and "the counters grew on both sides".  Leaves WP0 WP1 EP0 EP1
+# (packets before and after, west and east) for the verdict.
+ping_check() {
+    local proto=$1 state=$2 wb0 wb1 wn1 eb0 eb1 en1; shift 2
+    read -r WP0 wb0 _ < <(xfrm_counters west "$state")
+    read -r EP0 eb0 _ < <(xfrm_counters east "$state")
+    wire_check "$proto" "$@" || fail "ping $* failed or traffic other than $proto on the wire"
+    read -r WP1 wb1 wn1 < <(xfrm_counters west "$state")
+    read -r EP1 eb1 en1 < <(xfrm_counters east "$state")
+    dump_xfrm west east
+    hr
+    echo "$proto counters before -> after the ping"
+    echo "  west: $wn1 $proto SAs, $WP0 packets/$wb0 bytes -> $WP1 packets/$wb1 bytes"
+    echo "  east: $en1 $proto SAs, $EP0 packets/$eb0 bytes -> $EP1 packets/$eb1 bytes"
+    [ "$wn1" = 2 ] && [ "$en1" = 2 ] || fail "expected 2 $proto SAs on each side (west $wn1, east $en1)"
+    [ "$WP1" -gt "$WP0" ] || fail "$proto counters did not grow in west"
+    [ "$EP1" -gt "$EP0" ] || fail "$proto counters did not grow in east"
 }
 
 # fail MESSAGE: record a failed check (the scenario goes on; finish reports it)

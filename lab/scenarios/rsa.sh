@@ -34,11 +34,5 @@ initiate
 grep -q "auth=OAKLEY_RSA_SIG" "$LABRUN/west/pluto.log" || fail "the ISAKMP SA was not authenticated with RSA signatures"
 
 hr; echo "== ping through the tunnel"
-read -r WP0 WB0 WN0 < <(xfrm_counters west esp)
-read -r EP0 EB0 EN0 < <(xfrm_counters east esp)
-wire_check ESP -c 5 -i 0.2 -W 2 -I 10.1.0.1 10.2.0.1 || fail "ping through the tunnel failed or non-ESP traffic on the wire"
-read -r WP1 WB1 WN1 < <(xfrm_counters west esp)
-read -r EP1 EB1 EN1 < <(xfrm_counters east esp)
-echo "ESP packets: west $WP0 -> $WP1, east $EP0 -> $EP1"
-[ "$WP1" -gt "$WP0" ] && [ "$EP1" -gt "$EP0" ] || fail "ESP counters did not grow"
+ping_check ESP esp -c 5 -i 0.2 -W 2 -I 10.1.0.1 10.2.0.1
 verdict "RSA-authenticated tunnel (rsasigkey keys, 2048 bits) carried the ping in ESP (west $WP0->$WP1, east $EP0->$EP1 packets)"
