@@ -4,7 +4,7 @@
 
 use super::crypto::rsa::{RsaPrivateKeyParts, RsaPublicKey};
 use super::crypto::DhGroup;
-use super::kernel::Selector;
+use super::kernel::{PolicyAction, Selector};
 use super::proposal::{IkeTransform, IpsecTransform};
 use super::wire::Identity;
 use std::net::IpAddr;
@@ -21,12 +21,25 @@ pub struct Policy {
     pub pfs: bool,
     /// `--dontrekey`: let SAs expire instead of replacing them.
     pub dont_rekey: bool,
+    /// What the routed policy does while there is no SA: %trap (negotiate
+    /// on traffic), or `--pass`/`--drop`/`--reject` for a connection that
+    /// never negotiates.
+    pub shunt: PolicyAction,
+    /// `--failpass`/`--faildrop`/`--failreject`: what replaces the %trap
+    /// of a routed connection whose negotiation failed.
+    pub failure_shunt: Option<PolicyAction>,
 }
 
 impl Policy {
     /// True when the connection negotiates IPsec SAs at all.
     pub fn wants_ipsec(&self) -> bool {
         self.encrypt || self.authenticate || self.compress
+    }
+
+    /// A shunt connection (`--pass`/`--drop`/`--reject`, or no
+    /// authentication at all): it is only ever routed, never negotiated.
+    pub fn never_negotiate(&self) -> bool {
+        self.shunt != PolicyAction::Ipsec || !(self.psk || self.rsasig)
     }
 }
 

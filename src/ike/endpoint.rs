@@ -75,6 +75,12 @@ pub enum Event {
         serial: u64,
         conn: String,
     },
+    /// Run the updown command of `conn` with this verb. The verbs of one
+    /// connection must run in the order they come.
+    Updown {
+        conn: String,
+        verb: super::routing::Verb,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,6 +91,12 @@ pub enum Command {
     Terminate(String),
     DeleteState(u64),
     LoadSecrets(Secrets),
+    /// `--route`: the routed policy (%trap or the shunt) and updown route.
+    Route(String),
+    /// `--unroute`: refused while an IPsec SA uses the route.
+    Unroute(String),
+    /// Every state goes, then every route: pluto is stopping.
+    Shutdown,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,6 +109,10 @@ pub enum CommandError {
     UnknownState(u64),
     /// RC 29: a template has no peer address to initiate to.
     NoPeerIp(String),
+    /// RC 25: the connection cannot be routed (the reason says why).
+    CannotRoute(String, String),
+    /// RC 26: an IPsec SA uses the route.
+    RouteBusy(String),
 }
 
 impl CommandError {
@@ -105,6 +121,8 @@ impl CommandError {
             CommandError::DuplicateName(_) => 20,
             CommandError::UnknownName(_) | CommandError::UnknownState(_) => 21,
             CommandError::NoPeerIp(_) => 29,
+            CommandError::CannotRoute(..) => 25,
+            CommandError::RouteBusy(_) => 26,
         }
     }
 }
@@ -121,6 +139,8 @@ impl core::fmt::Display for CommandError {
                     "cannot initiate connection \"{n}\": peer IP address is unknown"
                 )
             }
+            CommandError::CannotRoute(n, why) => write!(f, "\"{n}\": {why}"),
+            CommandError::RouteBusy(_) => f.write_str("cannot unroute: route busy"),
         }
     }
 }
@@ -175,6 +195,12 @@ pub struct Endpoint {
     pub(crate) next_serial: u64,
     pub(crate) next_req: u64,
     pub(crate) next_reqid: u32,
+    /// The reqids connections have.
+    pub(crate) reqids_used: std::collections::HashSet<u32>,
+    /// Per connection: its reqid, route, shunt and updown progress.
+    pub(crate) routing: HashMap<String, super::routing::Routing>,
+    /// Installs of routed policies waiting for the kernel's answer.
+    pub(crate) route_reqs: HashMap<u64, String>,
     pub(crate) transmits: VecDeque<Transmit>,
     pub(crate) kernel_ops: VecDeque<KernelOp>,
     /// The state whose SAs each kernel policy we installed leads to.
@@ -198,6 +224,9 @@ impl Endpoint {
             next_serial: 1,
             next_req: 1,
             next_reqid: 1,
+            reqids_used: std::collections::HashSet::new(),
+            routing: HashMap::new(),
+            route_reqs: HashMap::new(),
             transmits: VecDeque::new(),
             kernel_ops: VecDeque::new(),
             eroute_owner: HashMap::new(),
@@ -290,6 +319,7 @@ impl Endpoint {
                 if self.conn(&c.name).is_some() {
                     return Err(CommandError::DuplicateName(c.name));
                 }
+                self.add_routing(&c.name);
                 self.conns.push(*c);
                 Ok(())
             }
@@ -298,6 +328,7 @@ impl Endpoint {
                     return Err(CommandError::UnknownName(name));
                 }
                 self.terminate(now, &name);
+                self.remove_routing(&name);
                 self.conns.retain(|c| c.name != name);
                 Ok(())
             }
@@ -323,11 +354,24 @@ impl Endpoint {
                 self.secrets = s;
                 Ok(())
             }
+            Command::Route(name) => self.route(now, &name),
+            Command::Unroute(name) => self.unroute(&name),
+            Command::Shutdown => {
+                self.shutdown(now);
+                Ok(())
+            }
         }
     }
 
     pub fn handle_kernel_reply(&mut self, now: Instant, reply: KernelReply) {
-        self.quick_kernel_reply(now, reply);
+        let routed = match &reply {
+            KernelReply::Installed { req } => self.route_answered(*req, None),
+            KernelReply::Failed { req, reason } => self.route_answered(*req, Some(reason.clone())),
+            KernelReply::Spi { .. } => false,
+        };
+        if !routed {
+            self.quick_kernel_reply(now, reply);
+        }
     }
 
     // ---- outputs ------------------------------------------------------------
@@ -414,14 +458,6 @@ impl Endpoint {
 
     pub(crate) fn conn(&self, name: &str) -> Option<&ConnConfig> {
         self.conns.iter().find(|c| c.name == name)
-    }
-
-    /// A reqid for a new IPsec SA group: 1..=0x3fff, the range PF_KEY lets a
-    /// policy name its SAs by (larger ones the kernel replaces by its own).
-    pub(crate) fn new_reqid(&mut self) -> u32 {
-        let r = self.next_reqid;
-        self.next_reqid = if r >= 0x3fff { 1 } else { r + 1 };
-        r
     }
 
     pub(crate) fn new_serial(&mut self) -> u64 {
@@ -511,6 +547,9 @@ impl Endpoint {
         );
         if kind.is_established() {
             let ipsec = matches!(kind, StateKind::QuickI2 | StateKind::QuickR2);
+            if ipsec {
+                self.routing_sa_up(conn);
+            }
             self.events.push_back(Event::Established {
                 serial,
                 conn: conn.to_string(),
@@ -641,6 +680,7 @@ impl Endpoint {
             });
         }
         self.log_state(&s.conn, serial, None, "deleting state".into());
+        self.routing_sa_gone(&s.conn);
         self.events.push_back(Event::Deleted {
             serial,
             conn: s.conn,
@@ -663,6 +703,7 @@ impl Endpoint {
             kind.name()
         );
         self.log_state(conn, serial, Some(31), reason.clone());
+        self.routing_failed(conn);
         self.events.push_back(Event::Failed {
             serial,
             conn: conn.to_string(),

@@ -83,7 +83,11 @@ impl Endpoint {
                     self.eroute_owner.insert(key, s);
                     handover.push(q);
                 }
-                None => self.kernel_ops.push_back(KernelOp::DeletePolicy(p)),
+                None => {
+                    if !self.routed_policy_back(conn, &p) {
+                        self.kernel_ops.push_back(KernelOp::DeletePolicy(p));
+                    }
+                }
             }
         }
         if !handover.is_empty() {

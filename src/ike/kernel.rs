@@ -123,8 +123,49 @@ impl core::fmt::Debug for SaInstall {
     }
 }
 
+/// What a policy (eroute) does with the traffic it matches: the seed's
+/// shunts. A connection's routed policy and an IPsec SA's policy are the
+/// same [`PolicyAction::Ipsec`] policy (one reqid per connection): while the
+/// connection has no SA the kernel holds the traffic and asks for one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum PolicyAction {
+    /// Through the SAs of the policy's reqid; with none, %trap: the kernel
+    /// holds the packets (%hold) and ACQUIREs.
+    #[default]
+    Ipsec,
+    /// %pass: traffic goes in the clear.
+    Pass,
+    /// %drop: traffic is discarded.
+    Drop,
+    /// %reject: discarded; Linux has no ICMP-sending discard, so this acts
+    /// like %drop there.
+    Reject,
+}
+
+impl PolicyAction {
+    /// The shunt of a whack policy's 2-bit shunt or failure field (`field`
+    /// is the field's value, 0..=3); `None` for the failure field's NONE.
+    pub fn from_field(field: u64, is_failure: bool) -> Option<PolicyAction> {
+        match field {
+            0 if is_failure => None,
+            0 => Some(PolicyAction::Ipsec),
+            1 => Some(PolicyAction::Pass),
+            2 => Some(PolicyAction::Drop),
+            _ => Some(PolicyAction::Reject),
+        }
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            PolicyAction::Ipsec => "%trap",
+            PolicyAction::Pass => "%pass",
+            PolicyAction::Drop => "%drop",
+            PolicyAction::Reject => "%reject",
+        }
+    }
+}
+
 /// A policy (eroute): traffic from `src_sel` to `dst_sel` goes through the SAs
-/// of `reqid` between the two gateways.
+/// of `reqid` between the two gateways, or is passed or dropped (`action`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PolicySpec {
     pub src_sel: Selector,
@@ -135,6 +176,17 @@ pub struct PolicySpec {
     pub dst_gw: IpAddr,
     pub protos: Vec<IpsecProto>,
     pub reqid: u32,
+    pub action: PolicyAction,
+}
+
+/// The kernel caught outbound traffic that a policy without SAs protects
+/// (PF_KEY SADB_ACQUIRE, XFRM_MSG_ACQUIRE): it wants SAs from `src` to
+/// `dst` for the policy's `reqid` (when the backend can tell it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Acquire {
+    pub reqid: Option<u32>,
+    pub src: IpAddr,
+    pub dst: IpAddr,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

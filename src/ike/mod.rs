@@ -32,6 +32,7 @@ mod packet;
 pub mod proposal;
 mod quick_mode;
 pub mod rng;
+pub mod routing;
 pub mod state;
 pub mod wire;
 
@@ -41,3 +42,4 @@ pub use endpoint::{
 };
 pub use error::Reject;
 pub use kernel::{KernelOp, KernelReply};
+pub use routing::{RouteStory, Verb};

@@ -400,6 +400,16 @@ pub fn spd_delete(dir: u8, src: &Selector, dst: &Selector, seq: u32, pid: u32) -
         }))
 }
 
+/// SADB_X_SPDGET of the policy the kernel numbered `id` (an ACQUIRE names
+/// its policy by that number; the reply carries its requests and reqid).
+pub fn spd_get(id: u32, seq: u32, pid: u32) -> Message {
+    header(linux::SADB_X_SPDGET, SADB_SATYPE_UNSPEC, seq, pid).with(Ext::Policy(Policy {
+        policy_type: IPSEC_POLICY_IPSEC,
+        id,
+        ..Policy::default()
+    }))
+}
+
 /// SADB_FLUSH of all SAs of `satype` (SADB_SATYPE_UNSPEC: all).
 pub fn flush(satype: u8, seq: u32, pid: u32) -> Message {
     header(SADB_FLUSH, satype, seq, pid)

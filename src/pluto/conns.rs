@@ -5,7 +5,7 @@ use super::algs;
 use crate::ctl::{self, Rc};
 use crate::ident::{parse_id, IdSpec};
 use crate::ike::config::{ConnConfig, End, Policy};
-use crate::ike::kernel::{IpsecProto, Mode, PolicySpec, Selector};
+use crate::ike::kernel::{PolicyAction, Selector};
 use crate::ike::proposal::AuthMethod;
 use crate::ike::wire::Identity;
 use std::net::IpAddr;
@@ -17,30 +17,8 @@ pub struct Conn {
     pub left_is_us: Option<bool>,
     /// The engine has this connection loaded.
     pub loaded: bool,
-    pub routed: bool,
+    /// `--initiate` asked for it to be up (`UP` in the status policy).
     pub up: bool,
-    /// updown `route` ran for the peer's client (by --route or for an SA).
-    pub route_done: bool,
-    /// updown `up` ran: an IPsec SA carries the clients' traffic.
-    pub up_done: bool,
-    /// A negotiation started by the kernel (ACQUIRE) is under way: the
-    /// kernel holds the clients' packets meanwhile ("erouted HOLD").
-    pub hold: bool,
-    /// The failure shunt replaced the TRAP after a failed negotiation.
-    pub fail_shunt: bool,
-}
-
-impl Conn {
-    /// The routed shunt: `--pass`/`--drop`/`--reject`, else TRAP.
-    pub fn shunt(&self) -> super::kernel::Shunt {
-        let field = (self.desc.policy & ctl::POLICY_SHUNT_MASK) >> ctl::POLICY_SHUNT_SHIFT;
-        super::kernel::Shunt::from_field(field, false).unwrap_or(super::kernel::Shunt::Trap)
-    }
-    /// The failure shunt (`--failpass`/`--faildrop`/`--failreject`), if any.
-    pub fn failure_shunt(&self) -> Option<super::kernel::Shunt> {
-        let field = (self.desc.policy & ctl::POLICY_FAIL_MASK) >> ctl::POLICY_FAIL_SHIFT;
-        super::kernel::Shunt::from_field(field, true)
-    }
 }
 
 /// A refusal with the reply code whack shows.
@@ -81,6 +59,15 @@ pub fn policy_of(bits: u64) -> Policy {
         tunnel: bits & ctl::POLICY_TUNNEL != 0,
         pfs: bits & ctl::POLICY_PFS != 0,
         dont_rekey: bits & ctl::POLICY_DONT_REKEY != 0,
+        shunt: PolicyAction::from_field(
+            (bits & ctl::POLICY_SHUNT_MASK) >> ctl::POLICY_SHUNT_SHIFT,
+            false,
+        )
+        .unwrap_or(PolicyAction::Ipsec),
+        failure_shunt: PolicyAction::from_field(
+            (bits & ctl::POLICY_FAIL_MASK) >> ctl::POLICY_FAIL_SHIFT,
+            true,
+        ),
     }
 }
 
@@ -123,53 +110,6 @@ pub fn to_engine(
         cfg.pfs_group = Some(algs::group(g).map_err(|e| (Rc::NoAlgo, e))?);
     }
     Ok(cfg)
-}
-
-/// The outbound TRAP policy `--route` installs: our client (or host) to the
-/// peer's, through the protocols the policy asks for. `None` for
-/// connections with nothing to protect or no fixed peer.
-pub fn trap_policy(c: &ConnConfig) -> Option<PolicySpec> {
-    route_policy(c, false)
-}
-
-/// The outbound policy `--route` installs for `c`: its clients and IPsec
-/// template. A pure shunt connection (`shunt_only`) may have no IPsec
-/// protocol at all: its policy only passes or discards.
-pub fn route_policy(c: &ConnConfig, shunt_only: bool) -> Option<PolicySpec> {
-    let (us, peer) = (c.local.host?, c.remote.host?);
-    let host = |a: IpAddr| Selector {
-        addr: a,
-        prefix: if a.is_ipv4() { 32 } else { 128 },
-        protocol: 0,
-        port: 0,
-    };
-    let mut protos = Vec::new();
-    if c.policy.compress {
-        protos.push(IpsecProto::Ipcomp);
-    }
-    if c.policy.encrypt {
-        protos.push(IpsecProto::Esp);
-    }
-    if c.policy.authenticate {
-        protos.push(IpsecProto::Ah);
-    }
-    if protos.is_empty() && !shunt_only {
-        return None;
-    }
-    Some(PolicySpec {
-        src_sel: c.local.client.unwrap_or_else(|| host(us)),
-        dst_sel: c.remote.client.unwrap_or_else(|| host(peer)),
-        inbound: false,
-        mode: if c.policy.tunnel {
-            Mode::Tunnel
-        } else {
-            Mode::Transport
-        },
-        src_gw: us,
-        dst_gw: peer,
-        protos,
-        reqid: 0,
-    })
 }
 
 /// Which end is us, given our interface addresses.

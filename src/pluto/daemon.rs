@@ -160,52 +160,23 @@ impl Daemon {
         0
     }
 
-    /// The kernel spoke: traffic hit the TRAP of a routed connection
-    /// (negotiate it, unless a negotiation for it is under way), or an SA
-    /// reached a lifetime (the engine replaces or forgets it).
+    /// The kernel spoke: traffic hit a routed connection's %trap (the
+    /// engine negotiates it, unless a negotiation for it is under way), or
+    /// an SA reached a lifetime (the engine replaces or forgets it).
     fn on_kernel_events(&mut self) {
         for ev in self.kernel.poll_events() {
+            let now = Instant::now();
             match ev {
-                KernelEvent::Acquire(name) => self.on_acquire(&name),
+                KernelEvent::Acquire(acq) => self.ep.handle_acquire(now, acq),
                 KernelEvent::Expire {
                     proto,
                     spi,
                     dst,
                     hard,
-                } => self
-                    .ep
-                    .handle_sa_expire(Instant::now(), proto, spi, dst, hard),
+                } => self.ep.handle_sa_expire(now, proto, spi, dst, hard),
             }
         }
         self.pump();
-    }
-
-    fn on_acquire(&mut self, name: &str) {
-        let busy = self
-            .ep
-            .states()
-            .iter()
-            .any(|s| s.conn == name && !s.kind.is_established());
-        let routed = self
-            .conns
-            .iter()
-            .any(|c| c.name == name && c.routed && c.loaded);
-        if busy || !routed {
-            return;
-        }
-        self.log.info(&format!(
-            "\"{name}\": initiate on demand: the kernel caught traffic for it"
-        ));
-        if let Some(c) = self.conns.iter_mut().find(|c| c.name == name) {
-            c.hold = true;
-        }
-        if let Err(e) = self.ep.handle_command(
-            Instant::now(),
-            crate::ike::Command::Initiate(name.to_string()),
-        ) {
-            self.log
-                .info(&format!("\"{name}\": cannot initiate on demand: {e}"));
-        }
     }
 
     fn on_signals(&mut self) {
@@ -223,38 +194,14 @@ impl Daemon {
         }
     }
 
-    /// Deletes every state (sending Deletes for established SAs) and lets the
-    /// datagrams and kernel operations that causes go out.
+    /// Deletes every state (sending Deletes for established SAs) and every
+    /// route, and lets the datagrams, kernel operations and updown
+    /// commands that causes go out.
     pub fn teardown(&mut self) {
-        let now = Instant::now();
-        let names: Vec<String> = self
+        let _ = self
             .ep
-            .connections()
-            .iter()
-            .map(|c| c.name.clone())
-            .collect();
-        for n in names {
-            let _ = self
-                .ep
-                .handle_command(now, crate::ike::Command::Terminate(n));
-        }
+            .handle_command(Instant::now(), crate::ike::Command::Shutdown);
         self.pump();
-        // Routed connections leave no TRAP and no route behind either.
-        let routed: Vec<(String, bool)> = self
-            .conns
-            .iter()
-            .filter(|c| c.routed || c.route_done)
-            .map(|c| (c.name.clone(), c.route_done))
-            .collect();
-        for (n, route_done) in routed {
-            if let Err(e) = self.kernel.unroute(&n) {
-                self.log
-                    .line(Level::Error, &format!("\"{n}\": could not unroute: {e}"));
-            }
-            if route_done {
-                super::updown::run(self, &n, crate::updown::Verb::Unroute);
-            }
-        }
     }
 
     fn accept_clients(&mut self) {
@@ -475,13 +422,6 @@ impl Daemon {
                     }
                 }
             }
-            Event::Established {
-                conn, ipsec: true, ..
-            } if self.conns.iter().any(|c| c.name == conn) => {
-                self.sa_replaces_shunt(&conn);
-                super::updown::sa_up(self, &conn);
-                self.waiters.retain(|w| w.conn != conn);
-            }
             Event::Established { conn, ipsec, .. } => {
                 // Release whack once what it waits for is up.
                 self.waiters
@@ -489,73 +429,11 @@ impl Daemon {
             }
             Event::Failed { conn, .. } => {
                 self.waiters.retain(|w| w.conn != conn);
-                self.install_failure_shunt(&conn);
             }
-            Event::Deleted { conn, .. } => {
-                let left = self
-                    .ep
-                    .states()
-                    .iter()
-                    .any(|s| s.conn == conn && s.ipsec && s.kind.is_established());
-                if !left
-                    && self
-                        .conns
-                        .iter()
-                        .any(|c| c.name == conn && (c.up_done || (c.route_done && !c.routed)))
-                {
-                    super::updown::sa_down(self, &conn);
-                }
+            Event::Deleted { .. } => {}
+            Event::Updown { conn, verb } => {
+                super::updown::run(self, &conn, verb);
             }
-        }
-    }
-
-    /// An IPsec SA of `conn` is up: its policy took the place of the routed
-    /// shunt, and when it goes the connection's own shunt (TRAP, ...) comes
-    /// back, not a failure shunt of an earlier attempt.
-    fn sa_replaces_shunt(&mut self, conn: &str) {
-        let Some(c) = self.conns.iter_mut().find(|c| c.name == conn) else {
-            return;
-        };
-        c.hold = false;
-        if c.fail_shunt {
-            c.fail_shunt = false;
-            let shunt = c.shunt();
-            if let Err(e) = self.kernel.set_shunt(conn, shunt, false) {
-                self.log.info(&format!("\"{conn}\": {e}"));
-            }
-        }
-    }
-
-    /// A negotiation of `conn` failed: a routed connection with a failure
-    /// shunt (`--failpass`/`--faildrop`/`--failreject`) gets it in place of
-    /// its TRAP, unless an IPsec SA of it still carries the traffic.
-    fn install_failure_shunt(&mut self, conn: &str) {
-        let keyed = self
-            .ep
-            .states()
-            .iter()
-            .any(|s| s.conn == conn && s.ipsec && s.kind.is_established());
-        let Some(c) = self.conns.iter_mut().find(|c| c.name == conn) else {
-            return;
-        };
-        c.hold = false;
-        let Some(shunt) = c.failure_shunt() else {
-            return;
-        };
-        if !c.routed || keyed || c.fail_shunt {
-            return;
-        }
-        match self.kernel.set_shunt(conn, shunt, true) {
-            Ok(()) => {
-                c.fail_shunt = true;
-                self.log.info(&format!(
-                    "\"{conn}\": negotiation failed: failure shunt {} installed",
-                    shunt.name()
-                ));
-            }
-            Err(e) => self.log.info(&format!(
-                "\"{conn}\": cannot install the failure shunt: {e}"
-            )),
         }
     }
 

@@ -1,14 +1,14 @@
 //! The kernel side of pluto: a backend performs the engine's kernel
 //! operations. `--noklips` (`--use-nostack`) negotiates without installing.
 
-use crate::ike::kernel::{IpsecProto, KernelOp, KernelReply, PolicySpec};
+use crate::ike::kernel::{Acquire, IpsecProto, KernelOp, KernelReply};
 use crate::ike::rng::Rng;
 
 /// The kernel speaking on its own.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KernelEvent {
-    /// Traffic hit the TRAP of this connection (SADB_ACQUIRE).
-    Acquire(String),
+    /// Traffic hit a policy without SAs (SADB_ACQUIRE, XFRM_MSG_ACQUIRE).
+    Acquire(Acquire),
     /// An SA reached its soft or hard lifetime (SADB_EXPIRE); after a hard
     /// one the kernel has deleted it.
     Expire {
@@ -19,43 +19,10 @@ pub enum KernelEvent {
     },
 }
 
-/// What a routed connection's policy does with traffic that has no SA:
-/// the seed's shunt eroutes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Shunt {
-    /// %trap: the kernel asks pluto to negotiate (SADB_ACQUIRE).
-    Trap,
-    /// %pass: traffic goes in the clear.
-    Pass,
-    /// %drop: traffic is discarded.
-    Drop,
-    /// %reject: discarded; NETKEY has no ICMP-sending discard, so this acts
-    /// like %drop there.
-    Reject,
-}
-
-impl Shunt {
-    /// The shunt of a policy's 2-bit shunt or failure field (`field` is
-    /// the field's value, 0..=3); `None` for the failure field's NONE.
-    pub fn from_field(field: u64, is_failure: bool) -> Option<Shunt> {
-        match field {
-            0 if is_failure => None,
-            0 => Some(Shunt::Trap),
-            1 => Some(Shunt::Pass),
-            2 => Some(Shunt::Drop),
-            _ => Some(Shunt::Reject),
-        }
-    }
-    pub fn name(self) -> &'static str {
-        match self {
-            Shunt::Trap => "%trap",
-            Shunt::Pass => "%pass",
-            Shunt::Drop => "%drop",
-            Shunt::Reject => "%reject",
-        }
-    }
-}
-
+/// A kernel IPsec stack: a translator of the engine's kernel operations
+/// into the stack's messages. It keeps no decisions of its own (which
+/// policy a connection has, what comes back when an SA goes): those are
+/// the engine's.
 pub trait KernelBackend {
     /// The stack's name for logs and `--status`.
     fn name(&self) -> &'static str;
@@ -64,20 +31,6 @@ pub trait KernelBackend {
     /// Failures of operations that have no reply, since the last call.
     fn take_errors(&mut self) -> Vec<String> {
         Vec::new()
-    }
-    /// `--route`: an outbound policy for `conn`'s clients doing `shunt`
-    /// (a TRAP makes traffic ask the kernel for SAs). While SAs exist their
-    /// policy takes its place; when they go it comes back.
-    fn route(&mut self, _conn: &str, _spec: &PolicySpec, _shunt: Shunt) -> Result<(), String> {
-        Ok(())
-    }
-    /// Puts `shunt` in place of `conn`'s routed policy now, or (`now` false,
-    /// while an SA's policy is there) records it as what comes back later.
-    fn set_shunt(&mut self, _conn: &str, _shunt: Shunt, _now: bool) -> Result<(), String> {
-        Ok(())
-    }
-    fn unroute(&mut self, _conn: &str) -> Result<(), String> {
-        Ok(())
     }
     /// Asks the kernel for its ACQUIREs and EXPIREs. Called by the daemon
     /// once it runs (after the fork: it may start a thread).

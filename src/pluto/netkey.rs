@@ -2,12 +2,13 @@
 //! from GETSPI, SAs with UPDATE (inbound, completing the larval SA) and ADD
 //! (outbound), SPD entries with X_SPDADD/X_SPDDELETE.
 
-use super::kernel::{KernelBackend, KernelEvent, Shunt};
+use super::kernel::{KernelBackend, KernelEvent};
 use crate::ike::crypto::CipherAlg;
 use crate::ike::kernel::{
-    IntegAlg, IpsecProto, KernelOp, KernelReply, Mode, PolicySpec, SaInstall, Selector,
+    Acquire, IntegAlg, IpsecProto, KernelOp, KernelReply, Mode, PolicyAction, PolicySpec,
+    SaInstall, Selector,
 };
-use crate::pfkey::build::{self, AlgKey, IpsecSpec, PolicyAction, SaSpec};
+use crate::pfkey::build::{self, AlgKey, IpsecSpec, SaSpec};
 use crate::pfkey::consts::{self, linux};
 use crate::pfkey::{KernelErrorKind, PfkeyError, PfkeySocket};
 use std::net::IpAddr;
@@ -19,15 +20,6 @@ pub struct Netkey {
     events: PfkeySocket,
     /// Errors of operations that have no reply, for the daemon to log.
     errors: Vec<String>,
-    /// Routed connections: their shunt policy, and the kernel's id for it.
-    traps: Vec<Trap>,
-}
-
-struct Trap {
-    conn: String,
-    spec: PolicySpec,
-    shunt: Shunt,
-    id: Option<u32>,
 }
 
 fn pfkey_enc(c: CipherAlg) -> u8 {
@@ -81,7 +73,6 @@ impl Netkey {
             sock,
             events,
             errors: Vec::new(),
-            traps: Vec::new(),
         })
     }
 
@@ -142,28 +133,17 @@ impl Netkey {
             .map_err(|e| e.to_string())
     }
 
-    /// Installs (`add`) or removes the policies of `p`: outbound, or inbound
-    /// and forward. Returns the kernel's id of the (last) policy installed.
-    fn policy(&mut self, p: &PolicySpec, add: bool) -> Result<Option<u32>, String> {
-        self.policy_doing(p, add, Shunt::Trap)
-    }
-
-    /// [`Netkey::policy`] for a routed connection's shunt: `Trap` protects
-    /// with `p`'s IPsec template (with reqid 0 it has no SA, so traffic makes
-    /// the kernel ACQUIRE), the others pass or discard.
-    fn policy_doing(
-        &mut self,
-        p: &PolicySpec,
-        add: bool,
-        shunt: Shunt,
-    ) -> Result<Option<u32>, String> {
+    /// Installs (`add`, replacing what has the same selectors) or removes
+    /// the policies of `p`: outbound, or inbound and forward. An IPsec
+    /// action protects with `p`'s template (with no SA of its reqid,
+    /// traffic makes the kernel ACQUIRE); the others pass or discard.
+    fn policy(&mut self, p: &PolicySpec, add: bool) -> Result<(), String> {
         let (src, dst) = (selector(&p.src_sel), selector(&p.dst_sel));
         let dirs: &[u8] = if p.inbound {
             &[consts::IPSEC_DIR_INBOUND, consts::IPSEC_DIR_FWD]
         } else {
             &[consts::IPSEC_DIR_OUTBOUND]
         };
-        let mut id = None;
         for dir in dirs {
             let seq = 0; // the socket stamps its own sequence number
             let msg = if add {
@@ -172,16 +152,16 @@ impl Netkey {
                     src,
                     dst,
                     priority: build::policy_priority(&src, &dst),
-                    action: match shunt {
-                        Shunt::Pass => PolicyAction::None,
-                        Shunt::Drop | Shunt::Reject => PolicyAction::Discard,
-                        Shunt::Trap => PolicyAction::Ipsec(IpsecSpec {
+                    action: match p.action {
+                        PolicyAction::Pass => build::PolicyAction::None,
+                        PolicyAction::Drop | PolicyAction::Reject => build::PolicyAction::Discard,
+                        PolicyAction::Ipsec => build::PolicyAction::Ipsec(IpsecSpec {
                             ipcomp: p.protos.contains(&IpsecProto::Ipcomp),
                             esp: p.protos.contains(&IpsecProto::Esp),
                             ah: p.protos.contains(&IpsecProto::Ah),
                             tunnel: (p.mode == Mode::Tunnel).then_some((p.src_gw, p.dst_gw)),
                             // UNIQUE: the policy uses the SAs of this reqid only
-                            // (a TRAP's reqid 0 has none, so traffic ACQUIREs).
+                            // (while there are none, traffic ACQUIREs).
                             level: consts::IPSEC_LEVEL_UNIQUE,
                             ..IpsecSpec::new(p.reqid)
                         }),
@@ -191,16 +171,15 @@ impl Netkey {
             } else {
                 build::spd_delete(*dir, &src, &dst, seq, self.pid())
             };
-            let reply = self.sock.request(msg).map_err(|e| {
+            self.sock.request(msg).map_err(|e| {
                 format!(
                     "{} policy {}: {e}",
                     dir_name(*dir),
                     flow(&p.src_sel, &p.dst_sel)
                 )
             })?;
-            id = reply.policy().map(|x| x.id).filter(|i| *i != 0).or(id);
         }
-        Ok(id)
+        Ok(())
     }
 
     /// Installs a batch, all or nothing: on a refusal the outbound SAs and
@@ -237,7 +216,7 @@ impl Netkey {
             return Ok(());
         };
         for p in added_policies {
-            if let Err(e) = self.remove_policy(p) {
+            if let Err(e) = self.policy(p, false) {
                 self.errors.push(format!("ERROR: cannot take back {e}"));
             }
         }
@@ -253,50 +232,22 @@ impl Netkey {
         Err(refusal)
     }
 
-    /// Removes the policies of `p`; a routed connection falls back to its
-    /// TRAP, not to clear traffic.
-    fn remove_policy(&mut self, p: &PolicySpec) -> Result<(), String> {
-        match self
-            .trap_for(p)
-            .and_then(|i| self.traps.get(i))
-            .map(|t| (t.spec.clone(), t.shunt))
-        {
-            Some((trap, shunt)) => self
-                .policy_doing(&trap, true, shunt)
-                .map(|id| self.note_trap_id(&trap, id)),
-            None => self.policy(p, false).map(|_| ()),
-        }
-    }
-
-    /// The routed connection whose TRAP an ACQUIRE comes from: the policy
-    /// id names it; failing that, the peer gateway.
-    fn acquired(&self, m: &crate::pfkey::Message) -> Option<String> {
-        let id = m.policy().map(|p| p.id);
-        let dst = m.address_dst().map(|a| a.addr.ip());
-        self.traps
-            .iter()
-            .filter(|t| t.shunt == Shunt::Trap)
-            .find(|t| id.is_some() && t.id == id)
-            .or_else(|| {
-                self.traps
-                    .iter()
-                    .find(|t| t.shunt == Shunt::Trap && Some(t.spec.dst_gw) == dst)
-            })
-            .map(|t| t.conn.clone())
-    }
-
-    fn trap_for(&self, p: &PolicySpec) -> Option<usize> {
-        self.traps
-            .iter()
-            .position(|t| !p.inbound && t.spec.src_sel == p.src_sel && t.spec.dst_sel == p.dst_sel)
-    }
-}
-
-impl Netkey {
-    fn note_trap_id(&mut self, trap: &PolicySpec, id: Option<u32>) {
-        if let Some(t) = self.traps.iter_mut().find(|t| t.spec == *trap) {
-            t.id = id.or(t.id);
-        }
+    /// The ACQUIRE `m` as the engine takes it: PF_KEY names the policy by
+    /// its kernel index only, so the policy's reqid is asked for
+    /// (SADB_X_SPDGET); the addresses are the SA's ends.
+    fn acquire(&mut self, m: &crate::pfkey::Message) -> Option<Acquire> {
+        let src = m.address_src()?.addr.ip();
+        let dst = m.address_dst()?.addr.ip();
+        let reqid = m.policy().map(|p| p.id).and_then(|id| {
+            let reply = self.sock.request(build::spd_get(id, 0, self.pid())).ok()?;
+            reply
+                .policy()?
+                .requests
+                .iter()
+                .map(|r| r.reqid)
+                .find(|r| *r != 0)
+        });
+        Some(Acquire { reqid, src, dst })
     }
 }
 
@@ -325,40 +276,6 @@ impl KernelBackend for Netkey {
         std::mem::take(&mut self.errors)
     }
 
-    fn route(&mut self, conn: &str, trap: &PolicySpec, shunt: Shunt) -> Result<(), String> {
-        let id = self.policy_doing(trap, true, shunt)?;
-        self.traps.retain(|t| t.conn != conn);
-        self.traps.push(Trap {
-            conn: conn.to_string(),
-            spec: trap.clone(),
-            shunt,
-            id,
-        });
-        Ok(())
-    }
-
-    fn set_shunt(&mut self, conn: &str, shunt: Shunt, now: bool) -> Result<(), String> {
-        let Some(t) = self.traps.iter_mut().find(|t| t.conn == conn) else {
-            return Ok(());
-        };
-        t.shunt = shunt;
-        if !now {
-            return Ok(());
-        }
-        let spec = t.spec.clone();
-        let id = self.policy_doing(&spec, true, shunt)?;
-        self.note_trap_id(&spec, id);
-        Ok(())
-    }
-
-    fn unroute(&mut self, conn: &str) -> Result<(), String> {
-        let Some(pos) = self.traps.iter().position(|t| t.conn == conn) else {
-            return Ok(());
-        };
-        let t = self.traps.remove(pos);
-        self.policy(&t.spec, false).map(|_| ())
-    }
-
     fn start_events(&mut self) -> Result<(), String> {
         register_in_background(&self.events)
     }
@@ -382,8 +299,8 @@ impl KernelBackend for Netkey {
             };
             match m.header.msg_type {
                 consts::SADB_ACQUIRE => {
-                    if let Some(conn) = self.acquired(&m) {
-                        let ev = KernelEvent::Acquire(conn);
+                    if let Some(acq) = self.acquire(&m) {
+                        let ev = KernelEvent::Acquire(acq);
                         if !out.contains(&ev) {
                             out.push(ev);
                         }
@@ -464,7 +381,7 @@ impl KernelBackend for Netkey {
                 None
             }
             KernelOp::DeletePolicy(p) => {
-                if let Err(e) = self.remove_policy(&p) {
+                if let Err(e) = self.policy(&p, false) {
                     self.errors.push(format!("ERROR: cannot delete {e}"));
                 }
                 None

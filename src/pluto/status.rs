@@ -36,14 +36,7 @@ pub fn render(d: &Daemon, now: Instant) -> Vec<String> {
         };
         let (p1, p2) = (newest(false), newest(true));
         let owner_state = d.ep.eroute_owner(n);
-        let routing = match owner_state {
-            Some(_) if c.routed || c.route_done => "erouted",
-            Some(_) => "keyed, unrouted",
-            None if c.fail_shunt => "fail erouted",
-            None if c.routed && c.hold => "erouted HOLD",
-            None if c.routed => "prospective erouted",
-            None => "unrouted",
-        };
+        let routing = d.ep.route_story(n).text();
         let owner = owner_state.map_or(String::new(), |s| format!("; eroute owner: #{s}"));
         out.push(format!(
             "\"{n}\": {}; {routing}{owner}",

@@ -1,6 +1,6 @@
-//! When pluto runs the updown command (spec §3.1), and with what: the verbs
-//! `prepare`, `route`, `unroute`, `up` and `down` for a connection, built from
-//! its description and run synchronously, output and failures logged.
+//! Running the updown command (spec §3.1) with the verbs the engine asks
+//! for (`prepare`, `route`, `unroute`, `up`, `down`), its variables built
+//! from the connection's description; output and failures logged.
 
 use super::conns::policy_text;
 use super::daemon::Daemon;
@@ -96,44 +96,5 @@ pub fn run(d: &mut Daemon, conn: &str, verb: Verb) -> bool {
             );
             false
         }
-    }
-}
-
-/// The connection's IPsec SA is up: route the peer's client if that has
-/// not been done, then run `up` for the first SA.
-pub fn sa_up(d: &mut Daemon, conn: &str) {
-    let Some(c) = d.conns.iter().find(|c| c.name == conn) else {
-        return;
-    };
-    let (need_route, need_up) = (!c.route_done, !c.up_done);
-    if need_route {
-        run(d, conn, Verb::Prepare);
-        if !run(d, conn, Verb::Route) {
-            return;
-        }
-    }
-    let ok = !need_up || run(d, conn, Verb::Up);
-    if let Some(c) = d.conns.iter_mut().find(|c| c.name == conn) {
-        c.route_done = true;
-        c.up_done |= need_up && ok;
-    }
-}
-
-/// The connection's last IPsec SA is gone: `down`, and `unroute` unless
-/// `--route` keeps the route.
-pub fn sa_down(d: &mut Daemon, conn: &str) {
-    let Some(c) = d.conns.iter().find(|c| c.name == conn) else {
-        return;
-    };
-    let (was_up, keep_route, routed) = (c.up_done, c.routed, c.route_done);
-    if was_up {
-        run(d, conn, Verb::Down);
-    }
-    if routed && !keep_route {
-        run(d, conn, Verb::Unroute);
-    }
-    if let Some(c) = d.conns.iter_mut().find(|c| c.name == conn) {
-        c.up_done = false;
-        c.route_done = c.route_done && keep_route;
     }
 }

@@ -3,9 +3,7 @@
 
 use super::conns::{self, Conn};
 use super::daemon::{reply_line, Daemon, Waiter, MAX_REQUEST};
-use super::kernel::Shunt;
 use crate::ctl::{self, Rc, WhackMessage};
-use crate::ike::kernel::PolicySpec;
 use crate::ike::{Command, CommandError, Level};
 use std::net::IpAddr;
 use std::os::unix::net::UnixStream;
@@ -222,6 +220,8 @@ fn rc_of(e: &CommandError) -> Rc {
         CommandError::DuplicateName(_) => Rc::DupName,
         CommandError::UnknownName(_) | CommandError::UnknownState(_) => Rc::UnknownName,
         CommandError::NoPeerIp(_) => Rc::NoPeerIp,
+        CommandError::CannotRoute(..) => Rc::Route,
+        CommandError::RouteBusy(_) => Rc::RtBusy,
     }
 }
 
@@ -281,12 +281,7 @@ fn add_connection(d: &mut Daemon, name: &str, c: &ctl::Connection, r: &Reply<'_>
         desc: c.clone(),
         left_is_us: None,
         loaded: false,
-        routed: false,
         up: false,
-        route_done: false,
-        hold: false,
-        fail_shunt: false,
-        up_done: false,
     });
     d.conns.sort_by_key(|x| x.name.to_ascii_lowercase());
     d.log
@@ -394,129 +389,25 @@ fn route(d: &mut Daemon, name: &str, on: bool, r: &Reply<'_>) {
         r.line(Rc::Deaf, "need --listen before --route");
         return;
     }
-    let Some(i) = d.conns.iter().position(|c| c.name == name) else {
+    let Some(c) = d.conns.iter().find(|c| c.name == name) else {
         r.line(Rc::UnknownName, &format!("no connection named \"{name}\""));
         return;
     };
-    let Some(c) = d.conns.get(i) else { return };
-    let Some(left) = c.left_is_us else {
+    if !c.loaded {
         r.line(
             Rc::Orient,
             &format!("\"{name}\": we cannot identify ourselves with either end of this connection"),
         );
         return;
-    };
-    let shunt = c.shunt();
-    if on {
-        let shunt_only = shunt != Shunt::Trap;
-        let trap = match conns::to_engine(name, &c.desc, left, d.myid.as_ref()) {
-            Ok(cfg) => conns::route_policy(&cfg, shunt_only),
-            Err((rc, text)) => {
-                r.line(rc, &format!("\"{name}\": {text}"));
-                return;
-            }
-        };
-        let Some(trap) = trap else {
-            r.line(Rc::Route, &format!("\"{name}\": cannot route a connection without IPsec policy or with an unknown peer"));
-            return;
-        };
-        let already = d.conns.get(i).is_some_and(|c| c.route_done);
-        if !already {
-            super::updown::run(d, name, crate::updown::Verb::Prepare);
-            if !super::updown::run(d, name, crate::updown::Verb::Route) {
-                r.line(
-                    Rc::Route,
-                    &format!("\"{name}\": could not route: the updown route command failed"),
-                );
-                return;
-            }
-            if let Some(c) = d.conns.get_mut(i) {
-                c.route_done = true;
-            }
-        }
-        if let Some(taken) = route_conflict(d, name, &trap, r) {
-            if !taken {
-                return;
-            }
-        }
-        if let Err(e) = d.kernel.route(name, &trap, shunt) {
-            r.line(Rc::Route, &format!("\"{name}\": could not route: {e}"));
-            return;
-        }
+    }
+    let cmd = if on {
+        Command::Route(name.to_string())
     } else {
-        let busy =
-            d.ep.states()
-                .iter()
-                .any(|s| s.conn == name && s.ipsec && s.kind.is_established());
-        if busy {
-            r.line(Rc::RtBusy, "cannot unroute: route busy");
-            return;
-        }
-        if let Err(e) = d.kernel.unroute(name) {
-            r.line(
-                Rc::LogSerious,
-                &format!("\"{name}\": could not unroute: {e}"),
-            );
-        }
-        if d.conns.get(i).is_some_and(|c| c.route_done) {
-            super::updown::run(d, name, crate::updown::Verb::Unroute);
-            if let Some(c) = d.conns.get_mut(i) {
-                c.route_done = false;
-            }
-        }
+        Command::Unroute(name.to_string())
+    };
+    if let Err(e) = d.ep.handle_command(Instant::now(), cmd) {
+        r.line(rc_of(&e), &e.to_string());
     }
-    if let Some(c) = d.conns.get_mut(i) {
-        c.routed = on;
-        c.fail_shunt = false;
-        c.hold = false;
-    }
-}
-
-/// The seed's eroute conflict at `--route`: another routed connection with
-/// the same clients is taken down if no IPsec SA uses it (`Some(true)`),
-/// else routing fails (`Some(false)`, said to whack). `None`: no conflict.
-fn route_conflict(d: &mut Daemon, name: &str, spec: &PolicySpec, r: &Reply<'_>) -> Option<bool> {
-    let rival = d.conns.iter().find(|c| {
-        c.name != name
-            && c.routed
-            && c.left_is_us.is_some_and(|left| {
-                conns::to_engine(&c.name, &c.desc, left, d.myid.as_ref())
-                    .ok()
-                    .and_then(|cfg| conns::route_policy(&cfg, true))
-                    .is_some_and(|p| p.src_sel == spec.src_sel && p.dst_sel == spec.dst_sel)
-            })
-    })?;
-    let rival = rival.name.clone();
-    let busy =
-        d.ep.states()
-            .iter()
-            .any(|s| s.conn == rival && s.ipsec && s.kind.is_established());
-    if busy {
-        r.line(
-            Rc::Route,
-            &format!(
-                "\"{name}\": cannot route: \"{rival}\" routes the same clients and has an IPsec SA"
-            ),
-        );
-        return Some(false);
-    }
-    r.line(
-        Rc::Log,
-        &format!("\"{name}\": unrouting \"{rival}\", which routes the same clients"),
-    );
-    if let Err(e) = d.kernel.unroute(&rival) {
-        r.line(
-            Rc::LogSerious,
-            &format!("\"{rival}\": could not unroute: {e}"),
-        );
-    }
-    if let Some(c) = d.conns.iter_mut().find(|c| c.name == rival) {
-        // The route itself stays: it now serves `name` (updown's route for
-        // the same peer client).
-        c.routed = false;
-        c.route_done = false;
-    }
-    Some(true)
 }
 
 fn initiate(

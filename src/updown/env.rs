@@ -28,48 +28,9 @@ pub const DEFAULT_UPDOWN: &str = "ipsec _updown";
 /// command of `COMMAND_BUF` bytes or more is refused as too long.
 pub const COMMAND_BUF: usize = 1536;
 
-/// The operation part of `PLUTO_VERB` (spec §3.1).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Verb {
-    /// Delete a stale route before pluto installs its own (failure ignored).
-    Prepare,
-    /// Install the route toward the peer's client.
-    Route,
-    /// Remove that route.
-    Unroute,
-    /// A tunnel eroute for an IPsec SA was installed (firewall hook).
-    Up,
-    /// That eroute was removed (firewall hook).
-    Down,
-}
-
-impl Verb {
-    /// Every verb, in the order of the spec's table.
-    pub const ALL: [Verb; 5] = [
-        Verb::Prepare,
-        Verb::Route,
-        Verb::Unroute,
-        Verb::Up,
-        Verb::Down,
-    ];
-
-    /// The verb as it starts `PLUTO_VERB` (`prepare`, `route`, ...).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verb::Prepare => "prepare",
-            Verb::Route => "route",
-            Verb::Unroute => "unroute",
-            Verb::Up => "up",
-            Verb::Down => "down",
-        }
-    }
-}
-
-impl fmt::Display for Verb {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+/// The operation part of `PLUTO_VERB` (spec §3.1): the engine decides
+/// when each runs.
+pub use crate::ike::routing::Verb;
 
 /// A complete `PLUTO_VERB` value: verb, `-host`/`-client`, optional `-v6`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

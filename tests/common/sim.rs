@@ -2,7 +2,9 @@
 //! kernel per node and seeded faults (loss, duplication, mutation) per link.
 
 use rswan::ike::crypto::{DhProvider, ModpDh, NullDh};
-use rswan::ike::kernel::{IpsecProto, KernelOp, KernelReply, PolicySpec, SaInstall, Selector};
+use rswan::ike::kernel::{
+    Acquire, IpsecProto, KernelOp, KernelReply, PolicyAction, PolicySpec, SaInstall, Selector,
+};
 use rswan::ike::rng::{Rng, SeededRng};
 use rswan::ike::wire::Identity;
 use rswan::ike::{
@@ -27,6 +29,41 @@ pub struct FakeKernel {
     /// one, or with `refuse_outbound_only` those that carry an outbound SA.
     pub refuse_installs: Option<String>,
     pub refuse_outbound_only: bool,
+    /// Larval states the kernel made for ACQUIREs: (reqid, src, dst). As in
+    /// Linux, an outbound SA with the same reqid and addresses replaces one.
+    pub acquiring: Vec<(u32, IpAddr, IpAddr)>,
+}
+
+/// What the kernel does with one outbound packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fate {
+    /// No policy matches: it goes out in the clear.
+    NoPolicy,
+    /// Through this outbound SA.
+    Protected(u32),
+    /// Held: the policy has no SA. `Some` when the kernel asks pluto for
+    /// one (the first packet; later ones wait for the same larval state).
+    Held(Option<Acquire>),
+    Passed,
+    Dropped,
+}
+
+fn covers(sel: &Selector, a: IpAddr) -> bool {
+    match (sel.addr, a) {
+        (IpAddr::V4(n), IpAddr::V4(x)) => {
+            let m = u32::MAX
+                .checked_shl(32 - u32::from(sel.prefix))
+                .unwrap_or(0);
+            u32::from(n) & m == u32::from(x) & m
+        }
+        (IpAddr::V6(n), IpAddr::V6(x)) => {
+            let m = u128::MAX
+                .checked_shl(128 - u32::from(sel.prefix))
+                .unwrap_or(0);
+            u128::from(n) & m == u128::from(x) & m
+        }
+        _ => false,
+    }
 }
 
 impl FakeKernel {
@@ -76,6 +113,9 @@ impl FakeKernel {
                 }
                 for sa in sas {
                     self.larval.retain(|s| !(sa.inbound && *s == sa.spi));
+                    if !sa.inbound {
+                        self.acquiring.retain(|a| *a != (sa.reqid, sa.src, sa.dst));
+                    }
                     self.sas.push(sa);
                 }
                 // Like the kernel's SPD: one policy per selectors and direction,
@@ -99,6 +139,46 @@ impl FakeKernel {
                 // The kernel deletes by selectors and direction, whoever owns it.
                 self.policies.retain(|q| !same_slot(q, &p));
                 None
+            }
+        }
+    }
+}
+
+impl FakeKernel {
+    /// An outbound packet from `src` to `dst` meets the SPD: the most
+    /// specific matching policy decides, as in Linux.
+    pub fn send(&mut self, src: IpAddr, dst: IpAddr) -> Fate {
+        let Some(p) = self
+            .policies
+            .iter()
+            .filter(|p| !p.inbound && covers(&p.src_sel, src) && covers(&p.dst_sel, dst))
+            .max_by_key(|p| u32::from(p.src_sel.prefix) + u32::from(p.dst_sel.prefix))
+            .cloned()
+        else {
+            return Fate::NoPolicy;
+        };
+        match p.action {
+            PolicyAction::Pass => Fate::Passed,
+            PolicyAction::Drop | PolicyAction::Reject => Fate::Dropped,
+            PolicyAction::Ipsec => {
+                let sa = self
+                    .sas
+                    .iter()
+                    .rev()
+                    .find(|s| !s.inbound && s.reqid == p.reqid && s.dst == p.dst_gw);
+                if let Some(sa) = sa {
+                    return Fate::Protected(sa.spi);
+                }
+                let key = (p.reqid, p.src_gw, p.dst_gw);
+                if self.acquiring.contains(&key) {
+                    return Fate::Held(None);
+                }
+                self.acquiring.push(key);
+                Fate::Held(Some(Acquire {
+                    reqid: Some(p.reqid),
+                    src: p.src_gw,
+                    dst: p.dst_gw,
+                }))
             }
         }
     }
@@ -177,6 +257,17 @@ impl Node {
             .filter(|s| s.inbound == inbound)
             .collect()
     }
+    /// The updown verbs the engine asked for, in order.
+    pub fn updowns(&self) -> Vec<rswan::ike::Verb> {
+        self.events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Updown { verb, .. } => Some(*verb),
+                _ => None,
+            })
+            .collect()
+    }
+
     pub fn dump_logs(&self) -> String {
         self.logs
             .iter()
@@ -533,6 +624,18 @@ impl Net {
     }
 
     /// Advances the clock by `d`, running everything due on the way.
+    /// A host behind node `node` sends a packet from `src` to `dst`: its
+    /// kernel decides, and an ACQUIRE goes to the node's engine.
+    pub fn traffic(&mut self, node: usize, src: IpAddr, dst: IpAddr) -> Fate {
+        let now = self.now;
+        let n = &mut self.nodes[node];
+        let fate = n.kernel.send(src, dst);
+        if let Fate::Held(Some(acq)) = fate {
+            n.ep.handle_acquire(now, acq);
+        }
+        fate
+    }
+
     pub fn advance(&mut self, d: Duration) {
         let target = self.now + d;
         self.run(d);

@@ -196,6 +196,7 @@ impl Endpoint {
                     dst_gw: dg,
                     protos: protos.clone(),
                     reqid: st.reqid,
+                    action: PolicyAction::Ipsec,
                 });
             }
         }

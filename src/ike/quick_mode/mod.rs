@@ -15,7 +15,8 @@ use crate::ike::crypto::{
 };
 use crate::ike::endpoint::{Endpoint, Event, Level};
 use crate::ike::kernel::{
-    IntegAlg, IpsecProto, KernelOp, KernelReply, Mode, PolicySpec, SaInstall, Selector,
+    IntegAlg, IpsecProto, KernelOp, KernelReply, Mode, PolicyAction, PolicySpec, SaInstall,
+    Selector,
 };
 use crate::ike::proposal::{
     default_ipsec_proposals, ipsec_sa_payload, parse_ipsec_reply, select_ipsec, Chosen,
@@ -108,7 +109,7 @@ impl Endpoint {
         let (local, remote) = (parent.local.ip(), parent.remote.ip());
         let serial = self.new_serial();
         let msgid = self.fresh_msgid(p1);
-        let reqid = self.new_reqid();
+        let reqid = self.conn_reqid(&conn.name);
         self.p2.insert(
             serial,
             new_phase2(
@@ -232,6 +233,7 @@ impl Endpoint {
             .map(|s| s.conn.clone())
             .unwrap_or_default();
         self.log(Level::Error, Some(&conn), Some(serial), Some(32), text);
+        self.routing_failed(&conn);
         self.events.push_back(Event::Failed {
             serial,
             conn,

@@ -122,7 +122,7 @@ impl Endpoint {
         self.check_client_ids(&conn, p1, id_i.as_deref(), id_r.as_deref())
             .map_err(auth)?;
         let serial = self.new_serial();
-        let reqid = self.new_reqid();
+        let reqid = self.conn_reqid(&conn.name);
         let mut st = new_phase2(
             serial,
             p1,
