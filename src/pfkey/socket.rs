@@ -279,7 +279,9 @@ impl PfkeySocket {
         }
     }
 
-    fn check(&self, m: Message) -> Result<Message> {
+    /// A reply as the answer it is: the message, or the kernel's refusal
+    /// when `sadb_msg_errno` is set.
+    pub fn check(&self, m: Message) -> Result<Message> {
         if m.header.errno == 0 {
             Ok(m)
         } else {

@@ -2,7 +2,7 @@
 //! its clients and the signalfd, with the engine's next timer as timeout.
 
 use super::ifaces::{self, RawIface};
-use super::kernel::{KernelBackend, KernelEvent};
+use super::kernel::{KernelBackend, KernelEvent, KernelOutput};
 use super::logger::Logger;
 use super::options::Config;
 use super::signals::{Signal, Signals};
@@ -86,9 +86,15 @@ impl Daemon {
         ctl.set_nonblocking(true)?;
         poll.registry()
             .register(&mut SourceFd(&ctl.as_raw_fd()), CTL, Interest::READABLE)?;
-        if let Some(fd) = kernel.events_fd() {
+        let fds = kernel.fds();
+        if fds.len() > FIRST_UDP - KERNEL.0 {
+            return Err(io::Error::other("kernel backend has too many descriptors"));
+        }
+        for (i, fd) in fds.iter().enumerate() {
             poll.registry()
-                .register(&mut SourceFd(&fd), KERNEL, Interest::READABLE)?;
+                .register(&mut SourceFd(fd), Token(KERNEL.0 + i), Interest::READABLE)?;
+        }
+        if !fds.is_empty() {
             kernel.start_events().map_err(io::Error::other)?;
         }
         let signals = Signals::new()?;
@@ -144,8 +150,8 @@ impl Daemon {
                 match ev.token() {
                     CTL => self.accept_clients(),
                     SIGNALS => self.on_signals(),
-                    KERNEL => self.on_kernel_events(),
                     t if t.0 >= FIRST_CLIENT => self.read_client(t),
+                    t if t.0 >= KERNEL.0 && t.0 < FIRST_UDP => self.pump(),
                     t => self.read_udp(t, &mut dgram),
                 }
             }
@@ -160,23 +166,34 @@ impl Daemon {
         0
     }
 
-    /// The kernel spoke: traffic hit a routed connection's %trap (the
-    /// engine negotiates it, unless a negotiation for it is under way), or
-    /// an SA reached a lifetime (the engine replaces or forgets it).
-    fn on_kernel_events(&mut self) {
-        for ev in self.kernel.poll_events() {
+    /// What the kernel said: answers to requests go to the engine, and so
+    /// do ACQUIREs (traffic hit a routed connection's %trap: the engine
+    /// negotiates it unless a negotiation is under way) and EXPIREs (an SA
+    /// reached a lifetime: the engine replaces or forgets it). Returns
+    /// true when there was anything.
+    fn kernel_outputs(&mut self) -> bool {
+        let outs = self.kernel.poll();
+        let any = !outs.is_empty();
+        for o in outs {
             let now = Instant::now();
-            match ev {
-                KernelEvent::Acquire(acq) => self.ep.handle_acquire(now, acq),
-                KernelEvent::Expire {
+            match o {
+                KernelOutput::Reply(r) => self.ep.handle_kernel_reply(now, r),
+                KernelOutput::Event(KernelEvent::Acquire(acq)) => self.ep.handle_acquire(now, acq),
+                KernelOutput::Event(KernelEvent::Expire {
                     proto,
                     spi,
                     dst,
                     hard,
-                } => self.ep.handle_sa_expire(now, proto, spi, dst, hard),
+                }) => self.ep.handle_sa_expire(now, proto, spi, dst, hard),
+                KernelOutput::Error(e) => {
+                    self.log.line(Level::Error, &e);
+                    if let Some(s) = &self.echo {
+                        let _ = reply_line(s, 3, &e);
+                    }
+                }
             }
         }
-        self.pump();
+        any
     }
 
     fn on_signals(&mut self) {
@@ -371,16 +388,9 @@ impl Daemon {
             let mut any = false;
             while let Some(op) = self.ep.poll_kernel_op() {
                 any = true;
-                if let Some(reply) = self.kernel.apply(op) {
-                    self.ep.handle_kernel_reply(Instant::now(), reply);
-                }
-                for e in self.kernel.take_errors() {
-                    self.log.line(Level::Error, &e);
-                    if let Some(s) = &self.echo {
-                        let _ = reply_line(s, 3, &e);
-                    }
-                }
+                self.kernel.submit(op);
             }
+            any |= self.kernel_outputs();
             while let Some(t) = self.ep.poll_transmit() {
                 any = true;
                 match self.ifaces.iter().find(|f| f.raw.addr == t.local.ip()) {

@@ -19,31 +19,35 @@ pub enum KernelEvent {
     },
 }
 
+/// What a backend has to say: an answer to a request, the kernel speaking
+/// on its own, or a failure of an operation that has no answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KernelOutput {
+    Reply(KernelReply),
+    Event(KernelEvent),
+    Error(String),
+}
+
 /// A kernel IPsec stack: a translator of the engine's kernel operations
 /// into the stack's messages. It keeps no decisions of its own (which
 /// policy a connection has, what comes back when an SA goes): those are
-/// the engine's.
+/// the engine's. It never waits for the kernel: [`KernelBackend::submit`]
+/// sends, and the answers come out of [`KernelBackend::poll`] when the
+/// event loop sees its descriptors readable.
 pub trait KernelBackend {
     /// The stack's name for logs and `--status`.
     fn name(&self) -> &'static str;
-    /// Performs `op`; requests that need an answer return it.
-    fn apply(&mut self, op: KernelOp) -> Option<KernelReply>;
-    /// Failures of operations that have no reply, since the last call.
-    fn take_errors(&mut self) -> Vec<String> {
-        Vec::new()
-    }
+    /// Sends what `op` needs and returns at once.
+    fn submit(&mut self, op: KernelOp);
+    /// Answers, events and failures that have arrived; never blocks.
+    fn poll(&mut self) -> Vec<KernelOutput>;
     /// Asks the kernel for its ACQUIREs and EXPIREs. Called by the daemon
     /// once it runs (after the fork: it may start a thread).
     fn start_events(&mut self) -> Result<(), String> {
         Ok(())
     }
-    /// A descriptor that becomes readable when the kernel has something
-    /// to say on its own (an ACQUIRE, an EXPIRE).
-    fn events_fd(&self) -> Option<std::os::fd::RawFd> {
-        None
-    }
-    /// What the kernel said since the last call.
-    fn poll_events(&mut self) -> Vec<KernelEvent> {
+    /// Descriptors that become readable when the kernel answered or spoke.
+    fn fds(&self) -> Vec<std::os::fd::RawFd> {
         Vec::new()
     }
 }
@@ -53,6 +57,7 @@ pub trait KernelBackend {
 pub struct NoStack {
     next_spi: u32,
     next_cpi: u32,
+    replies: Vec<KernelOutput>,
 }
 
 impl NoStack {
@@ -62,6 +67,7 @@ impl NoStack {
         NoStack {
             next_spi: 0x1000 + (u32::from_be_bytes(b) % 0x7fff_0000),
             next_cpi: 256,
+            replies: Vec::new(),
         }
     }
 }
@@ -71,8 +77,12 @@ impl KernelBackend for NoStack {
         "no kernel interface"
     }
 
-    fn apply(&mut self, op: KernelOp) -> Option<KernelReply> {
-        match op {
+    fn poll(&mut self) -> Vec<KernelOutput> {
+        std::mem::take(&mut self.replies)
+    }
+
+    fn submit(&mut self, op: KernelOp) {
+        let reply = match op {
             KernelOp::GetSpi { req, min, max, .. } => {
                 let pick = if max <= 0xffff {
                     self.next_cpi = if self.next_cpi >= max || self.next_cpi < min {
@@ -93,7 +103,8 @@ impl KernelBackend for NoStack {
             }
             KernelOp::Install { req, .. } => Some(KernelReply::Installed { req }),
             KernelOp::DeleteSa { .. } | KernelOp::DeletePolicy(_) => None,
-        }
+        };
+        self.replies.extend(reply.map(KernelOutput::Reply));
     }
 }
 

@@ -1,8 +1,14 @@
-//! pluto's kernel backend for Linux NETKEY, over the in-tree PF_KEYv2: SPIs
+//! pluto's kernel backend for Linux NETKEY over the in-tree PF_KEYv2: SPIs
 //! from GETSPI, SAs with UPDATE (inbound, completing the larval SA) and ADD
-//! (outbound), SPD entries with X_SPDADD/X_SPDDELETE.
+//! (outbound), SPD entries with X_SPDUPDATE/X_SPDDELETE.
+//!
+//! Nothing here waits for the kernel: requests go out with fresh sequence
+//! numbers and their answers are matched when the event loop finds the
+//! socket readable. An install batch is sent whole; once every part is
+//! answered it is reported installed, or, when any part was refused, what
+//! went in is taken out again and the batch reported failed.
 
-use super::kernel::{KernelBackend, KernelEvent};
+use super::kernel::{KernelBackend, KernelEvent, KernelOutput};
 use crate::ike::crypto::CipherAlg;
 use crate::ike::kernel::{
     Acquire, IntegAlg, IpsecProto, KernelOp, KernelReply, Mode, PolicyAction, PolicySpec,
@@ -10,16 +16,54 @@ use crate::ike::kernel::{
 };
 use crate::pfkey::build::{self, AlgKey, IpsecSpec, SaSpec};
 use crate::pfkey::consts::{self, linux};
-use crate::pfkey::{KernelErrorKind, PfkeyError, PfkeySocket};
+use crate::pfkey::{KernelErrorKind, Message, PfkeyError, PfkeySocket};
+use std::collections::HashMap;
 use std::net::IpAddr;
+use std::os::fd::AsRawFd;
 
 pub struct Netkey {
     /// Requests and their replies.
     sock: PfkeySocket,
     /// Registered for ESP and AH: the kernel's ACQUIREs and EXPIREs.
     events: PfkeySocket,
-    /// Errors of operations that have no reply, for the daemon to log.
-    errors: Vec<String>,
+    /// Requests sent and not answered yet, by sequence number.
+    pending: HashMap<u32, Pending>,
+    /// Install batches with parts still unanswered, by the engine's req.
+    batches: HashMap<u64, Batch>,
+    out: Vec<KernelOutput>,
+}
+
+/// What an answer is for.
+enum Pending {
+    Spi {
+        req: u64,
+    },
+    /// One part of the install batch `req`; `undo` takes it back.
+    Part {
+        req: u64,
+        what: String,
+        undo: Option<Message>,
+    },
+    Delete {
+        what: String,
+        sa: bool,
+    },
+    /// The policy lookup of an ACQUIRE (its reqid).
+    Acquire {
+        src: IpAddr,
+        dst: IpAddr,
+    },
+    /// Taking back a part of a refused batch.
+    Undo {
+        what: String,
+    },
+}
+
+#[derive(Default)]
+struct Batch {
+    unanswered: usize,
+    refusal: Option<String>,
+    undo: Vec<(String, Message)>,
 }
 
 fn pfkey_enc(c: CipherAlg) -> u8 {
@@ -61,91 +105,70 @@ fn selector(s: &Selector) -> build::Selector {
     }
 }
 
-impl Netkey {
-    /// Opens PF_KEY; fails where the kernel has no af_key.
-    pub fn open() -> Result<Netkey, String> {
-        let mut sock = PfkeySocket::open().map_err(|e| e.to_string())?;
-        // A first SA with a new algorithm can take seconds in a slow kernel.
-        sock.set_timeout(std::time::Duration::from_secs(10));
-        let events = PfkeySocket::open_with(true, crate::pfkey::Dialect::Linux)
-            .map_err(|e| e.to_string())?;
-        Ok(Netkey {
-            sock,
-            events,
-            errors: Vec::new(),
-        })
-    }
-
-    fn pid(&self) -> u32 {
-        self.sock.pid()
-    }
-
-    fn sa(&mut self, sa: &SaInstall) -> Result<(), String> {
-        let enc = match (sa.proto, &sa.encrypt, sa.compress) {
-            (IpsecProto::Ipcomp, _, Some(c)) => Some(AlgKey {
-                alg: c,
-                key: Vec::new(),
-            }),
-            (_, Some((alg, key)), _) => Some(AlgKey {
-                alg: pfkey_enc(*alg),
-                key: key.clone(),
-            }),
-            _ => None,
-        };
-        let auth = sa.integ.as_ref().map(|(alg, key)| AlgKey {
-            alg: pfkey_auth(*alg),
+fn sa_message(sa: &SaInstall, pid: u32) -> Message {
+    let enc = match (sa.proto, &sa.encrypt, sa.compress) {
+        (IpsecProto::Ipcomp, _, Some(c)) => Some(AlgKey {
+            alg: c,
+            key: Vec::new(),
+        }),
+        (_, Some((alg, key)), _) => Some(AlgKey {
+            alg: pfkey_enc(*alg),
             key: key.clone(),
-        });
-        // With IPCOMP the IPCOMP SA carries the tunnel (it is the first
-        // template of the policy); ESP and AH inside it are transport.
-        let m = if sa.proto != IpsecProto::Ipcomp && sa.group.contains(&IpsecProto::Ipcomp) {
-            consts::IPSEC_MODE_TRANSPORT
+        }),
+        _ => None,
+    };
+    let auth = sa.integ.as_ref().map(|(alg, key)| AlgKey {
+        alg: pfkey_auth(*alg),
+        key: key.clone(),
+    });
+    // With IPCOMP the IPCOMP SA carries the tunnel (it is the first
+    // template of the policy); ESP and AH inside it are transport.
+    let m = if sa.proto != IpsecProto::Ipcomp && sa.group.contains(&IpsecProto::Ipcomp) {
+        consts::IPSEC_MODE_TRANSPORT
+    } else {
+        mode(sa.mode)
+    };
+    let spec = SaSpec {
+        satype: satype(sa.proto),
+        spi: sa.spi,
+        src: sa.src,
+        dst: sa.dst,
+        mode: m,
+        reqid: sa.reqid,
+        auth,
+        enc,
+        replay_window: if sa.proto == IpsecProto::Ipcomp {
+            0
         } else {
-            mode(sa.mode)
-        };
-        let spec = SaSpec {
-            satype: satype(sa.proto),
-            spi: sa.spi,
-            src: sa.src,
-            dst: sa.dst,
-            mode: m,
-            reqid: sa.reqid,
-            auth,
-            enc,
-            replay_window: if sa.proto == IpsecProto::Ipcomp {
-                0
-            } else {
-                32
-            },
-            soft_secs: 0,
-            hard_secs: u64::from(sa.lifetime_secs) + 60,
-            nat_t: None,
-        };
-        let seq = 0; // the socket stamps its own sequence number
-        let msg = if sa.inbound {
-            build::update_sa(&spec, seq, self.pid())
-        } else {
-            build::add_sa(&spec, seq, self.pid())
-        };
-        self.sock
-            .request(msg)
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+            32
+        },
+        soft_secs: 0,
+        hard_secs: u64::from(sa.lifetime_secs) + 60,
+        nat_t: None,
+    };
+    let seq = 0; // the socket stamps its own sequence number
+    if sa.inbound {
+        build::update_sa(&spec, seq, pid)
+    } else {
+        build::add_sa(&spec, seq, pid)
     }
+}
 
-    /// Installs (`add`, replacing what has the same selectors) or removes
-    /// the policies of `p`: outbound, or inbound and forward. An IPsec
-    /// action protects with `p`'s template (with no SA of its reqid,
-    /// traffic makes the kernel ACQUIRE); the others pass or discard.
-    fn policy(&mut self, p: &PolicySpec, add: bool) -> Result<(), String> {
-        let (src, dst) = (selector(&p.src_sel), selector(&p.dst_sel));
-        let dirs: &[u8] = if p.inbound {
-            &[consts::IPSEC_DIR_INBOUND, consts::IPSEC_DIR_FWD]
-        } else {
-            &[consts::IPSEC_DIR_OUTBOUND]
-        };
-        for dir in dirs {
-            let seq = 0; // the socket stamps its own sequence number
+/// The messages that install (`add`) or remove the policies of `p`:
+/// outbound, or inbound and forward, each with what it is for logs. An
+/// IPsec action protects with `p`'s template (with no SA of its reqid,
+/// traffic makes the kernel ACQUIRE); the others pass or discard.
+fn policy_messages(p: &PolicySpec, add: bool, pid: u32) -> Vec<(String, Message)> {
+    let (src, dst) = (selector(&p.src_sel), selector(&p.dst_sel));
+    let dirs: &[u8] = if p.inbound {
+        &[consts::IPSEC_DIR_INBOUND, consts::IPSEC_DIR_FWD]
+    } else {
+        &[consts::IPSEC_DIR_OUTBOUND]
+    };
+    let seq = 0; // the socket stamps its own sequence number
+    dirs.iter()
+        .map(|dir| {
+            let what = format!("{} policy {}", dir_name(*dir), flow(&p.src_sel, &p.dst_sel));
             let msg = if add {
                 let spec = build::PolicySpec {
                     dir: *dir,
@@ -167,87 +190,296 @@ impl Netkey {
                         }),
                     },
                 };
-                build::spd_update(&spec, seq, self.pid())
+                build::spd_update(&spec, seq, pid)
             } else {
-                build::spd_delete(*dir, &src, &dst, seq, self.pid())
+                build::spd_delete(*dir, &src, &dst, seq, pid)
             };
-            self.sock.request(msg).map_err(|e| {
-                format!(
-                    "{} policy {}: {e}",
-                    dir_name(*dir),
-                    flow(&p.src_sel, &p.dst_sel)
-                )
-            })?;
-        }
-        Ok(())
+            (what, msg)
+        })
+        .collect()
+}
+
+impl Netkey {
+    /// Opens PF_KEY; fails where the kernel has no af_key.
+    pub fn open() -> Result<Netkey, String> {
+        let sock = PfkeySocket::open_with(true, crate::pfkey::Dialect::Linux)
+            .map_err(|e| e.to_string())?;
+        let events = PfkeySocket::open_with(true, crate::pfkey::Dialect::Linux)
+            .map_err(|e| e.to_string())?;
+        Ok(Netkey {
+            sock,
+            events,
+            pending: HashMap::new(),
+            batches: HashMap::new(),
+            out: Vec::new(),
+        })
     }
 
-    /// Installs a batch, all or nothing: on a refusal the outbound SAs and
-    /// the policies of the batch that went in are taken out again (filled
-    /// inbound SAs stay: the engine deletes them with their reserved SPIs).
-    fn install(&mut self, sas: &[SaInstall], policies: &[PolicySpec]) -> Result<(), String> {
-        let mut added_sas: Vec<&SaInstall> = Vec::new();
-        let mut added_policies: Vec<&PolicySpec> = Vec::new();
-        let mut refusal = None;
+    fn pid(&self) -> u32 {
+        self.sock.pid()
+    }
+
+    /// Sends `msg` for `why`; a socket that will not take it is answered
+    /// at once as a refusal.
+    fn send(&mut self, mut msg: Message, why: Pending) {
+        match self.sock.send(&mut msg) {
+            Ok(seq) => {
+                self.pending.insert(seq, why);
+            }
+            Err(e) => self.answer(why, Err(e)),
+        }
+    }
+
+    fn install(&mut self, req: u64, sas: &[SaInstall], policies: &[PolicySpec]) {
+        let pid = self.pid();
+        let mut parts = Vec::new();
         for sa in sas {
-            match self.sa(sa) {
-                Ok(()) => added_sas.push(sa),
-                Err(e) => {
-                    refusal = Some(format!(
-                        "cannot install SA {}: {e}",
-                        sa_name(sa.proto, sa.spi, sa.dst)
-                    ));
-                    break;
-                }
+            let what = format!("SA {}", sa_name(sa.proto, sa.spi, sa.dst));
+            // Filled inbound SAs stay on a refusal: the engine deletes
+            // them with the SPIs it reserved.
+            let undo = (!sa.inbound)
+                .then(|| build::delete_sa(satype(sa.proto), sa.spi, sa.src, sa.dst, 0, pid));
+            parts.push((what, sa_message(sa, pid), undo));
+        }
+        for p in policies {
+            let undo = policy_messages(p, false, pid);
+            for ((what, msg), (_, undo)) in policy_messages(p, true, pid).into_iter().zip(undo) {
+                parts.push((what, msg, Some(undo)));
             }
         }
-        if refusal.is_none() {
-            for p in policies {
-                match self.policy(p, true) {
-                    Ok(_) => added_policies.push(p),
-                    Err(e) => {
-                        refusal = Some(format!("cannot install {e}"));
-                        break;
+        self.batches.insert(
+            req,
+            Batch {
+                unanswered: parts.len(),
+                ..Batch::default()
+            },
+        );
+        for (what, msg, undo) in parts {
+            self.send(msg, Pending::Part { req, what, undo });
+        }
+        self.finish_batch(req);
+    }
+
+    /// Reports batch `req` once every part is answered, taking back what
+    /// went in when a part was refused.
+    fn finish_batch(&mut self, req: u64) {
+        if self.batches.get(&req).is_some_and(|b| b.unanswered > 0) {
+            return;
+        }
+        let Some(b) = self.batches.remove(&req) else {
+            return;
+        };
+        let reply = match b.refusal {
+            None => KernelReply::Installed { req },
+            Some(reason) => {
+                for (what, msg) in b.undo {
+                    self.send(msg, Pending::Undo { what });
+                }
+                KernelReply::Failed { req, reason }
+            }
+        };
+        self.out.push(KernelOutput::Reply(reply));
+    }
+
+    /// The kernel's answer (or a failure to ask) for `why`.
+    fn answer(&mut self, why: Pending, reply: Result<Message, PfkeyError>) {
+        match why {
+            Pending::Spi { req } => {
+                let r = match reply {
+                    Ok(m) => match m.sa() {
+                        Some(sa) => KernelReply::Spi { req, spi: sa.spi },
+                        None => KernelReply::Failed {
+                            req,
+                            reason: "GETSPI reply without an SA".into(),
+                        },
+                    },
+                    Err(e) => KernelReply::Failed {
+                        req,
+                        reason: e.to_string(),
+                    },
+                };
+                self.out.push(KernelOutput::Reply(r));
+            }
+            Pending::Part { req, what, undo } => {
+                if let Some(b) = self.batches.get_mut(&req) {
+                    b.unanswered = b.unanswered.saturating_sub(1);
+                    match reply {
+                        Ok(_) => b.undo.extend(undo.map(|u| (what, u))),
+                        Err(e) => {
+                            b.refusal
+                                .get_or_insert(format!("cannot install {what}: {e}"));
+                        }
                     }
                 }
+                self.finish_batch(req);
+            }
+            Pending::Delete { what, sa } => match reply {
+                // Already gone: an SPI reserved by GETSPI lives 30 s
+                // unfilled, and a hard lifetime ends an SA in the kernel
+                // first. Either way the goal of the delete is met.
+                Err(PfkeyError::Kernel(k)) if sa && k.kind() == KernelErrorKind::NotFound => {}
+                Err(e) => self.out.push(KernelOutput::Error(format!(
+                    "ERROR: cannot delete {what}: {e}"
+                ))),
+                Ok(_) => {}
+            },
+            Pending::Acquire { src, dst } => {
+                let reqid = reply.ok().and_then(|m| {
+                    m.policy()?
+                        .requests
+                        .iter()
+                        .map(|r| r.reqid)
+                        .find(|r| *r != 0)
+                });
+                self.out
+                    .push(KernelOutput::Event(KernelEvent::Acquire(Acquire {
+                        reqid,
+                        src,
+                        dst,
+                    })));
+            }
+            Pending::Undo { what } => {
+                if let Err(e) = reply {
+                    self.out.push(KernelOutput::Error(format!(
+                        "ERROR: cannot take back {what}: {e}"
+                    )));
+                }
             }
         }
-        let Some(refusal) = refusal else {
-            return Ok(());
-        };
-        for p in added_policies {
-            if let Err(e) = self.policy(p, false) {
-                self.errors.push(format!("ERROR: cannot take back {e}"));
-            }
-        }
-        for sa in added_sas.into_iter().filter(|sa| !sa.inbound) {
-            let msg = build::delete_sa(satype(sa.proto), sa.spi, sa.src, sa.dst, 0, self.pid());
-            if let Err(e) = self.sock.request(msg) {
-                self.errors.push(format!(
-                    "ERROR: cannot take back SA {}: {e}",
-                    sa_name(sa.proto, sa.spi, sa.dst)
-                ));
-            }
-        }
-        Err(refusal)
     }
 
-    /// The ACQUIRE `m` as the engine takes it: PF_KEY names the policy by
-    /// its kernel index only, so the policy's reqid is asked for
-    /// (SADB_X_SPDGET); the addresses are the SA's ends.
-    fn acquire(&mut self, m: &crate::pfkey::Message) -> Option<Acquire> {
-        let src = m.address_src()?.addr.ip();
-        let dst = m.address_dst()?.addr.ip();
-        let reqid = m.policy().map(|p| p.id).and_then(|id| {
-            let reply = self.sock.request(build::spd_get(id, 0, self.pid())).ok()?;
-            reply
-                .policy()?
-                .requests
-                .iter()
-                .map(|r| r.reqid)
-                .find(|r| *r != 0)
-        });
-        Some(Acquire { reqid, src, dst })
+    /// Answers to our requests that have arrived.
+    fn read_replies(&mut self) {
+        loop {
+            let m = match self.sock.recv_any(Some(std::time::Duration::ZERO)) {
+                Ok(Some(m)) => m,
+                Ok(None) => break,
+                Err(PfkeyError::Io { .. } | PfkeyError::Unavailable { .. }) => break,
+                Err(e) => {
+                    log::warn!("ignoring malformed PF_KEY message: {e}");
+                    continue;
+                }
+            };
+            if m.header.pid != self.pid() {
+                continue;
+            }
+            let Some(why) = self.pending.remove(&m.header.seq) else {
+                continue;
+            };
+            let reply = self.sock.check(m);
+            self.answer(why, reply);
+        }
+    }
+
+    /// What the kernel said on its own: ACQUIREs (whose policy's reqid is
+    /// asked for first: PF_KEY names the policy by its index only) and
+    /// EXPIREs.
+    fn read_events(&mut self) {
+        loop {
+            let m = match self.events.recv_any(Some(std::time::Duration::ZERO)) {
+                Ok(Some(m)) => m,
+                Ok(None) => break,
+                Err(PfkeyError::Io { .. } | PfkeyError::Unavailable { .. }) => break,
+                Err(e) => {
+                    log::warn!("ignoring malformed PF_KEY message: {e}");
+                    continue;
+                }
+            };
+            match m.header.msg_type {
+                consts::SADB_ACQUIRE => {
+                    let (Some(src), Some(dst)) = (m.address_src(), m.address_dst()) else {
+                        continue;
+                    };
+                    let (src, dst) = (src.addr.ip(), dst.addr.ip());
+                    match m.policy().map(|p| p.id) {
+                        Some(id) => {
+                            let msg = build::spd_get(id, 0, self.pid());
+                            self.send(msg, Pending::Acquire { src, dst });
+                        }
+                        None => self
+                            .out
+                            .push(KernelOutput::Event(KernelEvent::Acquire(Acquire {
+                                reqid: None,
+                                src,
+                                dst,
+                            }))),
+                    }
+                }
+                consts::SADB_EXPIRE => {
+                    let proto = match m.header.satype {
+                        consts::SADB_SATYPE_ESP => IpsecProto::Esp,
+                        consts::SADB_SATYPE_AH => IpsecProto::Ah,
+                        linux::SADB_X_SATYPE_IPCOMP => IpsecProto::Ipcomp,
+                        _ => continue,
+                    };
+                    let (Some(sa), Some(dst)) = (m.sa(), m.address_dst()) else {
+                        continue;
+                    };
+                    self.out.push(KernelOutput::Event(KernelEvent::Expire {
+                        proto,
+                        spi: sa.spi,
+                        dst: dst.addr.ip(),
+                        hard: m.lifetime_hard().is_some(),
+                    }));
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+impl KernelBackend for Netkey {
+    fn name(&self) -> &'static str {
+        "NETKEY (PF_KEYv2)"
+    }
+
+    fn start_events(&mut self) -> Result<(), String> {
+        register_in_background(&self.events)
+    }
+
+    fn fds(&self) -> Vec<std::os::fd::RawFd> {
+        vec![self.sock.as_raw_fd(), self.events.as_raw_fd()]
+    }
+
+    fn poll(&mut self) -> Vec<KernelOutput> {
+        self.read_replies();
+        self.read_events();
+        // An ACQUIRE's lookup may have been answered already.
+        self.read_replies();
+        std::mem::take(&mut self.out)
+    }
+
+    fn submit(&mut self, op: KernelOp) {
+        let pid = self.pid();
+        match op {
+            KernelOp::GetSpi {
+                req,
+                proto,
+                src,
+                dst,
+                min,
+                max,
+            } => {
+                let msg = build::getspi(satype(proto), src, dst, min, max, 0, pid);
+                self.send(msg, Pending::Spi { req });
+            }
+            KernelOp::Install { req, sas, policies } => self.install(req, &sas, &policies),
+            KernelOp::DeleteSa {
+                proto,
+                spi,
+                src,
+                dst,
+            } => {
+                let msg = build::delete_sa(satype(proto), spi, src, dst, 0, pid);
+                let what = format!("SA {}", sa_name(proto, spi, dst));
+                self.send(msg, Pending::Delete { what, sa: true });
+            }
+            KernelOp::DeletePolicy(p) => {
+                for (what, msg) in policy_messages(&p, false, pid) {
+                    self.send(msg, Pending::Delete { what, sa: false });
+                }
+            }
+        }
     }
 }
 
@@ -265,129 +497,6 @@ fn flow(a: &Selector, b: &Selector) -> String {
 
 fn sa_name(p: IpsecProto, spi: u32, dst: IpAddr) -> String {
     format!("{}.{spi:x}@{dst}", p.name().to_ascii_lowercase())
-}
-
-impl KernelBackend for Netkey {
-    fn name(&self) -> &'static str {
-        "NETKEY (PF_KEYv2)"
-    }
-
-    fn take_errors(&mut self) -> Vec<String> {
-        std::mem::take(&mut self.errors)
-    }
-
-    fn start_events(&mut self) -> Result<(), String> {
-        register_in_background(&self.events)
-    }
-
-    fn events_fd(&self) -> Option<std::os::fd::RawFd> {
-        use std::os::fd::AsRawFd;
-        Some(self.events.as_raw_fd())
-    }
-
-    fn poll_events(&mut self) -> Vec<KernelEvent> {
-        let mut out = Vec::new();
-        loop {
-            let m = match self.events.recv_any(Some(std::time::Duration::ZERO)) {
-                Ok(Some(m)) => m,
-                Ok(None) => break,
-                Err(PfkeyError::Io { .. } | PfkeyError::Unavailable { .. }) => break,
-                Err(e) => {
-                    log::warn!("ignoring malformed PF_KEY message: {e}");
-                    continue;
-                }
-            };
-            match m.header.msg_type {
-                consts::SADB_ACQUIRE => {
-                    if let Some(acq) = self.acquire(&m) {
-                        let ev = KernelEvent::Acquire(acq);
-                        if !out.contains(&ev) {
-                            out.push(ev);
-                        }
-                    }
-                }
-                consts::SADB_EXPIRE => {
-                    let proto = match m.header.satype {
-                        consts::SADB_SATYPE_ESP => IpsecProto::Esp,
-                        consts::SADB_SATYPE_AH => IpsecProto::Ah,
-                        linux::SADB_X_SATYPE_IPCOMP => IpsecProto::Ipcomp,
-                        _ => continue,
-                    };
-                    let (Some(sa), Some(dst)) = (m.sa(), m.address_dst()) else {
-                        continue;
-                    };
-                    out.push(KernelEvent::Expire {
-                        proto,
-                        spi: sa.spi,
-                        dst: dst.addr.ip(),
-                        hard: m.lifetime_hard().is_some(),
-                    });
-                }
-                _ => {}
-            }
-        }
-        out
-    }
-
-    fn apply(&mut self, op: KernelOp) -> Option<KernelReply> {
-        match op {
-            KernelOp::GetSpi {
-                req,
-                proto,
-                src,
-                dst,
-                min,
-                max,
-            } => {
-                let seq = 0; // the socket stamps its own sequence number
-                let msg = build::getspi(satype(proto), src, dst, min, max, seq, self.pid());
-                Some(match self.sock.request(msg) {
-                    Ok(reply) => match reply.sa() {
-                        Some(sa) => KernelReply::Spi { req, spi: sa.spi },
-                        None => KernelReply::Failed {
-                            req,
-                            reason: "GETSPI reply without an SA".into(),
-                        },
-                    },
-                    Err(e) => KernelReply::Failed {
-                        req,
-                        reason: e.to_string(),
-                    },
-                })
-            }
-            KernelOp::Install { req, sas, policies } => Some(match self.install(&sas, &policies) {
-                Ok(()) => KernelReply::Installed { req },
-                Err(reason) => KernelReply::Failed { req, reason },
-            }),
-            KernelOp::DeleteSa {
-                proto,
-                spi,
-                src,
-                dst,
-            } => {
-                let seq = 0; // the socket stamps its own sequence number
-                let msg = build::delete_sa(satype(proto), spi, src, dst, seq, self.pid());
-                match self.sock.request(msg) {
-                    // Already gone: an SPI reserved by GETSPI lives 30 s
-                    // unfilled, and a hard lifetime ends an SA in the kernel
-                    // first. Either way the goal of the delete is met.
-                    Err(PfkeyError::Kernel(k)) if k.kind() == KernelErrorKind::NotFound => {}
-                    Err(e) => self.errors.push(format!(
-                        "ERROR: cannot delete SA {}: {e}",
-                        sa_name(proto, spi, dst)
-                    )),
-                    Ok(_) => {}
-                }
-                None
-            }
-            KernelOp::DeletePolicy(p) => {
-                if let Err(e) = self.policy(&p, false) {
-                    self.errors.push(format!("ERROR: cannot delete {e}"));
-                }
-                None
-            }
-        }
-    }
 }
 
 /// SADB_REGISTER for ESP and AH on `events`, from a thread: the kernel
