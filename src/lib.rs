@@ -15,3 +15,4 @@ pub mod secrets;
 pub mod spi;
 pub mod tncfg;
 pub mod updown;
+pub mod xfrm;

@@ -138,7 +138,7 @@ pub fn errno_name(errno: i32) -> Option<&'static str> {
 }
 
 /// `strerror` text plus the symbolic name: "File exists (EEXIST)".
-struct ErrnoText(i32);
+pub(crate) struct ErrnoText(pub(crate) i32);
 
 impl fmt::Display for ErrnoText {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

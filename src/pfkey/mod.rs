@@ -31,6 +31,7 @@ pub mod socket;
 mod tests;
 pub mod wire;
 
+pub(crate) use error::ErrnoText;
 pub use error::{errno_name, KernelError, KernelErrorKind, PfkeyError};
 pub use socket::PfkeySocket;
 pub use wire::{consts, Dialect, Ext, ExtType, Header, Message};
