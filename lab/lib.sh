@@ -30,12 +30,43 @@ on()   {
     else ip netns exec "$ns" "$@"; fi
 }
 
+# LAB_STACK: which kernel interface this pass gives pluto and the manual tools.
+#   pfkey  af_key loaded; pluto runs with --use-pfkey (NETKEY over PF_KEYv2)
+#   xfrm   a kernel without PF_KEY: af_key unloaded and its auto-loading refused, so
+#          pluto's default (--use-auto) and the tools must use XFRM netlink
+LAB_STACK=${LAB_STACK:-pfkey}
+# The IPsec modules but af_key: esp4/ah4/ipcomp (+ xfrm4_tunnel) the transforms;
+# xfrm_user for `ip xfrm`; des3_ede etc. would be auto-loaded, loading them now keeps
+# timings stable.
+LAB_MODULES="xfrm_user esp4 ah4 ipcomp xfrm4_tunnel tunnel4 xfrm_ipcomp veth dummy des3_ede
+             authenc echainiv seqiv"
+NO_AF_KEY=/etc/modprobe.d/rswan-lab-no-af_key.conf
+
 load_modules() {
-    # af_key: PF_KEY; esp4/ah4/ipcomp (+ xfrm4_tunnel) the transforms; xfrm_user for
-    # `ip xfrm`; des3_ede etc. would be auto-loaded, loading them now keeps timings stable.
-    modprobe -a af_key xfrm_user esp4 ah4 ipcomp xfrm4_tunnel tunnel4 xfrm_ipcomp \
-        veth dummy des3_ede authenc echainiv seqiv || die "modprobe failed"
+    modprobe -a $LAB_MODULES || die "modprobe failed"
+    stack_modules
 }
+
+# stack_modules: af_key there (pfkey) or gone for good (xfrm), as LAB_STACK says
+stack_modules() {
+    case $LAB_STACK in
+        pfkey)
+            rm -f "$NO_AF_KEY"
+            modprobe af_key || die "modprobe af_key failed" ;;
+        xfrm)
+            echo "install af_key /bin/false" > "$NO_AF_KEY"
+            local i
+            for i in $(seq 75); do
+                grep -q '^af_key ' /proc/modules || break
+                rmmod af_key 2>/dev/null || sleep 0.2
+            done
+            [ ! -e /proc/net/pfkey ] || die "af_key cannot be unloaded (still in use?)" ;;
+        *) die "LAB_STACK=$LAB_STACK: pfkey or xfrm" ;;
+    esac
+}
+
+# stack_opts: pluto's options for LAB_STACK
+stack_opts() { [ "$LAB_STACK" = pfkey ] && echo --use-pfkey; }
 
 # make_topology: load the IPsec modules, build the two gateways drawn above
 make_topology() {

@@ -57,9 +57,9 @@ start_pluto() {
     secrets_for "$ns" > "$d/ipsec.secrets" || return 1
     chmod 600 "$d/ipsec.secrets"
     show "[$ns]" "$IPSEC" pluto --nofork --stderrlog --ctlbase "$d/pluto" --secretsfile "$d/ipsec.secrets" \
-        $PLUTO_OPTS "> $d/pluto.log 2>&1 &"
+        $(stack_opts) $PLUTO_OPTS "> $d/pluto.log 2>&1 &"
     ip netns exec "$ns" "$IPSEC" pluto --nofork --stderrlog --ctlbase "$d/pluto" \
-        --secretsfile "$d/ipsec.secrets" $PLUTO_OPTS > "$d/pluto.log" 2>&1 &
+        --secretsfile "$d/ipsec.secrets" $(stack_opts) $PLUTO_OPTS > "$d/pluto.log" 2>&1 &
     pid=$!; PIDS+=("$pid"); PLUTOS+=("$pid")
     eval "PLUTO_PID_$ns=$pid"
     for i in $(seq 100); do

@@ -15,9 +15,9 @@ start_daemon() {
     local ns=$1 d=$LABRUN/$1 rc pid
     mkdir -p "$d"
     secrets_for "$ns" > "$d/ipsec.secrets"; chmod 600 "$d/ipsec.secrets"
-    show "[$ns]" "$IPSEC" pluto --stderrlog --ctlbase "$d/pluto" --secretsfile "$d/ipsec.secrets" "> $d/pluto.log 2>&1"
+    show "[$ns]" "$IPSEC" pluto --stderrlog --ctlbase "$d/pluto" --secretsfile "$d/ipsec.secrets" $(stack_opts) "> $d/pluto.log 2>&1"
     ip netns exec "$ns" "$IPSEC" pluto --stderrlog --ctlbase "$d/pluto" \
-        --secretsfile "$d/ipsec.secrets" > "$d/pluto.log" 2>&1; rc=$?
+        --secretsfile "$d/ipsec.secrets" $(stack_opts) > "$d/pluto.log" 2>&1; rc=$?
     [ "$rc" = 0 ] || { echo "pluto in $ns exited $rc"; return 1; }
     pid=$(cat "$d/pluto.pid" 2>/dev/null)
     [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || { echo "no daemon named by $d/pluto.pid"; return 1; }

@@ -33,8 +33,8 @@ on_finish() {
 }
 # lib.sh's list without des3_ede
 load_modules() {
-    modprobe -a af_key xfrm_user esp4 ah4 ipcomp xfrm4_tunnel tunnel4 xfrm_ipcomp \
-        veth dummy authenc echainiv seqiv || die "modprobe failed"
+    modprobe -a ${LAB_MODULES/des3_ede/} || die "modprobe failed"
+    stack_modules
 }
 key() { echo "0x$(head -c "$1" /dev/urandom | od -An -tx1 | tr -d ' \n')"; }
 keyed_sas() { ip -n "$1" xfrm state | grep -cE '^[[:space:]]+(enc|auth|auth-trunc|aead|comp) '; }

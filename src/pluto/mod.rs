@@ -15,6 +15,7 @@ pub mod signals;
 pub mod status;
 pub mod updown;
 pub mod whack;
+pub mod xfrm;
 
 use crate::ike::crypto::ModpDh;
 use crate::ike::Endpoint;
@@ -50,21 +51,33 @@ pub fn main(args: &[String]) -> i32 {
             eprintln!("pluto: KLIPS is not supported by this build; use --use-netkey or --noklips");
             return 1;
         }
-        Stack::Auto | Stack::Netkey => {
-            if !Path::new("/proc/net/pfkey").exists() {
-                eprintln!("pluto: no supported IPsec stack found: /proc/net/pfkey is missing (try 'modprobe af_key'); run with --noklips to negotiate without installing SAs");
-                return 1;
-            }
-            match netkey::Netkey::open() {
+        Stack::Auto | Stack::Netkey => match xfrm::Xfrm::open() {
+            Ok(x) => Box::new(x),
+            Err(xe) => match pfkey_backend() {
                 Ok(n) => Box::new(n),
-                Err(e) => {
-                    eprintln!("pluto: cannot use NETKEY: {e}");
+                Err(pe) => {
+                    eprintln!("pluto: no supported IPsec stack found: XFRM netlink: {xe}; PF_KEY: {pe}; run with --noklips to negotiate without installing SAs");
                     return 1;
                 }
+            },
+        },
+        Stack::Pfkey => match pfkey_backend() {
+            Ok(n) => Box::new(n),
+            Err(e) => {
+                eprintln!("pluto: --use-pfkey: cannot use PF_KEY: {e}; without --use-pfkey pluto uses XFRM netlink");
+                return 1;
             }
-        }
+        },
     };
     run(config, kernel)
+}
+
+/// NETKEY over PF_KEYv2, where the kernel has af_key.
+fn pfkey_backend() -> Result<netkey::Netkey, String> {
+    if !Path::new("/proc/net/pfkey").exists() {
+        return Err("/proc/net/pfkey is missing (try 'modprobe af_key')".into());
+    }
+    netkey::Netkey::open()
 }
 
 fn run(config: Config, kernel: Box<dyn KernelBackend>) -> i32 {

@@ -6,9 +6,13 @@ use std::path::PathBuf;
 /// Which IPsec stack to drive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stack {
+    /// `--use-auto` (the default) and `--use-netkey`: Linux XFRM over
+    /// netlink, or NETKEY over PF_KEY where a kernel has no XFRM netlink.
     Auto,
     Klips,
     Netkey,
+    /// `--use-pfkey`: NETKEY over PF_KEYv2 (af_key), as 2.4's pluto did.
+    Pfkey,
     /// `--noklips` / `--use-nostack`: negotiate, install nothing.
     None,
 }
@@ -108,6 +112,7 @@ const FLAGS: &[&str] = &[
     "useklips",
     "use-netkey",
     "usenetkey",
+    "use-pfkey",
     "use-nostack",
     "noklips",
     "uniqueids",
@@ -205,6 +210,7 @@ pub fn parse(args: &[String]) -> Result<Parsed, String> {
             "use-auto" => c.stack = Stack::Auto,
             "use-klips" | "useklips" => c.stack = Stack::Klips,
             "use-netkey" | "usenetkey" => c.stack = Stack::Netkey,
+            "use-pfkey" => c.stack = Stack::Pfkey,
             "use-nostack" | "noklips" => c.stack = Stack::None,
             "uniqueids" => c.uniqueids = true,
             "interface" => {
@@ -245,7 +251,8 @@ pub fn parse(args: &[String]) -> Result<Parsed, String> {
 
 pub const USAGE: &str = "\
 Usage: ipsec pluto [--help] [--version] [--optionsfrom FILE]
-        [--nofork] [--stderrlog] [--noklips | --use-nostack | --use-auto | --use-netkey | --use-klips]
+        [--nofork] [--stderrlog]
+        [--noklips | --use-nostack | --use-auto | --use-netkey | --use-pfkey | --use-klips]
         [--uniqueids] [--interface IFNAME]... [--ikeport PORT]
         [--ctlbase PATH] [--secretsfile FILE] [--ipsecdir DIR]
         [--debug-none | --debug-all | --debug-CLASS...]
@@ -256,6 +263,10 @@ The IKEv1 keying daemon. It creates PATH.pid (a lock: a leftover one must be
 removed) and the control socket PATH.ctl (default PATH is /var/run/pluto),
 then waits for whack. It listens for IKE and reads ipsec.secrets only after
 `ipsec whack --listen`.
+Kernel: --use-auto (the default) and --use-netkey use Linux XFRM netlink
+(NETKEY), falling back to PF_KEY where XFRM netlink is missing; --use-pfkey
+insists on PF_KEYv2 (af_key); --noklips installs nothing; KLIPS is not
+supported.
 Exit status: 0 ok, 1 failure, 10 lock file exists.";
 
 #[cfg(test)]

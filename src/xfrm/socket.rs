@@ -417,6 +417,15 @@ impl XfrmSocket {
         }
     }
 
+    /// The answer `m` to a request of type `msg_type`: the message, or the
+    /// kernel's refusal when it is an NLMSG_ERROR with a non-zero errno.
+    pub fn check(msg_type: u16, m: Message) -> Result<Message> {
+        match Self::kernel_error(msg_type, &m) {
+            Some(e) => Err(e),
+            None => Ok(m),
+        }
+    }
+
     fn kernel_error(msg_type: u16, m: &Message) -> Option<XfrmError> {
         let errno = m.errno()?;
         if errno == 0 {

@@ -1,0 +1,454 @@
+//! pluto's kernel backend for Linux XFRM over netlink (what Openswan 2.x's
+//! NETKEY, libreswan and strongSwan speak): SPIs from XFRM_MSG_ALLOCSPI,
+//! SAs with UPDSA (inbound, completing the larval SA) and NEWSA (outbound),
+//! policies with UPDPOLICY/DELPOLICY, ACQUIRE and EXPIRE from the
+//! multicast groups. It works on kernels without af_key.
+//!
+//! Like the PF_KEY backend it never waits: requests go out with fresh
+//! sequence numbers, answers are matched when the event loop finds the
+//! socket readable, and an install batch is reported once every part is
+//! answered (refused parts make it take back what went in).
+
+use super::kernel::{KernelBackend, KernelEvent, KernelOutput};
+use crate::ike::kernel::{
+    Acquire, IpsecProto, KernelOp, KernelReply, Mode, PolicyAction, PolicySpec, SaInstall, Selector,
+};
+use crate::pfkey::KernelErrorKind;
+use crate::xfrm::build::{self, AlgKey, AuthKey, Tmpl};
+use crate::xfrm::consts::*;
+use crate::xfrm::wire::Selector as XfrmSelector;
+use crate::xfrm::{Body, Message, XfrmError, XfrmSocket};
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::os::fd::AsRawFd;
+
+pub struct Xfrm {
+    /// Requests and their answers.
+    sock: XfrmSocket,
+    /// Member of the ACQUIRE and EXPIRE groups.
+    events: XfrmSocket,
+    /// Requests sent and not answered yet, by sequence number, with their type.
+    pending: HashMap<u32, (u16, Pending)>,
+    batches: HashMap<u64, Batch>,
+    out: Vec<KernelOutput>,
+}
+
+/// What an answer is for.
+enum Pending {
+    Spi {
+        req: u64,
+    },
+    /// One part of the install batch `req`; `undo` takes it back.
+    Part {
+        req: u64,
+        what: String,
+        undo: Option<Box<Message>>,
+    },
+    Delete {
+        what: String,
+        sa: bool,
+    },
+    Undo {
+        what: String,
+    },
+}
+
+#[derive(Default)]
+struct Batch {
+    unanswered: usize,
+    refusal: Option<String>,
+    undo: Vec<(String, Box<Message>)>,
+}
+
+fn proto_number(p: IpsecProto) -> u8 {
+    build::proto_number(p)
+}
+
+fn proto_of(n: u8) -> Option<IpsecProto> {
+    match n {
+        IPPROTO_ESP => Some(IpsecProto::Esp),
+        IPPROTO_AH => Some(IpsecProto::Ah),
+        IPPROTO_COMP => Some(IpsecProto::Ipcomp),
+        _ => None,
+    }
+}
+
+fn xfrm_selector(src: &Selector, dst: &Selector) -> XfrmSelector {
+    XfrmSelector::new(src.addr, src.prefix, dst.addr, dst.prefix)
+        .with_proto(src.protocol.max(dst.protocol))
+        .with_ports(src.port, dst.port)
+}
+
+/// The SA message for `sa`. A transport-mode SA carries the traffic
+/// selector of its hosts; a tunnel's SA (and ESP or AH inside an IPCOMP
+/// tunnel) matches what its policy sends it, as strongSwan installs them.
+fn sa_message(sa: &SaInstall) -> Message {
+    let mut spec = build::SaSpec::new(proto_number(sa.proto), sa.spi, sa.src, sa.dst);
+    // With IPCOMP the IPCOMP SA carries the tunnel (it is the first
+    // template of the policy); ESP and AH inside it are transport.
+    let inner = sa.proto != IpsecProto::Ipcomp && sa.group.contains(&IpsecProto::Ipcomp);
+    spec.mode = if sa.mode == Mode::Tunnel && !inner {
+        XFRM_MODE_TUNNEL
+    } else {
+        XFRM_MODE_TRANSPORT
+    };
+    spec.reqid = sa.reqid;
+    spec.replay_window = if sa.proto == IpsecProto::Ipcomp {
+        0
+    } else {
+        32
+    };
+    if sa.mode == Mode::Transport && !inner {
+        spec.selector = Some(xfrm_selector(&sa.src_sel, &sa.dst_sel));
+    }
+    spec.auth = sa.integ.as_ref().map(|(alg, key)| {
+        let (name, trunc_bits) = build::integ_name(*alg);
+        AuthKey {
+            name: name.to_string(),
+            key: key.clone(),
+            trunc_bits,
+        }
+    });
+    spec.crypt = sa.encrypt.as_ref().map(|(alg, key)| AlgKey {
+        name: build::cipher_name(*alg).to_string(),
+        key: key.clone(),
+    });
+    spec.comp = sa.compress.map(|_| "deflate".to_string());
+    spec.lifetimes.hard_add_secs = u64::from(sa.lifetime_secs) + 60;
+    if sa.inbound {
+        build::update_sa(&spec)
+    } else {
+        build::new_sa(&spec)
+    }
+}
+
+/// The templates of an IPsec policy, innermost first (IPCOMP, ESP, AH):
+/// the first carries the tunnel. Inbound, IPCOMP is optional (the peer
+/// sends small packets uncompressed).
+fn templates(p: &PolicySpec) -> Vec<Tmpl> {
+    let mut out: Vec<Tmpl> = Vec::new();
+    for proto in [IpsecProto::Ipcomp, IpsecProto::Esp, IpsecProto::Ah] {
+        if !p.protos.contains(&proto) {
+            continue;
+        }
+        let mut t = if out.is_empty() && p.mode == Mode::Tunnel {
+            Tmpl::tunnel(proto_number(proto), p.src_gw, p.dst_gw, p.reqid)
+        } else {
+            Tmpl::new(proto_number(proto), XFRM_MODE_TRANSPORT, p.reqid)
+        };
+        t.optional = proto == IpsecProto::Ipcomp && p.inbound;
+        out.push(t);
+    }
+    out
+}
+
+/// The messages that install (`add`) or remove the policies of `p`:
+/// outbound, or inbound and forward, each with what it is for logs.
+fn policy_messages(p: &PolicySpec, add: bool) -> Vec<(String, Message)> {
+    let sel = xfrm_selector(&p.src_sel, &p.dst_sel);
+    let dirs: &[(u8, &str)] = if p.inbound {
+        &[(XFRM_POLICY_IN, "in"), (XFRM_POLICY_FWD, "fwd")]
+    } else {
+        &[(XFRM_POLICY_OUT, "out")]
+    };
+    dirs.iter()
+        .map(|(dir, name)| {
+            let what = format!(
+                "{name} policy {}/{} -> {}/{}",
+                p.src_sel.addr, p.src_sel.prefix, p.dst_sel.addr, p.dst_sel.prefix
+            );
+            let msg = if add {
+                let prio = crate::pfkey::build::policy_priority(
+                    &pfkey_selector(&p.src_sel),
+                    &pfkey_selector(&p.dst_sel),
+                );
+                let mut spec = build::PolicySpec::new(sel, *dir, prio);
+                match p.action {
+                    PolicyAction::Pass => spec.action = XFRM_POLICY_ALLOW,
+                    PolicyAction::Drop | PolicyAction::Reject => spec.action = XFRM_POLICY_BLOCK,
+                    PolicyAction::Ipsec => {
+                        spec.action = XFRM_POLICY_ALLOW;
+                        spec.templates = templates(p);
+                    }
+                }
+                build::update_policy(&spec)
+            } else {
+                build::del_policy(&sel, *dir)
+            };
+            (what, msg)
+        })
+        .collect()
+}
+
+/// Both stacks order policies by the same rule (more specific first).
+fn pfkey_selector(s: &Selector) -> crate::pfkey::build::Selector {
+    crate::pfkey::build::Selector {
+        addr: s.addr,
+        prefixlen: s.prefix,
+        proto: s.protocol,
+        port: s.port,
+    }
+}
+
+fn sa_name(p: IpsecProto, spi: u32, dst: IpAddr) -> String {
+    format!("{}.{spi:x}@{dst}", p.name().to_ascii_lowercase())
+}
+
+impl Xfrm {
+    /// Opens XFRM netlink; fails where the kernel has none.
+    pub fn open() -> Result<Xfrm, String> {
+        let sock = XfrmSocket::open().map_err(|e| e.to_string())?;
+        let events = XfrmSocket::open().map_err(|e| e.to_string())?;
+        Ok(Xfrm {
+            sock,
+            events,
+            pending: HashMap::new(),
+            batches: HashMap::new(),
+            out: Vec::new(),
+        })
+    }
+
+    fn send(&mut self, mut msg: Message, why: Pending) {
+        let msg_type = msg.header.msg_type;
+        match self.sock.send(&mut msg) {
+            Ok(seq) => {
+                self.pending.insert(seq, (msg_type, why));
+            }
+            Err(e) => self.answer(why, Err(e)),
+        }
+    }
+
+    fn install(&mut self, req: u64, sas: &[SaInstall], policies: &[PolicySpec]) {
+        let mut parts = Vec::new();
+        for sa in sas {
+            let what = format!("SA {}", sa_name(sa.proto, sa.spi, sa.dst));
+            // Filled inbound SAs stay on a refusal: the engine deletes
+            // them with the SPIs it reserved.
+            let undo = (!sa.inbound).then(|| {
+                Box::new(build::del_sa(
+                    proto_number(sa.proto),
+                    sa.spi,
+                    sa.src,
+                    sa.dst,
+                ))
+            });
+            parts.push((what, sa_message(sa), undo));
+        }
+        for p in policies {
+            let undo = policy_messages(p, false);
+            for ((what, msg), (_, undo)) in policy_messages(p, true).into_iter().zip(undo) {
+                parts.push((what, msg, Some(Box::new(undo))));
+            }
+        }
+        self.batches.insert(
+            req,
+            Batch {
+                unanswered: parts.len(),
+                ..Batch::default()
+            },
+        );
+        for (what, msg, undo) in parts {
+            self.send(msg, Pending::Part { req, what, undo });
+        }
+        self.finish_batch(req);
+    }
+
+    fn finish_batch(&mut self, req: u64) {
+        if self.batches.get(&req).is_some_and(|b| b.unanswered > 0) {
+            return;
+        }
+        let Some(b) = self.batches.remove(&req) else {
+            return;
+        };
+        let reply = match b.refusal {
+            None => KernelReply::Installed { req },
+            Some(reason) => {
+                for (what, msg) in b.undo {
+                    self.send(*msg, Pending::Undo { what });
+                }
+                KernelReply::Failed { req, reason }
+            }
+        };
+        self.out.push(KernelOutput::Reply(reply));
+    }
+
+    fn answer(&mut self, why: Pending, reply: Result<Message, XfrmError>) {
+        match why {
+            Pending::Spi { req } => {
+                let r = match reply {
+                    Ok(Message {
+                        body: Body::Sa(info),
+                        ..
+                    }) => KernelReply::Spi {
+                        req,
+                        spi: info.id.spi,
+                    },
+                    Ok(_) => KernelReply::Failed {
+                        req,
+                        reason: "ALLOCSPI answer without an SA".into(),
+                    },
+                    Err(e) => KernelReply::Failed {
+                        req,
+                        reason: e.to_string(),
+                    },
+                };
+                self.out.push(KernelOutput::Reply(r));
+            }
+            Pending::Part { req, what, undo } => {
+                if let Some(b) = self.batches.get_mut(&req) {
+                    b.unanswered = b.unanswered.saturating_sub(1);
+                    match reply {
+                        Ok(_) => b.undo.extend(undo.map(|u| (what, u))),
+                        Err(e) => {
+                            b.refusal
+                                .get_or_insert(format!("cannot install {what}: {e}"));
+                        }
+                    }
+                }
+                self.finish_batch(req);
+            }
+            Pending::Delete { what, sa } => match reply {
+                // Already gone: an SPI reserved by ALLOCSPI lives 30 s
+                // unfilled, and a hard lifetime ends an SA in the kernel
+                // first. Either way the goal of the delete is met.
+                Err(XfrmError::Kernel(k)) if sa && k.kind() == KernelErrorKind::NotFound => {}
+                Err(e) => self.out.push(KernelOutput::Error(format!(
+                    "ERROR: cannot delete {what}: {e}"
+                ))),
+                Ok(_) => {}
+            },
+            Pending::Undo { what } => {
+                if let Err(e) = reply {
+                    self.out.push(KernelOutput::Error(format!(
+                        "ERROR: cannot take back {what}: {e}"
+                    )));
+                }
+            }
+        }
+    }
+
+    fn read_replies(&mut self) {
+        loop {
+            let m = match self.sock.recv_any() {
+                Ok(Some(m)) => m,
+                Ok(None) => break,
+                Err(e) if e.is_malformed() => {
+                    log::warn!("ignoring malformed XFRM message: {e}");
+                    continue;
+                }
+                Err(_) => break,
+            };
+            if m.header.pid != self.sock.port_id() {
+                continue;
+            }
+            let Some((msg_type, why)) = self.pending.remove(&m.header.seq) else {
+                continue;
+            };
+            let reply = XfrmSocket::check(msg_type, m);
+            self.answer(why, reply);
+        }
+    }
+
+    fn read_events(&mut self) {
+        loop {
+            let m = match self.events.recv_any() {
+                Ok(Some(m)) => m,
+                Ok(None) => break,
+                Err(e) if e.is_malformed() => {
+                    log::warn!("ignoring malformed XFRM message: {e}");
+                    continue;
+                }
+                Err(_) => break,
+            };
+            match &m.body {
+                Body::Acquire(a) => {
+                    // The template names the SA's ends and the policy's reqid.
+                    let tmpl = m.tmpls().first();
+                    let reqid = m.tmpls().iter().map(|t| t.reqid).find(|r| *r != 0);
+                    let family = tmpl.map_or(a.policy.sel.family, |t| t.family);
+                    let src = tmpl.and_then(|t| t.src()).or_else(|| a.saddr.ip(family));
+                    let dst = tmpl
+                        .and_then(|t| t.id.daddr.ip(family))
+                        .or_else(|| a.id.daddr.ip(family));
+                    if let (Some(src), Some(dst)) = (src, dst) {
+                        self.out
+                            .push(KernelOutput::Event(KernelEvent::Acquire(Acquire {
+                                reqid,
+                                src,
+                                dst,
+                            })));
+                    }
+                }
+                Body::Expire(e) => {
+                    let st = &e.state;
+                    let (Some(proto), Some(dst)) =
+                        (proto_of(st.id.proto), st.id.daddr.ip(st.family))
+                    else {
+                        continue;
+                    };
+                    self.out.push(KernelOutput::Event(KernelEvent::Expire {
+                        proto,
+                        spi: st.id.spi,
+                        dst,
+                        hard: e.hard != 0,
+                    }));
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+impl KernelBackend for Xfrm {
+    fn name(&self) -> &'static str {
+        "Linux XFRM/NETKEY (XFRM netlink)"
+    }
+
+    fn start_events(&mut self) -> Result<(), String> {
+        self.events
+            .subscribe(&[XFRMNLGRP_ACQUIRE, XFRMNLGRP_EXPIRE])
+            .map_err(|e| format!("cannot join the XFRM ACQUIRE/EXPIRE groups: {e}"))
+    }
+
+    fn fds(&self) -> Vec<std::os::fd::RawFd> {
+        vec![self.sock.as_raw_fd(), self.events.as_raw_fd()]
+    }
+
+    fn poll(&mut self) -> Vec<KernelOutput> {
+        self.read_replies();
+        self.read_events();
+        std::mem::take(&mut self.out)
+    }
+
+    fn submit(&mut self, op: KernelOp) {
+        match op {
+            KernelOp::GetSpi {
+                req,
+                proto,
+                src,
+                dst,
+                min,
+                max,
+            } => {
+                let msg = build::alloc_spi(proto_number(proto), src, dst, 0, min, max);
+                self.send(msg, Pending::Spi { req });
+            }
+            KernelOp::Install { req, sas, policies } => self.install(req, &sas, &policies),
+            KernelOp::DeleteSa {
+                proto,
+                spi,
+                src,
+                dst,
+            } => {
+                let msg = build::del_sa(proto_number(proto), spi, src, dst);
+                let what = format!("SA {}", sa_name(proto, spi, dst));
+                self.send(msg, Pending::Delete { what, sa: true });
+            }
+            KernelOp::DeletePolicy(p) => {
+                for (what, msg) in policy_messages(&p, false) {
+                    self.send(msg, Pending::Delete { what, sa: false });
+                }
+            }
+        }
+    }
+}
