@@ -305,3 +305,47 @@ fn kernel_soft_expire_replaces_the_sa_now_and_hard_expire_deletes_it() {
         .handle_sa_expire(now, out.proto, 0x4242, out.dst, true);
     assert_eq!(net.nodes[0].established(true), 1);
 }
+
+#[test]
+fn kernel_soft_lifetime_is_the_engines_replace_time() {
+    let (w, e) = conn_pair(CONN, esp_tunnel_policy());
+    let mut net = pair(47, false, w, e, "secret", "secret");
+    net.command(0, Command::Initiate(CONN.into()));
+    net.run(Duration::from_secs(5));
+    for n in &net.nodes {
+        let replace = n
+            .states()
+            .iter()
+            .find(|s| s.ipsec && s.kind.is_established())
+            .and_then(|s| s.event)
+            .expect("an established IPsec SA");
+        assert_eq!(replace.0, "EVENT_SA_REPLACE", "{}", n.name);
+        let left = replace.1.saturating_duration_since(net.now).as_secs();
+        assert!(!n.kernel.sas.is_empty());
+        for sa in &n.kernel.sas {
+            let soft = u64::from(sa.soft_secs.expect("a soft lifetime"));
+            // Installed a few (virtual) milliseconds before now.
+            assert!(
+                soft.abs_diff(left) <= 1,
+                "{}: soft {soft} s, replace in {left} s",
+                n.name
+            );
+            assert!(soft < u64::from(sa.lifetime_secs));
+        }
+    }
+    // Without rekeying the kernel gets no soft lifetime either.
+    let policy = rswan::ike::Policy {
+        dont_rekey: true,
+        ..esp_tunnel_policy()
+    };
+    let (w, e) = conn_pair(CONN, policy);
+    let mut net = pair(48, false, w, e, "secret", "secret");
+    net.command(0, Command::Initiate(CONN.into()));
+    net.run(Duration::from_secs(5));
+    assert!(net.nodes[0]
+        .kernel
+        .sas
+        .iter()
+        .all(|sa| sa.soft_secs.is_none()));
+    assert!(!net.nodes[0].kernel.sas.is_empty());
+}

@@ -96,6 +96,9 @@ pub struct SaInstall {
     /// IPCOMP: the compression algorithm id (DEFLATE 2).
     pub compress: Option<u8>,
     pub lifetime_secs: u32,
+    /// When the kernel should tell us (soft EXPIRE) to replace the SA:
+    /// the engine's own replace time; `None` when it is not replaced.
+    pub soft_secs: Option<u32>,
     /// Ties the SAs of one negotiation to its policies.
     pub reqid: u32,
     /// Every protocol negotiated together with this one (AH, ESP, IPCOMP):

@@ -108,8 +108,19 @@ impl Endpoint {
             (s.conn.clone(), s.role, s.expires)
         };
         let Some(e) = expires else { return };
-        let life = u32::try_from(e.saturating_duration_since(now).as_secs()).unwrap_or(u32::MAX);
-        let (replace, expires) = self.plan_lifetime(now, &conn, role, life);
+        let planned = if ipsec {
+            self.p2.get(&serial).and_then(|s| s.planned)
+        } else {
+            None
+        };
+        let (replace, expires) = match planned {
+            Some(p) => p,
+            None => {
+                let life =
+                    u32::try_from(e.saturating_duration_since(now).as_secs()).unwrap_or(u32::MAX);
+                self.plan_lifetime(now, &conn, role, life)
+            }
+        };
         if ipsec {
             if let Some(s) = self.p2.get_mut(&serial) {
                 (s.replace, s.expires) = (replace, Some(expires));

@@ -238,6 +238,9 @@ pub struct Phase2 {
     /// When to start replacing this SA (EVENT_SA_REPLACE), if it is rekeyed.
     pub replace: Option<Instant>,
     pub expires: Option<Instant>,
+    /// The replace and expiry times planned when the SAs went to the
+    /// kernel: the kernel got the same replace time as its soft lifetime.
+    pub planned: Option<(Option<Instant>, Instant)>,
     pub attempt: u32,
     /// SAs and policies the kernel confirmed, for removal.
     pub installed: Vec<super::kernel::SaInstall>,

@@ -142,7 +142,9 @@ fn sa_message(sa: &SaInstall, pid: u32) -> Message {
         } else {
             32
         },
-        soft_secs: 0,
+        // The kernel's soft EXPIRE is the engine's replace time; its hard
+        // one a safety net after the engine's own expiry.
+        soft_secs: sa.soft_secs.map_or(0, u64::from),
         hard_secs: u64::from(sa.lifetime_secs) + 60,
         nat_t: None,
     };

@@ -114,6 +114,9 @@ fn sa_message(sa: &SaInstall) -> Message {
         key: key.clone(),
     });
     spec.comp = sa.compress.map(|_| "deflate".to_string());
+    // The kernel's soft EXPIRE is the engine's replace time; its hard one a
+    // safety net after the engine's own expiry.
+    spec.lifetimes.soft_add_secs = sa.soft_secs.map_or(0, u64::from);
     spec.lifetimes.hard_add_secs = u64::from(sa.lifetime_secs) + 60;
     if sa.inbound {
         build::update_sa(&spec)

@@ -94,6 +94,7 @@ impl Endpoint {
         outbound: bool,
         then: AfterInstall,
     ) -> Result<(), Reject> {
+        self.plan_replace(now, serial);
         let st = self
             .p2
             .get(&serial)
@@ -121,6 +122,9 @@ impl Endpoint {
             ),
             _ => None,
         };
+        // The replace time, planned once for both directions: the kernel
+        // gets it as the SAs' soft lifetime.
+        let planned = st.planned;
         let (ni, nr) = (&st.ni, &st.nr);
         let (lip, rip) = (parent.local.ip(), parent.remote.ip());
         let (lsel, rsel) = (
@@ -175,6 +179,10 @@ impl Endpoint {
                     integ: integ.map(|x| (x, ik.to_vec())),
                     compress,
                     lifetime_secs: chosen.lifetime,
+                    soft_secs: planned.and_then(|(r, _)| r).map(|t| {
+                        u32::try_from(t.saturating_duration_since(now).as_secs())
+                            .unwrap_or(u32::MAX)
+                    }),
                     reqid: st.reqid,
                     group: chosen.protos.iter().map(|c| c.proto).collect(),
                     src_sel,
@@ -225,6 +233,21 @@ impl Endpoint {
             policies,
         });
         Ok(())
+    }
+
+    /// Plans (once) when state `serial`'s SAs are replaced and expire.
+    fn plan_replace(&mut self, now: Instant, serial: u64) {
+        let Some(st) = self.p2.get(&serial).filter(|s| s.planned.is_none()) else {
+            return;
+        };
+        let Some(life) = st.chosen.as_ref().map(|c| c.lifetime) else {
+            return;
+        };
+        let (conn, role) = (st.conn.clone(), st.role);
+        let plan = self.plan_lifetime(now, &conn, role, life);
+        if let Some(st) = self.p2.get_mut(&serial) {
+            st.planned = Some(plan);
+        }
     }
 
     /// The kernel answered the install `req` of state `serial`: go on, or

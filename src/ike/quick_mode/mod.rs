@@ -465,6 +465,7 @@ fn new_phase2(
         retransmit: None,
         last_rx: None,
         replace: None,
+        planned: None,
         expires: None,
         attempt,
         installed: Vec::new(),
