@@ -85,6 +85,9 @@ pub struct ConnConfig {
     pub rekey_fuzz: u32,
     /// 0 = keep trying forever.
     pub keying_tries: u32,
+    /// The if_id of the `ipsecN` XFRM interface on our end's device
+    /// (`ipsec tncfg --attach`): its SAs and policies carry it.
+    pub if_id: Option<u32>,
 }
 
 impl ConnConfig {
@@ -104,6 +107,7 @@ impl ConnConfig {
             rekey_margin: 540,
             rekey_fuzz: 100,
             keying_tries: 3,
+            if_id: None,
         }
     }
 }

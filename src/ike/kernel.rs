@@ -106,6 +106,9 @@ pub struct SaInstall {
     pub group: Vec<IpsecProto>,
     pub src_sel: Selector,
     pub dst_sel: Selector,
+    /// The XFRM interface (`ipsecN`) the SA belongs to, if any: only
+    /// traffic routed into that interface uses it.
+    pub if_id: Option<u32>,
 }
 
 impl core::fmt::Debug for SaInstall {
@@ -122,6 +125,7 @@ impl core::fmt::Debug for SaInstall {
             .field("integ", &self.integ.as_ref().map(|(a, _)| a))
             .field("compress", &self.compress)
             .field("reqid", &self.reqid)
+            .field("if_id", &self.if_id)
             .finish()
     }
 }
@@ -180,6 +184,8 @@ pub struct PolicySpec {
     pub protos: Vec<IpsecProto>,
     pub reqid: u32,
     pub action: PolicyAction,
+    /// The XFRM interface (`ipsecN`) whose traffic the policy is for.
+    pub if_id: Option<u32>,
 }
 
 /// The kernel caught outbound traffic that a policy without SAs protects

@@ -213,6 +213,7 @@ impl Endpoint {
             protos,
             reqid: self.conn_reqid(conn),
             action,
+            if_id: c.if_id,
         })
     }
 

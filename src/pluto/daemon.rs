@@ -72,6 +72,8 @@ pub struct Daemon {
     /// Public keys given with `whack --keyid ... --pubkeyrsa` (used once RSA authentication exists).
     pub pubkeys: Vec<crate::ike::config::PublicKey>,
     pub secrets: Option<crate::secrets::Loaded>,
+    /// `ipsecN` XFRM interfaces and the devices they are attached to.
+    pub ipsec_devices: Vec<crate::tncfg::xfrm::Attachment>,
 }
 
 impl Daemon {
@@ -122,6 +124,7 @@ impl Daemon {
             myid: None,
             pubkeys: Vec::new(),
             secrets: None,
+            ipsec_devices: Vec::new(),
         })
     }
 
@@ -456,8 +459,31 @@ impl Daemon {
         }
     }
 
+    /// The `ipsecN` interface `ipsec tncfg --attach` put on the device
+    /// holding our address `host`, if any: a connection from there uses
+    /// it as KLIPS connections used theirs.
+    pub fn ipsec_device(&self, host: IpAddr) -> Option<&crate::tncfg::xfrm::Attachment> {
+        let dev = &self.ifaces.iter().find(|f| f.raw.addr == host)?.raw.name;
+        self.ipsec_devices.iter().find(|a| a.phys == *dev)
+    }
+
     /// Re-reads the interfaces: opens sockets for new addresses, closes gone ones.
     pub fn refresh_interfaces(&mut self) -> io::Result<()> {
+        if self.config.stack != super::options::Stack::None {
+            match crate::tncfg::xfrm::attachments() {
+                Ok(a) => self.ipsec_devices = a,
+                Err(e) => self.log.line(
+                    Level::Debug,
+                    &format!("cannot list the ipsecN interfaces: {}", e.text),
+                ),
+            }
+            for a in &self.ipsec_devices {
+                self.log.info(&format!(
+                    "{} is attached to {} (if_id {})",
+                    a.virt, a.phys, a.if_id
+                ));
+            }
+        }
         let found = ifaces::select(ifaces::discover()?, &self.config.interfaces);
         let gone: Vec<IpAddr> = self
             .ifaces

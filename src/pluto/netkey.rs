@@ -234,6 +234,15 @@ impl Netkey {
 
     fn install(&mut self, req: u64, sas: &[SaInstall], policies: &[PolicySpec]) {
         let pid = self.pid();
+        if sas.iter().any(|s| s.if_id.is_some()) || policies.iter().any(|p| p.if_id.is_some()) {
+            self.out.push(KernelOutput::Reply(KernelReply::Failed {
+                req,
+                reason: "PF_KEY cannot bind SAs and policies to an XFRM interface (ipsecN, \
+                         if_id): run pluto without --use-pfkey"
+                    .into(),
+            }));
+            return;
+        }
         let mut parts = Vec::new();
         for sa in sas {
             let what = format!("SA {}", sa_name(sa.proto, sa.spi, sa.dst));

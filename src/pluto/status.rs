@@ -128,6 +128,9 @@ fn id_type_name(id: &crate::ike::wire::Identity) -> &'static str {
 }
 
 fn iface_name(d: &Daemon, addr: std::net::IpAddr) -> String {
+    if let Some(a) = d.ipsec_device(addr) {
+        return a.virt.clone();
+    }
     d.ifaces
         .iter()
         .find(|f| f.raw.addr == addr)

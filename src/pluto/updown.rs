@@ -28,18 +28,24 @@ fn call(d: &Daemon, conn: &str, verb: Verb) -> Option<UpdownCall> {
     } else {
         (&c.desc.right, &c.desc.left)
     };
-    let interface = d
-        .ifaces
-        .iter()
-        .find(|f| f.raw.addr == us.host)
-        .map_or_else(String::new, |f| f.raw.name.clone());
+    // A connection on an `ipsecN` XFRM interface routes through it, as
+    // KLIPS did through its ipsecN: directly, no next hop.
+    let ipsec_dev = d.ipsec_device(us.host);
+    let interface = match ipsec_dev {
+        Some(a) => a.virt.clone(),
+        None => d
+            .ifaces
+            .iter()
+            .find(|f| f.raw.addr == us.host)
+            .map_or_else(String::new, |f| f.raw.name.clone()),
+    };
     let id = |e: &ctl::End| e.id.clone().unwrap_or_else(|| e.host.to_string());
     let client = |e: &ctl::End| e.client.map(|s| (s.addr, s.prefix));
     let up = if c.up { ctl::POLICY_UP } else { 0 };
     Some(UpdownCall {
         verb,
         conn: conn.to_string(),
-        next_hop: Some(us.nexthop).filter(|n| !n.is_unspecified()),
+        next_hop: Some(us.nexthop).filter(|n| !n.is_unspecified() && ipsec_dev.is_none()),
         interface,
         me: us.host,
         my_id: id(us),

@@ -369,7 +369,13 @@ fn orient_all(d: &mut Daemon, r: &Reply<'_>) {
         let mut loaded = false;
         if let Some(left) = side {
             match conns::to_engine(&name, &desc, left, d.myid.as_ref()) {
-                Ok(cfg) => {
+                Ok(mut cfg) => {
+                    let host = if left {
+                        desc.left.host
+                    } else {
+                        desc.right.host
+                    };
+                    cfg.if_id = d.ipsec_device(host).map(|a| a.if_id);
                     loaded =
                         d.ep.handle_command(now, Command::AddConnection(Box::new(cfg)))
                             .is_ok()

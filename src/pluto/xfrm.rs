@@ -17,7 +17,7 @@ use crate::pfkey::KernelErrorKind;
 use crate::xfrm::build::{self, AlgKey, AuthKey, Tmpl};
 use crate::xfrm::consts::*;
 use crate::xfrm::wire::Selector as XfrmSelector;
-use crate::xfrm::{Body, Message, XfrmError, XfrmSocket};
+use crate::xfrm::{Attr, Body, Message, XfrmError, XfrmSocket};
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::os::fd::AsRawFd;
@@ -114,6 +114,7 @@ fn sa_message(sa: &SaInstall) -> Message {
         key: key.clone(),
     });
     spec.comp = sa.compress.map(|_| "deflate".to_string());
+    spec.if_id = sa.if_id;
     // The kernel's soft EXPIRE is the engine's replace time; its hard one a
     // safety net after the engine's own expiry.
     spec.lifetimes.soft_add_secs = sa.soft_secs.map_or(0, u64::from);
@@ -166,6 +167,7 @@ fn policy_messages(p: &PolicySpec, add: bool) -> Vec<(String, Message)> {
                     &pfkey_selector(&p.dst_sel),
                 );
                 let mut spec = build::PolicySpec::new(sel, *dir, prio);
+                spec.if_id = p.if_id;
                 match p.action {
                     PolicyAction::Pass => spec.action = XFRM_POLICY_ALLOW,
                     PolicyAction::Drop | PolicyAction::Reject => spec.action = XFRM_POLICY_BLOCK,
@@ -176,7 +178,11 @@ fn policy_messages(p: &PolicySpec, add: bool) -> Vec<(String, Message)> {
                 }
                 build::update_policy(&spec)
             } else {
-                build::del_policy(&sel, *dir)
+                // The kernel files a policy under its if_id too.
+                match p.if_id {
+                    Some(id) => build::del_policy(&sel, *dir).with(Attr::IfId(id)),
+                    None => build::del_policy(&sel, *dir),
+                }
             };
             (what, msg)
         })

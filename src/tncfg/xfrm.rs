@@ -149,6 +149,40 @@ impl Rtnl {
     }
 }
 
+/// An `ipsecN` XFRM interface and the device it is attached to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    /// `ipsecN`.
+    pub virt: String,
+    /// The physical device (`--physical`).
+    pub phys: String,
+    pub if_id: u32,
+}
+
+/// What `ipsec tncfg --attach` bound: every `ipsecN` XFRM interface with
+/// the device under it (pluto gives a connection on that device the
+/// interface's if_id).
+pub fn attachments() -> Result<Vec<Attachment>, Error> {
+    let links = Rtnl::open(false)?.links()?;
+    Ok(attachments_of(&links))
+}
+
+fn attachments_of(links: &[Link]) -> Vec<Attachment> {
+    ipsec_interfaces(links)
+        .into_iter()
+        .filter_map(|(_, x)| {
+            let phys = links
+                .iter()
+                .find(|l| l.index == x.xfrm_link && x.xfrm_link != 0)?;
+            Some(Attachment {
+                virt: x.name.clone(),
+                phys: phys.name.clone(),
+                if_id: x.xfrm_if_id,
+            })
+        })
+        .collect()
+}
+
 /// `ipsecN` XFRM interfaces among `links`, by N.
 fn ipsec_interfaces(links: &[Link]) -> Vec<(u32, &Link)> {
     let mut v: Vec<(u32, &Link)> = links
@@ -291,6 +325,17 @@ mod tests {
             link(6, "xfrm9", 1500, "xfrm", 2, 10), // not ipsecN: not ours
             link(5, "ipsec7", 1500, "dummy", 0, 0), // not xfrm: not ours
         ]
+    }
+
+    #[test]
+    fn attachments_name_the_device_under_each_ipsec_interface() {
+        let a = attachments_of(&links());
+        let names: Vec<(&str, &str, u32)> = a
+            .iter()
+            .map(|x| (x.virt.as_str(), x.phys.as_str(), x.if_id))
+            .collect();
+        // ipsec1 is attached to nothing; xfrm9 and the dummy ipsec7 are not ours.
+        assert_eq!(names, [("ipsec0", "w0", 1), ("ipsec2", "w0", 3)]);
     }
 
     #[test]

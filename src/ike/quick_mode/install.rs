@@ -187,6 +187,7 @@ impl Endpoint {
                     group: chosen.protos.iter().map(|c| c.proto).collect(),
                     src_sel,
                     dst_sel,
+                    if_id: conn.if_id,
                 });
             }
         }
@@ -205,6 +206,7 @@ impl Endpoint {
                     protos: protos.clone(),
                     reqid: st.reqid,
                     action: PolicyAction::Ipsec,
+                    if_id: conn.if_id,
                 });
             }
         }
