@@ -236,8 +236,14 @@ fn shunt_connections_route_their_pass_or_drop_policy() {
         assert_eq!(outbound(west)[0].action, action);
         assert!(outbound(west)[0].protos.is_empty());
         assert_eq!(net.traffic(0, client(1), client(2)), fate);
-        // Traffic that hits a shunt asks nothing of pluto.
+        // Traffic that hits a shunt asks nothing of pluto, and it cannot be
+        // initiated (RC 30).
         assert!(net.nodes[0].states().is_empty());
+        let now = net.now;
+        assert_eq!(
+            command_result(&mut net.nodes[0].ep, now, Command::Initiate(CONN.into())),
+            Err(30)
+        );
     }
 }
 

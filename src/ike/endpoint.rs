@@ -113,6 +113,9 @@ pub enum CommandError {
     CannotRoute(String, String),
     /// RC 26: an IPsec SA uses the route.
     RouteBusy(String),
+    /// RC 30: a shunt connection (`--pass`, no authentication...) is
+    /// routed, never negotiated.
+    InitShunt(String),
 }
 
 impl CommandError {
@@ -123,6 +126,7 @@ impl CommandError {
             CommandError::NoPeerIp(_) => 29,
             CommandError::CannotRoute(..) => 25,
             CommandError::RouteBusy(_) => 26,
+            CommandError::InitShunt(_) => 30,
         }
     }
 }
@@ -141,6 +145,9 @@ impl core::fmt::Display for CommandError {
             }
             CommandError::CannotRoute(n, why) => write!(f, "\"{n}\": {why}"),
             CommandError::RouteBusy(_) => f.write_str("cannot unroute: route busy"),
+            CommandError::InitShunt(n) => {
+                write!(f, "\"{n}\": cannot initiate an authby=never connection")
+            }
         }
     }
 }
@@ -766,6 +773,9 @@ impl Endpoint {
             .conn(name)
             .ok_or_else(|| CommandError::UnknownName(name.to_string()))?
             .clone();
+        if conn.policy.never_negotiate() {
+            return Err(CommandError::InitShunt(name.to_string()));
+        }
         if conn.remote.host.is_none() {
             return Err(CommandError::NoPeerIp(name.to_string()));
         }

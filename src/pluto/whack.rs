@@ -222,6 +222,7 @@ fn rc_of(e: &CommandError) -> Rc {
         CommandError::NoPeerIp(_) => Rc::NoPeerIp,
         CommandError::CannotRoute(..) => Rc::Route,
         CommandError::RouteBusy(_) => Rc::RtBusy,
+        CommandError::InitShunt(_) => Rc::InitShunt,
     }
 }
 
@@ -431,15 +432,6 @@ fn initiate(
         r.line(Rc::UnknownName, &format!("no connection named \"{name}\""));
         return None;
     };
-    // An oriented shunt connection is refused as such (the engine never
-    // loads it: it has nothing to negotiate).
-    if c.left_is_us.is_some() && ctl::never_negotiate(c.desc.policy) {
-        r.line(
-            Rc::InitShunt,
-            &format!("\"{name}\": cannot initiate an authby=never connection"),
-        );
-        return None;
-    }
     if !c.loaded {
         r.line(
             Rc::Orient,
@@ -448,7 +440,11 @@ fn initiate(
         return None;
     }
     c.up = true;
-    let ipsec = c.desc.policy & ctl::POLICY_IPSEC_MASK != 0;
+    // Whack waits for the IPsec SA when the connection negotiates one.
+    let ipsec =
+        d.ep.connections()
+            .iter()
+            .any(|x| x.name == name && x.policy.wants_ipsec());
     match d
         .ep
         .handle_command(now, Command::Initiate(name.to_string()))
