@@ -27,6 +27,7 @@
     )
 )]
 
+pub mod afkey;
 pub mod build;
 mod error;
 pub mod socket;

@@ -12,6 +12,7 @@ use super::{KernelError, XfrmError};
 use crate::pfkey::KernelErrorKind;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+mod afkey;
 pub(crate) mod fixtures;
 mod kernel;
 
