@@ -199,3 +199,6 @@ pub fn list_lines(stack: Stack) -> Result<Vec<String>, String> {
         Stack::None => Err(NO_STACK.into()),
     }
 }
+
+#[cfg(test)]
+mod tests;

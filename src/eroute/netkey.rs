@@ -216,8 +216,7 @@ mod tests {
         SADB_X_SPDADD, SADB_X_SPDDELETE, SADB_X_SPDFLUSH, SADB_X_SPDUPDATE,
     };
     use crate::pfkey::consts::{
-        IPPROTO_AH, IPPROTO_ESP, IPSEC_MODE_TUNNEL, IPSEC_POLICY_DISCARD, IPSEC_POLICY_IPSEC,
-        IPSEC_POLICY_NONE,
+        IPPROTO_AH, IPPROTO_ESP, IPSEC_MODE_TUNNEL, IPSEC_POLICY_DISCARD, IPSEC_POLICY_NONE,
     };
 
     fn req(action: &str, said: Option<&str>) -> Request {
@@ -299,5 +298,59 @@ mod tests {
         let ms = messages(&clear).unwrap();
         assert_eq!(ms.len(), 1);
         assert_eq!(ms[0].header.msg_type, SADB_X_SPDFLUSH);
+    }
+
+    #[test]
+    fn mirrors_of_an_sa_eroute() {
+        let r = req("add", Some("tun0x1001@192.0.2.2"));
+        let ms = mirror_messages(&r).unwrap();
+        assert_eq!(ms.len(), 2);
+        for (m, dir) in ms.iter().zip([IPSEC_DIR_INBOUND, IPSEC_DIR_FWD]) {
+            assert_eq!(m.header.msg_type, SADB_X_SPDADD);
+            let p = m.policy().unwrap();
+            assert_eq!((p.dir, p.policy_type), (dir, IPSEC_POLICY_IPSEC));
+            // The flow reversed: traffic from 10.2.0.0/24 to 10.1.0.0/24.
+            assert_eq!(m.address_src().unwrap().ip().to_string(), "10.2.0.0");
+            assert_eq!(m.address_dst().unwrap().ip().to_string(), "10.1.0.0");
+            let r = &p.requests[0];
+            assert_eq!(
+                (r.proto, r.mode, r.level, r.reqid),
+                (
+                    u16::from(IPPROTO_ESP),
+                    IPSEC_MODE_TUNNEL,
+                    IPSEC_LEVEL_USE,
+                    0
+                )
+            );
+            let (a, b) = r.tunnel.unwrap();
+            assert!(a.ip().is_unspecified() && b.ip().is_unspecified());
+            assert!(is_mirror(m));
+            let (s, d) = mirror_selectors(&req("add", Some("tun0x1001@192.0.2.2"))).unwrap();
+            assert!(same_entry(m, dir, &s, &d));
+        }
+        // AH keeps its protocol; --replace mirrors too.
+        let ms = mirror_messages(&req("replace", Some("ah.1003@192.0.2.2"))).unwrap();
+        assert_eq!(
+            ms[0].policy().unwrap().requests[0].proto,
+            u16::from(IPPROTO_AH)
+        );
+        // Shunts, inbound eroutes and deletions get none.
+        for (a, s) in [
+            ("add", Some("%pass")),
+            ("add", Some("%trap")),
+            ("add", Some("%drop")),
+            ("addin", Some("esp.1002@192.0.2.1")),
+            ("del", None),
+        ] {
+            assert!(mirror_messages(&req(a, s)).unwrap().is_empty(), "{a} {s:?}");
+        }
+        // What --addin and --add send are no mirrors.
+        for m in messages(&req("addin", Some("esp.1002@192.0.2.1")))
+            .unwrap()
+            .iter()
+            .chain(&messages(&req("add", Some("esp.1002@192.0.2.1"))).unwrap())
+        {
+            assert!(!is_mirror(m));
+        }
     }
 }

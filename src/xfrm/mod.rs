@@ -32,7 +32,7 @@ pub mod build;
 mod error;
 pub mod socket;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 pub mod wire;
 
 pub use error::{KernelError, XfrmError};

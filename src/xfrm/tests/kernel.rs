@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 /// Runs `f` on a thread moved into a fresh network namespace (namespaces
 /// are per thread: the test harness's other threads stay where they are).
 /// Returns `false` when that is not possible (not root).
-fn in_new_netns(f: impl FnOnce() + Send + 'static) -> bool {
+pub(crate) fn in_new_netns(f: impl FnOnce() + Send + 'static) -> bool {
     let t = std::thread::spawn(move || {
         // SAFETY: unshare(2) takes a flag word and only changes this
         // thread's namespaces; it touches no memory of ours.

@@ -14,7 +14,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 mod afkey;
 pub(crate) mod fixtures;
-mod kernel;
+pub(crate) mod kernel;
 
 /// Hex to bytes; whitespace is ignored.
 pub(crate) fn hex(s: &str) -> Vec<u8> {
