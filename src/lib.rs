@@ -8,6 +8,7 @@ pub mod ctl;
 pub mod eroute;
 pub mod ident;
 pub mod ike;
+pub mod netkey;
 pub mod pfkey;
 pub mod pluto;
 pub mod said;

@@ -201,14 +201,31 @@ pub enum Stack {
     /// Linux XFRM with `af_key` (/proc/net/pfkey, no ipsec_* files):
     /// listings come from SADB_DUMP / SADB_X_SPDDUMP.
     Netkey,
+    /// Linux XFRM without `af_key`: the same PF_KEY messages, translated to
+    /// XFRM netlink ([`crate::xfrm::afkey`]); listings from XFRM dumps.
+    Xfrm,
     /// Neither: nothing to talk to.
     None,
 }
 
 impl Stack {
-    /// Looks at /proc/net the way the tools' documentation describes.
+    /// Looks at /proc/net the way the tools' documentation describes; with
+    /// neither KLIPS nor PF_KEY there, an XFRM netlink socket tells whether
+    /// the kernel has XFRM (a refusal other than "no such protocol", such
+    /// as EPERM, still means it has).
     pub fn detect() -> Stack {
-        Stack::detect_in(Path::new("/proc/net"))
+        match Stack::detect_in(Path::new("/proc/net")) {
+            Stack::None => match crate::xfrm::XfrmSocket::open() {
+                Err(crate::xfrm::XfrmError::Unavailable { .. }) => Stack::None,
+                _ => Stack::Xfrm,
+            },
+            s => s,
+        }
+    }
+
+    /// NETKEY either way (PF_KEY or XFRM netlink).
+    pub fn is_netkey(self) -> bool {
+        matches!(self, Stack::Netkey | Stack::Xfrm)
     }
 
     /// As [`Stack::detect`], for a /proc/net-like directory.

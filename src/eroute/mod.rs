@@ -20,10 +20,12 @@ pub mod request;
 
 pub use request::{Action, Args, Request};
 
-use crate::pfkey::consts::SADB_SATYPE_UNSPEC;
-use crate::pfkey::{build, Dialect, KernelError, Message, PfkeyError, PfkeySocket};
+use crate::netkey::Link;
+use crate::pfkey::build::{self, Selector};
+use crate::pfkey::consts::{linux, IPSEC_DIR_FWD, IPSEC_DIR_INBOUND};
+use crate::pfkey::{KernelError, Message, PfkeyError};
 use crate::said::Stack;
-use crate::spi::debug_line;
+use crate::spi::{debug_line, NO_STACK};
 
 /// The kernel's refusal in the words of Openswan's eroute.
 fn kernel_text(e: &PfkeyError, action: Action) -> String {
@@ -44,11 +46,7 @@ fn is_enoent(e: &PfkeyError) -> bool {
     matches!(e, PfkeyError::Kernel(KernelError { errno, .. }) if *errno == libc::ENOENT)
 }
 
-fn open(dialect: Dialect) -> Result<PfkeySocket, String> {
-    PfkeySocket::open_with(false, dialect).map_err(|e| e.to_string())
-}
-
-fn send(sock: &mut PfkeySocket, m: Message, debug: bool) -> Result<Message, PfkeyError> {
+fn send(sock: &mut Link, m: Message, debug: bool) -> Result<Message, PfkeyError> {
     debug_line(debug, &format!("sending {}", m.summary()));
     let r = sock.request(m);
     if let Ok(reply) = &r {
@@ -57,41 +55,114 @@ fn send(sock: &mut PfkeySocket, m: Message, debug: bool) -> Result<Message, Pfke
     r
 }
 
-fn apply_netkey(req: &Request, debug: bool) -> Result<(), String> {
-    let msgs = netkey::messages(req)?;
-    let mut sock = open(Dialect::Linux)?;
-    if req.action == Action::Del {
-        let mut deleted = 0;
-        for m in msgs {
-            match send(&mut sock, m, debug) {
-                Ok(_) => deleted += 1,
-                Err(e) if is_enoent(&e) => {}
-                Err(e) => return Err(kernel_text(&e, req.action)),
+fn is_eexist(e: &PfkeyError) -> bool {
+    matches!(e, PfkeyError::Kernel(KernelError { errno, .. }) if *errno == libc::EEXIST)
+}
+
+/// `--del`: the entries of these selectors, then the mirrors an `--add` of
+/// them installed (if they are still mirrors, see [`netkey`]).
+fn del_netkey(
+    link: &mut Link,
+    req: &Request,
+    msgs: Vec<Message>,
+    debug: bool,
+) -> Result<(), String> {
+    let mut deleted = 0;
+    for m in msgs {
+        match send(link, m, debug) {
+            Ok(_) => deleted += 1,
+            Err(e) if is_enoent(&e) => {}
+            Err(e) => return Err(kernel_text(&e, req.action)),
+        }
+    }
+    if deleted == 0 {
+        return Err("eroute doesn't exist.  Can't delete.".into());
+    }
+    if let Some((s, d)) = netkey::mirror_selectors(req) {
+        let spd = link.dump_spd().map_err(|e| e.to_string())?;
+        for dir in [IPSEC_DIR_INBOUND, IPSEC_DIR_FWD] {
+            if spd
+                .iter()
+                .any(|m| netkey::is_mirror(m) && netkey::same_entry(m, dir, &s, &d))
+            {
+                match send(link, build::spd_delete(dir, &s, &d, 0, 0), debug) {
+                    Ok(_) => {}
+                    Err(e) if is_enoent(&e) => {}
+                    Err(e) => return Err(kernel_text(&e, req.action)),
+                }
             }
         }
-        if deleted == 0 {
-            return Err("eroute doesn't exist.  Can't delete.".into());
+    }
+    Ok(())
+}
+
+fn apply_netkey(req: &Request, stack: Stack, debug: bool) -> Result<(), String> {
+    let mut msgs = netkey::messages(req)?;
+    let mut link = Link::open(stack)?;
+    if req.action == Action::Del {
+        return del_netkey(&mut link, req, msgs, debug);
+    }
+    // `--addin` over the mirrors of an `--add`: replace them.
+    if matches!(req.action, Action::AddIn) {
+        let spd = link.dump_spd().map_err(|e| e.to_string())?;
+        for m in &mut msgs {
+            let (Some(p), Some(s), Some(d)) = (m.policy(), m.address_src(), m.address_dst()) else {
+                continue;
+            };
+            let mirror = spd.iter().any(|e| {
+                netkey::is_mirror(e)
+                    && e.policy().is_some_and(|q| q.dir == p.dir)
+                    && e.address_src() == Some(s)
+                    && e.address_dst() == Some(d)
+            });
+            if mirror {
+                m.header.msg_type = linux::SADB_X_SPDUPDATE;
+            }
         }
-        return Ok(());
     }
     let mut done: Vec<u8> = Vec::new();
+    let undo = |link: &mut Link, done: &[u8], s: &Selector, d: &Selector| {
+        for dir in done {
+            let _ = send(link, build::spd_delete(*dir, s, d, 0, 0), debug);
+        }
+    };
+    let flows = req.flows.map(|(src, dst)| {
+        (
+            netkey::selector(&src, req.proto),
+            netkey::selector(&dst, req.proto),
+        )
+    });
     for m in msgs {
         let dir = m.policy().map_or(0, |p| p.dir);
-        if let Err(e) = send(&mut sock, m, debug) {
+        if let Err(e) = send(&mut link, m, debug) {
             // An inbound entry without its forward twin would half work:
             // take back what this command added.
-            if let (false, Some((src, dst))) = (req.action.replaces(), req.flows) {
-                let (s, d) = (
-                    netkey::selector(&src, req.proto),
-                    netkey::selector(&dst, req.proto),
-                );
-                for dir in &done {
-                    let _ = send(&mut sock, build::spd_delete(*dir, &s, &d, 0, 0), debug);
-                }
+            if let (false, Some((s, d))) = (req.action.replaces(), flows) {
+                undo(&mut link, &done, &s, &d);
             }
             return Err(kernel_text(&e, req.action));
         }
         done.push(dir);
+    }
+    let mirrors = netkey::mirror_messages(req)?;
+    let Some((ms, md)) = netkey::mirror_selectors(req) else {
+        return Ok(());
+    };
+    let mut added: Vec<u8> = Vec::new();
+    for m in mirrors {
+        let dir = m.policy().map_or(0, |p| p.dir);
+        match send(&mut link, m, debug) {
+            Ok(_) => added.push(dir),
+            // An inbound eroute of its own is already there: it stays.
+            Err(e) if is_eexist(&e) => {}
+            Err(e) => {
+                undo(&mut link, &added, &ms, &md);
+                if let (false, Some((s, d))) = (req.action.replaces(), flows) {
+                    undo(&mut link, &done, &s, &d);
+                }
+                return Err(kernel_text(&e, req.action));
+            }
+        }
     }
     Ok(())
 }
@@ -100,15 +171,13 @@ fn apply_netkey(req: &Request, debug: bool) -> Result<(), String> {
 pub fn apply(req: &Request, stack: Stack, debug: bool) -> Result<(), String> {
     match stack {
         Stack::Klips => {
-            let mut sock = open(Dialect::Klips)?;
-            send(&mut sock, klips::message(req, std::process::id()), debug)
+            let mut link = Link::open(stack)?;
+            send(&mut link, klips::message(req, std::process::id()), debug)
                 .map(|_| ())
                 .map_err(|e| kernel_text(&e, req.action))
         }
-        Stack::Netkey => apply_netkey(req, debug),
-        Stack::None => Err(
-            "no IPsec stack in this kernel (neither /proc/net/ipsec_* nor /proc/net/pfkey)".into(),
-        ),
+        Stack::Netkey | Stack::Xfrm => apply_netkey(req, stack, debug),
+        Stack::None => Err(NO_STACK.into()),
     }
 }
 
@@ -118,22 +187,18 @@ pub fn list_lines(stack: Stack) -> Result<Vec<String>, String> {
         Stack::Klips => std::fs::read_to_string("/proc/net/ipsec_eroute")
             .map(|t| t.lines().map(str::to_string).collect())
             .map_err(|e| format!("cannot read /proc/net/ipsec_eroute: {e}")),
-        Stack::Netkey => {
-            let mut sock = open(Dialect::Linux)?;
-            let policies = sock
-                .request_dump(build::spd_dump(0, 0))
-                .map_err(|e| e.to_string())?;
-            let sas = sock
-                .request_dump(build::dump(SADB_SATYPE_UNSPEC, 0, 0))
-                .map_err(|e| e.to_string())?;
+        Stack::Netkey | Stack::Xfrm => {
+            let mut link = Link::open(stack)?;
+            let policies = link.dump_spd().map_err(|e| e.to_string())?;
+            let sas = link.dump_sa().map_err(|e| e.to_string())?;
             Ok(policies
                 .iter()
                 .filter_map(|p| listing::eroute_line(p, &sas))
                 .collect())
         }
-        Stack::None => Err(
-            "no IPsec stack in this kernel (neither /proc/net/ipsec_eroute nor /proc/net/pfkey)"
-                .into(),
-        ),
+        Stack::None => Err(NO_STACK.into()),
     }
 }
+
+#[cfg(test)]
+mod tests;

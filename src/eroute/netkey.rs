@@ -17,6 +17,19 @@
 //!   destination). `%pass`/`%passthrough` → a bypass entry (NONE), `%drop`
 //!   and `%reject` → discard, `%hold`, `%trap` and `%trapsubnet` → an ESP
 //!   transport request without SA, so the kernel sends ACQUIRE.
+//! * `--add` / `--replace` of an SA (not a shunt) also adds the mirrored
+//!   inbound and forward entries (the reversed selectors) with an
+//!   *optional* tunnel-mode request of the SA's protocol, any endpoints,
+//!   any reqid ([`mirror_messages`]). KLIPS accepted decapsulated traffic
+//!   without an inbound eroute; Linux drops tunnel-decapsulated packets
+//!   that match no inbound policy (XfrmInNoPols), so a KLIPS-era script
+//!   with one `--add` per side would carry nothing back. An optional
+//!   template accepts what came through any tunnel SA of that protocol
+//!   (`xfrm_policy_ok`, `xfrm_state_addr_cmp`: zero addresses and reqid
+//!   match any) and still lets cleartext in, as KLIPS did. An inbound
+//!   entry already there (`--addin` first) is left alone; `--addin` later
+//!   replaces the mirrors; `--del` removes them if they are still mirrors.
+//!   They have no listing line (only outbound entries have).
 //! * `--del` → SADB_X_SPDDELETE of the outbound, inbound and forward
 //!   entries with these selectors (those that exist; none is an error).
 //! * `--clear` → SADB_X_SPDFLUSH.
@@ -28,6 +41,7 @@ use crate::pfkey::build::{
 };
 use crate::pfkey::consts::{
     IPSEC_DIR_FWD, IPSEC_DIR_INBOUND, IPSEC_DIR_OUTBOUND, IPSEC_LEVEL_REQUIRE, IPSEC_LEVEL_UNIQUE,
+    IPSEC_LEVEL_USE, IPSEC_POLICY_IPSEC,
 };
 use crate::pfkey::Message;
 use crate::said::{
@@ -121,6 +135,79 @@ pub fn messages(req: &Request) -> Result<Vec<Message>, String> {
         .collect())
 }
 
+/// The selectors of the mirrored inbound entries of an `--add` /
+/// `--replace` of an SA (the flow reversed), `None` when it gets none.
+pub fn mirror_selectors(req: &Request) -> Option<(Selector, Selector)> {
+    let (src, dst) = req.flows?;
+    Some((selector(&dst, req.proto), selector(&src, req.proto)))
+}
+
+/// The mirrored inbound and forward entries of an `--add` / `--replace`
+/// through an SA (see the module docs); empty for shunts and other actions.
+pub fn mirror_messages(req: &Request) -> Result<Vec<Message>, String> {
+    let (Some(said), Some((s, d))) = (req.said, mirror_selectors(req)) else {
+        return Ok(Vec::new());
+    };
+    if !matches!(req.action, Action::Add | Action::Replace) {
+        return Ok(Vec::new());
+    }
+    let PolicyAction::Ipsec(out) = action_of(&said)? else {
+        return Ok(Vec::new());
+    };
+    if out.tunnel.is_none() {
+        return Ok(Vec::new());
+    }
+    let any = any_addr(said.family());
+    let action = PolicyAction::Ipsec(IpsecSpec {
+        tunnel: Some((any, any)),
+        reqid: 0,
+        level: IPSEC_LEVEL_USE,
+        ..out
+    });
+    Ok([IPSEC_DIR_INBOUND, IPSEC_DIR_FWD]
+        .iter()
+        .map(|dir| {
+            spd_add(
+                &PolicySpec {
+                    dir: *dir,
+                    src: s,
+                    dst: d,
+                    priority: policy_priority(&s, &d),
+                    action,
+                },
+                0,
+                0,
+            )
+        })
+        .collect())
+}
+
+/// Whether an SPD dump entry is such a mirror: inbound or forward, every
+/// request optional with no reqid, the first a tunnel between any addresses.
+pub fn is_mirror(m: &Message) -> bool {
+    let Some(p) = m.policy() else {
+        return false;
+    };
+    let tunnel_any = p
+        .requests
+        .first()
+        .and_then(|r| r.tunnel)
+        .is_some_and(|(a, b)| a.ip().is_unspecified() && b.ip().is_unspecified());
+    p.dir != IPSEC_DIR_OUTBOUND
+        && p.policy_type == IPSEC_POLICY_IPSEC
+        && tunnel_any
+        && p.requests
+            .iter()
+            .all(|r| r.level == IPSEC_LEVEL_USE && r.reqid == 0)
+}
+
+/// Whether a dump entry has this direction and these selectors.
+pub fn same_entry(m: &Message, dir: u8, src: &Selector, dst: &Selector) -> bool {
+    m.policy().is_some_and(|p| p.dir == dir)
+        && m.address_src() == Some(&src.to_address())
+        && m.address_dst() == Some(&dst.to_address())
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::request::Args;
@@ -129,8 +216,7 @@ mod tests {
         SADB_X_SPDADD, SADB_X_SPDDELETE, SADB_X_SPDFLUSH, SADB_X_SPDUPDATE,
     };
     use crate::pfkey::consts::{
-        IPPROTO_AH, IPPROTO_ESP, IPSEC_MODE_TUNNEL, IPSEC_POLICY_DISCARD, IPSEC_POLICY_IPSEC,
-        IPSEC_POLICY_NONE,
+        IPPROTO_AH, IPPROTO_ESP, IPSEC_MODE_TUNNEL, IPSEC_POLICY_DISCARD, IPSEC_POLICY_NONE,
     };
 
     fn req(action: &str, said: Option<&str>) -> Request {
@@ -212,5 +298,59 @@ mod tests {
         let ms = messages(&clear).unwrap();
         assert_eq!(ms.len(), 1);
         assert_eq!(ms[0].header.msg_type, SADB_X_SPDFLUSH);
+    }
+
+    #[test]
+    fn mirrors_of_an_sa_eroute() {
+        let r = req("add", Some("tun0x1001@192.0.2.2"));
+        let ms = mirror_messages(&r).unwrap();
+        assert_eq!(ms.len(), 2);
+        for (m, dir) in ms.iter().zip([IPSEC_DIR_INBOUND, IPSEC_DIR_FWD]) {
+            assert_eq!(m.header.msg_type, SADB_X_SPDADD);
+            let p = m.policy().unwrap();
+            assert_eq!((p.dir, p.policy_type), (dir, IPSEC_POLICY_IPSEC));
+            // The flow reversed: traffic from 10.2.0.0/24 to 10.1.0.0/24.
+            assert_eq!(m.address_src().unwrap().ip().to_string(), "10.2.0.0");
+            assert_eq!(m.address_dst().unwrap().ip().to_string(), "10.1.0.0");
+            let r = &p.requests[0];
+            assert_eq!(
+                (r.proto, r.mode, r.level, r.reqid),
+                (
+                    u16::from(IPPROTO_ESP),
+                    IPSEC_MODE_TUNNEL,
+                    IPSEC_LEVEL_USE,
+                    0
+                )
+            );
+            let (a, b) = r.tunnel.unwrap();
+            assert!(a.ip().is_unspecified() && b.ip().is_unspecified());
+            assert!(is_mirror(m));
+            let (s, d) = mirror_selectors(&req("add", Some("tun0x1001@192.0.2.2"))).unwrap();
+            assert!(same_entry(m, dir, &s, &d));
+        }
+        // AH keeps its protocol; --replace mirrors too.
+        let ms = mirror_messages(&req("replace", Some("ah.1003@192.0.2.2"))).unwrap();
+        assert_eq!(
+            ms[0].policy().unwrap().requests[0].proto,
+            u16::from(IPPROTO_AH)
+        );
+        // Shunts, inbound eroutes and deletions get none.
+        for (a, s) in [
+            ("add", Some("%pass")),
+            ("add", Some("%trap")),
+            ("add", Some("%drop")),
+            ("addin", Some("esp.1002@192.0.2.1")),
+            ("del", None),
+        ] {
+            assert!(mirror_messages(&req(a, s)).unwrap().is_empty(), "{a} {s:?}");
+        }
+        // What --addin and --add send are no mirrors.
+        for m in messages(&req("addin", Some("esp.1002@192.0.2.1")))
+            .unwrap()
+            .iter()
+            .chain(&messages(&req("add", Some("esp.1002@192.0.2.1"))).unwrap())
+        {
+            assert!(!is_mirror(m));
+        }
     }
 }

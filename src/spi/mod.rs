@@ -21,8 +21,8 @@ pub mod request;
 
 pub use request::{Action, Args, Kind, Request};
 
-use crate::pfkey::consts::SADB_SATYPE_UNSPEC;
-use crate::pfkey::{build, Dialect, KernelError, Message, PfkeyError, PfkeySocket};
+use crate::netkey::Link;
+use crate::pfkey::{KernelError, Message, PfkeyError};
 use crate::said::Stack;
 use std::io::Write;
 
@@ -48,27 +48,12 @@ fn kernel_text(e: &PfkeyError, req: &Request) -> String {
     }
 }
 
-fn open(dialect: Dialect) -> Result<PfkeySocket, String> {
-    PfkeySocket::open_with(false, dialect).map_err(|e| e.to_string())
-}
-
 /// Sends the request to the kernel and waits for its answer.
 pub fn apply(req: &Request, stack: Stack, debug: bool) -> Result<(), String> {
-    let (msg, dialect) = match stack {
-        Stack::Klips => (
-            message::klips_message(req, std::process::id()),
-            Dialect::Klips,
-        ),
-        Stack::Netkey => (
-            message::netkey_message(req, std::process::id())?,
-            Dialect::Linux,
-        ),
-        Stack::None => {
-            return Err(
-                "no IPsec stack in this kernel (neither /proc/net/ipsec_* nor /proc/net/pfkey)"
-                    .into(),
-            )
-        }
+    let msg = match stack {
+        Stack::Klips => message::klips_message(req, std::process::id()),
+        Stack::Netkey | Stack::Xfrm => message::netkey_message(req, std::process::id())?,
+        Stack::None => return Err(NO_STACK.into()),
     };
     if let Some(iv) = &req.iv {
         debug_line(
@@ -80,8 +65,9 @@ pub fn apply(req: &Request, stack: Stack, debug: bool) -> Result<(), String> {
         );
     }
     debug_line(debug, &format!("sending {}", msg.summary()));
-    let mut sock = open(dialect)?;
-    let reply = sock.request(msg).map_err(|e| kernel_text(&e, req))?;
+    let reply = Link::open(stack)?
+        .request(msg)
+        .map_err(|e| kernel_text(&e, req))?;
     debug_line(debug, &format!("reply {}", reply.summary()));
     if req.saref {
         if let Some(r) = reply.sa().and_then(|s| s.klips_ref) {
@@ -91,17 +77,18 @@ pub fn apply(req: &Request, stack: Stack, debug: bool) -> Result<(), String> {
     Ok(())
 }
 
+/// What the tools say on a kernel without IPsec.
+pub const NO_STACK: &str =
+    "no IPsec stack in this kernel (no /proc/net/ipsec_*, no /proc/net/pfkey, no XFRM netlink)";
+
 /// Every SA of the kernel, in the /proc/net/ipsec_spi format.
 pub fn list_lines(stack: Stack) -> Result<Vec<String>, String> {
     match stack {
         Stack::Klips => std::fs::read_to_string("/proc/net/ipsec_spi")
             .map(|t| t.lines().map(str::to_string).collect())
             .map_err(|e| format!("cannot read /proc/net/ipsec_spi: {e}")),
-        Stack::Netkey => {
-            let mut sock = open(Dialect::Linux)?;
-            let sas: Vec<Message> = sock
-                .request_dump(build::dump(SADB_SATYPE_UNSPEC, 0, 0))
-                .map_err(|e| e.to_string())?;
+        Stack::Netkey | Stack::Xfrm => {
+            let sas: Vec<Message> = Link::open(stack)?.dump_sa().map_err(|e| e.to_string())?;
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs());
@@ -111,9 +98,6 @@ pub fn list_lines(stack: Stack) -> Result<Vec<String>, String> {
                 .filter_map(|m| listing::spi_line(m, now, &local))
                 .collect())
         }
-        Stack::None => Err(
-            "no IPsec stack in this kernel (neither /proc/net/ipsec_spi nor /proc/net/pfkey)"
-                .into(),
-        ),
+        Stack::None => Err(NO_STACK.into()),
     }
 }

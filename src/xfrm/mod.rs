@@ -27,11 +27,12 @@
     )
 )]
 
+pub mod afkey;
 pub mod build;
 mod error;
 pub mod socket;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 pub mod wire;
 
 pub use error::{KernelError, XfrmError};
