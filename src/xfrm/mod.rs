@@ -14,6 +14,9 @@
 //!   request/reply by sequence number and port id, dumps, and a
 //!   non-blocking mode with multicast groups (ACQUIRE, EXPIRE, POLEXPIRE)
 //!   for an event loop. The only module allowed `unsafe`.
+//! * [`afkey`]: Linux PF_KEY requests as XFRM messages and XFRM dump entries
+//!   as PF_KEY ones, as the kernel's `af_key` translates them (what lets
+//!   `ipsec spi` / `ipsec eroute` run unchanged without `af_key`).
 #![deny(unsafe_code)]
 #![cfg_attr(
     not(test),

@@ -360,11 +360,16 @@ impl XfrmSocket {
     /// malformed datagram is an error (the next call goes on); ENOBUFS
     /// means the kernel dropped events because the queue overflowed.
     pub fn recv_any(&mut self) -> Result<Option<Message>> {
-        if let Some(m) = self.queue.pop_front() {
-            return Ok(Some(m));
+        // `None` only once the socket would block, so an edge-triggered
+        // poller that drains until `None` never misses a datagram.
+        loop {
+            if let Some(m) = self.queue.pop_front() {
+                return Ok(Some(m));
+            }
+            if !self.read_datagram()? {
+                return Ok(None);
+            }
         }
-        self.read_datagram()?;
-        Ok(self.queue.pop_front())
     }
 
     /// As [`XfrmSocket::recv_any`], waiting up to `timeout` (`None`:
