@@ -1,0 +1,491 @@
+//! Updown commands as child processes of an event loop: queued per
+//! connection, run in parallel across connections, never waited for.
+//!
+//! A [`Runner`] starts each command with `/bin/sh -c` (as
+//! [`super::run::run_command`] describes: stdin `/dev/null`, a process
+//! group of its own, stdout and stderr captured), registers its two pipes
+//! and a pidfd with the caller's mio registry, and hands back a [`Done`]
+//! from [`Runner::poll`] once the shell has exited and its output is read.
+//!
+//! Exit is learnt from a pidfd (`pidfd_open`): it becomes readable when
+//! that one child exits, so nothing process-wide changes — no SIGCHLD
+//! handler or blocked signal that the scripts would inherit, and no
+//! `waitpid(-1)` that could reap a child someone else started. The status
+//! itself is collected with `waitpid` on that pid. Where the kernel has no
+//! pidfd (before 5.3) the runner asks for a short poll timeout instead.
+//!
+//! Ordering: the jobs of one key (a connection name) run one after the
+//! other, in the order queued; jobs of different keys run at once. A job
+//! marked [`Job::stop_chain_on_failure`] that fails drops the jobs of the
+//! same [`Job::chain`] still queued behind it (a failed `route` cancels
+//! the `up` queued with it); other queued jobs of that key still run.
+
+use super::run::{status_of, Lines, Outcome, Status, EOF_GRACE, SHELL};
+use mio::unix::SourceFd;
+use mio::{Interest, Registry, Token};
+use std::collections::{BTreeMap, VecDeque};
+use std::fs::File;
+use std::io::{self, Read};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Tokens used per running child: stdout, stderr, pidfd.
+const TOKENS_PER_CHILD: usize = 4;
+
+/// Poll interval when the kernel offers no pidfd.
+const NO_PIDFD_POLL: Duration = Duration::from_millis(50);
+
+/// One command to run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Job {
+    /// Jobs with the same key run in order, one at a time.
+    pub key: String,
+    /// What the command is, for the caller (e.g. `route-client`).
+    pub tag: String,
+    /// The shell command line.
+    pub command: String,
+    /// Jobs queued together; see [`Job::stop_chain_on_failure`].
+    pub chain: u64,
+    /// When this job fails, the jobs of its chain still queued are dropped.
+    pub stop_chain_on_failure: bool,
+}
+
+/// A finished job.
+#[derive(Debug)]
+pub struct Done {
+    pub job: Job,
+    /// The output and exit status; an error if the shell could not be
+    /// started or its status not collected.
+    pub result: io::Result<Outcome>,
+    /// Jobs of the chain dropped because this one failed.
+    pub cancelled: Vec<Job>,
+    /// Jobs of the same key still queued after this one (and after the
+    /// cancellation).
+    pub queued_after: usize,
+}
+
+impl Done {
+    /// Exit status 0.
+    pub fn success(&self) -> bool {
+        self.result.as_ref().is_ok_and(Outcome::success)
+    }
+}
+
+/// One end of a pipe being read.
+struct Pipe {
+    file: Option<File>,
+}
+
+struct Running {
+    job: Job,
+    child: Child,
+    pipes: [Pipe; 2],
+    pidfd: Option<OwnedFd>,
+    lines: Lines,
+    deadline: Instant,
+    /// Set once the shell has exited: its status and until when output is
+    /// still awaited.
+    exited: Option<(Status, Instant)>,
+    killed: bool,
+}
+
+impl Running {
+    fn eof(&self) -> bool {
+        self.pipes.iter().all(|p| p.file.is_none())
+    }
+}
+
+/// The child processes of an event loop and their queues.
+pub struct Runner {
+    base: usize,
+    timeout: Duration,
+    queues: BTreeMap<String, VecDeque<Job>>,
+    slots: Vec<Option<Running>>,
+    finished: Vec<Done>,
+    next_chain: u64,
+}
+
+impl Runner {
+    /// A runner whose children use the tokens `base ..` (four per child
+    /// running at once, at most `max` at once); each command runs at most
+    /// `timeout`.
+    pub fn new(base: Token, max: usize, timeout: Duration) -> Runner {
+        Runner {
+            base: base.0,
+            timeout,
+            queues: BTreeMap::new(),
+            slots: (0..max.max(1)).map(|_| None).collect(),
+            finished: Vec::new(),
+            next_chain: 1,
+        }
+    }
+
+    /// The token range this runner uses.
+    pub fn owns(&self, token: Token) -> bool {
+        token.0 >= self.base && token.0 < self.base + self.slots.len() * TOKENS_PER_CHILD
+    }
+
+    /// A fresh chain number for jobs queued together.
+    pub fn new_chain(&mut self) -> u64 {
+        self.next_chain += 1;
+        self.next_chain
+    }
+
+    /// Queues a job behind the others of its key; starts it if none runs.
+    pub fn enqueue(&mut self, reg: &Registry, job: Job) {
+        self.queues
+            .entry(job.key.clone())
+            .or_default()
+            .push_back(job);
+        self.start_ready(reg, Instant::now());
+    }
+
+    /// Nothing runs and nothing is queued or left to report.
+    pub fn is_idle(&self) -> bool {
+        self.finished.is_empty()
+            && self.queues.values().all(VecDeque::is_empty)
+            && self.slots.iter().all(Option::is_none)
+    }
+
+    /// Is a job of `key` running or queued?
+    pub fn busy(&self, key: &str) -> bool {
+        self.queues.get(key).is_some_and(|q| !q.is_empty())
+            || self.slots.iter().flatten().any(|r| r.job.key == key)
+    }
+
+    /// When [`Runner::poll`] must next be called, at the latest.
+    pub fn next_deadline(&self, now: Instant) -> Option<Instant> {
+        if !self.finished.is_empty() {
+            return Some(now);
+        }
+        self.slots
+            .iter()
+            .flatten()
+            .map(|r| {
+                let t = match r.exited {
+                    Some((_, grace)) => grace,
+                    None => r.deadline,
+                };
+                if r.pidfd.is_none() && r.exited.is_none() {
+                    t.min(now + NO_PIDFD_POLL)
+                } else {
+                    t
+                }
+            })
+            .min()
+    }
+
+    /// A readiness event for one of the runner's tokens: reads the output
+    /// that is there. Exits are collected by [`Runner::poll`].
+    pub fn on_event(&mut self, reg: &Registry, token: Token) {
+        let Some(off) = token.0.checked_sub(self.base) else {
+            return;
+        };
+        let (slot, which) = (off / TOKENS_PER_CHILD, off % TOKENS_PER_CHILD);
+        let Some(Some(r)) = self.slots.get_mut(slot) else {
+            return;
+        };
+        if which < 2 {
+            read_pipe(reg, r, which);
+        }
+    }
+
+    /// Collects exits, enforces timeouts and grace periods, starts queued
+    /// jobs, and returns the jobs that finished.
+    pub fn poll(&mut self, reg: &Registry, now: Instant) -> Vec<Done> {
+        for i in 0..self.slots.len() {
+            let Some(Some(r)) = self.slots.get_mut(i) else {
+                continue;
+            };
+            let failed = check(reg, r, now).err();
+            let ended = matches!(r.exited, Some((_, grace)) if r.eof() || now >= grace);
+            if failed.is_none() && !ended {
+                continue;
+            }
+            let Some(Some(mut r)) = self.slots.get_mut(i).map(Option::take) else {
+                continue;
+            };
+            let status = r.exited.map_or(Status::Exited(-1), |(s, _)| s);
+            let lines = std::mem::take(&mut r.lines);
+            let job = release(reg, r);
+            match failed {
+                Some(e) => self.complete(job, Err(e)),
+                None => self.complete(job, Ok(lines.finish(status))),
+            }
+        }
+        self.start_ready(reg, now);
+        std::mem::take(&mut self.finished)
+    }
+
+    /// Kills every running child (and its process group), reaps it, and
+    /// drops what is queued: the end of the event loop.
+    pub fn kill_all(&mut self, reg: &Registry) -> Vec<Done> {
+        for i in 0..self.slots.len() {
+            if let Some(Some(mut r)) = self.slots.get_mut(i).map(Option::take) {
+                kill_group(&mut r.child);
+                let _ = r.child.wait();
+                for which in 0..2 {
+                    read_pipe(reg, &mut r, which);
+                }
+                let lines = std::mem::take(&mut r.lines);
+                let job = release(reg, r);
+                self.finished.push(Done {
+                    job,
+                    result: Ok(lines.finish(Status::TimedOut)),
+                    cancelled: Vec::new(),
+                    queued_after: 0,
+                });
+            }
+        }
+        self.queues.clear();
+        std::mem::take(&mut self.finished)
+    }
+
+    fn complete(&mut self, job: Job, result: io::Result<Outcome>) {
+        let failed = !result.as_ref().is_ok_and(Outcome::success);
+        let queue = self.queues.entry(job.key.clone()).or_default();
+        let mut cancelled = Vec::new();
+        if failed && job.stop_chain_on_failure {
+            let (drop, keep): (VecDeque<Job>, VecDeque<Job>) =
+                queue.drain(..).partition(|j| j.chain == job.chain);
+            *queue = keep;
+            cancelled.extend(drop);
+        }
+        let queued_after = queue.len();
+        self.finished.push(Done {
+            job,
+            result,
+            cancelled,
+            queued_after,
+        });
+    }
+
+    /// Starts the head of every queue whose key has nothing running.
+    fn start_ready(&mut self, reg: &Registry, now: Instant) {
+        let keys: Vec<String> = self
+            .queues
+            .iter()
+            .filter(|(k, q)| {
+                !q.is_empty() && !self.slots.iter().flatten().any(|r| &r.job.key == *k)
+            })
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in keys {
+            let Some(slot) = self.slots.iter().position(Option::is_none) else {
+                return;
+            };
+            let Some(job) = self.queues.get_mut(&key).and_then(VecDeque::pop_front) else {
+                continue;
+            };
+            match spawn(
+                reg,
+                self.base + slot * TOKENS_PER_CHILD,
+                job,
+                now + self.timeout,
+            ) {
+                Ok(r) => {
+                    if let Some(s) = self.slots.get_mut(slot) {
+                        *s = Some(r);
+                    }
+                }
+                Err((job, e)) => self.complete(job, Err(e)),
+            }
+        }
+        self.queues.retain(|_, q| !q.is_empty());
+    }
+}
+
+impl Drop for Runner {
+    /// No zombie and no orphaned script outlive the runner.
+    fn drop(&mut self) {
+        for r in self.slots.iter_mut().flatten() {
+            kill_group(&mut r.child);
+            let _ = r.child.wait();
+        }
+    }
+}
+
+/// Reads a running child's output, collects its exit, kills it when it
+/// runs past its deadline. An error (its status could not be collected)
+/// leaves it killed and reaped.
+fn check(reg: &Registry, r: &mut Running, now: Instant) -> io::Result<()> {
+    for which in 0..2 {
+        read_pipe(reg, r, which);
+    }
+    if r.exited.is_some() {
+        return Ok(());
+    }
+    match r.child.try_wait() {
+        Ok(Some(st)) => {
+            let status = if r.killed {
+                Status::TimedOut
+            } else {
+                status_of(st)
+            };
+            r.exited = Some((status, now + EOF_GRACE));
+            if let Some(fd) = r.pidfd.take() {
+                let _ = reg.deregister(&mut SourceFd(&fd.as_raw_fd()));
+            }
+            // What the shell wrote just before exiting.
+            for which in 0..2 {
+                read_pipe(reg, r, which);
+            }
+        }
+        Ok(None) if now >= r.deadline => {
+            if !r.killed {
+                kill_group(&mut r.child);
+                r.killed = true;
+            }
+            // A SIGKILLed shell exits at once; its status is collected on
+            // the pidfd event (or at this new deadline) like any other.
+            r.deadline = now + NO_PIDFD_POLL;
+        }
+        Ok(None) => {}
+        Err(e) => {
+            kill_group(&mut r.child);
+            let _ = r.child.wait();
+            return Err(e);
+        }
+    }
+    Ok(())
+}
+
+/// Deregisters a finished child's descriptors; gives its job back.
+fn release(reg: &Registry, mut r: Running) -> Job {
+    for p in &mut r.pipes {
+        if let Some(f) = p.file.take() {
+            let _ = reg.deregister(&mut SourceFd(&f.as_raw_fd()));
+        }
+    }
+    if let Some(fd) = r.pidfd.take() {
+        let _ = reg.deregister(&mut SourceFd(&fd.as_raw_fd()));
+    }
+    r.job
+}
+
+fn spawn(
+    reg: &Registry,
+    token: usize,
+    job: Job,
+    deadline: Instant,
+) -> Result<Running, (Job, io::Error)> {
+    let spawned = Command::new(SHELL)
+        .arg("-c")
+        .arg(&job.command)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn();
+    let mut child = match spawned {
+        Ok(c) => c,
+        Err(e) => return Err((job, e)),
+    };
+    let out = child.stdout.take().map(OwnedFd::from);
+    let err = child.stderr.take().map(OwnedFd::from);
+    let mut r = Running {
+        job,
+        pidfd: None,
+        pipes: [Pipe { file: None }, Pipe { file: None }],
+        lines: Lines::default(),
+        deadline,
+        exited: None,
+        killed: false,
+        child,
+    };
+    let setup = (|| -> io::Result<()> {
+        for (i, fd) in [out, err].into_iter().enumerate() {
+            let Some(fd) = fd else { continue };
+            set_nonblocking(&fd)?;
+            reg.register(
+                &mut SourceFd(&fd.as_raw_fd()),
+                Token(token + i),
+                Interest::READABLE,
+            )?;
+            if let Some(p) = r.pipes.get_mut(i) {
+                p.file = Some(File::from(fd));
+            }
+        }
+        if let Some(fd) = pidfd_open(r.child.id()) {
+            reg.register(
+                &mut SourceFd(&fd.as_raw_fd()),
+                Token(token + 2),
+                Interest::READABLE,
+            )?;
+            r.pidfd = Some(fd);
+        }
+        Ok(())
+    })();
+    match setup {
+        Ok(()) => Ok(r),
+        Err(e) => {
+            kill_group(&mut r.child);
+            let _ = r.child.wait();
+            Err((release(reg, r), e))
+        }
+    }
+}
+
+/// Reads what a pipe holds, until it would block; at end of file the pipe
+/// is closed and deregistered.
+fn read_pipe(reg: &Registry, r: &mut Running, which: usize) {
+    let mut buf = [0u8; 4096];
+    let Some(pipe) = r.pipes.get_mut(which) else {
+        return;
+    };
+    let Some(file) = pipe.file.as_mut() else {
+        return;
+    };
+    loop {
+        match file.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => r.lines.push(which, buf.get(..n).unwrap_or_default()),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => break,
+        }
+    }
+    if let Some(f) = pipe.file.take() {
+        let _ = reg.deregister(&mut SourceFd(&f.as_raw_fd()));
+    }
+}
+
+fn set_nonblocking(fd: &OwnedFd) -> io::Result<()> {
+    // SAFETY: fcntl on a descriptor we own, with integer arguments only.
+    let rc = unsafe {
+        let flags = libc::fcntl(fd.as_raw_fd(), libc::F_GETFL);
+        if flags < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        libc::fcntl(fd.as_raw_fd(), libc::F_SETFL, flags | libc::O_NONBLOCK)
+    };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// A pidfd for our child `pid`, if the kernel has `pidfd_open`.
+fn pidfd_open(pid: u32) -> Option<OwnedFd> {
+    let pid = libc::pid_t::try_from(pid).ok()?;
+    // SAFETY: pidfd_open takes a pid and flags; it returns a new descriptor
+    // or -1. The pid is our unreaped child, so it cannot name another process.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    let fd = i32::try_from(fd).ok().filter(|fd| *fd >= 0)?;
+    // SAFETY: the descriptor was just returned to us and is owned by nobody else.
+    Some(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Kills the child's process group (the child is its leader) and the child
+/// itself. Errors are ignored: the processes may be gone already. The
+/// child is not reaped here.
+fn kill_group(child: &mut Child) {
+    if let Ok(pgid) = libc::pid_t::try_from(child.id()) {
+        // SAFETY: kill with a negative pid signals that process group; the
+        // group is the one our unreaped child leads.
+        unsafe { libc::kill(-pgid, libc::SIGKILL) };
+    }
+    let _ = child.kill();
+}
