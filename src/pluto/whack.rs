@@ -422,11 +422,12 @@ fn route(d: &mut Daemon, name: &str, on: bool, r: &Reply<'_>) {
         };
         let already = d.conns.get(i).is_some_and(|c| c.route_done);
         if !already {
-            super::updown::run(d, name, crate::updown::Verb::Prepare);
-            if !super::updown::run(d, name, crate::updown::Verb::Route) {
+            // Queued: its outcome is logged when it ends (a failure takes
+            // route_done back).
+            if !super::updown::route(d, name) {
                 r.line(
                     Rc::Route,
-                    &format!("\"{name}\": could not route: the updown route command failed"),
+                    &format!("\"{name}\": could not route: no updown route command"),
                 );
                 return;
             }

@@ -39,11 +39,11 @@ const NO_PIDFD_POLL: Duration = Duration::from_millis(50);
 
 /// One command to run.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Job {
+pub struct Job<T> {
     /// Jobs with the same key run in order, one at a time.
     pub key: String,
-    /// What the command is, for the caller (e.g. `route-client`).
-    pub tag: String,
+    /// What the command is, for the caller (e.g. its updown verb).
+    pub tag: T,
     /// The shell command line.
     pub command: String,
     /// Jobs queued together; see [`Job::stop_chain_on_failure`].
@@ -54,19 +54,19 @@ pub struct Job {
 
 /// A finished job.
 #[derive(Debug)]
-pub struct Done {
-    pub job: Job,
+pub struct Done<T> {
+    pub job: Job<T>,
     /// The output and exit status; an error if the shell could not be
     /// started or its status not collected.
     pub result: io::Result<Outcome>,
     /// Jobs of the chain dropped because this one failed.
-    pub cancelled: Vec<Job>,
+    pub cancelled: Vec<Job<T>>,
     /// Jobs of the same key still queued after this one (and after the
     /// cancellation).
     pub queued_after: usize,
 }
 
-impl Done {
+impl<T> Done<T> {
     /// Exit status 0.
     pub fn success(&self) -> bool {
         self.result.as_ref().is_ok_and(Outcome::success)
@@ -78,8 +78,8 @@ struct Pipe {
     file: Option<File>,
 }
 
-struct Running {
-    job: Job,
+struct Running<T> {
+    job: Job<T>,
     child: Child,
     pipes: [Pipe; 2],
     pidfd: Option<OwnedFd>,
@@ -91,27 +91,27 @@ struct Running {
     killed: bool,
 }
 
-impl Running {
+impl<T> Running<T> {
     fn eof(&self) -> bool {
         self.pipes.iter().all(|p| p.file.is_none())
     }
 }
 
 /// The child processes of an event loop and their queues.
-pub struct Runner {
+pub struct Runner<T> {
     base: usize,
     timeout: Duration,
-    queues: BTreeMap<String, VecDeque<Job>>,
-    slots: Vec<Option<Running>>,
-    finished: Vec<Done>,
+    queues: BTreeMap<String, VecDeque<Job<T>>>,
+    slots: Vec<Option<Running<T>>>,
+    finished: Vec<Done<T>>,
     next_chain: u64,
 }
 
-impl Runner {
+impl<T> Runner<T> {
     /// A runner whose children use the tokens `base ..` (four per child
     /// running at once, at most `max` at once); each command runs at most
     /// `timeout`.
-    pub fn new(base: Token, max: usize, timeout: Duration) -> Runner {
+    pub fn new(base: Token, max: usize, timeout: Duration) -> Runner<T> {
         Runner {
             base: base.0,
             timeout,
@@ -134,7 +134,7 @@ impl Runner {
     }
 
     /// Queues a job behind the others of its key; starts it if none runs.
-    pub fn enqueue(&mut self, reg: &Registry, job: Job) {
+    pub fn enqueue(&mut self, reg: &Registry, job: Job<T>) {
         self.queues
             .entry(job.key.clone())
             .or_default()
@@ -194,7 +194,7 @@ impl Runner {
 
     /// Collects exits, enforces timeouts and grace periods, starts queued
     /// jobs, and returns the jobs that finished.
-    pub fn poll(&mut self, reg: &Registry, now: Instant) -> Vec<Done> {
+    pub fn poll(&mut self, reg: &Registry, now: Instant) -> Vec<Done<T>> {
         for i in 0..self.slots.len() {
             let Some(Some(r)) = self.slots.get_mut(i) else {
                 continue;
@@ -221,7 +221,7 @@ impl Runner {
 
     /// Kills every running child (and its process group), reaps it, and
     /// drops what is queued: the end of the event loop.
-    pub fn kill_all(&mut self, reg: &Registry) -> Vec<Done> {
+    pub fn kill_all(&mut self, reg: &Registry) -> Vec<Done<T>> {
         for i in 0..self.slots.len() {
             if let Some(Some(mut r)) = self.slots.get_mut(i).map(Option::take) {
                 kill_group(&mut r.child);
@@ -243,12 +243,12 @@ impl Runner {
         std::mem::take(&mut self.finished)
     }
 
-    fn complete(&mut self, job: Job, result: io::Result<Outcome>) {
+    fn complete(&mut self, job: Job<T>, result: io::Result<Outcome>) {
         let failed = !result.as_ref().is_ok_and(Outcome::success);
         let queue = self.queues.entry(job.key.clone()).or_default();
         let mut cancelled = Vec::new();
         if failed && job.stop_chain_on_failure {
-            let (drop, keep): (VecDeque<Job>, VecDeque<Job>) =
+            let (drop, keep): (VecDeque<Job<T>>, VecDeque<Job<T>>) =
                 queue.drain(..).partition(|j| j.chain == job.chain);
             *queue = keep;
             cancelled.extend(drop);
@@ -297,7 +297,7 @@ impl Runner {
     }
 }
 
-impl Drop for Runner {
+impl<T> Drop for Runner<T> {
     /// No zombie and no orphaned script outlive the runner.
     fn drop(&mut self) {
         for r in self.slots.iter_mut().flatten() {
@@ -310,7 +310,7 @@ impl Drop for Runner {
 /// Reads a running child's output, collects its exit, kills it when it
 /// runs past its deadline. An error (its status could not be collected)
 /// leaves it killed and reaped.
-fn check(reg: &Registry, r: &mut Running, now: Instant) -> io::Result<()> {
+fn check<T>(reg: &Registry, r: &mut Running<T>, now: Instant) -> io::Result<()> {
     for which in 0..2 {
         read_pipe(reg, r, which);
     }
@@ -353,7 +353,7 @@ fn check(reg: &Registry, r: &mut Running, now: Instant) -> io::Result<()> {
 }
 
 /// Deregisters a finished child's descriptors; gives its job back.
-fn release(reg: &Registry, mut r: Running) -> Job {
+fn release<T>(reg: &Registry, mut r: Running<T>) -> Job<T> {
     for p in &mut r.pipes {
         if let Some(f) = p.file.take() {
             let _ = reg.deregister(&mut SourceFd(&f.as_raw_fd()));
@@ -365,12 +365,12 @@ fn release(reg: &Registry, mut r: Running) -> Job {
     r.job
 }
 
-fn spawn(
+fn spawn<T>(
     reg: &Registry,
     token: usize,
-    job: Job,
+    job: Job<T>,
     deadline: Instant,
-) -> Result<Running, (Job, io::Error)> {
+) -> Result<Running<T>, (Job<T>, io::Error)> {
     let spawned = Command::new(SHELL)
         .arg("-c")
         .arg(&job.command)
@@ -430,7 +430,7 @@ fn spawn(
 
 /// Reads what a pipe holds, until it would block; at end of file the pipe
 /// is closed and deregistered.
-fn read_pipe(reg: &Registry, r: &mut Running, which: usize) {
+fn read_pipe<T>(reg: &Registry, r: &mut Running<T>, which: usize) {
     let mut buf = [0u8; 4096];
     let Some(pipe) = r.pipes.get_mut(which) else {
         return;
@@ -488,4 +488,312 @@ fn kill_group(child: &mut Child) {
         unsafe { libc::kill(-pgid, libc::SIGKILL) };
     }
     let _ = child.kill();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mio::{Events, Poll};
+    use std::path::PathBuf;
+
+    /// A fresh scratch directory for one test.
+    fn scratch(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("rswan-child-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    fn job(key: &str, tag: &str, command: &str, chain: u64, stop: bool) -> Job<String> {
+        Job {
+            key: key.into(),
+            tag: tag.into(),
+            command: command.into(),
+            chain,
+            stop_chain_on_failure: stop,
+        }
+    }
+
+    /// Drives the runner like an event loop until it is idle (or `limit`
+    /// passes); each finished job with the time it was reported. Also
+    /// checks that no call into the runner blocks.
+    fn drive(
+        poll: &mut Poll,
+        r: &mut Runner<String>,
+        limit: Duration,
+    ) -> Vec<(Instant, Done<String>)> {
+        let end = Instant::now() + limit;
+        let mut events = Events::with_capacity(16);
+        let mut out = Vec::new();
+        loop {
+            let now = Instant::now();
+            for d in r.poll(poll.registry(), now) {
+                out.push((Instant::now(), d));
+            }
+            assert!(now.elapsed() < Duration::from_millis(200), "poll blocked");
+            if r.is_idle() || now >= end {
+                return out;
+            }
+            let until = r.next_deadline(now).map_or(end, |t| t.min(end));
+            poll.poll(&mut events, Some(until.saturating_duration_since(now)))
+                .unwrap();
+            for ev in events.iter() {
+                let t = Instant::now();
+                assert!(r.owns(ev.token()));
+                r.on_event(poll.registry(), ev.token());
+                assert!(t.elapsed() < Duration::from_millis(200), "on_event blocked");
+            }
+        }
+    }
+
+    fn lines(d: &Done<String>) -> Vec<String> {
+        d.result.as_ref().unwrap().lines.clone()
+    }
+
+    /// `pid` is gone and reaped: not even a zombie is left.
+    fn reaped(pid: i32) -> bool {
+        // SAFETY: signal 0 only checks that the process exists.
+        let rc = unsafe { libc::kill(pid, 0) };
+        rc != 0 && io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH)
+    }
+
+    fn read_pid(path: &std::path::Path) -> i32 {
+        std::fs::read_to_string(path)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap()
+    }
+
+    #[test]
+    fn one_key_in_order_other_keys_in_parallel() {
+        let dir = scratch("order");
+        let log = dir.join("log");
+        let l = log.display();
+        let mut poll = Poll::new().unwrap();
+        let mut r = Runner::new(Token(100), 8, Duration::from_secs(20));
+        let start = Instant::now();
+        r.enqueue(
+            poll.registry(),
+            job(
+                "a",
+                "a1",
+                &format!("echo a1 >> {l}; echo one; sleep 1; echo a1-end >> {l}"),
+                1,
+                false,
+            ),
+        );
+        r.enqueue(
+            poll.registry(),
+            job("a", "a2", &format!("echo a2 >> {l}; echo two"), 2, false),
+        );
+        r.enqueue(
+            poll.registry(),
+            job(
+                "b",
+                "b",
+                &format!("sleep 0.2; echo b >> {l}; echo three >&2"),
+                3,
+                false,
+            ),
+        );
+        assert!(
+            start.elapsed() < Duration::from_millis(200),
+            "enqueue blocked"
+        );
+        assert!(r.busy("a") && r.busy("b") && !r.busy("c"));
+        let done = drive(&mut poll, &mut r, Duration::from_secs(20));
+        let tags: Vec<&str> = done.iter().map(|(_, d)| d.job.tag.as_str()).collect();
+        assert_eq!(tags, ["b", "a1", "a2"]);
+        // b did not wait for a1; a2 waited for a1.
+        assert!(
+            done[0].0 < start + Duration::from_millis(900),
+            "b was held up"
+        );
+        assert_eq!(
+            std::fs::read_to_string(&log).unwrap(),
+            "a1\nb\na1-end\na2\n"
+        );
+        assert_eq!(lines(&done[0].1), ["three"]);
+        assert_eq!(lines(&done[1].1), ["one"]);
+        assert_eq!(lines(&done[2].1), ["two"]);
+        assert!(done
+            .iter()
+            .all(|(_, d)| d.success() && d.cancelled.is_empty()));
+        assert_eq!(done[1].1.queued_after, 1);
+        assert!(r.is_idle());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_failing_step_cancels_the_rest_of_its_chain_only() {
+        let dir = scratch("chain");
+        let d = dir.display();
+        let mut poll = Poll::new().unwrap();
+        let mut r = Runner::new(Token(0), 4, Duration::from_secs(20));
+        r.enqueue(poll.registry(), job("c", "prepare", "true", 1, false));
+        r.enqueue(
+            poll.registry(),
+            job("c", "route", "echo no route; exit 2", 1, true),
+        );
+        r.enqueue(
+            poll.registry(),
+            job("c", "up", &format!("touch {d}/up"), 1, false),
+        );
+        r.enqueue(
+            poll.registry(),
+            job("c", "down", &format!("touch {d}/down"), 2, false),
+        );
+        let done = drive(&mut poll, &mut r, Duration::from_secs(20));
+        let tags: Vec<&str> = done.iter().map(|(_, d)| d.job.tag.as_str()).collect();
+        assert_eq!(tags, ["prepare", "route", "down"]);
+        let route = &done[1].1;
+        assert!(!route.success());
+        assert_eq!(route.result.as_ref().unwrap().status, Status::Exited(2));
+        assert_eq!(lines(route), ["no route"]);
+        let cancelled: Vec<&str> = route.cancelled.iter().map(|j| j.tag.as_str()).collect();
+        assert_eq!(cancelled, ["up"]);
+        assert_eq!(route.queued_after, 1);
+        assert!(!dir.join("up").exists());
+        assert!(dir.join("down").exists());
+        // A failure without stop_chain_on_failure cancels nothing.
+        r.enqueue(poll.registry(), job("c", "up", "exit 1", 3, false));
+        r.enqueue(
+            poll.registry(),
+            job("c", "up2", &format!("touch {d}/up2"), 3, false),
+        );
+        let done = drive(&mut poll, &mut r, Duration::from_secs(20));
+        assert_eq!(done.len(), 2);
+        assert!(done[0].1.cancelled.is_empty());
+        assert!(dir.join("up2").exists());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn timeout_kills_the_group_and_reaps() {
+        let dir = scratch("timeout");
+        let d = dir.display();
+        let mut poll = Poll::new().unwrap();
+        let mut r = Runner::new(Token(0), 4, Duration::from_millis(400));
+        let start = Instant::now();
+        r.enqueue(
+            poll.registry(),
+            job(
+                "t",
+                "up",
+                &format!(
+                    "echo $$ > {d}/pid; echo before; sleep 30 & echo $! > {d}/bg; wait; echo after"
+                ),
+                1,
+                false,
+            ),
+        );
+        r.enqueue(poll.registry(), job("t", "next", "echo next", 2, false));
+        let done = drive(&mut poll, &mut r, Duration::from_secs(20));
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "took {:?}",
+            start.elapsed()
+        );
+        assert_eq!(done.len(), 2);
+        let o = done[0].1.result.as_ref().unwrap();
+        assert_eq!(o.status, Status::TimedOut);
+        assert_eq!(o.lines, ["before"]);
+        assert_eq!(
+            o.failure("up").as_deref(),
+            Some("up command timed out and was killed")
+        );
+        // The next job of the key still runs.
+        assert_eq!(lines(&done[1].1), ["next"]);
+        assert!(
+            reaped(read_pid(&dir.join("pid"))),
+            "the shell is left as a zombie"
+        );
+        // The background sleep of its group was killed too (it is not
+        // our child: its parent's parent reaps it, so only check that
+        // it is no longer running).
+        let bg = read_pid(&dir.join("bg"));
+        let state = std::fs::read_to_string(format!("/proc/{bg}/stat")).unwrap_or_default();
+        assert!(
+            state.is_empty() || state.contains(") Z "),
+            "sleep still runs: {state}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn finished_children_are_reaped() {
+        let dir = scratch("reap");
+        let d = dir.display();
+        let mut poll = Poll::new().unwrap();
+        let mut r = Runner::new(Token(0), 4, Duration::from_secs(20));
+        for k in ["x", "y", "z"] {
+            r.enqueue(
+                poll.registry(),
+                job(k, k, &format!("echo $$ > {d}/{k}; exit 3"), 1, false),
+            );
+        }
+        let done = drive(&mut poll, &mut r, Duration::from_secs(20));
+        assert_eq!(done.len(), 3);
+        for (_, dn) in &done {
+            assert_eq!(dn.result.as_ref().unwrap().status, Status::Exited(3));
+            assert!(reaped(read_pid(&dir.join(&dn.job.tag))));
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn kill_all_ends_what_runs_and_drops_what_is_queued() {
+        let dir = scratch("killall");
+        let d = dir.display();
+        let poll = Poll::new().unwrap();
+        let mut r = Runner::new(Token(0), 4, Duration::from_secs(30));
+        r.enqueue(
+            poll.registry(),
+            job(
+                "k",
+                "down",
+                &format!("echo $$ > {d}/pid; echo going; exec sleep 30"),
+                1,
+                false,
+            ),
+        );
+        r.enqueue(
+            poll.registry(),
+            job("k", "unroute", &format!("touch {d}/unroute"), 1, false),
+        );
+        // Let it start and write its output.
+        let end = Instant::now() + Duration::from_secs(5);
+        while !dir.join("pid").exists() && Instant::now() < end {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        let start = Instant::now();
+        let done = r.kill_all(poll.registry());
+        assert!(start.elapsed() < Duration::from_secs(2));
+        assert_eq!(done.len(), 1);
+        let o = done[0].result.as_ref().unwrap();
+        assert_eq!(o.status, Status::TimedOut);
+        assert_eq!(o.lines, ["going"]);
+        assert!(r.is_idle());
+        assert!(reaped(read_pid(&dir.join("pid"))));
+        assert!(!dir.join("unroute").exists());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn with_every_slot_taken_the_next_key_waits() {
+        let mut poll = Poll::new().unwrap();
+        // One slot: the second key waits for the first to end.
+        let mut r = Runner::new(Token(0), 1, Duration::from_secs(20));
+        r.enqueue(
+            poll.registry(),
+            job("p", "p", "sleep 0.3; echo p", 1, false),
+        );
+        r.enqueue(poll.registry(), job("q", "q", "echo q", 2, false));
+        let done = drive(&mut poll, &mut r, Duration::from_secs(20));
+        let tags: Vec<&str> = done.iter().map(|(_, d)| d.job.tag.as_str()).collect();
+        assert_eq!(tags, ["p", "q"]);
+        assert!(!r.owns(Token(4)) && r.owns(Token(3)));
+    }
 }

@@ -117,7 +117,7 @@ pub fn run_command(command: &str, timeout: Duration) -> io::Result<Outcome> {
         poll.registry(),
         Job {
             key: String::new(),
-            tag: String::new(),
+            tag: (),
             command: command.to_string(),
             chain: 0,
             stop_chain_on_failure: false,
