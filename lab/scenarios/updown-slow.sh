@@ -1,8 +1,9 @@
 #!/bin/bash
 # lab/scenarios/updown-slow.sh: lab test.  West has two connections to east: "slow"
-# (10.1.1.0/24 <-> 10.2.1.0/24) whose updown on west sleeps 20 s on `up` (otherwise it is
-# the default `ipsec _updown`), and "secret" (10.1.0.0/24 <-> 10.2.0.0/24, default
-# updown).  "slow" is brought up first; WHILE its `up` sleeps, `whack --status` must
+# (10.1.1.0/24 <-> 10.2.1.0/24, between second addresses of the gateways, 192.0.2.11 and
+# 192.0.2.12, so that each connection has its own Main Mode) whose updown on west sleeps
+# 20 s on `up` (otherwise it is the default `ipsec _updown`), and "secret" (10.1.0.0/24
+# <-> 10.2.0.0/24, default updown).  "slow" is brought up first; WHILE its `up` sleeps, `whack --status` must
 # answer within 1 s, and "secret" must negotiate in its usual time (under 10 s) and carry
 # a ping in ESP: pluto runs updown as child processes and never waits for them.  Then the
 # slow `up` completes and its output reaches pluto's log.
@@ -13,10 +14,11 @@ set -u
 SLOW_UPDOWN=$LABRUN/west/slow-updown
 CONN=(--name secret --host 192.0.2.1 --client 10.1.0.0/24
       --to --host 192.0.2.2 --client 10.2.0.0/24 --encrypt --tunnel --pfs --psk)
-SLOW_EAST=(--name slow --host 192.0.2.1 --client 10.1.1.0/24
-      --to --host 192.0.2.2 --client 10.2.1.0/24 --encrypt --tunnel --pfs --psk)
-SLOW_WEST=(--name slow --host 192.0.2.1 --client 10.1.1.0/24 --updown "$SLOW_UPDOWN"
-      --to --host 192.0.2.2 --client 10.2.1.0/24 --encrypt --tunnel --pfs --psk)
+SLOW_EAST=(--name slow --host 192.0.2.11 --client 10.1.1.0/24
+      --to --host 192.0.2.12 --client 10.2.1.0/24 --encrypt --tunnel --pfs --psk)
+SLOW_WEST=(--name slow --host 192.0.2.11 --client 10.1.1.0/24 --updown "$SLOW_UPDOWN"
+      --to --host 192.0.2.12 --client 10.2.1.0/24 --encrypt --tunnel --pfs --psk)
+secrets_for() { echo "$PSK_LINE"; echo '192.0.2.11 192.0.2.12 : PSK "a shared secret"'; }
 
 # secs_since T0: seconds (2 decimals) since date +%s.%N gave T0
 secs_since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN{printf "%.2f", b-a}'; }
@@ -25,6 +27,8 @@ below() { awk -v a="$1" -v b="$2" 'BEGIN{exit !(a < b)}'; }
 up_done() { grep -q '"slow": up-client output: slow up done' "$LABRUN/west/pluto.log"; }
 
 begin updown-slow
+on west ip addr add 192.0.2.11/24 dev w0 || finish 1 "no second address in west"
+on east ip addr add 192.0.2.12/24 dev e0 || finish 1 "no second address in east"
 mkdir -p "$LABRUN/west"
 cat > "$SLOW_UPDOWN" <<EOF
 #!/bin/sh
