@@ -530,18 +530,20 @@ mod tests {
             for d in r.poll(poll.registry(), now) {
                 out.push((Instant::now(), d));
             }
-            assert!(now.elapsed() < Duration::from_millis(200), "poll blocked");
+            assert!(now.elapsed() < Duration::from_millis(500), "poll blocked");
             if r.is_idle() || now >= end {
                 return out;
             }
             let until = r.next_deadline(now).map_or(end, |t| t.min(end));
-            poll.poll(&mut events, Some(until.saturating_duration_since(now)))
-                .unwrap();
+            match poll.poll(&mut events, Some(until.saturating_duration_since(now))) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                r => r.unwrap(),
+            }
             for ev in events.iter() {
                 let t = Instant::now();
                 assert!(r.owns(ev.token()));
                 r.on_event(poll.registry(), ev.token());
-                assert!(t.elapsed() < Duration::from_millis(200), "on_event blocked");
+                assert!(t.elapsed() < Duration::from_millis(500), "on_event blocked");
             }
         }
     }
