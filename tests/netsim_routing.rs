@@ -380,3 +380,27 @@ fn acquire_for_no_routed_connection_is_ignored() {
     net.run(Duration::from_secs(5));
     assert!(net.nodes[0].states().is_empty());
 }
+
+#[test]
+fn a_failed_updown_route_is_asked_for_again() {
+    let mut net = routed_pair(73, esp_tunnel_policy());
+    net.nodes[0].ep.updown_failed(CONN, Verb::Route, false);
+    net.command(0, Command::Route(CONN.into()));
+    net.run(Duration::from_secs(1));
+    assert_eq!(
+        net.nodes[0].updowns(),
+        [Verb::Prepare, Verb::Route, Verb::Prepare, Verb::Route]
+    );
+    // A failed `up` is asked for again by the next SA.
+    net.command(0, Command::Initiate(CONN.into()));
+    net.run(Duration::from_secs(10));
+    net.nodes[0].ep.updown_failed(CONN, Verb::Up, false);
+    net.command(0, Command::Initiate(CONN.into()));
+    net.run(Duration::from_secs(10));
+    let ups = net.nodes[0]
+        .updowns()
+        .iter()
+        .filter(|v| **v == Verb::Up)
+        .count();
+    assert_eq!(ups, 2, "{:?}", net.nodes[0].updowns());
+}

@@ -75,11 +75,12 @@ pub enum Event {
         serial: u64,
         conn: String,
     },
-    /// Run the updown command of `conn` with this verb. The verbs of one
+    /// Run the updown command of `conn` with these verbs, in order; a
+    /// failing `route` cancels the rest of the chain. The chains of one
     /// connection must run in the order they come.
     Updown {
         conn: String,
-        verb: super::routing::Verb,
+        verbs: Vec<super::routing::Verb>,
     },
 }
 

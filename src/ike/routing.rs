@@ -235,11 +235,33 @@ impl Endpoint {
                 .any(|s| s.conn == conn && !s.kind.is_established())
     }
 
-    fn updown(&mut self, conn: &str, verb: Verb) {
+    fn updown(&mut self, conn: &str, verbs: &[Verb]) {
+        if verbs.is_empty() {
+            return;
+        }
         self.events.push_back(Event::Updown {
             conn: conn.to_string(),
-            verb,
+            verbs: verbs.to_vec(),
         });
+    }
+
+    /// The daemon ran `verb` for `conn` and it failed (and, for `route`,
+    /// whether the `up` after it was cancelled): the route or `up` is not
+    /// there after all, so the next SA or `--route` asks for it again.
+    pub fn updown_failed(&mut self, conn: &str, verb: Verb, up_cancelled: bool) {
+        let Some(r) = self.routing.get_mut(conn) else {
+            return;
+        };
+        match verb {
+            Verb::Route => {
+                r.route_done = false;
+                if up_cancelled {
+                    r.up_done = false;
+                }
+            }
+            Verb::Up => r.up_done = false,
+            Verb::Prepare | Verb::Unroute | Verb::Down => {}
+        }
     }
 
     fn install_policy(&mut self, p: PolicySpec) {
@@ -275,8 +297,7 @@ impl Endpoint {
         r.fail_shunt = false;
         r.hold = false;
         if run_route {
-            self.updown(name, Verb::Prepare);
-            self.updown(name, Verb::Route);
+            self.updown(name, &[Verb::Prepare, Verb::Route]);
         }
         // With an SA up its policy is already this one, with SAs behind it.
         if !keyed {
@@ -358,7 +379,7 @@ impl Endpoint {
             }
         }
         if r.route_done {
-            self.updown(name, Verb::Unroute);
+            self.updown(name, &[Verb::Unroute]);
         }
         if let Some(r) = self.routing.get_mut(name) {
             r.routed = false;
@@ -471,13 +492,14 @@ impl Endpoint {
         let (run_route, run_up) = (!r.route_done, !r.up_done);
         r.route_done = true;
         r.up_done = true;
+        let mut verbs = Vec::new();
         if run_route {
-            self.updown(conn, Verb::Prepare);
-            self.updown(conn, Verb::Route);
+            verbs.extend([Verb::Prepare, Verb::Route]);
         }
         if run_up {
-            self.updown(conn, Verb::Up);
+            verbs.push(Verb::Up);
         }
+        self.updown(conn, &verbs);
     }
 
     /// An IPsec state of `conn` is gone: after its last SA, `down`, and
@@ -494,12 +516,14 @@ impl Endpoint {
         if unroute {
             r.route_done = false;
         }
+        let mut verbs = Vec::new();
         if was_up {
-            self.updown(conn, Verb::Down);
+            verbs.push(Verb::Down);
         }
         if unroute {
-            self.updown(conn, Verb::Unroute);
+            verbs.push(Verb::Unroute);
         }
+        self.updown(conn, &verbs);
     }
 
     /// A negotiation of `conn` failed: a routed connection with a failure

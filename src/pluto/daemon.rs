@@ -20,6 +20,8 @@ use std::time::{Duration, Instant};
 const CTL: Token = Token(0);
 const SIGNALS: Token = Token(1);
 const KERNEL: Token = Token(2);
+/// The updown children's pipes and pidfds (four tokens each).
+const FIRST_CHILD: Token = Token(1 << 19);
 const FIRST_UDP: usize = 16;
 const FIRST_CLIENT: usize = 1 << 20;
 /// Whack clients served at once; more wait in the listen backlog.
@@ -74,6 +76,8 @@ pub struct Daemon {
     pub secrets: Option<crate::secrets::Loaded>,
     /// `ipsecN` XFRM interfaces and the devices they are attached to.
     pub ipsec_devices: Vec<crate::tncfg::xfrm::Attachment>,
+    /// The updown commands running and queued.
+    pub children: crate::updown::child::Runner<super::updown::Step>,
 }
 
 impl Daemon {
@@ -125,6 +129,7 @@ impl Daemon {
             pubkeys: Vec::new(),
             secrets: None,
             ipsec_devices: Vec::new(),
+            children: super::updown::runner(FIRST_CHILD),
         })
     }
 
@@ -141,6 +146,10 @@ impl Daemon {
             if !self.clients.is_empty() {
                 timeout = Some(timeout.map_or(CLIENT_DEADLINE, |t| t.min(CLIENT_DEADLINE)));
             }
+            if let Some(t) = self.children.next_deadline(now) {
+                let t = t.saturating_duration_since(now);
+                timeout = Some(timeout.map_or(t, |u| u.min(t)));
+            }
             if let Err(e) = self.poll.poll(&mut events, timeout) {
                 if e.kind() == io::ErrorKind::Interrupted {
                     continue;
@@ -153,6 +162,7 @@ impl Daemon {
                 match ev.token() {
                     CTL => self.accept_clients(),
                     SIGNALS => self.on_signals(),
+                    t if self.children.owns(t) => self.children.on_event(self.poll.registry(), t),
                     t if t.0 >= FIRST_CLIENT => self.read_client(t),
                     t if t.0 >= KERNEL.0 && t.0 < FIRST_UDP => self.pump(),
                     t => self.read_udp(t, &mut dgram),
@@ -163,10 +173,55 @@ impl Daemon {
                 self.ep.handle_timeout(now);
             }
             self.expire_clients(now);
+            self.collect_children(now);
             self.pump();
         }
         self.teardown();
+        self.finish_children();
         0
+    }
+
+    /// Logs the updown commands that finished; starts the next queued ones.
+    fn collect_children(&mut self, now: Instant) {
+        for done in self.children.poll(self.poll.registry(), now) {
+            super::updown::done(self, done);
+        }
+    }
+
+    /// At exit: the down/unroute commands teardown queued (and any still
+    /// running) may take up to the updown timeout, so routes are removed;
+    /// what still runs after that is killed. Only the children are served
+    /// meanwhile. No zombie is left.
+    fn finish_children(&mut self) {
+        let bound = Instant::now() + super::updown::TIMEOUT;
+        let mut events = Events::with_capacity(64);
+        while !self.children.is_idle() {
+            let now = Instant::now();
+            if now >= bound {
+                break;
+            }
+            let until = self
+                .children
+                .next_deadline(now)
+                .map_or(bound, |t| t.min(bound));
+            match self
+                .poll
+                .poll(&mut events, Some(until.saturating_duration_since(now)))
+            {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => break,
+            }
+            for ev in events.iter() {
+                if self.children.owns(ev.token()) {
+                    self.children.on_event(self.poll.registry(), ev.token());
+                }
+            }
+            self.collect_children(Instant::now());
+        }
+        for done in self.children.kill_all(self.poll.registry()) {
+            super::updown::done(self, done);
+        }
     }
 
     /// What the kernel said: answers to requests go to the engine, and so
@@ -444,8 +499,8 @@ impl Daemon {
                 self.waiters.retain(|w| w.conn != conn);
             }
             Event::Deleted { .. } => {}
-            Event::Updown { conn, verb } => {
-                super::updown::run(self, &conn, verb);
+            Event::Updown { conn, verbs } => {
+                super::updown::run(self, &conn, &verbs);
             }
         }
     }

@@ -1,16 +1,20 @@
 //! Running the updown command (spec §3.1) with the verbs the engine asks
 //! for (`prepare`, `route`, `unroute`, `up`, `down`), its variables built
-//! from the connection's description; output and failures logged.
+//! from the connection's description, queued on the daemon's child runner
+//! ([`crate::updown::child`]): the event loop never waits for a script.
+//! The verbs of one connection run in the order queued; connections run in
+//! parallel. Output and failures are logged when a command ends.
 
 use super::conns::policy_text;
 use super::daemon::Daemon;
 use crate::ctl;
 use crate::ike::Level;
-use crate::updown::{build, run_command, UpdownCall, Verb};
+use crate::updown::child::{Done, Job, Runner};
+use crate::updown::{build, UpdownCall, Verb};
 use std::time::Duration;
 
 /// How long an updown command may run.
-const TIMEOUT: Duration = Duration::from_secs(30);
+pub const TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The default updown: this very binary's `_updown`, so no `ipsec` on PATH is needed.
 fn default_script() -> String {
@@ -64,43 +68,103 @@ fn call(d: &Daemon, conn: &str, verb: Verb) -> Option<UpdownCall> {
     })
 }
 
-/// Runs one verb for `conn`; true when it succeeded. Output lines are logged
-/// (and copied to whack when a request is being served).
-pub fn run(d: &mut Daemon, conn: &str, verb: Verb) -> bool {
+/// One queued updown command: the verb, and its name as logged
+/// (`route-client`, ...).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Step {
+    pub verb: Verb,
+    pub name: String,
+}
+
+/// The child runner pluto's event loop drives; its tokens start at `base`.
+pub fn runner(base: mio::Token) -> Runner<Step> {
+    Runner::new(base, MAX_CHILDREN, TIMEOUT)
+}
+
+/// Updown commands running at once (one per connection at most).
+const MAX_CHILDREN: usize = 64;
+
+/// Queues `verbs` for `conn`, in order, as one chain: a failing `route`
+/// drops the verbs queued behind it in the chain. The commands are built
+/// now, from the connection as it is now. False when a command could not
+/// be built (nothing is queued then).
+fn queue(d: &mut Daemon, conn: &str, verbs: &[Verb]) -> bool {
     // Without a kernel stack pluto makes no routing changes either.
     if d.config.stack == super::options::Stack::None {
         return true;
     }
-    let Some(c) = call(d, conn, verb) else {
-        return false;
-    };
-    let cmd = match build(&c) {
-        Ok(cmd) => cmd,
-        Err(e) => {
-            d.say(Level::Error, &format!("\"{conn}\": {e}"));
+    let mut jobs = Vec::new();
+    let chain = d.children.new_chain();
+    for &verb in verbs {
+        let Some(c) = call(d, conn, verb) else {
             return false;
-        }
-    };
-    let name = cmd.verb.to_string();
-    match run_command(&cmd.command, TIMEOUT) {
+        };
+        let cmd = match build(&c) {
+            Ok(cmd) => cmd,
+            Err(e) => {
+                d.say(Level::Error, &format!("\"{conn}\": {e}"));
+                return false;
+            }
+        };
+        jobs.push(Job {
+            key: conn.to_string(),
+            tag: Step {
+                verb,
+                name: cmd.verb.to_string(),
+            },
+            command: cmd.command,
+            chain,
+            stop_chain_on_failure: verb == Verb::Route,
+        });
+    }
+    for job in jobs {
+        d.children.enqueue(d.poll.registry(), job);
+    }
+    true
+}
+
+/// Queues the engine's chain of verbs for `conn` (`prepare`, `route`,
+/// `up`...); true when it was queued. The verbs run once those queued
+/// before them for `conn` have finished; their output and failure are
+/// logged then ([`done`]).
+pub fn run(d: &mut Daemon, conn: &str, verbs: &[Verb]) -> bool {
+    queue(d, conn, verbs)
+}
+
+/// A queued command finished: its output lines and failure are logged as
+/// pluto always logged them (and copied to whack if a request is being
+/// served right now). The connection's flags were set when the verbs were
+/// queued, as if they would succeed; a failed `route` or `up` takes its
+/// flag back, unless more verbs of the connection were queued after it
+/// (they were decided on the flags as they were then).
+pub fn done(d: &mut Daemon, done: Done<Step>) {
+    let conn = done.job.key.clone();
+    let name = &done.job.tag.name;
+    let ok = done.success();
+    match &done.result {
         Ok(out) => {
-            for l in out.log_lines(&name) {
+            for l in out.log_lines(name) {
                 d.say(Level::Info, &format!("\"{conn}\": {l}"));
             }
-            match out.failure(&name) {
-                Some(f) => {
-                    d.say(Level::Error, &format!("\"{conn}\": {f}"));
-                    false
-                }
-                None => true,
+            if let Some(f) = out.failure(name) {
+                d.say(Level::Error, &format!("\"{conn}\": {f}"));
             }
         }
-        Err(e) => {
-            d.say(
-                Level::Error,
-                &format!("\"{conn}\": unable to run {name} command: {e}"),
-            );
-            false
-        }
+        Err(e) => d.say(
+            Level::Error,
+            &format!("\"{conn}\": unable to run {name} command: {e}"),
+        ),
     }
+    for j in &done.cancelled {
+        d.log.info(&format!(
+            "\"{conn}\": {} not run: {name} failed",
+            j.tag.name
+        ));
+    }
+    if ok || done.queued_after > 0 {
+        return;
+    }
+    // The engine recorded the route or `up` as done when it asked for them.
+    let up_cancelled = done.cancelled.iter().any(|j| j.tag.verb == Verb::Up);
+    d.ep.updown_failed(&conn, done.job.tag.verb, up_cancelled);
 }

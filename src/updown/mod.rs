@@ -5,11 +5,14 @@
 //!   `PLUTO_*` assignments in the 2.4.9 order, quoting and escaping, the
 //!   1536-byte limit);
 //! * [`run`] runs such a command with `/bin/sh -c`, collects its output lines
-//!   and its exit status, with a timeout.
+//!   and its exit status, with a timeout;
+//! * [`child`] runs them as children of an event loop, queued per
+//!   connection, without waiting.
 //!
 //! The default script itself, `ipsec _updown`, is the subcommand
 //! [`crate::cmd::updown`].
 
+pub mod child;
 pub mod env;
 pub mod run;
 

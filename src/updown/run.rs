@@ -22,12 +22,16 @@
 //! While a command runs, the caller must not reap children it did not start
 //! (`waitpid(-1)` in a SIGCHLD handler), or the exit status is lost and an
 //! error is returned — the reason 2.4.9 resets SIGCHLD around `popen`.
+//!
+//! pluto itself does not wait: it runs its commands through a
+//! [`super::child::Runner`] driven by its event loop.
 
+use super::child::{Job, Runner};
+use mio::{Events, Poll, Token};
 use std::fmt;
-use std::io::{self, Read};
-use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::process::{Child, ChildStderr, ChildStdout, Command, ExitStatus, Stdio};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::io;
+use std::os::unix::process::ExitStatusExt;
+use std::process::ExitStatus;
 use std::time::{Duration, Instant};
 
 /// The shell `popen` uses.
@@ -41,9 +45,6 @@ pub const EOF_GRACE: Duration = Duration::from_secs(1);
 
 /// At most this many bytes of output are kept.
 pub const MAX_OUTPUT: usize = 1 << 20;
-
-/// How often the child is polled while no output arrives.
-const POLL: Duration = Duration::from_millis(10);
 
 /// How the command ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -109,82 +110,39 @@ impl Outcome {
 /// collected. A timed-out command is not an error but
 /// [`Status::TimedOut`], with the lines read until then.
 pub fn run_command(command: &str, timeout: Duration) -> io::Result<Outcome> {
-    let mut child = Command::new(SHELL)
-        .arg("-c")
-        .arg(command)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0)
-        .spawn()?;
-    let (tx, rx) = mpsc::channel();
-    if let Err(e) = start_readers(&mut child, tx) {
-        kill_group(&mut child);
-        return Err(e);
-    }
-    let start = Instant::now();
-    let deadline = start.checked_add(timeout);
-    let mut out = Lines::default();
-    let mut exited: Option<(ExitStatus, Option<Instant>)> = None;
-    let mut eof = false;
+    let mut poll = Poll::new()?;
+    let mut events = Events::with_capacity(8);
+    let mut runner = Runner::new(Token(0), 1, timeout);
+    runner.enqueue(
+        poll.registry(),
+        Job {
+            key: String::new(),
+            tag: (),
+            command: command.to_string(),
+            chain: 0,
+            stop_chain_on_failure: false,
+        },
+    );
     loop {
-        if exited.is_none() {
-            match child.try_wait() {
-                Ok(Some(st)) => {
-                    let grace = Instant::now().checked_add(EOF_GRACE);
-                    exited = Some((st, earliest(grace, deadline)));
-                }
-                Ok(None) => {}
-                Err(e) => {
-                    kill_group(&mut child);
-                    return Err(e);
-                }
-            }
-        }
-        let limit = match exited {
-            Some((_, grace)) => grace,
-            None => deadline,
-        };
-        if let (Some((st, _)), true) = (exited, eof) {
-            return Ok(out.finish(status_of(st)));
-        }
         let now = Instant::now();
-        if limit.is_some_and(|l| now >= l) {
-            return Ok(match exited {
-                Some((st, _)) => {
-                    drain(&rx, &mut out);
-                    out.finish(status_of(st))
-                }
-                None => {
-                    kill_group(&mut child);
-                    drain(&rx, &mut out);
-                    out.finish(Status::TimedOut)
-                }
-            });
+        if let Some(done) = runner.poll(poll.registry(), now).pop() {
+            return done.result;
         }
-        let wait = limit.map_or(POLL, |l| POLL.min(l.saturating_duration_since(now)));
-        if eof {
-            std::thread::sleep(wait);
-            continue;
+        let wait = runner
+            .next_deadline(now)
+            .map(|t| t.saturating_duration_since(now));
+        match poll.poll(&mut events, wait) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
         }
-        match rx.recv_timeout(wait) {
-            Ok((src, data)) => out.push(src, &data),
-            Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => eof = true,
+        for ev in events.iter() {
+            runner.on_event(poll.registry(), ev.token());
         }
     }
 }
 
-/// The earlier of two optional instants (`None` = never).
-fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, None) => a,
-        (None, b) => b,
-    }
-}
-
-fn status_of(st: ExitStatus) -> Status {
+pub(super) fn status_of(st: ExitStatus) -> Status {
     match (st.code(), st.signal()) {
         (Some(code), _) => Status::Exited(code),
         (None, Some(sig)) => Status::Signaled(sig),
@@ -192,75 +150,9 @@ fn status_of(st: ExitStatus) -> Status {
     }
 }
 
-/// Which pipe a chunk came from.
-type Chunk = (usize, Vec<u8>);
-
-/// One thread per pipe, each sending what it reads; the channel
-/// disconnects when both have seen end of file.
-fn start_readers(child: &mut Child, tx: Sender<Chunk>) -> io::Result<()> {
-    enum Pipe {
-        Out(ChildStdout),
-        Err(ChildStderr),
-    }
-    let pipes = [
-        child.stdout.take().map(Pipe::Out),
-        child.stderr.take().map(Pipe::Err),
-    ];
-    for (src, pipe) in pipes.into_iter().enumerate() {
-        let Some(pipe) = pipe else { continue };
-        let tx = tx.clone();
-        std::thread::Builder::new()
-            .name("updown-output".into())
-            .spawn(move || match pipe {
-                Pipe::Out(p) => pump(src, p, &tx),
-                Pipe::Err(p) => pump(src, p, &tx),
-            })?;
-    }
-    Ok(())
-}
-
-fn pump(src: usize, mut pipe: impl Read, tx: &Sender<Chunk>) {
-    let mut buf = [0u8; 4096];
-    loop {
-        match pipe.read(&mut buf) {
-            Ok(0) => return,
-            Ok(n) => {
-                if tx.send((src, buf[..n].to_vec())).is_err() {
-                    return;
-                }
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(_) => return,
-        }
-    }
-}
-
-/// Takes what the readers have already sent, without waiting.
-fn drain(rx: &Receiver<Chunk>, out: &mut Lines) {
-    while let Ok((src, data)) = rx.try_recv() {
-        out.push(src, &data);
-    }
-}
-
-/// Kills the child's process group (the child is its leader), then the
-/// child itself should that fail, and reaps it. Errors are ignored: the
-/// processes may be gone already.
-fn kill_group(child: &mut Child) {
-    let pgid = child.id();
-    let _ = Command::new(SHELL)
-        .arg("-c")
-        .arg(format!("kill -s KILL -- -{pgid}"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
-    let _ = child.kill();
-    let _ = child.wait();
-}
-
 /// Splits the two byte streams into lines, in arrival order.
 #[derive(Default)]
-struct Lines {
+pub(super) struct Lines {
     partial: [Vec<u8>; 2],
     lines: Vec<String>,
     kept: usize,
@@ -268,7 +160,7 @@ struct Lines {
 }
 
 impl Lines {
-    fn push(&mut self, src: usize, data: &[u8]) {
+    pub(super) fn push(&mut self, src: usize, data: &[u8]) {
         let room = MAX_OUTPUT.saturating_sub(self.kept);
         let data = if data.len() > room {
             self.truncated = true;
@@ -289,7 +181,7 @@ impl Lines {
         }
     }
 
-    fn finish(mut self, status: Status) -> Outcome {
+    pub(super) fn finish(mut self, status: Status) -> Outcome {
         for buf in &mut self.partial {
             if !buf.is_empty() {
                 self.lines.push(String::from_utf8_lossy(buf).into_owned());

@@ -262,9 +262,10 @@ impl Node {
         self.events
             .iter()
             .filter_map(|e| match e {
-                Event::Updown { verb, .. } => Some(*verb),
+                Event::Updown { verbs, .. } => Some(verbs.iter().copied()),
                 _ => None,
             })
+            .flatten()
             .collect()
     }
 
