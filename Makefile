@@ -25,7 +25,7 @@ BUILT  := target/$(TARGET)/release/ipsec
 BIN    := target/ipsec
 LINKS  := pluto whack tncfg eroute spi
 
-.PHONY: all build test install clean demo bench
+.PHONY: all build test test-deps install clean demo bench
 
 all: build
 
@@ -45,7 +45,12 @@ build:
 $(BIN):
 	$(MAKE) build
 
-test:
+# The packages the tests need (tshark, openssl, ...): make test stands alone on a
+# machine where only `make demo` ran.
+test-deps:
+	tests/install-deps.sh
+
+test: test-deps
 	$(CARGO) test --locked --all-targets
 	$(CARGO) clippy --locked --all-targets -- -D warnings
 	$(MAKE) lab-test
