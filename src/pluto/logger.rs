@@ -4,10 +4,12 @@
 use crate::ike::{Level, LogLine};
 use std::ffi::CString;
 use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Longest line written, as the old pluto's LOG_WIDTH.
 const LOG_WIDTH: usize = 1024;
 
+#[derive(Clone, Copy)]
 pub enum Sink {
     Stderr,
     Syslog,
@@ -77,5 +79,97 @@ impl Logger {
 
     pub fn info(&self, text: &str) {
         self.line(Level::Info, text);
+    }
+}
+
+/// The `log` crate's records (the kernel and socket modules warn through
+/// it) go where pluto's own lines go: the bridge is installed once pluto
+/// runs (after the fork), with the sink pluto chose; debug records pass
+/// only while debugging is on (`--debug-*`, `whack --debug-*`).
+struct Bridge {
+    stderr: AtomicBool,
+    debug: AtomicBool,
+}
+
+static BRIDGE: Bridge = Bridge {
+    stderr: AtomicBool::new(true),
+    debug: AtomicBool::new(false),
+};
+
+impl log::Log for Bridge {
+    fn enabled(&self, m: &log::Metadata<'_>) -> bool {
+        m.level() <= log::Level::Info || self.debug.load(Ordering::Relaxed)
+    }
+
+    fn log(&self, r: &log::Record<'_>) {
+        if !self.enabled(r.metadata()) {
+            return;
+        }
+        let level = match r.level() {
+            log::Level::Error => Level::Error,
+            log::Level::Warn => Level::Warn,
+            log::Level::Info => Level::Info,
+            log::Level::Debug | log::Level::Trace => Level::Debug,
+        };
+        let sink = if self.stderr.load(Ordering::Relaxed) {
+            Sink::Stderr
+        } else {
+            Sink::Syslog
+        };
+        let text = match level {
+            Level::Warn => format!("WARNING: {}", r.args()),
+            Level::Error => format!("ERROR: {}", r.args()),
+            _ => r.args().to_string(),
+        };
+        Logger {
+            sink,
+            debug: self.debug.load(Ordering::Relaxed),
+        }
+        .line(level, &text);
+    }
+
+    fn flush(&self) {}
+}
+
+impl Logger {
+    /// Sends the `log` crate's records to this logger's sink from now on.
+    pub fn install_bridge(&self) {
+        BRIDGE
+            .stderr
+            .store(matches!(self.sink, Sink::Stderr), Ordering::Relaxed);
+        self.bridge_debug();
+        // Only the first call installs it; later ones keep it.
+        if log::set_logger(&BRIDGE).is_ok() {
+            log::set_max_level(log::LevelFilter::Trace);
+        }
+    }
+
+    /// Debug records pass through the bridge exactly when `self.debug`.
+    pub fn bridge_debug(&self) {
+        BRIDGE.debug.store(self.debug, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bridge_passes_warnings_and_debug_only_when_debugging() {
+        let l = Logger {
+            sink: Sink::Stderr,
+            debug: false,
+        };
+        l.install_bridge();
+        let meta = |level| log::MetadataBuilder::new().level(level).build();
+        assert!(log::logger().enabled(&meta(log::Level::Warn)));
+        assert!(!log::logger().enabled(&meta(log::Level::Debug)));
+        let l = Logger {
+            sink: Sink::Stderr,
+            debug: true,
+        };
+        l.bridge_debug();
+        assert!(log::logger().enabled(&meta(log::Level::Debug)));
+        assert!(log::log_enabled!(log::Level::Warn));
     }
 }

@@ -145,6 +145,7 @@ fn run(config: Config, kernel: Box<dyn KernelBackend>) -> i32 {
     ep.set_debug(config.debug != 0);
     let mut logger = log;
     logger.debug = config.debug != 0;
+    logger.install_bridge();
     let status = match Daemon::new(config, ep, kernel, logger, ctl) {
         Ok(mut d) => d.run(),
         Err(e) => {

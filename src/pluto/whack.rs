@@ -65,6 +65,7 @@ fn execute(d: &mut Daemon, msg: &WhackMessage, r: &Reply<'_>) -> Option<(String,
         if msg.name.is_none() {
             d.config.debug = bits;
             d.log.debug = bits != 0;
+            d.log.bridge_debug();
             d.ep.set_debug(bits != 0);
         } else {
             r.line(
