@@ -6,7 +6,8 @@
 # <-> 10.2.0.0/24, default updown).  "slow" is brought up first; WHILE its `up` sleeps, `whack --status` must
 # answer within 1 s, and "secret" must negotiate in its usual time (under 10 s) and carry
 # a ping in ESP: pluto runs updown as child processes and never waits for them.  Then the
-# slow `up` completes and its output reaches pluto's log.
+# slow `up` completes and its output reaches pluto's log.  Last, `whack --shutdown`: the
+# `down` of "slow" (3 s) and its `unroute` must run before pluto exits (the route is gone).
 #     lab/vm-run lab/scenarios/updown-slow.sh      (or lab/run-tests)
 set -u
 . "${VMRUN_SCRIPT_DIR:-$(dirname "$0")}/common.sh"
@@ -38,6 +39,8 @@ up-*)
     echo "slow up starts"; touch "$LABRUN/west/slow-up.started"
     sleep 20
     echo "slow up done"; touch "$LABRUN/west/slow-up.done" ;;
+down-*)
+    sleep 3; echo "slow down done" ;;
 esac
 exec "$IPSEC" _updown
 EOF
@@ -55,11 +58,17 @@ wait_until 5 test -e "$LABRUN/west/slow-up.started" || fail "the updown up of \"
 [ -e "$LABRUN/west/slow-up.done" ] && fail "whack --initiate waited for the updown up of \"slow\""
 
 hr; echo "== while \"slow\"'s up sleeps: whack --status answers at once"
-T0=$(date +%s.%N)
-whack west --status > "$LABRUN/west/status.txt" 2>&1 || fail "whack --status failed"
-STATUS_T=$(secs_since "$T0"); log "whack --status answered in $STATUS_T s"
+# The best of three: one exec of whack under TCG on a busy host can take most of a
+# second by itself; a daemon that waited for the updown would answer none of them in time.
+STATUS_T=
+for i in 1 2 3; do
+    T0=$(date +%s.%N)
+    whack west --status > "$LABRUN/west/status.txt" 2>&1 || fail "whack --status failed"
+    T=$(secs_since "$T0"); log "whack --status answered in $T s"
+    [ -z "$STATUS_T" ] || below "$T" "$STATUS_T" && STATUS_T=$T
+done
 grep -E '"slow"|"secret"' "$LABRUN/west/status.txt" | head -n 8
-below "$STATUS_T" 1 || fail "whack --status took $STATUS_T s (limit 1 s) while an updown ran"
+below "$STATUS_T" 1 || fail "whack --status took $STATUS_T s at best (limit 1 s) while an updown ran"
 
 hr; echo "== while \"slow\"'s up sleeps: \"secret\" negotiates and carries a ping"
 T0=$(date +%s.%N)
@@ -83,4 +92,17 @@ grep -q '"slow": up-client output: slow up starts' "$LABRUN/west/pluto.log" \
     || fail "the first output line of \"slow\"'s up is missing from the log"
 grep -q '"slow": up-client command' "$LABRUN/west/pluto.log" \
     && fail "pluto logged a failure of \"slow\"'s up"
-verdict "while \"slow\"'s updown up slept 20 s, whack --status answered in $STATUS_T s and \"secret\" negotiated in $SECRET_T s and carried ESP ($WP0->$WP1 packets); \"slow\" was announced after $SLOW_T s and its up's output was logged when it ended"
+hr; echo "== whack --shutdown: pluto waits for \"slow\"'s down (3 s) and unroute before it exits"
+on west ip route show 10.2.1.0/24
+[ -n "$(ip -n west route show 10.2.1.0/24)" ] || fail "no route to 10.2.1.0/24 after \"slow\"'s route"
+gone() { ! kill -0 "$1" 2>/dev/null; }
+T0=$(date +%s.%N)
+whack west --shutdown || fail "whack --shutdown failed"
+wait_until 40 gone "$PLUTO_PID_west" || fail "pluto in west still runs 40 s after whack --shutdown"
+EXIT_T=$(secs_since "$T0"); log "west's pluto exited $EXIT_T s after whack --shutdown"
+tail -n 8 "$LABRUN/west/pluto.log"
+grep -q '"slow": down-client output: slow down done' "$LABRUN/west/pluto.log" \
+    || fail "pluto exited without the output of \"slow\"'s down"
+on west ip route show 10.2.1.0/24
+[ -n "$(ip -n west route show 10.2.1.0/24)" ] && fail "the route to 10.2.1.0/24 is left after pluto exited: no unroute"
+verdict "while \"slow\"'s updown up slept 20 s, whack --status answered in $STATUS_T s and \"secret\" negotiated in $SECRET_T s and carried ESP ($WP0->$WP1 packets); \"slow\" was announced after $SLOW_T s and its up's output was logged when it ended; at --shutdown pluto waited for down and unroute ($EXIT_T s)"
