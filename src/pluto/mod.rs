@@ -11,6 +11,7 @@ pub mod lock;
 pub mod logger;
 pub mod netkey;
 pub mod options;
+mod requests;
 pub mod signals;
 pub mod status;
 pub mod updown;

@@ -9,15 +9,14 @@
 //! went in is taken out again and the batch reported failed.
 
 use super::kernel::{KernelBackend, KernelEvent, KernelOutput};
+use super::requests::{Answer, Pending, Requests};
 use crate::ike::crypto::CipherAlg;
 use crate::ike::kernel::{
-    Acquire, IntegAlg, IpsecProto, KernelOp, KernelReply, Mode, PolicyAction, PolicySpec,
-    SaInstall, Selector,
+    Acquire, IntegAlg, IpsecProto, KernelOp, Mode, PolicyAction, PolicySpec, SaInstall, Selector,
 };
 use crate::pfkey::build::{self, AlgKey, IpsecSpec, SaSpec};
 use crate::pfkey::consts::{self, linux};
 use crate::pfkey::{KernelErrorKind, Message, PfkeyError, PfkeySocket};
-use std::collections::HashMap;
 use std::net::IpAddr;
 use std::os::fd::AsRawFd;
 
@@ -26,44 +25,7 @@ pub struct Netkey {
     sock: PfkeySocket,
     /// Registered for ESP and AH: the kernel's ACQUIREs and EXPIREs.
     events: PfkeySocket,
-    /// Requests sent and not answered yet, by sequence number.
-    pending: HashMap<u32, Pending>,
-    /// Install batches with parts still unanswered, by the engine's req.
-    batches: HashMap<u64, Batch>,
-    out: Vec<KernelOutput>,
-}
-
-/// What an answer is for.
-enum Pending {
-    Spi {
-        req: u64,
-    },
-    /// One part of the install batch `req`; `undo` takes it back.
-    Part {
-        req: u64,
-        what: String,
-        undo: Option<Message>,
-    },
-    Delete {
-        what: String,
-        sa: bool,
-    },
-    /// The policy lookup of an ACQUIRE (its reqid).
-    Acquire {
-        src: IpAddr,
-        dst: IpAddr,
-    },
-    /// Taking back a part of a refused batch.
-    Undo {
-        what: String,
-    },
-}
-
-#[derive(Default)]
-struct Batch {
-    unanswered: usize,
-    refusal: Option<String>,
-    undo: Vec<(String, Message)>,
+    requests: Requests<Message>,
 }
 
 fn pfkey_enc(c: CipherAlg) -> u8 {
@@ -211,9 +173,7 @@ impl Netkey {
         Ok(Netkey {
             sock,
             events,
-            pending: HashMap::new(),
-            batches: HashMap::new(),
-            out: Vec::new(),
+            requests: Requests::default(),
         })
     }
 
@@ -223,24 +183,32 @@ impl Netkey {
 
     /// Sends `msg` for `why`; a socket that will not take it is answered
     /// at once as a refusal.
-    fn send(&mut self, mut msg: Message, why: Pending) {
+    fn send(&mut self, mut msg: Message, why: Pending<Message>) {
+        let msg_type = u16::from(msg.header.msg_type);
         match self.sock.send(&mut msg) {
-            Ok(seq) => {
-                self.pending.insert(seq, why);
+            Ok(seq) => self.requests.sent(seq, msg_type, why),
+            Err(e) => {
+                let undo = self.requests.answer(why, judge(Err(e), false));
+                self.send_undo(undo);
             }
-            Err(e) => self.answer(why, Err(e)),
+        }
+    }
+
+    fn send_undo(&mut self, undo: Vec<(String, Message)>) {
+        for (what, msg) in undo {
+            self.send(msg, Pending::Undo { what });
         }
     }
 
     fn install(&mut self, req: u64, sas: &[SaInstall], policies: &[PolicySpec]) {
         let pid = self.pid();
         if sas.iter().any(|s| s.if_id.is_some()) || policies.iter().any(|p| p.if_id.is_some()) {
-            self.out.push(KernelOutput::Reply(KernelReply::Failed {
+            self.requests.refuse(
                 req,
-                reason: "PF_KEY cannot bind SAs and policies to an XFRM interface (ipsecN, \
-                         if_id): run pluto without --use-pfkey"
+                "PF_KEY cannot bind SAs and policies to an XFRM interface (ipsecN, \
+                 if_id): run pluto without --use-pfkey"
                     .into(),
-            }));
+            );
             return;
         }
         let mut parts = Vec::new();
@@ -248,118 +216,32 @@ impl Netkey {
             let what = format!("SA {}", sa_name(sa.proto, sa.spi, sa.dst));
             // Filled inbound SAs stay on a refusal: the engine deletes
             // them with the SPIs it reserved.
-            let undo = (!sa.inbound)
-                .then(|| build::delete_sa(satype(sa.proto), sa.spi, sa.src, sa.dst, 0, pid));
+            let undo = (!sa.inbound).then(|| {
+                Box::new(build::delete_sa(
+                    satype(sa.proto),
+                    sa.spi,
+                    sa.src,
+                    sa.dst,
+                    0,
+                    pid,
+                ))
+            });
             parts.push((what, sa_message(sa, pid), undo));
         }
         for p in policies {
             let undo = policy_messages(p, false, pid);
             for ((what, msg), (_, undo)) in policy_messages(p, true, pid).into_iter().zip(undo) {
-                parts.push((what, msg, Some(undo)));
+                parts.push((what, msg, Some(Box::new(undo))));
             }
         }
-        self.batches.insert(
-            req,
-            Batch {
-                unanswered: parts.len(),
-                ..Batch::default()
-            },
-        );
+        self.requests.begin_batch(req, parts.len());
         for (what, msg, undo) in parts {
             self.send(msg, Pending::Part { req, what, undo });
         }
-        self.finish_batch(req);
+        let undo = self.requests.finish_batch(req);
+        self.send_undo(undo);
     }
 
-    /// Reports batch `req` once every part is answered, taking back what
-    /// went in when a part was refused.
-    fn finish_batch(&mut self, req: u64) {
-        if self.batches.get(&req).is_some_and(|b| b.unanswered > 0) {
-            return;
-        }
-        let Some(b) = self.batches.remove(&req) else {
-            return;
-        };
-        let reply = match b.refusal {
-            None => KernelReply::Installed { req },
-            Some(reason) => {
-                for (what, msg) in b.undo {
-                    self.send(msg, Pending::Undo { what });
-                }
-                KernelReply::Failed { req, reason }
-            }
-        };
-        self.out.push(KernelOutput::Reply(reply));
-    }
-
-    /// The kernel's answer (or a failure to ask) for `why`.
-    fn answer(&mut self, why: Pending, reply: Result<Message, PfkeyError>) {
-        match why {
-            Pending::Spi { req } => {
-                let r = match reply {
-                    Ok(m) => match m.sa() {
-                        Some(sa) => KernelReply::Spi { req, spi: sa.spi },
-                        None => KernelReply::Failed {
-                            req,
-                            reason: "GETSPI reply without an SA".into(),
-                        },
-                    },
-                    Err(e) => KernelReply::Failed {
-                        req,
-                        reason: e.to_string(),
-                    },
-                };
-                self.out.push(KernelOutput::Reply(r));
-            }
-            Pending::Part { req, what, undo } => {
-                if let Some(b) = self.batches.get_mut(&req) {
-                    b.unanswered = b.unanswered.saturating_sub(1);
-                    match reply {
-                        Ok(_) => b.undo.extend(undo.map(|u| (what, u))),
-                        Err(e) => {
-                            b.refusal
-                                .get_or_insert(format!("cannot install {what}: {e}"));
-                        }
-                    }
-                }
-                self.finish_batch(req);
-            }
-            Pending::Delete { what, sa } => match reply {
-                // Already gone: an SPI reserved by GETSPI lives 30 s
-                // unfilled, and a hard lifetime ends an SA in the kernel
-                // first. Either way the goal of the delete is met.
-                Err(PfkeyError::Kernel(k)) if sa && k.kind() == KernelErrorKind::NotFound => {}
-                Err(e) => self.out.push(KernelOutput::Error(format!(
-                    "ERROR: cannot delete {what}: {e}"
-                ))),
-                Ok(_) => {}
-            },
-            Pending::Acquire { src, dst } => {
-                let reqid = reply.ok().and_then(|m| {
-                    m.policy()?
-                        .requests
-                        .iter()
-                        .map(|r| r.reqid)
-                        .find(|r| *r != 0)
-                });
-                self.out
-                    .push(KernelOutput::Event(KernelEvent::Acquire(Acquire {
-                        reqid,
-                        src,
-                        dst,
-                    })));
-            }
-            Pending::Undo { what } => {
-                if let Err(e) = reply {
-                    self.out.push(KernelOutput::Error(format!(
-                        "ERROR: cannot take back {what}: {e}"
-                    )));
-                }
-            }
-        }
-    }
-
-    /// Answers to our requests that have arrived.
     fn read_replies(&mut self) {
         loop {
             let m = match self.sock.recv_any(Some(std::time::Duration::ZERO)) {
@@ -374,11 +256,12 @@ impl Netkey {
             if m.header.pid != self.pid() {
                 continue;
             }
-            let Some(why) = self.pending.remove(&m.header.seq) else {
+            let Some((_, why)) = self.requests.take(m.header.seq) else {
                 continue;
             };
-            let reply = self.sock.check(m);
-            self.answer(why, reply);
+            let lookup = matches!(why, Pending::Acquire { .. });
+            let undo = self.requests.answer(why, judge(self.sock.check(m), lookup));
+            self.send_undo(undo);
         }
     }
 
@@ -407,13 +290,11 @@ impl Netkey {
                             let msg = build::spd_get(id, 0, self.pid());
                             self.send(msg, Pending::Acquire { src, dst });
                         }
-                        None => self
-                            .out
-                            .push(KernelOutput::Event(KernelEvent::Acquire(Acquire {
-                                reqid: None,
-                                src,
-                                dst,
-                            }))),
+                        None => self.requests.event(KernelEvent::Acquire(Acquire {
+                            reqid: None,
+                            src,
+                            dst,
+                        })),
                     }
                 }
                 consts::SADB_EXPIRE => {
@@ -426,12 +307,12 @@ impl Netkey {
                     let (Some(sa), Some(dst)) = (m.sa(), m.address_dst()) else {
                         continue;
                     };
-                    self.out.push(KernelOutput::Event(KernelEvent::Expire {
+                    self.requests.event(KernelEvent::Expire {
                         proto,
                         spi: sa.spi,
                         dst: dst.addr.ip(),
                         hard: m.lifetime_hard().is_some(),
-                    }));
+                    });
                 }
                 _ => {}
             }
@@ -457,7 +338,7 @@ impl KernelBackend for Netkey {
         self.read_events();
         // An ACQUIRE's lookup may have been answered already.
         self.read_replies();
-        std::mem::take(&mut self.out)
+        self.requests.outputs()
     }
 
     fn submit(&mut self, op: KernelOp) {
@@ -491,6 +372,22 @@ impl KernelBackend for Netkey {
                 }
             }
         }
+    }
+}
+
+/// The kernel's answer as the bookkeeping takes it: an SA's SPI (GETSPI),
+/// or with `lookup` the reqid of a policy (SADB_X_SPDGET).
+fn judge(reply: Result<Message, PfkeyError>, lookup: bool) -> Answer {
+    match reply {
+        Ok(m) if lookup => Answer::Done(
+            m.policy()
+                .and_then(|p| p.requests.iter().map(|r| r.reqid).find(|r| *r != 0)),
+        ),
+        Ok(m) => Answer::Done(m.sa().map(|sa| sa.spi)),
+        Err(e) => Answer::Refused {
+            not_found: matches!(&e, PfkeyError::Kernel(k) if k.kind() == KernelErrorKind::NotFound),
+            reason: e.to_string(),
+        },
     }
 }
 

@@ -10,15 +10,15 @@
 //! answered (refused parts make it take back what went in).
 
 use super::kernel::{KernelBackend, KernelEvent, KernelOutput};
+use super::requests::{Answer, Pending, Requests};
 use crate::ike::kernel::{
-    Acquire, IpsecProto, KernelOp, KernelReply, Mode, PolicyAction, PolicySpec, SaInstall, Selector,
+    Acquire, IpsecProto, KernelOp, Mode, PolicyAction, PolicySpec, SaInstall, Selector,
 };
 use crate::pfkey::KernelErrorKind;
 use crate::xfrm::build::{self, AlgKey, AuthKey, Tmpl};
 use crate::xfrm::consts::*;
 use crate::xfrm::wire::Selector as XfrmSelector;
 use crate::xfrm::{Attr, Body, Message, XfrmError, XfrmSocket};
-use std::collections::HashMap;
 use std::net::IpAddr;
 use std::os::fd::AsRawFd;
 
@@ -27,37 +27,7 @@ pub struct Xfrm {
     sock: XfrmSocket,
     /// Member of the ACQUIRE and EXPIRE groups.
     events: XfrmSocket,
-    /// Requests sent and not answered yet, by sequence number, with their type.
-    pending: HashMap<u32, (u16, Pending)>,
-    batches: HashMap<u64, Batch>,
-    out: Vec<KernelOutput>,
-}
-
-/// What an answer is for.
-enum Pending {
-    Spi {
-        req: u64,
-    },
-    /// One part of the install batch `req`; `undo` takes it back.
-    Part {
-        req: u64,
-        what: String,
-        undo: Option<Box<Message>>,
-    },
-    Delete {
-        what: String,
-        sa: bool,
-    },
-    Undo {
-        what: String,
-    },
-}
-
-#[derive(Default)]
-struct Batch {
-    unanswered: usize,
-    refusal: Option<String>,
-    undo: Vec<(String, Box<Message>)>,
+    requests: Requests<Message>,
 }
 
 fn proto_number(p: IpsecProto) -> u8 {
@@ -199,6 +169,22 @@ fn pfkey_selector(s: &Selector) -> crate::pfkey::build::Selector {
     }
 }
 
+/// The kernel's answer as the bookkeeping takes it: the SPI an ALLOCSPI
+/// answer carries, or done, or refused.
+fn judge(reply: Result<Message, XfrmError>) -> Answer {
+    match reply {
+        Ok(Message {
+            body: Body::Sa(info),
+            ..
+        }) => Answer::Done(Some(info.id.spi)),
+        Ok(_) => Answer::Done(None),
+        Err(e) => Answer::Refused {
+            not_found: matches!(&e, XfrmError::Kernel(k) if k.kind() == KernelErrorKind::NotFound),
+            reason: e.to_string(),
+        },
+    }
+}
+
 fn sa_name(p: IpsecProto, spi: u32, dst: IpAddr) -> String {
     format!("{}.{spi:x}@{dst}", p.name().to_ascii_lowercase())
 }
@@ -211,19 +197,26 @@ impl Xfrm {
         Ok(Xfrm {
             sock,
             events,
-            pending: HashMap::new(),
-            batches: HashMap::new(),
-            out: Vec::new(),
+            requests: Requests::default(),
         })
     }
 
-    fn send(&mut self, mut msg: Message, why: Pending) {
+    /// Sends `msg` for `why`; a socket that will not take it is answered
+    /// at once as a refusal.
+    fn send(&mut self, mut msg: Message, why: Pending<Message>) {
         let msg_type = msg.header.msg_type;
         match self.sock.send(&mut msg) {
-            Ok(seq) => {
-                self.pending.insert(seq, (msg_type, why));
+            Ok(seq) => self.requests.sent(seq, msg_type, why),
+            Err(e) => {
+                let undo = self.requests.answer(why, judge(Err(e)));
+                self.send_undo(undo);
             }
-            Err(e) => self.answer(why, Err(e)),
+        }
+    }
+
+    fn send_undo(&mut self, undo: Vec<(String, Message)>) {
+        for (what, msg) in undo {
+            self.send(msg, Pending::Undo { what });
         }
     }
 
@@ -249,91 +242,12 @@ impl Xfrm {
                 parts.push((what, msg, Some(Box::new(undo))));
             }
         }
-        self.batches.insert(
-            req,
-            Batch {
-                unanswered: parts.len(),
-                ..Batch::default()
-            },
-        );
+        self.requests.begin_batch(req, parts.len());
         for (what, msg, undo) in parts {
             self.send(msg, Pending::Part { req, what, undo });
         }
-        self.finish_batch(req);
-    }
-
-    fn finish_batch(&mut self, req: u64) {
-        if self.batches.get(&req).is_some_and(|b| b.unanswered > 0) {
-            return;
-        }
-        let Some(b) = self.batches.remove(&req) else {
-            return;
-        };
-        let reply = match b.refusal {
-            None => KernelReply::Installed { req },
-            Some(reason) => {
-                for (what, msg) in b.undo {
-                    self.send(*msg, Pending::Undo { what });
-                }
-                KernelReply::Failed { req, reason }
-            }
-        };
-        self.out.push(KernelOutput::Reply(reply));
-    }
-
-    fn answer(&mut self, why: Pending, reply: Result<Message, XfrmError>) {
-        match why {
-            Pending::Spi { req } => {
-                let r = match reply {
-                    Ok(Message {
-                        body: Body::Sa(info),
-                        ..
-                    }) => KernelReply::Spi {
-                        req,
-                        spi: info.id.spi,
-                    },
-                    Ok(_) => KernelReply::Failed {
-                        req,
-                        reason: "ALLOCSPI answer without an SA".into(),
-                    },
-                    Err(e) => KernelReply::Failed {
-                        req,
-                        reason: e.to_string(),
-                    },
-                };
-                self.out.push(KernelOutput::Reply(r));
-            }
-            Pending::Part { req, what, undo } => {
-                if let Some(b) = self.batches.get_mut(&req) {
-                    b.unanswered = b.unanswered.saturating_sub(1);
-                    match reply {
-                        Ok(_) => b.undo.extend(undo.map(|u| (what, u))),
-                        Err(e) => {
-                            b.refusal
-                                .get_or_insert(format!("cannot install {what}: {e}"));
-                        }
-                    }
-                }
-                self.finish_batch(req);
-            }
-            Pending::Delete { what, sa } => match reply {
-                // Already gone: an SPI reserved by ALLOCSPI lives 30 s
-                // unfilled, and a hard lifetime ends an SA in the kernel
-                // first. Either way the goal of the delete is met.
-                Err(XfrmError::Kernel(k)) if sa && k.kind() == KernelErrorKind::NotFound => {}
-                Err(e) => self.out.push(KernelOutput::Error(format!(
-                    "ERROR: cannot delete {what}: {e}"
-                ))),
-                Ok(_) => {}
-            },
-            Pending::Undo { what } => {
-                if let Err(e) = reply {
-                    self.out.push(KernelOutput::Error(format!(
-                        "ERROR: cannot take back {what}: {e}"
-                    )));
-                }
-            }
-        }
+        let undo = self.requests.finish_batch(req);
+        self.send_undo(undo);
     }
 
     fn read_replies(&mut self) {
@@ -350,11 +264,13 @@ impl Xfrm {
             if m.header.pid != self.sock.port_id() {
                 continue;
             }
-            let Some((msg_type, why)) = self.pending.remove(&m.header.seq) else {
+            let Some((msg_type, why)) = self.requests.take(m.header.seq) else {
                 continue;
             };
-            let reply = XfrmSocket::check(msg_type, m);
-            self.answer(why, reply);
+            let undo = self
+                .requests
+                .answer(why, judge(XfrmSocket::check(msg_type, m)));
+            self.send_undo(undo);
         }
     }
 
@@ -380,12 +296,8 @@ impl Xfrm {
                         .and_then(|t| t.id.daddr.ip(family))
                         .or_else(|| a.id.daddr.ip(family));
                     if let (Some(src), Some(dst)) = (src, dst) {
-                        self.out
-                            .push(KernelOutput::Event(KernelEvent::Acquire(Acquire {
-                                reqid,
-                                src,
-                                dst,
-                            })));
+                        self.requests
+                            .event(KernelEvent::Acquire(Acquire { reqid, src, dst }));
                     }
                 }
                 Body::Expire(e) => {
@@ -395,12 +307,12 @@ impl Xfrm {
                     else {
                         continue;
                     };
-                    self.out.push(KernelOutput::Event(KernelEvent::Expire {
+                    self.requests.event(KernelEvent::Expire {
                         proto,
                         spi: st.id.spi,
                         dst,
                         hard: e.hard != 0,
-                    }));
+                    });
                 }
                 _ => {}
             }
@@ -426,7 +338,7 @@ impl KernelBackend for Xfrm {
     fn poll(&mut self) -> Vec<KernelOutput> {
         self.read_replies();
         self.read_events();
-        std::mem::take(&mut self.out)
+        self.requests.outputs()
     }
 
     fn submit(&mut self, op: KernelOp) {

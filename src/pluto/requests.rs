@@ -1,0 +1,280 @@
+//! The bookkeeping both kernel backends share: which request an answer is
+//! for, and install batches. A batch is sent whole; once every part is
+//! answered it is reported installed, or, when any part was refused, the
+//! parts that went in are taken back (the caller sends the undo messages
+//! this returns) and the batch is reported failed.
+//!
+//! `M` is the backend's message type; answers come in already judged
+//! ([`Answer`]), so nothing here knows PF_KEY or XFRM.
+
+use super::kernel::{KernelEvent, KernelOutput};
+use crate::ike::kernel::{Acquire, KernelReply};
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+/// What an answer is for.
+pub enum Pending<M> {
+    /// GETSPI / ALLOCSPI of the engine's request `req`.
+    Spi { req: u64 },
+    /// One part of the install batch `req`; `undo` takes it back.
+    Part {
+        req: u64,
+        what: String,
+        undo: Option<Box<M>>,
+    },
+    /// A delete; `sa` when it is an SA's (an SA already gone is fine).
+    Delete { what: String, sa: bool },
+    /// The policy lookup of an ACQUIRE (PF_KEY names the policy only).
+    Acquire { src: IpAddr, dst: IpAddr },
+    /// Taking back a part of a refused batch.
+    Undo { what: String },
+}
+
+/// The kernel's answer, as the backend judged it.
+pub enum Answer {
+    /// Done; the SPI of a GETSPI, the reqid of a policy lookup.
+    Done(Option<u32>),
+    /// Refused (or could not be asked): the reason, and whether it means
+    /// "no such SA or policy".
+    Refused { reason: String, not_found: bool },
+}
+
+struct Batch<M> {
+    unanswered: usize,
+    refusal: Option<String>,
+    undo: Vec<(String, M)>,
+}
+
+pub struct Requests<M> {
+    /// By sequence number, with the request's message type.
+    pending: HashMap<u32, (u16, Pending<M>)>,
+    batches: HashMap<u64, Batch<M>>,
+    out: Vec<KernelOutput>,
+}
+
+impl<M> Default for Requests<M> {
+    fn default() -> Requests<M> {
+        Requests {
+            pending: HashMap::new(),
+            batches: HashMap::new(),
+            out: Vec::new(),
+        }
+    }
+}
+
+impl<M> Requests<M> {
+    /// Request `seq` (of `msg_type`) went out for `why`.
+    pub fn sent(&mut self, seq: u32, msg_type: u16, why: Pending<M>) {
+        self.pending.insert(seq, (msg_type, why));
+    }
+
+    /// The request an answer with `seq` is for, if it is one of ours.
+    pub fn take(&mut self, seq: u32) -> Option<(u16, Pending<M>)> {
+        self.pending.remove(&seq)
+    }
+
+    /// Batch `req` of `parts` parts is about to be sent.
+    pub fn begin_batch(&mut self, req: u64, parts: usize) {
+        self.batches.insert(
+            req,
+            Batch {
+                unanswered: parts,
+                refusal: None,
+                undo: Vec::new(),
+            },
+        );
+    }
+
+    /// Reports batch `req` if every part is answered; returns what must
+    /// be sent to take a refused batch back.
+    pub fn finish_batch(&mut self, req: u64) -> Vec<(String, M)> {
+        if self.batches.get(&req).is_some_and(|b| b.unanswered > 0) {
+            return Vec::new();
+        }
+        let Some(b) = self.batches.remove(&req) else {
+            return Vec::new();
+        };
+        let (reply, undo) = match b.refusal {
+            None => (KernelReply::Installed { req }, Vec::new()),
+            Some(reason) => (KernelReply::Failed { req, reason }, b.undo),
+        };
+        self.out.push(KernelOutput::Reply(reply));
+        undo
+    }
+
+    /// The answer `a` for `why`; returns what must be sent to take back a
+    /// batch it completed with a refusal.
+    pub fn answer(&mut self, why: Pending<M>, a: Answer) -> Vec<(String, M)> {
+        match why {
+            Pending::Spi { req } => {
+                let r = match a {
+                    Answer::Done(Some(spi)) => KernelReply::Spi { req, spi },
+                    Answer::Done(None) => KernelReply::Failed {
+                        req,
+                        reason: "the kernel's SPI answer carried no SA".into(),
+                    },
+                    Answer::Refused { reason, .. } => KernelReply::Failed { req, reason },
+                };
+                self.out.push(KernelOutput::Reply(r));
+            }
+            Pending::Part { req, what, undo } => {
+                if let Some(b) = self.batches.get_mut(&req) {
+                    b.unanswered = b.unanswered.saturating_sub(1);
+                    match a {
+                        Answer::Done(_) => b.undo.extend(undo.map(|u| (what, *u))),
+                        Answer::Refused { reason, .. } => {
+                            b.refusal
+                                .get_or_insert(format!("cannot install {what}: {reason}"));
+                        }
+                    }
+                }
+                return self.finish_batch(req);
+            }
+            Pending::Delete { what, sa } => match a {
+                // Already gone: an SPI reserved by GETSPI lives 30 s
+                // unfilled, and a hard lifetime ends an SA in the kernel
+                // first. Either way the goal of the delete is met.
+                Answer::Refused {
+                    not_found: true, ..
+                } if sa => {}
+                Answer::Refused { reason, .. } => self.out.push(KernelOutput::Error(format!(
+                    "ERROR: cannot delete {what}: {reason}"
+                ))),
+                Answer::Done(_) => {}
+            },
+            Pending::Acquire { src, dst } => {
+                let reqid = match a {
+                    Answer::Done(r) => r,
+                    Answer::Refused { .. } => None,
+                };
+                self.event(KernelEvent::Acquire(Acquire { reqid, src, dst }));
+            }
+            Pending::Undo { what } => {
+                if let Answer::Refused { reason, .. } = a {
+                    self.out.push(KernelOutput::Error(format!(
+                        "ERROR: cannot take back {what}: {reason}"
+                    )));
+                }
+            }
+        }
+        Vec::new()
+    }
+
+    /// Something the kernel said on its own.
+    pub fn event(&mut self, e: KernelEvent) {
+        self.out.push(KernelOutput::Event(e));
+    }
+
+    /// A failed batch the backend refuses before sending anything.
+    pub fn refuse(&mut self, req: u64, reason: String) {
+        self.out
+            .push(KernelOutput::Reply(KernelReply::Failed { req, reason }));
+    }
+
+    /// Everything to report since the last call.
+    pub fn outputs(&mut self) -> Vec<KernelOutput> {
+        std::mem::take(&mut self.out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(reason: &str, not_found: bool) -> Answer {
+        Answer::Refused {
+            reason: reason.into(),
+            not_found,
+        }
+    }
+
+    fn part(req: u64, what: &str, undo: Option<&'static str>) -> Pending<&'static str> {
+        Pending::Part {
+            req,
+            what: what.into(),
+            undo: undo.map(Box::new),
+        }
+    }
+
+    #[test]
+    fn a_batch_is_reported_once_every_part_is_answered() {
+        let mut r: Requests<&str> = Requests::default();
+        r.begin_batch(7, 2);
+        assert!(r
+            .answer(part(7, "SA a", Some("del a")), Answer::Done(None))
+            .is_empty());
+        assert!(r.outputs().is_empty());
+        assert!(r
+            .answer(part(7, "SA b", None), Answer::Done(None))
+            .is_empty());
+        assert_eq!(
+            r.outputs(),
+            [KernelOutput::Reply(KernelReply::Installed { req: 7 })]
+        );
+    }
+
+    #[test]
+    fn a_refused_part_fails_the_batch_and_takes_back_what_went_in() {
+        let mut r: Requests<&str> = Requests::default();
+        r.begin_batch(9, 3);
+        r.answer(part(9, "SA a", Some("del a")), Answer::Done(None));
+        r.answer(
+            part(9, "out policy p", Some("del p")),
+            refused("EINVAL", false),
+        );
+        let undo = r.answer(part(9, "SA b", None), Answer::Done(None));
+        assert_eq!(undo, [("SA a".to_string(), "del a")]);
+        assert_eq!(
+            r.outputs(),
+            [KernelOutput::Reply(KernelReply::Failed {
+                req: 9,
+                reason: "cannot install out policy p: EINVAL".into()
+            })]
+        );
+    }
+
+    #[test]
+    fn an_empty_batch_is_installed_at_once() {
+        let mut r: Requests<&str> = Requests::default();
+        r.begin_batch(3, 0);
+        assert!(r.finish_batch(3).is_empty());
+        assert_eq!(
+            r.outputs(),
+            [KernelOutput::Reply(KernelReply::Installed { req: 3 })]
+        );
+    }
+
+    #[test]
+    fn deleting_what_is_gone_is_no_error_for_sas_only() {
+        let mut r: Requests<&str> = Requests::default();
+        let del = |sa| Pending::Delete {
+            what: "x".into(),
+            sa,
+        };
+        r.answer(del(true), refused("ESRCH", true));
+        assert!(r.outputs().is_empty());
+        r.answer(del(false), refused("ENOENT", true));
+        assert_eq!(
+            r.outputs(),
+            [KernelOutput::Error("ERROR: cannot delete x: ENOENT".into())]
+        );
+    }
+
+    #[test]
+    fn sequence_numbers_find_their_request_once() {
+        let mut r: Requests<&str> = Requests::default();
+        r.sent(41, 16, Pending::Spi { req: 5 });
+        assert!(r.take(40).is_none());
+        let (ty, why) = r.take(41).expect("pending");
+        assert_eq!(ty, 16);
+        r.answer(why, Answer::Done(Some(0x1234)));
+        assert!(r.take(41).is_none());
+        assert_eq!(
+            r.outputs(),
+            [KernelOutput::Reply(KernelReply::Spi {
+                req: 5,
+                spi: 0x1234
+            })]
+        );
+    }
+}
