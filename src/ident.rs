@@ -30,7 +30,7 @@
 )]
 
 use crate::ike::wire::Identity;
-use crate::secrets::ttodata;
+use crate::text::data as ttodata;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// The result of parsing an identity text.

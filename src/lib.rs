@@ -6,6 +6,7 @@
 pub mod cmd;
 pub mod ctl;
 pub mod eroute;
+pub mod getopt;
 pub mod ident;
 pub mod ike;
 pub mod netkey;
@@ -14,6 +15,16 @@ pub mod pluto;
 pub mod said;
 pub mod secrets;
 pub mod spi;
+pub mod text;
 pub mod tncfg;
 pub mod updown;
 pub mod xfrm;
+
+/// The version `--version` prints.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// One diagnostic line on stderr (a tool's error or debug output).
+pub fn err_line(s: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{s}");
+}

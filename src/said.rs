@@ -16,8 +16,8 @@
     )
 )]
 
-use crate::cmd::whack::text::{numeric_arg, ttoaddr};
 use crate::ctl::AddrFamily;
+use crate::text::{numeric_arg, ttoaddr};
 use core::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::Path;

@@ -9,10 +9,11 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 use num_bigint_dig::BigUint;
-use rswan::cmd::showhostkey::{der_sequence, der_uint, pem};
 use rswan::ike::crypto::rsa::{self, verify_pkcs1_raw, RsaError, RsaPrivateKeyParts, RsaPublicKey};
 use rswan::ike::rng::{Rng, SeededRng};
-use rswan::secrets::{parse_secrets_str, ttodata, RsaPrivateKey};
+use rswan::secrets::keyfmt::{der_sequence, der_uint, pem};
+use rswan::secrets::{parse_secrets_str, RsaPrivateKey};
+use rswan::text::data as ttodata;
 
 const BIN: &str = env!("CARGO_BIN_EXE_ipsec");
 
@@ -244,7 +245,7 @@ fn secrets_file() -> (PathBuf, RsaPrivateKey) {
     static FILE: OnceLock<(PathBuf, RsaPrivateKey)> = OnceLock::new();
     FILE.get_or_init(|| {
         let other = rsa::generate(1024, &mut SeededRng::new(11)).unwrap();
-        let other_block = rswan::cmd::rsasigkey::render(&other, "other", "date").unwrap();
+        let other_block = rswan::secrets::keyfmt::render(&other, "other", "date").unwrap();
         let text = format!(
             "192.0.2.1 192.0.2.2: PSK \"not this one\"\n@test.example: RSA {{\n{}\t}}\n@other.example: RSA {{\n{other_block}\t}}\n",
             stdout(generated(false))
@@ -455,7 +456,7 @@ fn signatures_interoperate_with_openssl_raw_pkcs1() {
         p("pub.pem"),
         pem(
             "PUBLIC KEY",
-            &rswan::cmd::showhostkey::spki_der(&key.n, &key.e),
+            &rswan::secrets::keyfmt::spki_der(&key.n, &key.e),
         ),
     )
     .unwrap();

@@ -1,9 +1,9 @@
 //! `ipsec eroute`: the kernel's extended routing table (spec §5.3). The
 //! command line and its exit codes; the work is in [`crate::eroute`].
 
-use super::getopt::Opt;
 use super::manual::Tool;
 use crate::eroute::{self, Args, Request};
+use crate::getopt::Opt;
 
 /// Name of the subcommand (also its argv[0] basename).
 pub const NAME: &str = "eroute";

@@ -4,8 +4,8 @@
 //! line runs: list, or check the request and send it, one line and exit 1
 //! on any error.
 
-use super::getopt::{self, Item, Opt};
 use super::{err_line, out_line, VERSION};
+use crate::getopt::{self, Item, Opt};
 use crate::said::Stack;
 
 /// What the command line asked for.

@@ -11,7 +11,6 @@ use std::io::Write;
 use std::path::Path;
 
 pub mod eroute;
-pub mod getopt;
 mod manual;
 pub mod pluto;
 pub mod rsasigkey;
@@ -22,7 +21,7 @@ pub mod updown;
 pub mod whack;
 
 /// The crate version, as printed by `ipsec --version`.
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+pub use crate::VERSION;
 
 /// One subcommand of the multi-call binary.
 pub struct Command {
@@ -164,10 +163,7 @@ pub(crate) fn out_line(s: &str) {
     let _ = writeln!(std::io::stdout().lock(), "{s}");
 }
 
-/// Writes one line to stderr, ignoring write errors.
-pub(crate) fn err_line(s: &str) {
-    let _ = writeln!(std::io::stderr().lock(), "{s}");
-}
+pub(crate) use crate::err_line;
 
 #[cfg(test)]
 mod tests {

@@ -19,15 +19,14 @@
 //!   always used); `--oldkey` is refused (it reformats e = 3 keys only);
 //! * the date in the header line is in UTC (ctime layout, `Thu Jan  1 00:00:00 1970`).
 
+use crate::secrets::keyfmt::{ctime_utc, render};
 use std::fs::File;
 use std::io::Read;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use num_bigint_dig::BigUint;
-
-use super::getopt::{self, Item, Opt};
 use super::{err_line, out_line};
-use crate::ike::crypto::rsa::{self, PrivateExponent, RsaPrivateKeyParts};
+use crate::getopt::{self, Item, Opt};
+use crate::ike::crypto::rsa::{self, PrivateExponent};
 use crate::ike::rng::Rng;
 
 /// Name of the subcommand (also its `argv[0]` basename).
@@ -221,45 +220,6 @@ pub fn check_bits(text: &str) -> Result<usize, String> {
     Ok(bits)
 }
 
-/// `0x` and an even number of lower-case hex digits (rsasigkey's hexout).
-fn hexout(x: &BigUint) -> String {
-    let h = x.to_str_radix(16);
-    if h.len() % 2 == 1 {
-        format!("0x0{h}")
-    } else {
-        format!("0x{h}")
-    }
-}
-
-/// The key in Openswan's layout, one `\t`-indented line each, ending in a newline.
-/// Fails only for a key whose public half [`rsa::RsaPublicKey::new`] refuses.
-pub fn render(
-    key: &RsaPrivateKeyParts,
-    hostname: &str,
-    date: &str,
-) -> Result<String, rsa::RsaError> {
-    let pubkey = key.public()?.to_text();
-    let mut s = String::new();
-    let mut line = |l: String| {
-        s.push('\t');
-        s.push_str(&l);
-        s.push('\n');
-    };
-    line(format!("# RSA {} bits   {hostname}   {date}", key.n.bits()));
-    line("# for signatures only, UNSAFE FOR ENCRYPTION".into());
-    line(format!("#pubkey={pubkey}"));
-    line(format!("Modulus: {}", hexout(&key.n)));
-    line(format!("PublicExponent: {}", hexout(&key.e)));
-    line("# everything after this point is secret".into());
-    line(format!("PrivateExponent: {}", hexout(&key.d)));
-    line(format!("Prime1: {}", hexout(&key.p)));
-    line(format!("Prime2: {}", hexout(&key.q)));
-    line(format!("Exponent1: {}", hexout(&key.dp)));
-    line(format!("Exponent2: {}", hexout(&key.dq)));
-    line(format!("Coefficient: {}", hexout(&key.qinv)));
-    Ok(s)
-}
-
 /// This host's name (the kernel's), `localhost` if it cannot be read.
 pub(crate) fn local_hostname() -> String {
     ["/proc/sys/kernel/hostname", "/etc/hostname"]
@@ -268,34 +228,6 @@ pub(crate) fn local_hostname() -> String {
         .map(|s| s.trim().to_string())
         .find(|s| !s.is_empty())
         .unwrap_or_else(|| "localhost".to_string())
-}
-
-/// `secs` since the epoch in ctime(3)'s layout, UTC, without the newline:
-/// `Thu Jan  1 00:00:00 1970`.
-pub fn ctime_utc(secs: u64) -> String {
-    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let days = secs / 86400;
-    let rem = secs % 86400;
-    let (h, m, s) = (rem / 3600, rem % 3600 / 60, rem % 60);
-    // Howard Hinnant's civil_from_days, for days >= 0.
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + u64::from(month <= 2);
-    let wd = DAYS.get((days % 7) as usize).copied().unwrap_or("???");
-    let mon = MONTHS
-        .get((month as usize).wrapping_sub(1))
-        .copied()
-        .unwrap_or("???");
-    format!("{wd} {mon} {day:2} {h:02}:{m:02}:{s:02} {year}")
 }
 
 /// The tool's random source: the OS generator or a file. A failure is
@@ -363,6 +295,8 @@ impl Rng for ToolRng {
 mod tests {
     use super::*;
     use crate::ike::rng::SeededRng;
+    #[allow(unused_imports)]
+    use crate::secrets::keyfmt::*;
 
     #[test]
     fn ctime_layout() {

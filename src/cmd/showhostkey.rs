@@ -21,14 +21,15 @@
 //! `; picking by keyid=` line (both so stdout can be pasted as is); the default
 //! file is `/etc/ipsec.secrets`.
 
-use num_bigint_dig::BigUint;
+use crate::secrets::keyfmt::{pem, spki_der, txt_record};
 
-use super::getopt::{self, Item, Opt};
 use super::{err_line, out_line};
+use crate::getopt::{self, Item, Opt};
 use crate::ident::{format_id, parse_id, IdSpec};
 use crate::ike::crypto::rsa;
 use crate::ike::SecretIndex;
-use crate::secrets::{self, ttodata, RsaPrivateEntry};
+use crate::secrets::{self, RsaPrivateEntry};
+use crate::text::data as ttodata;
 
 /// Name of the subcommand (also its `argv[0]` basename).
 pub const NAME: &str = "showhostkey";
@@ -255,91 +256,11 @@ fn list_lines(entry: &RsaPrivateEntry) -> Vec<String> {
         .collect()
 }
 
-/// Openswan's TXT record: `HOST.    IN    TXT    "X-IPsec-Server(10)=GW " "AQ..."`,
-/// the base64 (without `0s`) in strings of at most 240 characters.
-pub fn txt_record(host: &str, gateway: &str, pubkey_text: &str) -> String {
-    let b64 = pubkey_text.strip_prefix("0s").unwrap_or(pubkey_text);
-    let mut s = format!("{host}.    IN    TXT    \"X-IPsec-Server(10)={gateway} \" ");
-    let mut rest = b64;
-    while !rest.is_empty() {
-        let (chunk, tail) = rest.split_at(rest.len().min(240));
-        s.push_str(&format!("\"{chunk}\" "));
-        rest = tail;
-    }
-    s
-}
-
-// ---------------------------------------------------------------------------
-// A tiny DER encoder: exactly what a SubjectPublicKeyInfo and an RSAPrivateKey
-// need (definite lengths, INTEGER, NULL, OID, BIT STRING, SEQUENCE).
-
-/// DER tag-length-value.
-pub fn der_tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    let len = content.len();
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes: Vec<u8> = len
-            .to_be_bytes()
-            .iter()
-            .copied()
-            .skip_while(|&b| b == 0)
-            .collect();
-        out.push(0x80 | bytes.len() as u8);
-        out.extend_from_slice(&bytes);
-    }
-    out.extend_from_slice(content);
-    out
-}
-
-/// A non-negative DER INTEGER (minimal, a 00 in front of a set top bit).
-pub fn der_uint(x: &BigUint) -> Vec<u8> {
-    let mut b = x.to_bytes_be();
-    if b.first().is_some_and(|&t| t & 0x80 != 0) {
-        b.insert(0, 0);
-    }
-    der_tlv(0x02, &b)
-}
-
-/// A DER SEQUENCE of already-encoded elements.
-pub fn der_sequence(parts: &[Vec<u8>]) -> Vec<u8> {
-    der_tlv(0x30, &parts.concat())
-}
-
-/// The DER of OID 1.2.840.113549.1.1.1 (rsaEncryption).
-const RSA_ENCRYPTION_OID: [u8; 11] = [
-    0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01,
-];
-
-/// SubjectPublicKeyInfo { AlgorithmIdentifier { rsaEncryption, NULL },
-/// BIT STRING { RSAPublicKey { n, e } } } (RFC 5280, RFC 8017 A.1.1).
-pub fn spki_der(n: &BigUint, e: &BigUint) -> Vec<u8> {
-    let algorithm = der_sequence(&[RSA_ENCRYPTION_OID.to_vec(), vec![0x05, 0x00]]);
-    let rsa_public_key = der_sequence(&[der_uint(n), der_uint(e)]);
-    let mut bits = vec![0u8]; // no unused bits
-    bits.extend_from_slice(&rsa_public_key);
-    der_sequence(&[algorithm, der_tlv(0x03, &bits)])
-}
-
-/// PEM armour: `-----BEGIN label-----`, base64 in 64-character lines, `-----END label-----`.
-pub fn pem(label: &str, der: &[u8]) -> String {
-    let b64 = ttodata::encode_base64(der);
-    let mut s = format!("-----BEGIN {label}-----\n");
-    let mut rest = b64.as_str();
-    while !rest.is_empty() {
-        let (line, tail) = rest.split_at(rest.len().min(64));
-        s.push_str(line);
-        s.push('\n');
-        rest = tail;
-    }
-    s.push_str(&format!("-----END {label}-----\n"));
-    s
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::secrets::keyfmt::*;
+    use num_bigint_dig::BigUint;
 
     #[test]
     fn der_lengths_and_integers() {

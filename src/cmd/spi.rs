@@ -1,8 +1,8 @@
 //! `ipsec spi`: kernel security associations (spec §5.4). The command line
 //! and its exit codes; the work is in [`crate::spi`].
 
-use super::getopt::Opt;
 use super::manual::Tool;
+use crate::getopt::Opt;
 use crate::spi::{self, Args, Request};
 
 /// Name of the subcommand (also its argv[0] basename).

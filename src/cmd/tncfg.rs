@@ -1,8 +1,8 @@
 //! `ipsec tncfg`: the command line of Openswan's tncfg (§5.2); the work is
 //! done in [`crate::tncfg`].
 
-use super::getopt::{self, Item, Opt};
 use super::{err_line, out_line, VERSION};
+use crate::getopt::{self, Item, Opt};
 use crate::tncfg::{self, Action, VirtualDevice};
 use std::path::Path;
 

@@ -1,11 +1,11 @@
 //! From the words of an `ipsec eroute` command line to a checked
 //! [`Request`] (spec §5.3): every rule is applied before anything is sent.
 
-use crate::cmd::whack::text::{numeric_arg, ttoprotoport, ttosubnet};
 use crate::ctl::{AddrFamily, Subnet};
 use crate::pfkey::consts::{IPPROTO_TCP, IPPROTO_UDP};
 use crate::said::Said;
 use crate::spi::request::said_of;
+use crate::text::{numeric_arg, ttoprotoport, ttosubnet};
 
 /// The option values as given (the front end has checked each appears at
 /// most once and that exactly one action was named).

@@ -37,7 +37,7 @@ pub fn main(args: &[String]) -> i32 {
             return 0;
         }
         Ok(Parsed::Version) => {
-            println!("rswan pluto {}", crate::cmd::VERSION);
+            println!("rswan pluto {}", crate::VERSION);
             return 0;
         }
         Err(e) => {
@@ -134,7 +134,7 @@ fn run(config: Config, kernel: Box<dyn KernelBackend>) -> i32 {
     }
     log.info(&format!(
         "Starting Pluto (rswan Version {})",
-        crate::cmd::VERSION
+        crate::VERSION
     ));
     log.info(&format!("Using {}", kernel.name()));
     for o in &config.ignored {

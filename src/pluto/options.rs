@@ -1,6 +1,6 @@
 //! pluto's command line (spec §1.1).
 
-use crate::cmd::getopt::{self, Item, Opt};
+use crate::getopt::{self, Item, Opt};
 use std::path::PathBuf;
 
 /// Which IPsec stack to drive.

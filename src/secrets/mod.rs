@@ -31,10 +31,10 @@
 )]
 
 pub mod glob;
+pub mod keyfmt;
 pub mod lexer;
 pub mod parser;
 pub mod rsa;
-pub mod ttodata;
 
 pub use rsa::{RsaPrivateEntry, RsaPrivateKey};
 

@@ -6,9 +6,9 @@
 
 use super::lexer::{Record, Token};
 use super::rsa::{RsaPrivateKey, FIELD_NAMES, MAX_FIELD_BYTES};
-use super::ttodata;
 use crate::ident::{parse_id, IdSpec};
 use crate::ike::SecretIndex;
+use crate::text::data as ttodata;
 use num_bigint_dig::BigUint;
 
 /// What one record says.

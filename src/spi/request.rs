@@ -3,10 +3,10 @@
 //! anything is sent, so bad input never reaches the kernel.
 
 use super::alg::{self, Transform};
-use crate::cmd::whack::text::{numeric_arg, ttoaddr, ttodata};
 use crate::ctl::AddrFamily;
 use crate::pfkey::wire::Lifetime;
 use crate::said::{parse_said, SaProto, Said, MIN_SPI};
+use crate::text::{numeric_arg, ttoaddr, ttodata};
 use std::net::IpAddr;
 
 /// The option values as given (the front end has checked each appears at
@@ -134,7 +134,8 @@ pub fn said_of(
 }
 
 fn key(text: &str, what: &str) -> Result<Vec<u8>, String> {
-    ttodata(text).map_err(|e| format!("bad {what} `{}...': {e}", text.get(..2).unwrap_or(text)))
+    ttodata(text.as_bytes())
+        .map_err(|e| format!("bad {what} `{}...': {e}", text.get(..2).unwrap_or(text)))
 }
 
 /// `--life soft|hard-allocations|bytes|addtime|usetime|packets=N[,...]`.

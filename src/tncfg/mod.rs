@@ -110,7 +110,7 @@ impl Backend {
 
 /// `--debug` output: one line on stderr.
 pub(crate) fn debug_line(s: &str) {
-    crate::cmd::err_line(&format!("ipsec tncfg: debug: {s}"));
+    crate::err_line(&format!("ipsec tncfg: debug: {s}"));
 }
 
 /// Performs `action`; returns the lines to print (the listing).

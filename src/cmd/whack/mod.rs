@@ -11,7 +11,6 @@ pub mod client;
 pub mod options;
 mod optionsfrom;
 mod parser;
-pub mod text;
 mod validate;
 
 #[cfg(test)]

@@ -19,6 +19,6 @@ pub(super) fn expand(path: &str, uses: &mut u32) -> Result<Vec<String>, WhackErr
             "{PROGNAME}: optionsfrom called {uses} times, looping?"
         )));
     }
-    crate::cmd::getopt::options_from_file(std::path::Path::new(path))
+    crate::getopt::options_from_file(std::path::Path::new(path))
         .map_err(|why| WhackError::OptionsFrom(format!("{PROGNAME}: optionsfrom failed: {why}")))
 }

@@ -8,13 +8,14 @@
 use std::fmt;
 
 use super::options::{lookup, Arg, Class, Id, Lookup, OptDef, DEBUG_ALL_BITS};
-use super::text::{numeric_arg, ttoaddr, ttodata, ttoprotoport, ttosubnet};
 use super::validate;
 use crate::ctl::{
     self, AddrFamily, Connection, End, KeyRequest, SendCert, Subnet, WhackMessage, LIST_ALL,
     POLICY_FAIL_MASK, POLICY_GROUP, POLICY_OPPO, POLICY_SHUNT_MASK, POLICY_TUNNEL, REREAD_ALL,
     RSA_MAX_ENCODING_BYTES,
 };
+use crate::text::data::ttodata_public;
+use crate::text::{numeric_arg, ttoaddr, ttoprotoport, ttosubnet};
 
 /// whack's program name in diagnostics.
 pub const PROGNAME: &str = "whack";
@@ -358,7 +359,7 @@ fn handle(st: &mut State, def: &'static OptDef, arg: &str) -> Result<(), WhackEr
         Id::MyId => st.msg.myid = Some(arg.to_string()),
         Id::AddKey => st.addkey = true,
         Id::PubkeyRsa => {
-            let key = ttodata(arg).and_then(|k| {
+            let key = ttodata_public(arg.as_bytes()).and_then(|k| {
                 if k.len() > RSA_MAX_ENCODING_BYTES {
                     Err(format!("longer than {RSA_MAX_ENCODING_BYTES} bytes"))
                 } else {

@@ -4,9 +4,9 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 
 use super::options::{lookup, Lookup, OPTIONS};
-use super::text::{numeric_arg, strtoul};
 use super::*;
 use crate::ctl::{self, AddrFamily, Connection, End, Subnet, WhackMessage};
+use crate::text::{numeric_arg, strtoul};
 
 fn args(line: &str) -> Vec<String> {
     line.split_whitespace().map(str::to_string).collect()

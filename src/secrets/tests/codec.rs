@@ -1,7 +1,7 @@
 //! ttodata forms (§4.8) and glob pattern matching.
 
 use crate::secrets::glob::{fnmatch, has_magic};
-use crate::secrets::ttodata::{decode_base64, decode_hex, encode_base64, encode_hex, ttodata};
+use crate::text::data::{decode_base64, decode_hex, encode_base64, encode_hex, ttodata};
 
 #[test]
 fn ttodata_forms() {

@@ -89,7 +89,7 @@ fn block(indices: &str, k: &RsaPrivateKey) -> String {
     for (name, v) in FIELD_NAMES.iter().zip(values(k)) {
         s += &format!(
             "\t{name}: 0x{}\n",
-            crate::secrets::ttodata::encode_hex(&v.to_bytes_be())
+            crate::text::data::encode_hex(&v.to_bytes_be())
         );
     }
     s + "\t}\n"
@@ -126,9 +126,9 @@ fn rsa_field_spellings() {
     for (i, (name, v)) in FIELD_NAMES.iter().zip(values(&k)).enumerate() {
         let b = v.to_bytes_be();
         let text = if i % 2 == 0 {
-            format!("0s{}", crate::secrets::ttodata::encode_base64(&b))
+            format!("0s{}", crate::text::data::encode_base64(&b))
         } else {
-            format!("0x{}", crate::secrets::ttodata::encode_hex(&b))
+            format!("0x{}", crate::text::data::encode_hex(&b))
         };
         let sep = if i % 3 == 0 { " " } else { ": " };
         s += &format!("  {}{sep}{text}\n", name.to_ascii_lowercase());

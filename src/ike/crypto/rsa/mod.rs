@@ -229,26 +229,9 @@ fn check_exponent(e: &BigUint, n: &BigUint) -> Result<(), RsaError> {
     Ok(())
 }
 
-const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/// Base64 with `=` padding.
+/// Base64 with `=` padding (the one encoder, with the other text forms).
 fn base64(data: &[u8]) -> String {
-    let mut s = String::with_capacity(data.len().div_ceil(3) * 4);
-    for chunk in data.chunks(3) {
-        let mut v: u32 = 0;
-        for (i, &b) in chunk.iter().enumerate() {
-            v |= u32::from(b) << (16 - 8 * i);
-        }
-        for i in 0..4 {
-            if i <= chunk.len() {
-                let idx = ((v >> (18 - 6 * i)) & 0x3f) as usize;
-                s.push(char::from(B64.get(idx).copied().unwrap_or(b'A')));
-            } else {
-                s.push('=');
-            }
-        }
-    }
-    s
+    crate::text::data::encode_base64(data)
 }
 
 /// Openswan's key ID of an RFC 3110 blob (`keyblobtoid`): its first nine base64

@@ -26,6 +26,30 @@ pub fn ttodata(text: &[u8]) -> Result<Vec<u8>, &'static str> {
     Ok(out)
 }
 
+/// [`ttodata`] for data that is no secret (whack's public keys): a bad
+/// character is named, in libopenswan's words (`unknown character (`z')
+/// in input`); secrets keep [`ttodata`]'s texts, which quote nothing.
+pub fn ttodata_public(text: &[u8]) -> Result<Vec<u8>, String> {
+    ttodata(text).map_err(|e| {
+        let ok: fn(u8) -> bool = match text.get(1) {
+            Some(b'x' | b'X') => |c| hex_digit(c).is_some() || c == b'_',
+            Some(b's' | b'S') => |c| b64_digit(c).is_some() || c == b'=',
+            _ => return e.to_string(),
+        };
+        let bad = text.get(2..).unwrap_or_default().iter().find(|c| !ok(**c));
+        match bad {
+            Some(&c) if e.starts_with("non-") => {
+                if c.is_ascii_graphic() || c == b' ' {
+                    format!("unknown character (`{}') in input", char::from(c))
+                } else {
+                    format!("unknown character (`\\{c:03o}') in input")
+                }
+            }
+            _ => e.to_string(),
+        }
+    })
+}
+
 /// Hex digit pairs without prefix (ttodata base 16); one `_` allowed between pairs.
 pub fn decode_hex(text: &[u8]) -> Result<Vec<u8>, &'static str> {
     let mut out = Vec::with_capacity(text.len() / 2);

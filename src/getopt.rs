@@ -139,7 +139,7 @@ pub fn options_from_file(path: &Path) -> Result<Vec<String>, String> {
 }
 
 /// A whole argument as a number, as C's `strtoul(arg, &end, 0)` reads it.
-pub use super::whack::text::numeric_arg as parse_number;
+pub use crate::text::numeric_arg as parse_number;
 
 #[cfg(test)]
 mod tests {

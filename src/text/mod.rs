@@ -1,6 +1,7 @@
-//! Text conversions whack applies to its arguments, after libopenswan:
-//! `strtoul` (numeric options), `ttoaddr`, `ttosubnet`, `ttoprotoport` and
-//! `ttodata`, with the same error strings.
+//! The text forms of FreeS/WAN's libopenswan, one implementation each for
+//! every command line and file: `strtoul` (numeric options), `ttoaddr`,
+//! `ttosubnet`, `ttoprotoport` (here, with libopenswan's error strings) and
+//! the data forms `ttodata`, base64 and hex ([`data`]).
 //!
 //! Host names are not resolved (the binary does no NSS lookups): a name that
 //! is not numeric gets ttoaddr's "does not look numeric and name lookup
@@ -10,6 +11,9 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::ctl::{AddrFamily, Subnet};
+
+pub mod data;
+pub use data::ttodata;
 
 /// C's `strtoul(s, &end, base)` for base 0 or 10: the value and the number
 /// of bytes consumed (0 when no conversion was performed). Leading white
@@ -491,101 +495,6 @@ pub fn ttoprotoport(src: &str) -> Result<(u8, u16, bool), &'static str> {
     Ok((proto, port, false))
 }
 
-/// libopenswan `ttodatav` with base 0 and TTODATAV_SPACECOUNTS: `0x` hex
-/// (a single `_` allowed between byte pairs), `0s` base64, `0t` text.
-pub fn ttodata(src: &str) -> Result<Vec<u8>, String> {
-    let b = src.as_bytes();
-    if b.len() < 2 {
-        return Err("input too short to be valid".into());
-    }
-    if b.first() != Some(&b'0') {
-        return Err("input does not begin with format prefix".into());
-    }
-    let (ingroup, underscore_ok): (usize, bool) = match b.get(1) {
-        Some(b'x' | b'X') => (2, true),
-        Some(b's' | b'S') => (4, false),
-        Some(b't' | b'T') => (1, false),
-        _ => return Err("unknown format prefix".into()),
-    };
-    let kind = b.get(1).map(u8::to_ascii_lowercase);
-    let mut rest = b.get(2..).unwrap_or_default();
-    let mut out = Vec::new();
-    while !rest.is_empty() {
-        let group = rest
-            .get(..ingroup)
-            .ok_or("input ends in mid-byte, perhaps truncated")?;
-        rest = rest.get(ingroup..).unwrap_or_default();
-        match kind {
-            Some(b'x') => out.push(unhex(group)?),
-            Some(b's') => out.extend(unb64(group)?),
-            _ => out.extend_from_slice(group),
-        }
-        if underscore_ok && rest.len() > 1 && rest.first() == Some(&b'_') {
-            rest = rest.get(1..).unwrap_or_default();
-        }
-    }
-    if out.is_empty() {
-        return Err("no data bytes specified by input".into());
-    }
-    Ok(out)
-}
-
-fn badch(c: u8) -> String {
-    if c.is_ascii_graphic() || c == b' ' {
-        format!("unknown character (`{}') in input", char::from(c))
-    } else {
-        format!("unknown character (`\\{:03o}') in input", c)
-    }
-}
-
-fn unhex(g: &[u8]) -> Result<u8, String> {
-    let mut v = 0u8;
-    for c in g {
-        let d = char::from(*c).to_digit(16).ok_or_else(|| badch(*c))?;
-        v = (v << 4) | d as u8;
-    }
-    Ok(v)
-}
-
-fn b64(c: u8) -> Option<u8> {
-    match c {
-        b'A'..=b'Z' => Some(c - b'A'),
-        b'a'..=b'z' => Some(c - b'a' + 26),
-        b'0'..=b'9' => Some(c - b'0' + 52),
-        b'+' => Some(62),
-        b'/' => Some(63),
-        _ => None,
-    }
-}
-
-fn unb64(g: &[u8]) -> Result<Vec<u8>, String> {
-    let [c0, c1, c2, c3] = <[u8; 4]>::try_from(g).map_err(|_| "unknown internal error")?;
-    let d0 = b64(c0).ok_or_else(|| badch(c0))?;
-    let d1 = b64(c1).ok_or_else(|| badch(c1))?;
-    let mut out = vec![(d0 << 2) | (d1 >> 4)];
-    let Some(d2) = b64(c2) else {
-        if c2 == b'=' && c3 == b'=' {
-            if d1 & 0xf != 0 {
-                return Err("bad (non-zero) padding at end of base64 input".into());
-            }
-            return Ok(out);
-        }
-        return Err(badch(c2));
-    };
-    out.push(((d1 & 0xf) << 4) | (d2 >> 2));
-    let Some(d3) = b64(c3) else {
-        if c3 == b'=' {
-            if d2 & 0x3 != 0 {
-                return Err("bad (non-zero) padding at end of base64 input".into());
-            }
-            return Ok(out);
-        }
-        return Err(badch(c3));
-    };
-    out.push(((d2 & 0x3) << 6) | d3);
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -665,13 +574,13 @@ mod tests {
             ttoprotoport("-1/1"),
             Err("<protocol> must be between 0 and 255")
         );
-        assert_eq!(ttodata("0xab_cd"), Ok(vec![0xab, 0xcd]));
-        assert_eq!(ttodata("0sDCBA"), Ok(vec![0x0c, 0x20, 0x40]));
-        assert_eq!(ttodata("0sDA=="), Ok(vec![0x0c]));
-        assert_eq!(ttodata("0tabc"), Ok(b"abc".to_vec()));
-        assert!(ttodata("0sDC==").is_err());
-        assert!(ttodata("0xab_").is_err());
-        assert!(ttodata("0x").is_err());
-        assert!(ttodata("0q12").is_err());
+        assert_eq!(ttodata(b"0xab_cd"), Ok(vec![0xab, 0xcd]));
+        assert_eq!(ttodata(b"0sDCBA"), Ok(vec![0x0c, 0x20, 0x40]));
+        assert_eq!(ttodata(b"0sDA=="), Ok(vec![0x0c]));
+        assert_eq!(ttodata(b"0tabc"), Ok(b"abc".to_vec()));
+        assert!(ttodata(b"0sDC==").is_err());
+        assert!(ttodata(b"0xab_").is_err());
+        assert!(ttodata(b"0x").is_err());
+        assert!(ttodata(b"0q12").is_err());
     }
 }
