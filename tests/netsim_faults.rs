@@ -319,7 +319,9 @@ fn wrong_psk_run(seed: u64, real_dh: bool, cipher: CipherAlg) -> String {
     // East refuses message 5 (MI3) and says why, each time it arrives.
     let refusals: Vec<_> = east
         .log_lines()
-        .filter(|l| l.text.starts_with("STATE_MAIN_R2: ") && l.rc.is_some_and(|rc| rc >= 200))
+        .filter(|l| {
+            l.text.starts_with("STATE_MAIN_R2: ") && l.rc.is_some_and(|rc| rc.code() >= 200)
+        })
         .collect();
     assert!(!refusals.is_empty(), "{all}");
     for l in &refusals {

@@ -60,7 +60,7 @@ fn initiator_kernel_refusal_fails_cleanly_and_tells_the_peer() {
     let west = &net.nodes[0];
     let lines = refusal_lines(west);
     assert_eq!(lines.len(), 1, "{logs}");
-    assert_eq!(lines[0].rc, Some(32), "{logs}");
+    assert_eq!(lines[0].rc, Some(rswan::ctl::Rc::InternalErr), "{logs}");
     assert!(lines[0].text.contains(REFUSAL), "{logs}");
     assert_eq!(ipsec_established_events(west), 0, "{logs}");
     assert_eq!(west.failures().len(), 1, "{logs}");

@@ -416,7 +416,7 @@ fn b_pfs_responder_refuses_proposal_without_group() {
                 .contains("Quick Mode request refused: no acceptable proposal")
         })
         .unwrap_or_else(|| panic!("east did not refuse\n{logs}"));
-    assert_eq!(refusal.rc, Some(200 + 14), "{logs}");
+    assert_eq!(refusal.rc, Some(rswan::ctl::Rc::Notification(14)), "{logs}");
     assert!(
         refusal.text.contains("(without PFS); we allow")
             && refusal.text.ends_with("(with PFS only)"),

@@ -37,8 +37,8 @@ fn routed_pair(seed: u64, policy: Policy) -> Net {
     net
 }
 
-fn command_result(ep: &mut Endpoint, now: std::time::Instant, cmd: Command) -> Result<(), u16> {
-    ep.handle_command(now, cmd).map_err(|e| e.rc())
+fn command_result(ep: &mut Endpoint, now: std::time::Instant, cmd: Command) -> Result<(), u32> {
+    ep.handle_command(now, cmd).map_err(|e| e.rc().code())
 }
 
 #[test]

@@ -7,6 +7,7 @@ use super::kernel::{KernelOp, KernelReply};
 use super::rng::Rng;
 use super::state::{Phase1, Phase2, Role, StateKind, MAX_SENDS};
 use super::wire::{exchange, flags, parse_header};
+pub use crate::ctl::Rc;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -34,7 +35,7 @@ pub struct LogLine {
     pub level: Level,
     pub conn: Option<String>,
     pub serial: Option<u64>,
-    pub rc: Option<u16>,
+    pub rc: Option<Rc>,
     pub text: String,
 }
 
@@ -120,14 +121,14 @@ pub enum CommandError {
 }
 
 impl CommandError {
-    pub fn rc(&self) -> u16 {
+    pub fn rc(&self) -> Rc {
         match self {
-            CommandError::DuplicateName(_) => 20,
-            CommandError::UnknownName(_) | CommandError::UnknownState(_) => 21,
-            CommandError::NoPeerIp(_) => 29,
-            CommandError::CannotRoute(..) => 25,
-            CommandError::RouteBusy(_) => 26,
-            CommandError::InitShunt(_) => 30,
+            CommandError::DuplicateName(_) => Rc::DupName,
+            CommandError::UnknownName(_) | CommandError::UnknownState(_) => Rc::UnknownName,
+            CommandError::NoPeerIp(_) => Rc::NoPeerIp,
+            CommandError::CannotRoute(..) => Rc::Route,
+            CommandError::RouteBusy(_) => Rc::RtBusy,
+            CommandError::InitShunt(_) => Rc::InitShunt,
         }
     }
 }
@@ -499,7 +500,7 @@ impl Endpoint {
         level: Level,
         conn: Option<&str>,
         serial: Option<u64>,
-        rc: Option<u16>,
+        rc: Option<Rc>,
         text: String,
     ) {
         if level == Level::Debug && !self.debug {
@@ -525,7 +526,7 @@ impl Endpoint {
         );
     }
 
-    pub(crate) fn log_state(&mut self, conn: &str, serial: u64, rc: Option<u16>, text: String) {
+    pub(crate) fn log_state(&mut self, conn: &str, serial: u64, rc: Option<Rc>, text: String) {
         self.log(Level::Info, Some(conn), Some(serial), rc, text);
     }
 
@@ -543,9 +544,9 @@ impl Endpoint {
     /// or 004 when established).
     pub(crate) fn announce(&mut self, conn: &str, serial: u64, kind: StateKind, details: &str) {
         let rc = if kind.is_established() {
-            4
+            Rc::Success
         } else {
-            100 + kind.number()
+            Rc::NewState(u32::from(kind.number()))
         };
         self.log_state(
             conn,
@@ -710,7 +711,7 @@ impl Endpoint {
             MAX_SENDS - 1,
             kind.name()
         );
-        self.log_state(conn, serial, Some(31), reason.clone());
+        self.log_state(conn, serial, Some(Rc::NoRetransmission), reason.clone());
         self.routing_failed(conn);
         self.events.push_back(Event::Failed {
             serial,
@@ -752,7 +753,7 @@ impl Endpoint {
                 Level::Info,
                 Some(conn),
                 None,
-                Some(0),
+                Some(Rc::Comment),
                 format!(
                     "starting keying attempt {} of {limit}, but releasing whack",
                     attempt + 1

@@ -10,6 +10,7 @@ use super::wire::{
     emit_chain, exchange, flags, notify_type, protocol, DeletePayload, Header, NotifyPayload,
     Payload, DOI_IPSEC,
 };
+use crate::ctl::Rc;
 use std::net::SocketAddr;
 use std::time::Instant;
 
@@ -187,7 +188,7 @@ impl Endpoint {
                                 Level::Warn,
                                 Some(&conn),
                                 Some(p1),
-                                Some(200 + n.msg_type.min(55)),
+                                Some(Rc::Notification(u32::from(n.msg_type.min(55)))),
                                 format!(
                                     "ignoring unauthenticated informational payload {}",
                                     notify_name(n.msg_type)

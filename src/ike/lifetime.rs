@@ -4,6 +4,7 @@
 use super::endpoint::{Endpoint, Level};
 use super::kernel::IpsecProto;
 use super::state::{Retransmit, Role, StateKind, MAX_SENDS};
+use crate::ctl::Rc;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
@@ -264,7 +265,7 @@ impl Endpoint {
             kind.name(),
             wait.as_secs()
         );
-        self.log_state(conn, serial, Some(10), text);
+        self.log_state(conn, serial, Some(Rc::Retransmission), text);
     }
 
     fn newest_p1(&self, conn: &str) -> Option<u64> {

@@ -22,6 +22,7 @@
 
 use super::endpoint::{CommandError, Endpoint, Event, Level};
 use super::kernel::{Acquire, IpsecProto, KernelOp, Mode, PolicyAction, PolicySpec, Selector};
+use crate::ctl::Rc;
 use std::fmt;
 use std::net::IpAddr;
 use std::time::Instant;
@@ -114,10 +115,6 @@ pub(crate) struct Routing {
     /// The failure shunt replaced the %trap after a failed negotiation.
     fail_shunt: bool,
 }
-
-/// Reply codes of the lines this module writes (spec §2.9).
-const RC_LOG: u16 = 2;
-const RC_ROUTE: u16 = 25;
 
 impl Endpoint {
     /// A reqid no other connection has: 1..=0x3fff, the range PF_KEY lets
@@ -342,7 +339,7 @@ impl Endpoint {
             Level::Info,
             Some(name),
             None,
-            Some(RC_LOG),
+            Some(Rc::Log),
             format!("unrouting \"{rival}\", which routes the same clients"),
         );
         if let Some(r) = self.routing.get_mut(&rival) {
@@ -471,7 +468,7 @@ impl Endpoint {
                 Level::Error,
                 Some(&name),
                 None,
-                Some(RC_ROUTE),
+                Some(Rc::Route),
                 format!("could not route: {reason}"),
             );
             if let Some(r) = self.routing.get_mut(&name) {

@@ -6,6 +6,7 @@ use super::kernel::{KernelBackend, KernelEvent, KernelOutput};
 use super::logger::Logger;
 use super::options::Config;
 use super::signals::{Signal, Signals};
+use crate::ctl::Rc;
 use crate::ike::{Endpoint, Event, Level};
 use mio::net::UdpSocket;
 use mio::unix::SourceFd;
@@ -246,7 +247,7 @@ impl Daemon {
                 KernelOutput::Error(e) => {
                     self.log.line(Level::Error, &e);
                     if let Some(s) = &self.echo {
-                        let _ = reply_line(s, 3, &e);
+                        let _ = reply_line(s, Rc::LogSerious, &e);
                     }
                 }
             }
@@ -354,7 +355,7 @@ impl Daemon {
                 ));
                 let _ = reply_line(
                     &c.stream,
-                    30,
+                    Rc::BadWhackMessage,
                     &format!("ignoring message from whack: {msg}"),
                 );
             }
@@ -380,8 +381,11 @@ impl Daemon {
                     if c.buf.len() > MAX_REQUEST {
                         if let Some(c) = self.drop_client(token) {
                             self.log.info("ignoring message from whack: too long");
-                            let _ =
-                                reply_line(&c.stream, 30, "ignoring message from whack: too long");
+                            let _ = reply_line(
+                                &c.stream,
+                                Rc::BadWhackMessage,
+                                "ignoring message from whack: too long",
+                            );
                         }
                         return;
                     }
@@ -482,11 +486,11 @@ impl Daemon {
                 self.log.log(&l);
                 let text = l.to_string();
                 if let Some(e) = &self.echo {
-                    let _ = reply_line(e, u32::from(l.rc.unwrap_or(2)), &text);
+                    let _ = reply_line(e, l.rc.unwrap_or(Rc::Log), &text);
                 }
                 if let (Some(rc), Some(conn)) = (l.rc, &l.conn) {
                     for w in self.waiters.iter().filter(|w| w.conn == *conn) {
-                        let _ = reply_line(&w.stream, u32::from(rc), &text);
+                        let _ = reply_line(&w.stream, rc, &text);
                     }
                 }
             }
@@ -509,7 +513,11 @@ impl Daemon {
     pub fn say(&mut self, level: Level, text: &str) {
         self.log.line(level, text);
         if let Some(e) = &self.echo {
-            let rc = if level == Level::Error { 3 } else { 2 };
+            let rc = if level == Level::Error {
+                Rc::LogSerious
+            } else {
+                Rc::Log
+            };
             let _ = reply_line(e, rc, text);
         }
     }
@@ -631,7 +639,7 @@ pub fn vname(raw: &RawIface, c: &Config) -> String {
 }
 
 /// Writes one `NNN text` reply line to whack.
-pub fn reply_line(mut s: &UnixStream, rc: u32, text: &str) -> io::Result<()> {
-    let line = format!("{rc:03} {text}\n");
+pub fn reply_line(mut s: &UnixStream, rc: Rc, text: &str) -> io::Result<()> {
+    let line = format!("{:03} {text}\n", rc.code());
     s.write_all(line.as_bytes())
 }

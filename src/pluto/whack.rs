@@ -4,7 +4,7 @@
 use super::conns::{self, Conn};
 use super::daemon::{reply_line, Daemon, Waiter, MAX_REQUEST};
 use crate::ctl::{self, Rc, WhackMessage};
-use crate::ike::{Command, CommandError, Level};
+use crate::ike::{Command, Level};
 use std::net::IpAddr;
 use std::os::unix::net::UnixStream;
 use std::time::Instant;
@@ -25,7 +25,7 @@ struct Reply<'a> {
 
 impl Reply<'_> {
     fn line(&self, rc: Rc, text: &str) {
-        let _ = reply_line(self.stream, rc.code(), text);
+        let _ = reply_line(self.stream, rc, text);
     }
 }
 
@@ -36,7 +36,7 @@ pub fn handle(d: &mut Daemon, stream: UnixStream, buf: &[u8]) {
             d.log.info(&format!("ignoring message from whack: {e}"));
             let _ = reply_line(
                 &stream,
-                Rc::BadWhackMessage.code(),
+                Rc::BadWhackMessage,
                 &format!("ignoring message from whack: {e}"),
             );
             return;
@@ -89,7 +89,7 @@ fn execute(d: &mut Daemon, msg: &WhackMessage, r: &Reply<'_>) -> Option<(String,
     }
     if let Some(serial) = msg.delete_state {
         if let Err(e) = d.ep.handle_command(now, Command::DeleteState(serial)) {
-            r.line(rc_of(&e), &e.to_string());
+            r.line(e.rc(), &e.to_string());
         }
     }
     if let Some(peer) = msg.crash {
@@ -214,17 +214,6 @@ pub fn push_secrets(d: &mut Daemon) {
     }
     s.public_keys = d.pubkeys.clone();
     let _ = d.ep.handle_command(Instant::now(), Command::LoadSecrets(s));
-}
-
-fn rc_of(e: &CommandError) -> Rc {
-    match e {
-        CommandError::DuplicateName(_) => Rc::DupName,
-        CommandError::UnknownName(_) | CommandError::UnknownState(_) => Rc::UnknownName,
-        CommandError::NoPeerIp(_) => Rc::NoPeerIp,
-        CommandError::CannotRoute(..) => Rc::Route,
-        CommandError::RouteBusy(_) => Rc::RtBusy,
-        CommandError::InitShunt(_) => Rc::InitShunt,
-    }
 }
 
 fn delete_connection(d: &mut Daemon, now: Instant, name: &str) {
@@ -414,7 +403,7 @@ fn route(d: &mut Daemon, name: &str, on: bool, r: &Reply<'_>) {
         Command::Unroute(name.to_string())
     };
     if let Err(e) = d.ep.handle_command(Instant::now(), cmd) {
-        r.line(rc_of(&e), &e.to_string());
+        r.line(e.rc(), &e.to_string());
     }
 }
 
@@ -453,7 +442,7 @@ fn initiate(
         Ok(()) if asynchronous => None,
         Ok(()) => Some((name.to_string(), ipsec)),
         Err(e) => {
-            r.line(rc_of(&e), &e.to_string());
+            r.line(e.rc(), &e.to_string());
             None
         }
     }

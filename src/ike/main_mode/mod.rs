@@ -12,6 +12,7 @@ use super::proposal::{
     default_ike_transforms, ike_sa_payload, parse_ike_reply, select_ike, AuthMethod, IkeTransform,
 };
 use super::state::{Phase1, Phase1Crypto, Retransmit, Role, StateKind};
+use crate::ctl::Rc;
 use crate::ike::endpoint::{Endpoint, Level};
 use crate::ike::error::{misbehaved, Misbehaviour, Reject};
 use crate::ike::wire::{
@@ -130,7 +131,7 @@ impl Endpoint {
                 Level::Error,
                 Some(&conn.name),
                 None,
-                Some(29),
+                Some(Rc::NoPeerIp),
                 "cannot initiate: an address is unknown".into(),
             );
             return;
@@ -147,7 +148,7 @@ impl Endpoint {
                 Level::Error,
                 Some(&conn.name),
                 None,
-                Some(37),
+                Some(Rc::Fatal),
                 "cannot initiate: RSA signatures need our private key in ipsec.secrets".into(),
             );
             return;
@@ -202,7 +203,7 @@ impl Endpoint {
         self.log_state(
             &conn.name,
             serial,
-            Some(100 + StateKind::MainI1.number()),
+            Some(Rc::NewState(u32::from(StateKind::MainI1.number()))),
             "STATE_MAIN_I1: initiate".into(),
         );
         self.send(local, remote, packet);
@@ -324,7 +325,7 @@ impl Endpoint {
                     Level::Warn,
                     Some(&conn),
                     Some(serial),
-                    Some(200 + e.notify().unwrap_or(0)),
+                    Some(Rc::Notification(u32::from(e.notify().unwrap_or(0)))),
                     format!("{}: {prefix}{e}", kind.name()),
                 );
                 if let Reject::Local(_) = e {

@@ -2,6 +2,7 @@
 
 use super::install::{id_bytes, id_of, same_selector, selector_of};
 use super::*;
+use crate::ctl::Rc;
 
 impl Endpoint {
     pub(super) fn send_qi1(&mut self, now: Instant, serial: u64) -> Result<(), Reject> {
@@ -79,7 +80,7 @@ impl Endpoint {
         self.log_state(
             &conn_name,
             serial,
-            Some(100 + StateKind::QuickI1.number()),
+            Some(Rc::NewState(u32::from(StateKind::QuickI1.number()))),
             "STATE_QUICK_I1: initiate".into(),
         );
         let (l, r) = self.p1_addrs(serial)?;

@@ -10,6 +10,7 @@ use super::packet::{build_encrypted, ct_eq, decrypt_body, HeaderFields, Parsed};
 use super::state::{
     AfterInstall, PendingInstall, Phase2, Retransmit, Role, StateKind, MAX_DUPLICATE_RESENDS,
 };
+use crate::ctl::Rc;
 use crate::ike::crypto::{
     keymat, phase2_iv, qm_hash1, qm_hash2, qm_hash3, CipherAlg, DhGroup, HashAlg,
 };
@@ -153,7 +154,13 @@ impl Endpoint {
             };
             if let Err(e) = self.install_answered(now, serial, refusal) {
                 self.count_reject(&e);
-                self.log(Level::Error, None, Some(serial), Some(32), e.to_string());
+                self.log(
+                    Level::Error,
+                    None,
+                    Some(serial),
+                    Some(Rc::InternalErr),
+                    e.to_string(),
+                );
                 self.delete_phase2(now, serial, false);
             }
             return;
@@ -209,7 +216,7 @@ impl Endpoint {
                 Level::Error,
                 Some(&conn),
                 Some(serial),
-                Some(32),
+                Some(Rc::InternalErr),
                 format!("{}: {e}", kind.name()),
             );
             self.delete_phase2(now, serial, false);
@@ -232,7 +239,13 @@ impl Endpoint {
             .get(&serial)
             .map(|s| s.conn.clone())
             .unwrap_or_default();
-        self.log(Level::Error, Some(&conn), Some(serial), Some(32), text);
+        self.log(
+            Level::Error,
+            Some(&conn),
+            Some(serial),
+            Some(Rc::InternalErr),
+            text,
+        );
         self.routing_failed(&conn);
         self.events.push_back(Event::Failed {
             serial,
@@ -368,7 +381,7 @@ impl Endpoint {
                     Level::Warn,
                     Some(&conn),
                     Some(serial),
-                    Some(200 + e.notify().unwrap_or(0)),
+                    Some(Rc::Notification(u32::from(e.notify().unwrap_or(0)))),
                     format!("{}: {e}", kind.name()),
                 );
                 if let Reject::Local(_) = e {

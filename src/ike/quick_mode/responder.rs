@@ -2,6 +2,7 @@
 
 use super::install::{id_bytes, id_of, same_selector, selector_of};
 use super::*;
+use crate::ctl::Rc;
 
 impl Endpoint {
     pub(super) fn responder_qi1(
@@ -21,7 +22,7 @@ impl Endpoint {
                     Level::Warn,
                     Some(&conn_name),
                     Some(p1),
-                    Some(200 + e.notify().unwrap_or(0)),
+                    Some(Rc::Notification(u32::from(e.notify().unwrap_or(0)))),
                     format!("Quick Mode request refused: {e}"),
                 );
                 if authenticated {
