@@ -16,4 +16,5 @@ pub mod secrets;
 pub mod spi;
 pub mod tncfg;
 pub mod updown;
+mod wire_bytes;
 pub mod xfrm;

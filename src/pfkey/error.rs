@@ -199,3 +199,16 @@ impl From<KernelError> for PfkeyError {
         PfkeyError::Kernel(k)
     }
 }
+
+impl From<crate::wire_bytes::BytesError> for PfkeyError {
+    fn from(e: crate::wire_bytes::BytesError) -> PfkeyError {
+        match e {
+            crate::wire_bytes::BytesError::Truncated { what, need, have } => {
+                PfkeyError::Truncated { what, need, have }
+            }
+            crate::wire_bytes::BytesError::TrailingData { what, len } => {
+                PfkeyError::TrailingData { what, len }
+            }
+        }
+    }
+}

@@ -144,3 +144,16 @@ impl From<KernelError> for XfrmError {
         XfrmError::Kernel(k)
     }
 }
+
+impl From<crate::wire_bytes::BytesError> for XfrmError {
+    fn from(e: crate::wire_bytes::BytesError) -> XfrmError {
+        match e {
+            crate::wire_bytes::BytesError::Truncated { what, need, have } => {
+                XfrmError::Truncated { what, need, have }
+            }
+            crate::wire_bytes::BytesError::TrailingData { what, len } => {
+                XfrmError::TrailingData { what, len }
+            }
+        }
+    }
+}
