@@ -14,6 +14,7 @@ pub mod pluto;
 pub mod said;
 pub mod secrets;
 pub mod spi;
+mod sys_socket;
 pub mod tncfg;
 pub mod updown;
 mod wire_bytes;

@@ -223,3 +223,12 @@ impl From<crate::wire_bytes::BytesError> for PfkeyError {
         }
     }
 }
+
+impl From<crate::sys_socket::OsError> for PfkeyError {
+    fn from(e: crate::sys_socket::OsError) -> PfkeyError {
+        PfkeyError::Io {
+            op: e.op,
+            errno: e.errno,
+        }
+    }
+}

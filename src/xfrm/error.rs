@@ -145,3 +145,12 @@ impl From<crate::wire_bytes::BytesError> for XfrmError {
         }
     }
 }
+
+impl From<crate::sys_socket::OsError> for XfrmError {
+    fn from(e: crate::sys_socket::OsError) -> XfrmError {
+        XfrmError::Io {
+            op: e.op,
+            errno: e.errno,
+        }
+    }
+}
