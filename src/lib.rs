@@ -18,4 +18,6 @@ mod sys_socket;
 pub mod tncfg;
 pub mod updown;
 mod wire_bytes;
+#[cfg(test)]
+mod wire_fuzz;
 pub mod xfrm;
