@@ -5,6 +5,7 @@
 #![allow(unsafe_code)]
 
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 /// A failed system call: which one, and its errno.
@@ -151,4 +152,66 @@ pub(crate) fn recv(
         };
     }
     Ok(Some(usize::try_from(n).unwrap_or(0)))
+}
+
+/// A process-wide sequence number source for one kind of kernel socket:
+/// numbers are unique across that kind's sockets, so replies the kernel
+/// broadcasts cannot be taken for another socket's, and never 0 (which
+/// marks events and the end of dumps).
+pub(crate) struct SeqCounter(AtomicU32);
+
+impl SeqCounter {
+    pub(crate) const fn new() -> SeqCounter {
+        SeqCounter(AtomicU32::new(1))
+    }
+
+    /// A fresh sequence number, skipping 0 on wrap-around.
+    pub(crate) fn next(&self) -> u32 {
+        loop {
+            let s = self.0.fetch_add(1, Ordering::Relaxed);
+            if s != 0 {
+                return s;
+            }
+        }
+    }
+}
+
+/// `From` conversions of the shared layers' errors ([`OsError`] and
+/// [`crate::wire_bytes::BytesError`]) into a kernel codec's error enum,
+/// which has `Io`, `Truncated` and `TrailingData` variants of their shape.
+macro_rules! codec_error_from_shared {
+    ($codec:ident) => {
+        impl From<$crate::sys_socket::OsError> for $codec {
+            fn from(e: $crate::sys_socket::OsError) -> $codec {
+                let $crate::sys_socket::OsError { op, errno } = e;
+                $codec::Io { op, errno }
+            }
+        }
+
+        impl From<$crate::wire_bytes::BytesError> for $codec {
+            fn from(e: $crate::wire_bytes::BytesError) -> $codec {
+                use $crate::wire_bytes::BytesError;
+                match e {
+                    BytesError::Truncated { what, need, have } => {
+                        $codec::Truncated { what, need, have }
+                    }
+                    BytesError::TrailingData { what, len } => $codec::TrailingData { what, len },
+                }
+            }
+        }
+    };
+}
+pub(crate) use codec_error_from_shared;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sequence_numbers_are_fresh_and_skip_zero() {
+        let c = SeqCounter(AtomicU32::new(u32::MAX));
+        assert_eq!(c.next(), u32::MAX);
+        assert_eq!(c.next(), 1, "0 is skipped on wrap-around");
+        assert_eq!(c.next(), 2);
+    }
 }

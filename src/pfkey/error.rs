@@ -211,24 +211,4 @@ impl From<KernelError> for PfkeyError {
     }
 }
 
-impl From<crate::wire_bytes::BytesError> for PfkeyError {
-    fn from(e: crate::wire_bytes::BytesError) -> PfkeyError {
-        match e {
-            crate::wire_bytes::BytesError::Truncated { what, need, have } => {
-                PfkeyError::Truncated { what, need, have }
-            }
-            crate::wire_bytes::BytesError::TrailingData { what, len } => {
-                PfkeyError::TrailingData { what, len }
-            }
-        }
-    }
-}
-
-impl From<crate::sys_socket::OsError> for PfkeyError {
-    fn from(e: crate::sys_socket::OsError) -> PfkeyError {
-        PfkeyError::Io {
-            op: e.op,
-            errno: e.errno,
-        }
-    }
-}
+crate::sys_socket::codec_error_from_shared!(PfkeyError);

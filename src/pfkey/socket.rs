@@ -7,7 +7,6 @@ use super::wire::{Dialect, Message, Result};
 use crate::sys_socket;
 use std::collections::VecDeque;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 /// Receive buffer size. Messages are at most 65535 words long; in practice
@@ -21,16 +20,11 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Sequence numbers are unique across all PF_KEY sockets of the process, so
 /// replies the kernel broadcasts to every socket cannot be mistaken for
 /// another socket's.
-static NEXT_SEQ: AtomicU32 = AtomicU32::new(1);
+static NEXT_SEQ: sys_socket::SeqCounter = sys_socket::SeqCounter::new();
 
 /// A fresh sequence number (never 0: dump replies end with seq 0).
 pub fn next_seq() -> u32 {
-    loop {
-        let s = NEXT_SEQ.fetch_add(1, Ordering::Relaxed);
-        if s != 0 {
-            return s;
-        }
-    }
+    NEXT_SEQ.next()
 }
 
 /// `socket(PF_KEY, SOCK_RAW, PF_KEY_V2)` with the messages it sent and the

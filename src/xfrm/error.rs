@@ -133,24 +133,4 @@ impl From<KernelError> for XfrmError {
     }
 }
 
-impl From<crate::wire_bytes::BytesError> for XfrmError {
-    fn from(e: crate::wire_bytes::BytesError) -> XfrmError {
-        match e {
-            crate::wire_bytes::BytesError::Truncated { what, need, have } => {
-                XfrmError::Truncated { what, need, have }
-            }
-            crate::wire_bytes::BytesError::TrailingData { what, len } => {
-                XfrmError::TrailingData { what, len }
-            }
-        }
-    }
-}
-
-impl From<crate::sys_socket::OsError> for XfrmError {
-    fn from(e: crate::sys_socket::OsError) -> XfrmError {
-        XfrmError::Io {
-            op: e.op,
-            errno: e.errno,
-        }
-    }
-}
+crate::sys_socket::codec_error_from_shared!(XfrmError);

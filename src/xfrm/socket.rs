@@ -10,7 +10,6 @@ use super::wire::{parse_datagram, Body, Message, Result};
 use crate::sys_socket::{self, last_errno};
 use std::collections::VecDeque;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 /// Receive buffer for one datagram. The kernel sizes dump datagrams after
@@ -26,16 +25,11 @@ const MAX_QUEUED: usize = 4096;
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Sequence numbers are unique across the sockets of the process.
-static NEXT_SEQ: AtomicU32 = AtomicU32::new(1);
+static NEXT_SEQ: sys_socket::SeqCounter = sys_socket::SeqCounter::new();
 
 /// A fresh sequence number (never 0: events carry seq 0).
 pub fn next_seq() -> u32 {
-    loop {
-        let s = NEXT_SEQ.fetch_add(1, Ordering::Relaxed);
-        if s != 0 {
-            return s;
-        }
-    }
+    NEXT_SEQ.next()
 }
 
 fn sockaddr_nl() -> libc::sockaddr_nl {
