@@ -3,6 +3,17 @@
 //! and receiving one datagram without blocking. Each `unsafe` block carries
 //! its `SAFETY` reason; the codecs' sockets only see [`OsError`].
 #![allow(unsafe_code)]
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::todo,
+        clippy::unimplemented
+    )
+)]
 
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::sync::atomic::{AtomicU32, Ordering};
