@@ -15,9 +15,13 @@ pub mod pluto;
 pub mod said;
 pub mod secrets;
 pub mod spi;
+mod sys_socket;
 pub mod text;
 pub mod tncfg;
 pub mod updown;
+mod wire_bytes;
+#[cfg(test)]
+mod wire_fuzz;
 pub mod xfrm;
 
 /// The version `--version` prints.

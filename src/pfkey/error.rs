@@ -72,11 +72,15 @@ pub enum KernelErrorKind {
     Other,
 }
 
-impl KernelError {
-    pub fn kind(&self) -> KernelErrorKind {
-        match self.errno {
+impl KernelErrorKind {
+    /// What `errno` means in reply to a request; `adds_sa` says whether the
+    /// request installs an SA, where ENOENT is the crypto API's "no such
+    /// algorithm" rather than "no such SA". Both kernel interfaces answer
+    /// with the same errnos, so PF_KEY and XFRM share this one table.
+    pub(crate) fn classify(errno: i32, adds_sa: bool) -> KernelErrorKind {
+        match errno {
             libc::EEXIST => KernelErrorKind::Exists,
-            libc::ENOENT if self.msg_type == SADB_ADD => KernelErrorKind::AlgorithmMissing,
+            libc::ENOENT if adds_sa => KernelErrorKind::AlgorithmMissing,
             libc::ENOENT | libc::ESRCH => KernelErrorKind::NotFound,
             libc::EINVAL => KernelErrorKind::Invalid,
             libc::ENOSYS | libc::EPROTONOSUPPORT | libc::ENOPROTOOPT => {
@@ -87,6 +91,13 @@ impl KernelError {
             libc::EBUSY | libc::EAGAIN => KernelErrorKind::Busy,
             _ => KernelErrorKind::Other,
         }
+    }
+}
+
+impl KernelError {
+    /// ENOENT means a missing algorithm only in reply to SADB_ADD.
+    pub fn kind(&self) -> KernelErrorKind {
+        KernelErrorKind::classify(self.errno, self.msg_type == SADB_ADD)
     }
 }
 
@@ -199,3 +210,5 @@ impl From<KernelError> for PfkeyError {
         PfkeyError::Kernel(k)
     }
 }
+
+crate::sys_socket::codec_error_from_shared!(PfkeyError);

@@ -9,8 +9,8 @@
 //!   (GETSPI, ADD/UPDATE, DELETE, X_SPDADD/UPDATE/DELETE, FLUSH, DUMP,
 //!   REGISTER...), including the documented ipsecrequest order.
 //! * [`socket`]: `socket(PF_KEY, SOCK_RAW, PF_KEY_V2)`, request/reply by
-//!   sequence number, broadcasts (ACQUIRE, EXPIRE) via `recv_any`. The only
-//!   module allowed `unsafe`; everything else here denies it.
+//!   sequence number, broadcasts (ACQUIRE, EXPIRE) via `recv_any`, over the
+//!   system calls of `crate::sys_socket`; no `unsafe` anywhere here.
 #![deny(unsafe_code)]
 #![cfg_attr(
     not(test),

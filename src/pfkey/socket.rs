@@ -1,14 +1,12 @@
-//! The PF_KEY socket: the only `unsafe` code of the PF_KEY module, five
-//! blocks (the `socket`, `send`, `poll` and `recv` system calls, and taking
-//! ownership of the new descriptor), each with its `SAFETY` reason.
-#![allow(unsafe_code)]
+//! The PF_KEY socket: request/reply by sequence number over the system
+//! calls of [`crate::sys_socket`] (this module has no `unsafe` of its own).
 
 use super::error::{KernelError, PfkeyError};
 use super::wire::consts::PF_KEY_V2;
 use super::wire::{Dialect, Message, Result};
+use crate::sys_socket;
 use std::collections::VecDeque;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
 
 /// Receive buffer size. Messages are at most 65535 words long; in practice
@@ -22,22 +20,11 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Sequence numbers are unique across all PF_KEY sockets of the process, so
 /// replies the kernel broadcasts to every socket cannot be mistaken for
 /// another socket's.
-static NEXT_SEQ: AtomicU32 = AtomicU32::new(1);
+static NEXT_SEQ: sys_socket::SeqCounter = sys_socket::SeqCounter::new();
 
 /// A fresh sequence number (never 0: dump replies end with seq 0).
 pub fn next_seq() -> u32 {
-    loop {
-        let s = NEXT_SEQ.fetch_add(1, Ordering::Relaxed);
-        if s != 0 {
-            return s;
-        }
-    }
-}
-
-fn last_errno() -> i32 {
-    std::io::Error::last_os_error()
-        .raw_os_error()
-        .unwrap_or(libc::EIO)
+    NEXT_SEQ.next()
 }
 
 /// `socket(PF_KEY, SOCK_RAW, PF_KEY_V2)` with the messages it sent and the
@@ -66,21 +53,14 @@ impl PfkeySocket {
         if nonblocking {
             ty |= libc::SOCK_NONBLOCK;
         }
-        // SAFETY: socket(2) takes plain integers and touches no memory of ours.
-        let fd = unsafe { libc::socket(libc::PF_KEY, ty, i32::from(PF_KEY_V2)) };
-        if fd < 0 {
-            let errno = last_errno();
-            return Err(match errno {
-                libc::EAFNOSUPPORT | libc::EPROTONOSUPPORT => PfkeyError::Unavailable { errno },
-                _ => PfkeyError::Io {
-                    op: "socket",
-                    errno,
-                },
-            });
-        }
-        // SAFETY: `fd` was just returned by socket(2), is valid and owned by
-        // nobody else; OwnedFd closes it exactly once.
-        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        let fd = sys_socket::socket(libc::PF_KEY, ty, i32::from(PF_KEY_V2)).map_err(|e| match e
+            .errno
+        {
+            libc::EAFNOSUPPORT | libc::EPROTONOSUPPORT => {
+                PfkeyError::Unavailable { errno: e.errno }
+            }
+            _ => PfkeyError::from(e),
+        })?;
         Ok(PfkeySocket {
             fd,
             pid: std::process::id(),
@@ -140,95 +120,18 @@ impl PfkeySocket {
 
     /// Writes one already-encoded message as is.
     pub fn send_raw(&mut self, bytes: &[u8]) -> Result<()> {
-        loop {
-            // SAFETY: the pointer and length describe `bytes`, a live slice
-            // the kernel only reads during the call.
-            let n = unsafe {
-                libc::send(
-                    self.fd.as_raw_fd(),
-                    bytes.as_ptr().cast::<libc::c_void>(),
-                    bytes.len(),
-                    0,
-                )
-            };
-            if n < 0 {
-                let errno = last_errno();
-                if errno == libc::EINTR {
-                    continue;
-                }
-                return Err(PfkeyError::Io { op: "send", errno });
-            }
-            if usize::try_from(n).ok() != Some(bytes.len()) {
-                return Err(PfkeyError::Io {
-                    op: "send (short write)",
-                    errno: libc::EMSGSIZE,
-                });
-            }
-            return Ok(());
-        }
-    }
-
-    /// Waits up to `timeout` (`None`: forever) for the socket to be readable.
-    fn wait_readable(&self, timeout: Option<Duration>) -> Result<bool> {
-        let deadline = timeout.map(|t| Instant::now() + t);
-        loop {
-            let ms: i32 = match deadline {
-                None => -1,
-                Some(d) => {
-                    let left = d.saturating_duration_since(Instant::now());
-                    // Round up so a sub-millisecond wait does not spin.
-                    let ms = left.as_micros().div_ceil(1000);
-                    i32::try_from(ms).unwrap_or(i32::MAX)
-                }
-            };
-            let mut pfd = libc::pollfd {
-                fd: self.fd.as_raw_fd(),
-                events: libc::POLLIN,
-                revents: 0,
-            };
-            // SAFETY: `pfd` is one live, initialised pollfd and nfds is 1.
-            let rc = unsafe { libc::poll(&mut pfd, 1, ms) };
-            if rc < 0 {
-                let errno = last_errno();
-                if errno == libc::EINTR {
-                    continue;
-                }
-                return Err(PfkeyError::Io { op: "poll", errno });
-            }
-            if rc > 0 {
-                return Ok(true);
-            }
-            if deadline.is_some_and(|d| Instant::now() >= d) {
-                return Ok(false);
-            }
-        }
+        Ok(sys_socket::send(self.fd.as_fd(), bytes)?)
     }
 
     /// Reads the next datagram from the socket itself (the queue is not
     /// consulted). `Ok(None)` when nothing arrived within `timeout`.
     pub fn recv(&mut self, timeout: Option<Duration>) -> Result<Option<Message>> {
-        if !self.wait_readable(timeout)? {
+        if !sys_socket::wait_readable(self.fd.as_fd(), timeout)? {
             return Ok(None);
         }
-        // SAFETY: the pointer and length describe `self.buf`, a live buffer
-        // we own exclusively here; the kernel writes at most `len` bytes.
-        // MSG_TRUNC makes the return value the datagram's real size.
-        let n = unsafe {
-            libc::recv(
-                self.fd.as_raw_fd(),
-                self.buf.as_mut_ptr().cast::<libc::c_void>(),
-                self.buf.len(),
-                libc::MSG_DONTWAIT | libc::MSG_TRUNC,
-            )
+        let Some(len) = sys_socket::recv(self.fd.as_fd(), &mut self.buf, None)? else {
+            return Ok(None);
         };
-        if n < 0 {
-            let errno = last_errno();
-            return match errno {
-                libc::EAGAIN | libc::EINTR => Ok(None),
-                _ => Err(PfkeyError::Io { op: "recv", errno }),
-            };
-        }
-        let len = usize::try_from(n).unwrap_or(0);
         let Some(bytes) = self.buf.get(..len) else {
             return Err(PfkeyError::Oversized { len });
         };

@@ -67,19 +67,7 @@ impl KernelError {
     /// ESP/AH/IPCOMP type with ENOENT on NEWSA/UPDSA.
     pub fn kind(&self) -> KernelErrorKind {
         let sa_add = self.msg_type == XFRM_MSG_NEWSA || self.msg_type == XFRM_MSG_UPDSA;
-        match self.errno {
-            libc::EEXIST => KernelErrorKind::Exists,
-            libc::ENOENT if sa_add => KernelErrorKind::AlgorithmMissing,
-            libc::ENOENT | libc::ESRCH => KernelErrorKind::NotFound,
-            libc::EINVAL => KernelErrorKind::Invalid,
-            libc::ENOSYS | libc::EPROTONOSUPPORT | libc::ENOPROTOOPT => {
-                KernelErrorKind::AlgorithmMissing
-            }
-            libc::ENOMEM | libc::ENOBUFS => KernelErrorKind::NoMemory,
-            libc::EPERM | libc::EACCES => KernelErrorKind::PermissionDenied,
-            libc::EBUSY | libc::EAGAIN => KernelErrorKind::Busy,
-            _ => KernelErrorKind::Other,
-        }
+        KernelErrorKind::classify(self.errno, sa_add)
     }
 }
 
@@ -144,3 +132,5 @@ impl From<KernelError> for XfrmError {
         XfrmError::Kernel(k)
     }
 }
+
+crate::sys_socket::codec_error_from_shared!(XfrmError);

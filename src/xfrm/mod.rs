@@ -13,7 +13,8 @@
 //! * [`socket`]: `socket(AF_NETLINK, SOCK_RAW, NETLINK_XFRM)`, blocking
 //!   request/reply by sequence number and port id, dumps, and a
 //!   non-blocking mode with multicast groups (ACQUIRE, EXPIRE, POLEXPIRE)
-//!   for an event loop. The only module allowed `unsafe`.
+//!   for an event loop. The only module allowed `unsafe` (the netlink-only
+//!   calls; the rest are `crate::sys_socket`'s, shared with PF_KEY).
 //! * [`afkey`]: Linux PF_KEY requests as XFRM messages and XFRM dump entries
 //!   as PF_KEY ones, as the kernel's `af_key` translates them (what lets
 //!   `ipsec spi` / `ipsec eroute` run unchanged without `af_key`).

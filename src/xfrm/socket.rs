@@ -1,15 +1,15 @@
 //! The XFRM netlink socket: the only `unsafe` code of the XFRM module (the
-//! `socket`, `bind`, `getsockname`, `setsockopt`, `send`, `poll` and `recv`
-//! system calls, and taking ownership of the new descriptor), each block
-//! with its `SAFETY` reason.
+//! netlink-only `bind`, `getsockname` and `setsockopt` system calls), each
+//! block with its `SAFETY` reason; `socket`, `send`, `poll` and `recv` are
+//! the ones [`crate::sys_socket`] shares with PF_KEY.
 #![allow(unsafe_code)]
 
 use super::error::{KernelError, XfrmError};
 use super::wire::consts::{NETLINK_XFRM, NLMSG_DONE, NLMSG_ERROR};
 use super::wire::{parse_datagram, Body, Message, Result};
+use crate::sys_socket::{self, last_errno};
 use std::collections::VecDeque;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
 
 /// Receive buffer for one datagram. The kernel sizes dump datagrams after
@@ -25,22 +25,11 @@ const MAX_QUEUED: usize = 4096;
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Sequence numbers are unique across the sockets of the process.
-static NEXT_SEQ: AtomicU32 = AtomicU32::new(1);
+static NEXT_SEQ: sys_socket::SeqCounter = sys_socket::SeqCounter::new();
 
 /// A fresh sequence number (never 0: events carry seq 0).
 pub fn next_seq() -> u32 {
-    loop {
-        let s = NEXT_SEQ.fetch_add(1, Ordering::Relaxed);
-        if s != 0 {
-            return s;
-        }
-    }
-}
-
-fn last_errno() -> i32 {
-    std::io::Error::last_os_error()
-        .raw_os_error()
-        .unwrap_or(libc::EIO)
+    NEXT_SEQ.next()
 }
 
 fn sockaddr_nl() -> libc::sockaddr_nl {
@@ -69,27 +58,15 @@ impl XfrmSocket {
     /// event loop. EPROTONOSUPPORT / EAFNOSUPPORT become
     /// [`XfrmError::Unavailable`].
     pub fn open() -> Result<XfrmSocket> {
-        // SAFETY: socket(2) takes plain integers and touches no memory of ours.
-        let fd = unsafe {
-            libc::socket(
-                libc::AF_NETLINK,
-                libc::SOCK_RAW | libc::SOCK_CLOEXEC,
-                NETLINK_XFRM,
-            )
-        };
-        if fd < 0 {
-            let errno = last_errno();
-            return Err(match errno {
-                libc::EAFNOSUPPORT | libc::EPROTONOSUPPORT => XfrmError::Unavailable { errno },
-                _ => XfrmError::Io {
-                    op: "socket",
-                    errno,
-                },
-            });
-        }
-        // SAFETY: `fd` was just returned by socket(2), is valid and owned by
-        // nobody else; OwnedFd closes it exactly once.
-        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        let fd = sys_socket::socket(
+            libc::AF_NETLINK,
+            libc::SOCK_RAW | libc::SOCK_CLOEXEC,
+            NETLINK_XFRM,
+        )
+        .map_err(|e| match e.errno {
+            libc::EAFNOSUPPORT | libc::EPROTONOSUPPORT => XfrmError::Unavailable { errno: e.errno },
+            _ => XfrmError::from(e),
+        })?;
         let mut s = XfrmSocket {
             fd,
             port_id: 0,
@@ -241,96 +218,21 @@ impl XfrmSocket {
 
     /// Writes one already-encoded message as is.
     pub fn send_raw(&mut self, bytes: &[u8]) -> Result<()> {
-        loop {
-            // SAFETY: the pointer and length describe `bytes`, a live slice
-            // the kernel only reads during the call.
-            let n = unsafe {
-                libc::send(
-                    self.fd.as_raw_fd(),
-                    bytes.as_ptr().cast::<libc::c_void>(),
-                    bytes.len(),
-                    0,
-                )
-            };
-            if n < 0 {
-                let errno = last_errno();
-                if errno == libc::EINTR {
-                    continue;
-                }
-                return Err(XfrmError::Io { op: "send", errno });
-            }
-            if usize::try_from(n).ok() != Some(bytes.len()) {
-                return Err(XfrmError::Io {
-                    op: "send (short write)",
-                    errno: libc::EMSGSIZE,
-                });
-            }
-            return Ok(());
-        }
+        Ok(sys_socket::send(self.fd.as_fd(), bytes)?)
     }
 
     /// Waits up to `timeout` (`None`: forever) for the socket to be readable.
     fn wait_readable(&self, timeout: Option<Duration>) -> Result<bool> {
-        let deadline = timeout.map(|t| Instant::now() + t);
-        loop {
-            let ms: i32 = match deadline {
-                None => -1,
-                Some(d) => {
-                    let left = d.saturating_duration_since(Instant::now());
-                    let ms = left.as_micros().div_ceil(1000);
-                    i32::try_from(ms).unwrap_or(i32::MAX)
-                }
-            };
-            let mut pfd = libc::pollfd {
-                fd: self.fd.as_raw_fd(),
-                events: libc::POLLIN,
-                revents: 0,
-            };
-            // SAFETY: `pfd` is one live, initialised pollfd and nfds is 1.
-            let rc = unsafe { libc::poll(&mut pfd, 1, ms) };
-            if rc < 0 {
-                let errno = last_errno();
-                if errno == libc::EINTR {
-                    continue;
-                }
-                return Err(XfrmError::Io { op: "poll", errno });
-            }
-            if rc > 0 {
-                return Ok(true);
-            }
-            if deadline.is_some_and(|d| Instant::now() >= d) {
-                return Ok(false);
-            }
-        }
+        Ok(sys_socket::wait_readable(self.fd.as_fd(), timeout)?)
     }
 
     /// Reads one datagram without waiting and queues its messages. Returns
     /// whether one was read. Datagrams not from the kernel are ignored.
     fn read_datagram(&mut self) -> Result<bool> {
         let mut from = sockaddr_nl();
-        let mut from_len = std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t;
-        // SAFETY: the buffer pointer and length describe `self.buf`, which
-        // we own exclusively here; `from` / `from_len` describe a live
-        // sockaddr_nl. The kernel writes at most the given lengths.
-        // MSG_TRUNC makes the return value the datagram's real size.
-        let n = unsafe {
-            libc::recvfrom(
-                self.fd.as_raw_fd(),
-                self.buf.as_mut_ptr().cast::<libc::c_void>(),
-                self.buf.len(),
-                libc::MSG_DONTWAIT | libc::MSG_TRUNC,
-                std::ptr::addr_of_mut!(from).cast::<libc::sockaddr>(),
-                &mut from_len,
-            )
+        let Some(len) = sys_socket::recv(self.fd.as_fd(), &mut self.buf, Some(&mut from))? else {
+            return Ok(false);
         };
-        if n < 0 {
-            let errno = last_errno();
-            return match errno {
-                libc::EAGAIN | libc::EINTR => Ok(false),
-                _ => Err(XfrmError::Io { op: "recv", errno }),
-            };
-        }
-        let len = usize::try_from(n).unwrap_or(0);
         let Some(bytes) = self.buf.get(..len) else {
             return Err(XfrmError::Oversized { len });
         };

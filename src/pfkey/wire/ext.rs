@@ -3,7 +3,7 @@
 //! Every extension starts with `struct sadb_ext`: `u16 len` (64-bit words,
 //! header included, at least 1) and `u16 type`; bodies are padded to 8 bytes.
 use super::addr::{Address, Identity, Protocol};
-use super::bytes::{patch_u16, words16, Put, Reader};
+use super::bytes::{patch_u16, words16, Put, Reader, WORD};
 use super::consts::*;
 use super::policy::Policy;
 use super::prop::{Proposal, Supported};
@@ -514,7 +514,7 @@ impl Ext {
             }
             Ext::Protocol(p) => p.emit(out),
         }
-        out.pad8_from(start);
+        out.pad_from(start, WORD);
         let words = words16(out.len().saturating_sub(start));
         patch_u16(out, start, words);
     }

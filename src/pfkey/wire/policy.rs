@@ -95,7 +95,7 @@ impl IpsecRequest {
         if let Some((s, d)) = &self.tunnel {
             write_sockaddr(out, s);
             write_sockaddr(out, d);
-            out.pad8_from(start);
+            out.pad_from(start, WORD);
         }
     }
 }

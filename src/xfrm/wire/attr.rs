@@ -4,7 +4,7 @@
 //! type (and a known number with the NESTED / NET_BYTEORDER flag bits) is
 //! kept raw so it emits back unchanged.
 use super::addr::{Addr, LifetimeCur};
-use super::bytes::{exact, Put, Reader};
+use super::bytes::{exact, Put, Reader, NLA_ALIGNTO};
 use super::consts::*;
 use super::policy::{UserTmpl, UserpolicyInfo};
 use super::sa::UsersaInfo;
@@ -422,7 +422,7 @@ impl Attr {
         }
         let len = u16::try_from(out.len().saturating_sub(start)).unwrap_or(u16::MAX);
         super::bytes::patch_u16(out, start, len);
-        out.pad4_from(start);
+        out.pad_from(start, NLA_ALIGNTO);
     }
 }
 

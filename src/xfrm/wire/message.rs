@@ -4,7 +4,7 @@ use super::addr::{Addr, LifetimeCur};
 use super::attr::{
     Algo, AlgoAuth, Attr, EncapTmpl, Mark, PolicyType, RawAttr, ReplayEsn, ReplayState, NLA_HDRLEN,
 };
-use super::bytes::{align4, patch_u32, Put, Reader};
+use super::bytes::{align4, patch_u32, Put, Reader, NLA_ALIGNTO};
 use super::consts::*;
 use super::header::{Header, NLMSG_HDRLEN};
 use super::policy::{UserAcquire, UserPolexpire, UserTmpl, UserpolicyId, UserpolicyInfo};
@@ -316,7 +316,7 @@ impl Message {
             Body::Other(raw) => out.extend_from_slice(raw),
         }
         if !self.attrs.is_empty() {
-            out.pad4_from(0);
+            out.pad_from(0, NLA_ALIGNTO);
             for a in &self.attrs {
                 a.emit(&mut out);
             }
@@ -514,7 +514,7 @@ pub fn emit_datagram(msgs: &[Message]) -> Vec<u8> {
     for m in msgs {
         let start = out.len();
         out.extend_from_slice(&m.emit());
-        out.pad4_from(start);
+        out.pad_from(start, NLA_ALIGNTO);
     }
     out
 }

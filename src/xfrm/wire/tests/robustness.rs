@@ -1,28 +1,7 @@
 //! Malformed input: bad lengths, duplicates, truncations, and a seeded fuzz
 //! loop. Nothing may panic; whatever parses must re-emit to itself.
 use super::*;
-
-/// A tiny deterministic generator for the random-input tests.
-struct Lcg(u64);
-impl Lcg {
-    fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn byte(&mut self) -> u8 {
-        self.next() as u8
-    }
-}
-
-fn set_u16(b: &mut [u8], at: usize, v: u16) {
-    b[at..at + 2].copy_from_slice(&v.to_ne_bytes());
-}
+use crate::wire_fuzz::{set_u16, Lcg};
 
 fn set_u32(b: &mut [u8], at: usize, v: u32) {
     b[at..at + 4].copy_from_slice(&v.to_ne_bytes());
@@ -373,10 +352,7 @@ fn fuzz_never_panics() {
             // Mutations of valid messages, length field usually kept right.
             0 => {
                 let mut b = seeds[rng.below(seeds.len())].clone();
-                for _ in 0..=rng.below(4) {
-                    let at = rng.below(b.len());
-                    b[at] = rng.byte();
-                }
+                rng.mutate(&mut b);
                 if rng.below(4) != 0 {
                     fix_len(&mut b);
                 }
