@@ -49,8 +49,12 @@ pub struct Client {
 pub struct Waiter {
     pub stream: UnixStream,
     pub conn: String,
-    /// Serial numbers of states this initiate created or uses.
+    /// `--initiate` waits for an IPsec SA (else for the ISAKMP SA).
     pub ipsec: bool,
+    /// `--route` waits until the connection's updown commands (prepare,
+    /// route) have run, as the old pluto's synchronous route did: traffic
+    /// a script sends right after `--route` finds the route there.
+    pub updown: bool,
 }
 
 pub struct Daemon {
@@ -176,6 +180,8 @@ impl Daemon {
             self.expire_clients(now);
             self.collect_children(now);
             self.pump();
+            let children = &self.children;
+            self.waiters.retain(|w| !w.updown || children.busy(&w.conn));
         }
         self.teardown();
         self.finish_children();
@@ -497,10 +503,10 @@ impl Daemon {
             Event::Established { conn, ipsec, .. } => {
                 // Release whack once what it waits for is up.
                 self.waiters
-                    .retain(|w| !(w.conn == conn && (ipsec || !w.ipsec)));
+                    .retain(|w| w.updown || !(w.conn == conn && (ipsec || !w.ipsec)));
             }
             Event::Failed { conn, .. } => {
-                self.waiters.retain(|w| w.conn != conn);
+                self.waiters.retain(|w| w.updown || w.conn != conn);
             }
             Event::Deleted { .. } => {}
             Event::Updown { conn, verbs } => {

@@ -144,13 +144,15 @@ pub fn done(d: &mut Daemon, done: Done<Step>) {
     match &done.result {
         Ok(out) => {
             for l in out.log_lines(name) {
-                d.say(Level::Info, &format!("\"{conn}\": {l}"));
+                say(d, &conn, Level::Info, &format!("\"{conn}\": {l}"));
             }
             if let Some(f) = out.failure(name) {
-                d.say(Level::Error, &format!("\"{conn}\": {f}"));
+                say(d, &conn, Level::Error, &format!("\"{conn}\": {f}"));
             }
         }
-        Err(e) => d.say(
+        Err(e) => say(
+            d,
+            &conn,
             Level::Error,
             &format!("\"{conn}\": unable to run {name} command: {e}"),
         ),
@@ -167,4 +169,19 @@ pub fn done(d: &mut Daemon, done: Done<Step>) {
     // The engine recorded the route or `up` as done when it asked for them.
     let up_cancelled = done.cancelled.iter().any(|j| j.tag.verb == Verb::Up);
     d.ep.updown_failed(&conn, done.job.tag.verb, up_cancelled);
+}
+
+/// Logs an updown line, and copies it to a whack waiting for `conn`'s
+/// updown commands (`--route`): failures with RC_LOG_SERIOUS, so that
+/// whack's exit status says the route failed.
+fn say(d: &mut Daemon, conn: &str, level: Level, text: &str) {
+    d.say(level, text);
+    let rc = if level == Level::Error {
+        crate::ctl::Rc::LogSerious
+    } else {
+        crate::ctl::Rc::Log
+    };
+    for w in d.waiters.iter().filter(|w| w.updown && w.conn == conn) {
+        let _ = super::daemon::reply_line(&w.stream, rc, text);
+    }
 }

@@ -52,6 +52,18 @@ pub fn handle(d: &mut Daemon, stream: UnixStream, buf: &[u8]) {
             stream,
             conn: conn.0,
             ipsec: conn.1,
+            updown: false,
+        });
+    } else if let Some(name) = msg
+        .name
+        .as_ref()
+        .filter(|n| msg.route && d.children.busy(n))
+    {
+        d.waiters.push(Waiter {
+            stream,
+            conn: name.clone(),
+            ipsec: false,
+            updown: true,
         });
     }
 }
