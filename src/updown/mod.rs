@@ -9,8 +9,8 @@
 //! * [`child`] runs them as children of an event loop, queued per
 //!   connection, without waiting.
 //!
-//! The default script itself, `ipsec _updown`, is the subcommand
-//! [`crate::cmd::updown`].
+//! The default script itself, `ipsec _updown`, is a subcommand of the
+//! binary (its front end lives with the others in `src/cmd/`).
 
 pub mod child;
 pub mod env;
