@@ -137,11 +137,6 @@ fn run(config: Config, kernel: Box<dyn KernelBackend>) -> i32 {
         crate::VERSION
     ));
     log.info(&format!("Using {}", kernel.name()));
-    for o in &config.ignored {
-        log.info(&format!(
-            "option {o} is accepted but has no effect in this build"
-        ));
-    }
     let mut ep = Endpoint::new(Box::new(ModpDh), Box::new(OsRng));
     ep.set_debug(config.debug != 0);
     let mut logger = log;
