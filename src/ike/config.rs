@@ -53,6 +53,89 @@ pub struct End {
     pub id: Option<Identity>,
     /// `None`: the host itself is the client (host-to-host).
     pub client: Option<Selector>,
+    /// `--client vhost:…`/`vnet:…` (a peer's end only): the client is the
+    /// one the peer names in Quick Mode, if these allow it.
+    pub virt: Option<Virtual>,
+}
+
+/// A virtual client (`vhost:`/`vnet:`): a road warrior behind NAT proposes
+/// its private address or network as its client; these say which ones a
+/// connection accepts (Openswan's rules).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Virtual {
+    /// `vhost:`: only a single address (a /32 or /128); `vnet:` allows networks.
+    pub host_only: bool,
+    pub nets: Vec<VirtualNet>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VirtualNet {
+    /// `%no`: no virtual client: the peer's client is its own (public) address.
+    NoClient,
+    /// `%priv`: any network of pluto's `--virtual_private`.
+    Private,
+    /// `%all`: any address.
+    All,
+    /// An explicit network.
+    Net { addr: IpAddr, prefix: u8 },
+}
+
+/// `--dpdaction`, with Openswan's meanings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DpdAction {
+    /// The peer's states are deleted; a routed connection's %trap stays.
+    #[default]
+    Clear,
+    /// The states are deleted and the connection's traffic is held (%hold)
+    /// until the peer is back.
+    Hold,
+    /// The states are deleted and the connection is negotiated again at once.
+    Restart,
+}
+
+/// Dead Peer Detection of a connection (RFC 3706; `--dpddelay`,
+/// `--dpdtimeout`, `--dpdaction`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dpd {
+    /// Seconds without inbound traffic before an R_U_THERE goes out.
+    pub delay: u32,
+    /// Seconds without any answer before the peer is declared dead.
+    pub timeout: u32,
+    pub action: DpdAction,
+}
+
+/// pluto's NAT traversal options (`--nat_traversal`, `--keep_alive`,
+/// `--force_keepalive`, `--virtual_private`): one set for the whole engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NatConfig {
+    /// Offer and accept NAT-T (vendor IDs, NAT-D, port 4500).
+    pub enabled: bool,
+    /// Seconds between keepalives when we are behind a NAT.
+    pub keep_alive: u32,
+    /// Send keepalives whenever NAT-T is in use, NAT or not.
+    pub force_keepalive: bool,
+    /// `--virtual_private`: the networks `%priv` stands for.
+    pub virtual_private: Vec<PrivateNet>,
+}
+
+impl Default for NatConfig {
+    fn default() -> NatConfig {
+        NatConfig {
+            enabled: false,
+            keep_alive: 20,
+            force_keepalive: false,
+            virtual_private: Vec::new(),
+        }
+    }
+}
+
+/// One element of `--virtual_private` (`%v4:10.0.0.0/8`, or an exclusion
+/// `%v4:!10.1.0.0/16`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PrivateNet {
+    pub addr: IpAddr,
+    pub prefix: u8,
+    pub exclude: bool,
 }
 
 impl End {
@@ -88,6 +171,10 @@ pub struct ConnConfig {
     /// The if_id of the `ipsecN` XFRM interface on our end's device
     /// (`ipsec tncfg --attach`): its SAs and policies carry it.
     pub if_id: Option<u32>,
+    /// `--dpddelay`/`--dpdtimeout`/`--dpdaction`; `None`: we send no R_U_THERE.
+    pub dpd: Option<Dpd>,
+    /// `--forceencaps`: UDP-encapsulate ESP even when no NAT is detected.
+    pub force_encaps: bool,
 }
 
 impl ConnConfig {
@@ -108,6 +195,8 @@ impl ConnConfig {
             rekey_fuzz: 100,
             keying_tries: 3,
             if_id: None,
+            dpd: None,
+            force_encaps: false,
         }
     }
 }

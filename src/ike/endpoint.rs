@@ -217,6 +217,8 @@ pub struct Endpoint {
     pub(crate) events: VecDeque<Event>,
     pub(crate) counters: Counters,
     pub(crate) debug: bool,
+    /// pluto's NAT traversal options.
+    pub(crate) nat: super::config::NatConfig,
 }
 
 impl Endpoint {
@@ -242,7 +244,14 @@ impl Endpoint {
             events: VecDeque::new(),
             counters: Counters::default(),
             debug: false,
+            nat: super::config::NatConfig::default(),
         }
+    }
+
+    /// pluto's `--nat_traversal`, `--keep_alive`, `--force_keepalive` and
+    /// `--virtual_private`.
+    pub fn set_nat(&mut self, nat: super::config::NatConfig) {
+        self.nat = nat;
     }
 
     /// Emit `Level::Debug` lines too.
@@ -376,7 +385,7 @@ impl Endpoint {
         let routed = match &reply {
             KernelReply::Installed { req } => self.route_answered(*req, None),
             KernelReply::Failed { req, reason } => self.route_answered(*req, Some(reason.clone())),
-            KernelReply::Spi { .. } => false,
+            KernelReply::Spi { .. } | KernelReply::SaUse { .. } => false,
         };
         if !routed {
             self.quick_kernel_reply(now, reply);

@@ -109,6 +109,20 @@ pub struct SaInstall {
     /// The XFRM interface (`ipsecN`) the SA belongs to, if any: only
     /// traffic routed into that interface uses it.
     pub if_id: Option<u32>,
+    /// ESP in UDP (RFC 3948) across a NAT.
+    pub encap: Option<Encap>,
+}
+
+/// RFC 3948 UDP encapsulation of an ESP SA: the ports of its packets' outer
+/// UDP header (the NAT's, as the IKE exchange saw them), type ESPINUDP with
+/// the non-ESP marker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Encap {
+    pub sport: u16,
+    pub dport: u16,
+    /// NAT-OA: the peer's original address, which transport mode needs to
+    /// fix the TCP/UDP checksums of decapsulated packets.
+    pub oa: Option<IpAddr>,
 }
 
 impl core::fmt::Debug for SaInstall {
@@ -126,6 +140,7 @@ impl core::fmt::Debug for SaInstall {
             .field("compress", &self.compress)
             .field("reqid", &self.reqid)
             .field("if_id", &self.if_id)
+            .field("encap", &self.encap)
             .finish()
     }
 }
@@ -226,6 +241,21 @@ pub enum KernelOp {
         dst: IpAddr,
     },
     DeletePolicy(PolicySpec),
+    /// Replace an installed SA's parameters (the peer's NAT port moved):
+    /// answered with [`KernelReply::Installed`] or [`KernelReply::Failed`].
+    UpdateSa {
+        req: u64,
+        sa: SaInstall,
+    },
+    /// How much an installed SA has carried so far (DPD idleness):
+    /// answered with [`KernelReply::SaUse`] or [`KernelReply::Failed`].
+    QuerySa {
+        req: u64,
+        proto: IpsecProto,
+        spi: u32,
+        src: IpAddr,
+        dst: IpAddr,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -237,6 +267,11 @@ pub enum KernelReply {
     /// Everything of the [`KernelOp::Install`] `req` is in place.
     Installed {
         req: u64,
+    },
+    /// The SA of [`KernelOp::QuerySa`] `req` has carried `bytes` so far.
+    SaUse {
+        req: u64,
+        bytes: u64,
     },
     /// The request `req` failed; `reason` is the kernel's word for it.
     Failed {

@@ -46,6 +46,7 @@ fn end_to_engine(e: &ctl::End, myid: Option<&Identity>) -> Result<End, Refusal> 
         port: e.ikeport,
         id,
         client,
+        virt: None,
     })
 }
 

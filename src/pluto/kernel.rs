@@ -101,7 +101,14 @@ impl KernelBackend for NoStack {
                 };
                 Some(KernelReply::Spi { req, spi: pick })
             }
-            KernelOp::Install { req, .. } => Some(KernelReply::Installed { req }),
+            KernelOp::Install { req, .. } | KernelOp::UpdateSa { req, .. } => {
+                Some(KernelReply::Installed { req })
+            }
+            // Nothing carries traffic: there is nothing to count.
+            KernelOp::QuerySa { req, .. } => Some(KernelReply::Failed {
+                req,
+                reason: "no kernel interface".into(),
+            }),
             KernelOp::DeleteSa { .. } | KernelOp::DeletePolicy(_) => None,
         };
         self.replies.extend(reply.map(KernelOutput::Reply));

@@ -370,6 +370,9 @@ impl KernelBackend for Xfrm {
                     self.send(msg, Pending::Delete { what, sa: false });
                 }
             }
+            KernelOp::UpdateSa { req, .. } | KernelOp::QuerySa { req, .. } => self
+                .requests
+                .refuse(req, "not supported by this backend yet".into()),
         }
     }
 }

@@ -169,6 +169,7 @@ impl Endpoint {
                     (lip, rip, lsel, rsel)
                 };
                 sas.push(SaInstall {
+                    encap: None,
                     proto: cp.proto,
                     inbound: is_in,
                     spi,

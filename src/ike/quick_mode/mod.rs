@@ -139,6 +139,7 @@ impl Endpoint {
     pub(crate) fn quick_kernel_reply(&mut self, now: Instant, reply: KernelReply) {
         let req = match &reply {
             KernelReply::Spi { req, .. }
+            | KernelReply::SaUse { req, .. }
             | KernelReply::Installed { req }
             | KernelReply::Failed { req, .. } => *req,
         };
@@ -189,7 +190,7 @@ impl Endpoint {
         let (_, proto) = st.pending_spis.remove(pos);
         match reply {
             KernelReply::Spi { spi, .. } => st.our_spis.push((proto, spi)),
-            KernelReply::Installed { .. } => return,
+            KernelReply::Installed { .. } | KernelReply::SaUse { .. } => return,
             KernelReply::Failed { reason, .. } => {
                 let text = format!("kernel refused an SPI for {}: {reason}", proto.name());
                 self.kernel_failed(now, serial, text, reason, false);
