@@ -104,6 +104,10 @@ pub struct Dpd {
     pub action: DpdAction,
 }
 
+/// The IKE port of NAT traversal (RFC 3947): its IKE messages carry a
+/// four-byte zero non-ESP marker, and ESP in UDP shares it.
+pub const NAT_T_PORT: u16 = 4500;
+
 /// pluto's NAT traversal options (`--nat_traversal`, `--keep_alive`,
 /// `--force_keepalive`, `--virtual_private`): one set for the whole engine.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -381,6 +381,20 @@ impl Endpoint {
         }
     }
 
+    /// The kernel saw a NAT-traversal SA's peer at a new address or port.
+    pub fn handle_nat_mapping(&mut self, _now: Instant, m: super::kernel::NatMapping) {
+        self.log(
+            Level::Debug,
+            None,
+            None,
+            None,
+            format!(
+                "kernel: NAT mapping of SPI {:#010x} changed from {} to {}",
+                m.spi, m.old, m.new
+            ),
+        );
+    }
+
     pub fn handle_kernel_reply(&mut self, now: Instant, reply: KernelReply) {
         let routed = match &reply {
             KernelReply::Installed { req } => self.route_answered(*req, None),

@@ -203,6 +203,20 @@ pub struct PolicySpec {
     pub if_id: Option<u32>,
 }
 
+/// The kernel saw an encapsulated SA's packets arrive from another address
+/// or port than the SA has (XFRM_MSG_MAPPING, SADB_X_NAT_T_NEW_MAPPING):
+/// the peer's NAT mapping changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NatMapping {
+    pub proto: IpsecProto,
+    pub spi: u32,
+    /// The SA's destination (our address).
+    pub dst: IpAddr,
+    /// The peer's address and port the SA had, and the new ones.
+    pub old: std::net::SocketAddr,
+    pub new: std::net::SocketAddr,
+}
+
 /// The kernel caught outbound traffic that a policy without SAs protects
 /// (PF_KEY SADB_ACQUIRE, XFRM_MSG_ACQUIRE): it wants SAs from `src` to
 /// `dst` for the policy's `reqid` (when the backend can tell it).
