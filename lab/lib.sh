@@ -91,6 +91,132 @@ make_topology() {
     ip -n east route add 10.1.0.0/24 via 192.0.2.1 src 10.2.0.1 || die "route east"
 }
 
+# ---- the NAT topology (NAT-T scenarios, NAT interop cells) -------------------------------
+#
+#   netns west (road warrior)     netns nat (masquerading NAT)              netns east (gateway)
+#   w0 (veth) 192.168.1.2/24 <--> n0 192.168.1.1/24 | n1 192.0.2.1/24 <--> e0 (veth) 192.0.2.2/24
+#   default via 192.168.1.1       MASQUERADE out of n1 to source ports     lan0 (dummy) 10.2.0.1/24
+#                                 NAT_PORTS (20000-29999): no port is      192.168.0.0/16 via 192.0.2.1
+#                                 kept, IKE's 500 and 4500 both move;        src 10.2.0.1
+#                                 from n1 to n0 only replies (conntrack
+#                                 ESTABLISHED,RELATED): unsolicited
+#                                 packets from outside are dropped
+#
+# The road warrior's client is its own private address (192.168.1.2); the gateway's is
+# 10.2.0.0/24.  The gateway sees the road warrior as 192.0.2.1 on some port 2xxxx.
+# n1 is the outer wire: no IPsec is processed in netns nat, so a capture there shows
+# exactly what crossed (on e0 the kernel would re-inject decapsulated packets).
+NAT_PORTS=${NAT_PORTS:-20000-29999}
+
+# nat_topology: load the modules, build the three namespaces drawn above
+nat_topology() {
+    load_modules
+    ip netns add west && ip netns add nat && ip netns add east || die "ip netns add"
+    ip link add w0 netns west type veth peer name n0 netns nat || die "veth west-nat"
+    ip link add n1 netns nat type veth peer name e0 netns east || die "veth nat-east"
+    ip -n west addr add 192.168.1.2/24 dev w0
+    ip -n nat addr add 192.168.1.1/24 dev n0
+    ip -n nat addr add 192.0.2.1/24 dev n1
+    ip -n east addr add 192.0.2.2/24 dev e0
+    ip -n east link add lan0 type dummy || die "dummy"
+    ip -n east addr add 10.2.0.1/24 dev lan0
+    local ns
+    for ns in west nat east; do
+        ip netns exec $ns sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+        ip -n $ns link set lo up
+    done
+    ip -n west link set w0 up; ip -n nat link set n0 up; ip -n nat link set n1 up
+    ip -n east link set e0 up; ip -n east link set lan0 up
+    ip -n west route add default via 192.168.1.1 || die "route west"
+    ip -n east route add 192.168.0.0/16 via 192.0.2.1 src 10.2.0.1 || die "route east"
+    ip netns exec nat sysctl -qw net.ipv4.ip_forward=1
+    nat_rules "$NAT_PORTS" || die "iptables in nat"
+}
+
+# nat_rules PORTS: (re)write the NAT's rules: masquerade to source ports PORTS, forward
+# from outside only what belongs to a connection started inside
+nat_rules() {
+    local t=(ip netns exec nat iptables -w 5)
+    "${t[@]}" -t nat -F POSTROUTING && "${t[@]}" -F FORWARD &&
+    "${t[@]}" -t nat -A POSTROUTING -o n1 -p udp -j MASQUERADE --to-ports "$1" --random &&
+    "${t[@]}" -t nat -A POSTROUTING -o n1 -j MASQUERADE &&
+    "${t[@]}" -A FORWARD -i n0 -o n1 -j ACCEPT &&
+    "${t[@]}" -A FORWARD -i n1 -o n0 -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT &&
+    "${t[@]}" -A FORWARD -j DROP
+}
+
+# nat_flush: forget every mapping (conntrack -F); the next datagram from the road
+# warrior gets a new one (a random port of NAT_PORTS: almost surely another)
+nat_flush() { on nat conntrack -F 2>&1 | grep -v 'have been deleted' ; true; }
+
+# nat_change_port: force a new mapping: masquerade to another port range, then flush
+# (the road warrior's next datagram certainly leaves from a new port)
+nat_change_port() {
+    case $NAT_PORTS in 20000-29999) NAT_PORTS=30000-39999 ;; *) NAT_PORTS=20000-29999 ;; esac
+    show "[nat]" "masquerade to ports $NAT_PORTS; conntrack -F"
+    nat_rules "$NAT_PORTS" && nat_flush
+}
+
+# nat_mappings: the NAT's UDP mappings, one a line: "SPORT -> MAPPED_PORT DPORT"
+nat_mappings() {
+    ip netns exec nat conntrack -L -p udp 2>/dev/null | awk '{
+        n = 0; for (i = 1; i <= NF; i++) if ($i ~ /^(sport|dport)=/) { split($i, kv, "="); v[++n] = kv[2] }
+        if (n >= 4) print v[1] " -> " v[4] " " v[2] }'
+}
+
+# udp_send NS SRC SPORT DST DPORT TEXT: one UDP datagram from SRC:SPORT (perl: no socat in
+# the image, and bash's /dev/udp cannot choose its source port)
+udp_send() {
+    ip netns exec "$1" perl -MIO::Socket::INET -e '
+        my $s = IO::Socket::INET->new(Proto => "udp", LocalAddr => $ARGV[0], LocalPort => $ARGV[1],
+                                      PeerAddr => $ARGV[2], PeerPort => $ARGV[3], ReuseAddr => 1)
+            or die "socket: $!\n";
+        defined $s->send($ARGV[4]) or die "send: $!\n"' "$2" "$3" "$4" "$5" "$6"
+}
+
+# capture_start NS DEV FILE [FILTER...]: tcpdump -w FILE on NS's DEV in the background
+# (pid in CAP_PID, also in PIDS), back once it captures
+capture_start() {
+    local ns=$1 dev=$2 f=$3 i; shift 3
+    ip netns exec "$ns" tcpdump -n -U -s 0 -i "$dev" -w "$f" "$@" 2> "$f.err" &
+    CAP_PID=$!; PIDS+=("$CAP_PID")
+    for i in $(seq 100); do grep -q 'listening on' "$f.err" 2>/dev/null && return 0; sleep 0.1; done
+    cat "$f.err"; return 1
+}
+
+# capture_stop [PID]: stop a capture (default CAP_PID), let it write its last packets
+capture_stop() {
+    local p=${1:-${CAP_PID:-}}
+    [ -n "$p" ] || return 0
+    sleep 0.3; kill -INT "$p" 2>/dev/null; wait "$p" 2>/dev/null; true
+}
+
+# wire_summary PCAP: one line per packet of an outer-wire capture, as tshark dissects it:
+#   TIME SRC:SPORT > DST:DPORT KIND LEN
+# KIND: isakmp/EXCH (EXCH = isakmp.exchangetype: 2 Main Mode, 32 Quick Mode, 5 Informational),
+# esp-in-udp, keepalive (UDP 4500 with the one byte 0xff), esp (plain ESP, IP protocol
+# 50), icmp, udp/other.  LEN: the UDP payload length (IP payload for plain ESP).
+wire_summary() {
+    tshark -r "$1" -T fields -E 'separator=|' -E occurrence=f \
+        -e frame.time_relative -e ip.src -e udp.srcport -e ip.dst -e udp.dstport -e ip.proto \
+        -e isakmp.exchangetype -e esp.spi -e udp.length -e ip.len 2>/dev/null |
+    awk -F'|' '{
+        sp = $3; dp = $5; proto = $6; xt = $7; spi = $8
+        if (proto != 17) sp = dp = ""        # (an ICMP error would show its quoted ports)
+        if (proto == 50)        { kind = "esp"; len = $10 - 20 }
+        else if (proto == 1)    { kind = "icmp"; len = $10 - 20 }
+        else if (proto != 17)   { kind = "ip-proto-" proto; len = $10 - 20 }
+        else {
+            len = $9 - 8
+            if (xt != "")        kind = "isakmp/" xt
+            else if (spi != "")  kind = "esp-in-udp"
+            else if (len == 1 && (sp == 4500 || dp == 4500)) kind = "keepalive"
+            else                 kind = "udp/other"
+        }
+        printf "%8.3f %s%s > %s%s %s %d\n", $1, $2, (sp != "" ? ":" sp : ""), $4, (dp != "" ? ":" dp : ""), kind, len
+    }'
+}
+
 # xfrm_counters NS PROTO: "PACKETS BYTES SAS" summed over the PROTO states (esp, ah, comp)
 # of `ip -s xfrm state`
 xfrm_counters() {
@@ -148,6 +274,7 @@ cleanup() {
     for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
     PIDS=()
     ip netns del west 2>/dev/null
+    ip netns del nat 2>/dev/null
     ip netns del east 2>/dev/null
     true
 }

@@ -54,7 +54,7 @@ for c in "${CELLS[@]}"; do
     if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
         echo "@@RESULT $name FAIL timeout(${CELL_TIMEOUT:-600}s)"
         echo "FAIL: $name: the scenario timed out"
-        ip netns del west 2>/dev/null; ip netns del east 2>/dev/null
+        ip netns del west 2>/dev/null; ip netns del nat 2>/dev/null; ip netns del east 2>/dev/null
     fi
     [ "$rc" = 0 ] || FAILED=$((FAILED + 1))
 done

@@ -50,6 +50,10 @@ whack() {
 # secrets_for NS: the ipsec.secrets of NS's pluto; scenarios redefine it (rsa.sh)
 secrets_for() { echo "$PSK_LINE"; }
 
+# pluto_opts_for NS: pluto options of NS's pluto besides PLUTO_OPTS; scenarios redefine
+# it (natt.sh: --nat_traversal ...)
+pluto_opts_for() { :; }
+
 # start_pluto NS: start pluto in netns NS, wait for its control socket
 start_pluto() {
     local ns=$1 d=$LABRUN/$1 i pid
@@ -57,9 +61,9 @@ start_pluto() {
     secrets_for "$ns" > "$d/ipsec.secrets" || return 1
     chmod 600 "$d/ipsec.secrets"
     show "[$ns]" "$IPSEC" pluto --nofork --stderrlog --ctlbase "$d/pluto" --secretsfile "$d/ipsec.secrets" \
-        $(stack_opts) $PLUTO_OPTS "> $d/pluto.log 2>&1 &"
+        $(stack_opts) $PLUTO_OPTS $(pluto_opts_for "$ns") "> $d/pluto.log 2>&1 &"
     ip netns exec "$ns" "$IPSEC" pluto --nofork --stderrlog --ctlbase "$d/pluto" \
-        --secretsfile "$d/ipsec.secrets" $(stack_opts) $PLUTO_OPTS > "$d/pluto.log" 2>&1 &
+        --secretsfile "$d/ipsec.secrets" $(stack_opts) $PLUTO_OPTS $(pluto_opts_for "$ns") >> "$d/pluto.log" 2>&1 &
     pid=$!; PIDS+=("$pid"); PLUTOS+=("$pid")
     eval "PLUTO_PID_$ns=$pid"
     for i in $(seq 100); do
@@ -196,7 +200,7 @@ finish() {    # finish STATUS MESSAGE: logs on failure, stop the plutos, PASS/FA
     if [ "$rc" != 0 ]; then
         for ns in west east; do
             [ -s "$LABRUN/$ns/pluto.log" ] || continue
-            hr; echo "== last lines of $ns's pluto log"; tail -n 30 "$LABRUN/$ns/pluto.log"
+            hr; echo "== last lines of $ns's pluto log"; tail -n "${LOG_TAIL:-30}" "$LABRUN/$ns/pluto.log"
         done
         [ "$DUMP_XFRM_ON_FAIL" = 1 ] && dump_xfrm west east
     fi
@@ -220,7 +224,8 @@ finish() {    # finish STATUS MESSAGE: logs on failure, stop the plutos, PASS/FA
     exit "$rc"
 }
 
-# begin NAME: start a lab test: cleanup on any exit, fresh $LABRUN, the two gateways
+# begin NAME [nat]: start a lab test: cleanup on any exit, fresh $LABRUN, the two
+# gateways (make_topology), or with "nat" the road warrior behind a NAT (nat_topology)
 begin() {
     SCENARIO=$1
     trap '_exit_trap' EXIT
@@ -228,7 +233,7 @@ begin() {
     [ -x "$IPSEC" ] || finish 1 "no $IPSEC (run make first)"
     log "rswan lab test $SCENARIO: $("$IPSEC" --version 2>&1 | head -n 1), kernel $(uname -r)"
     rm -rf "$LABRUN"; mkdir -p "$LABRUN"
-    make_topology
+    if [ "${2:-}" = nat ]; then nat_topology; else make_topology; fi
 }
 
 # an exit that did not go through finish (die in lib.sh, set -e, ...) still cleans up
