@@ -9,6 +9,10 @@
 # RSA (rswan initiates, 3des, PFS: the pairing is symmetric, the rest of its matrix is the
 # lab scenarios' job).  Every cell of both third-party peers runs: strongSwan 5.9.8 and
 # libreswan 4.10 both do each of them (libreswan 4.10 lacks MODP1024, which no cell uses).
+# Then per third-party peer the NAT traversal and DPD cells of lab/interop/natdpd.sh:
+# PEER/nat-rswan (rswan the road warrior behind a NAT), PEER/nat-peer (the peer behind it,
+# rswan the %any gateway), PEER/dpd (each answers and detects the other's death), named
+# PEER/KIND/psk/aes128-sha1-modp2048/pfs.
 # A cell is named PEER/ROLE/AUTH/IKE/PFS (e.g. strongswan/peer-init/rsa/aes128-sha1-modp2048/nopfs);
 # with PATTERNs only the cells whose name contains one of them run.  Prints "@@PLAN NAME"
 # for each cell first, then each scenario's output (also kept in $VMRUN_OUT/<cell>.log)
@@ -38,6 +42,11 @@ for peer in strongswan libreswan; do
         done
     done
 done
+# NAT traversal and DPD (lab/interop/natdpd.sh): rswan as the road warrior behind a NAT,
+# the peer as the road warrior behind it, DPD both ways; PSK, aes, PFS only
+for peer in strongswan libreswan; do
+    for kind in nat-rswan nat-peer dpd; do add_cell "$peer" "$kind" psk aes pfs; done
+done
 [ ${#CELLS[@]} -gt 0 ] || { echo "all.sh: no cell matches: $*"; exit 2; }
 for c in "${CELLS[@]}"; do echo "@@PLAN ${c##* }"; done
 
@@ -49,7 +58,11 @@ for c in "${CELLS[@]}"; do
     echo "#### [$N/${#CELLS[@]}] $name"
     echo "########################################################################"
     log=${VMRUN_OUT:-/tmp}/$peer-$role-$auth-$p1-$pfs.log
-    timeout -k 10 "${CELL_TIMEOUT:-600}" bash "$DIR/$peer.sh" "$role" "$auth" "$p1" "$pfs" 2>&1 | tee "$log"
+    case $role in
+        nat-*|dpd) cmd=(bash "$DIR/natdpd.sh" "$peer" "$role") ;;
+        *) cmd=(bash "$DIR/$peer.sh" "$role" "$auth" "$p1" "$pfs") ;;
+    esac
+    timeout -k 10 "${CELL_TIMEOUT:-600}" "${cmd[@]}" 2>&1 | tee "$log"
     rc=${PIPESTATUS[0]}
     if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
         echo "@@RESULT $name FAIL timeout(${CELL_TIMEOUT:-600}s)"
