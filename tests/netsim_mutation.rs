@@ -471,6 +471,8 @@ fn kernel_summary(ops: &[KernelOp]) -> String {
             KernelOp::Install { .. } => "INSTALL",
             KernelOp::DeleteSa { .. } => "DELETE SA",
             KernelOp::DeletePolicy(_) => "DELETE POLICY",
+            KernelOp::UpdateSa { .. } => "UPDATE SA",
+            KernelOp::QuerySa { .. } => "QUERY SA",
         })
         .collect();
     names.join(", ")

@@ -126,6 +126,7 @@ fn end(host: u8, id: Option<Identity>, net: u8) -> rswan::ike::config::End {
         port: 500,
         id,
         client: Some(subnet(net, 0)),
+        virt: None,
     }
 }
 

@@ -34,6 +34,7 @@ mod quick_mode;
 pub mod rng;
 pub mod routing;
 pub mod state;
+pub mod vendor;
 pub mod wire;
 
 pub use config::{ConnConfig, End, Policy, SecretEntry, SecretIndex, SecretValue, Secrets};

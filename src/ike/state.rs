@@ -203,6 +203,8 @@ pub struct Phase1 {
     pub pending_quick: bool,
     /// Authenticated messages received under this SA after it was established.
     pub auth_rx: u64,
+    /// The extensions the peer announced in MI1/MR1.
+    pub peer: super::vendor::PeerCaps,
 }
 
 pub struct Phase2 {

@@ -32,6 +32,8 @@ pub struct FakeKernel {
     /// Larval states the kernel made for ACQUIREs: (reqid, src, dst). As in
     /// Linux, an outbound SA with the same reqid and addresses replaces one.
     pub acquiring: Vec<(u32, IpAddr, IpAddr)>,
+    /// Bytes each SA (by SPI) has carried: tests add traffic here.
+    pub traffic: std::collections::HashMap<u32, u64>,
 }
 
 /// What the kernel does with one outbound packet.
@@ -140,6 +142,45 @@ impl FakeKernel {
                 self.policies.retain(|q| !same_slot(q, &p));
                 None
             }
+            KernelOp::UpdateSa { req, sa } => {
+                let slot = self
+                    .sas
+                    .iter_mut()
+                    .find(|s| s.proto == sa.proto && s.spi == sa.spi && s.dst == sa.dst);
+                Some(match slot {
+                    Some(s) => {
+                        *s = sa;
+                        KernelReply::Installed { req }
+                    }
+                    None => KernelReply::Failed {
+                        req,
+                        reason: "No such process".into(),
+                    },
+                })
+            }
+            KernelOp::QuerySa {
+                req,
+                proto,
+                spi,
+                dst,
+                ..
+            } => Some(
+                if self
+                    .sas
+                    .iter()
+                    .any(|s| s.proto == proto && s.spi == spi && s.dst == dst)
+                {
+                    KernelReply::SaUse {
+                        req,
+                        bytes: self.traffic.get(&spi).copied().unwrap_or(0),
+                    }
+                } else {
+                    KernelReply::Failed {
+                        req,
+                        reason: "No such process".into(),
+                    }
+                },
+            ),
         }
     }
 }
@@ -654,12 +695,14 @@ pub fn conn_pair(name: &str, policy: Policy) -> (ConnConfig, ConnConfig) {
         port: PORT,
         id: None,
         client: Some(subnet(1, 0)),
+        virt: None,
     };
     let east = End {
         host: Some(ip(2)),
         port: PORT,
         id: None,
         client: Some(subnet(2, 0)),
+        virt: None,
     };
     (
         ConnConfig::new(name, west.clone(), east.clone(), policy),

@@ -29,6 +29,10 @@ impl Endpoint {
             .get(&serial)
             .ok_or_else(|| Reject::Local("state vanished".into()))?;
         let xform = parse_ike_reply(sa, &st.offered)?;
+        let peer = PeerCaps::learn(
+            parsed.all(payload_type::VID).map(|p| &p.payload),
+            self.nat.enabled,
+        );
         let psk = match xform.auth {
             AuthMethod::Psk => self.conn_psk(&conn).ok_or_else(|| {
                 Reject::Local(
@@ -45,6 +49,7 @@ impl Endpoint {
             .ok_or_else(|| Reject::Local("state vanished".into()))?;
         st.rcookie = hdr.rcookie;
         st.chosen = Some(xform);
+        st.peer = peer;
         st.psk = psk;
         st.gxi = dh.public.clone();
         st.ni = ni.clone();

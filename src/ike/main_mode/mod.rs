@@ -12,6 +12,7 @@ use super::proposal::{
     default_ike_transforms, ike_sa_payload, parse_ike_reply, select_ike, AuthMethod, IkeTransform,
 };
 use super::state::{Phase1, Phase1Crypto, Retransmit, Role, StateKind};
+use super::vendor::{self, PeerCaps};
 use crate::ctl::Rc;
 use crate::ike::endpoint::{Endpoint, Level};
 use crate::ike::error::{misbehaved, Misbehaviour, Reject};
@@ -166,7 +167,9 @@ impl Endpoint {
             exchange: exchange::IDENTITY_PROTECTION,
             msgid: 0,
         };
-        let packet = build_clear(&h, &[Payload::Sa(sa)]);
+        let mut payloads = vec![Payload::Sa(sa)];
+        payloads.extend(vendor::initiator_vids(self.nat.enabled));
+        let packet = build_clear(&h, &payloads);
         let local = SocketAddr::new(lh, conn.local.port);
         let remote = SocketAddr::new(rh, conn.remote.port);
         let st = Phase1 {
@@ -197,6 +200,7 @@ impl Endpoint {
             attempt,
             pending_quick: with_quick && conn.policy.wants_ipsec(),
             auth_rx: 0,
+            peer: PeerCaps::default(),
         };
         self.p1.insert(serial, st);
         self.by_icookie.insert(icookie, serial);

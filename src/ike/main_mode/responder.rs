@@ -82,7 +82,9 @@ impl Endpoint {
         }
         // RSA is accepted only with a private key to sign with.
         let have_rsa = self.conn_rsa_key(&conn).is_some();
-        let step = || -> Result<(IkeTransform, crate::ike::wire::SaPayload, Vec<u8>), Reject> {
+        type Mi1 = (IkeTransform, crate::ike::wire::SaPayload, Vec<u8>, PeerCaps);
+        let natt = self.nat.enabled;
+        let step = || -> Result<Mi1, Reject> {
             if hdr.flags & flags::ENCRYPTION != 0 || hdr.msgid != 0 {
                 return Err(misbehaved(Misbehaviour::BadParameter(
                     "MI1 must be cleartext with message ID 0",
@@ -98,9 +100,10 @@ impl Endpoint {
                 .filter(|t| t.auth == AuthMethod::Psk || have_rsa)
                 .collect();
             let (xform, reply) = select_ike(sa, &allowed)?;
-            Ok((xform, reply, parsed.body_of(sa_p).to_vec()))
+            let caps = PeerCaps::learn(parsed.all(payload_type::VID).map(|p| &p.payload), natt);
+            Ok((xform, reply, parsed.body_of(sa_p).to_vec(), caps))
         };
-        let (xform, reply, sai_b) = match step() {
+        let (xform, reply, sai_b, peer) = match step() {
             Ok(x) => x,
             Err(e) => {
                 self.count_reject(&e);
@@ -160,7 +163,9 @@ impl Endpoint {
             exchange: exchange::IDENTITY_PROTECTION,
             msgid: 0,
         };
-        let packet = build_clear(&h, &[Payload::Sa(reply)]);
+        let mut payloads = vec![Payload::Sa(reply)];
+        payloads.extend(vendor::responder_vids(peer.natt));
+        let packet = build_clear(&h, &payloads);
         let st = Phase1 {
             serial,
             conn: conn.name.clone(),
@@ -189,6 +194,7 @@ impl Endpoint {
             attempt: 0,
             pending_quick: false,
             auth_rx: 0,
+            peer,
         };
         self.p1.insert(serial, st);
         self.by_cookies.insert((hdr.icookie, rcookie), serial);
