@@ -407,7 +407,7 @@ nat_cell() {
         if [ "$ka_rw" -ge 2 ]; then step_result keepalive ok "$ka_rw"
         else step_result keepalive FAIL "rswan (--keep_alive $KEEP_ALIVE) sent $ka_rw keepalives"; fi
     else
-        TIMINGS+=("peer-keepalives=$ka_rw")
+        TIMINGS+=("peer-keepalive=$ka_rw")
     fi
 }
 
@@ -427,15 +427,15 @@ dpd_cell() {
     echo "Informationals: rswan -> $PEER $inf_w, $PEER -> rswan $inf_e"
     TIMINGS+=("inf=$inf_w/$inf_e")
     if [ "$(spis west | tr '\n' ' ')" = "$w0" ] && [ "$(spis east | tr '\n' ' ')" = "$e0" ] &&
-       [ "$inf_w" -ge 4 ] && [ "$inf_e" -ge 4 ]; then
+       [ "$inf_w" -ge 3 ] && [ "$inf_e" -ge 3 ]; then
         step_result alive ok
     else
-        step_result alive FAIL "with both alive: SAs west [$w0] -> [$(spis west | tr '\n' ' ')], east [$e0] -> [$(spis east | tr '\n' ' ')]; Informationals rswan->$PEER $inf_w, $PEER->rswan $inf_e (expected >= 4 each)"
+        step_result alive FAIL "with both alive: SAs west [$w0] -> [$(spis west | tr '\n' ' ')], east [$e0] -> [$(spis east | tr '\n' ' ')]; Informationals rswan->$PEER $inf_w, $PEER->rswan $inf_e (expected >= 3 each)"
     fi
     hr; echo "== $PEER dies (kill -9): rswan must clear within $DPD_LIMIT s"
     peer_kill; t=$(date +%s.%N)
     if wait_until "$DPD_LIMIT" eval '[ "$(rswan_states)" = 0 ] && [ "$(esp_count west)" = 0 ]'; then
-        step_result rswan-detects ok "$(secs_since "$t") s"; TIMINGS+=("rswan-detects=$(secs_since "$t")s")
+        step_result rswan-detects ok "$(secs_since "$t") s"; TIMINGS+=("rswan-detect=$(secs_since "$t")s")
     else
         step_result rswan-detects FAIL "rswan still has $(rswan_states) states, $(esp_count west) ESP SAs $DPD_LIMIT s after $PEER died"
     fi
@@ -448,7 +448,7 @@ dpd_cell() {
     hr; echo "== rswan dies (kill -9): $PEER must clear within $DPD_LIMIT s"
     show "[west]" kill -9 "$RSWAN_PID"; kill -9 "$RSWAN_PID"; wait "$RSWAN_PID" 2>/dev/null; t=$(date +%s.%N)
     if wait_until "$DPD_LIMIT" eval '[ "$(peer_sas)" = 0 ] && [ "$(esp_count east)" = 0 ]'; then
-        step_result peer-detects ok "$(secs_since "$t") s"; TIMINGS+=("peer-detects=$(secs_since "$t")s")
+        step_result peer-detects ok "$(secs_since "$t") s"; TIMINGS+=("peer-detect=$(secs_since "$t")s")
     else
         step_result peer-detects FAIL "$PEER still has $(peer_sas) SAs, $(esp_count east) ESP SAs in its kernel $DPD_LIMIT s after rswan died"
         peer_status
