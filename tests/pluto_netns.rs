@@ -588,3 +588,150 @@ fn forking_pluto_writes_child_pid() {
     assert!(!ctl.exists(), "{} left behind", ctl.display());
     assert!(!lock.exists(), "{} left behind", lock.display());
 }
+
+// ---------------------------------------------------------------------------
+// Options rswan does not implement, and the NAT-T/DPD connection options.
+
+#[test]
+fn not_implemented_options_and_nat_dpd_connection_options() {
+    let mut lab = Lab::new(1);
+    lab.start_pluto("w", 0);
+    lab.whack_expect("w", &["--listen"], 0);
+
+    // whack refuses by itself: exit 1, one line, nothing reaches pluto.
+    let out = lab.whack_expect(
+        "w",
+        &[
+            "--name",
+            "aggr",
+            "--host",
+            WEST,
+            "--to",
+            "--host",
+            EAST,
+            "--psk",
+            "--ike",
+            "3des",
+            "--aggrmode",
+        ],
+        1,
+    );
+    assert_eq!(
+        out.stderr, "whack: --aggrmode is not implemented by rswan yet\n",
+        "{out}"
+    );
+    assert!(
+        !lab.log("w").contains("aggr"),
+        "pluto saw it:\n{}",
+        lab.log("w")
+    );
+
+    // A message carrying one anyway (not from rswan's whack) is refused
+    // whole by pluto: the connection is not added, --shutdown not done.
+    let mut c = rswan::ctl::Connection {
+        policy: rswan::ctl::POLICY_PSK | rswan::ctl::POLICY_AGGRESSIVE,
+        ..Default::default()
+    };
+    c.left.host = WEST.parse().unwrap();
+    c.left.nexthop = EAST.parse().unwrap();
+    c.right.host = EAST.parse().unwrap();
+    c.right.nexthop = WEST.parse().unwrap();
+    let frame = rswan::ctl::encode(&rswan::ctl::WhackMessage {
+        name: Some("aggr".into()),
+        connection: Some(c),
+        shutdown: true,
+        ..Default::default()
+    })
+    .expect("encode");
+    let ctl = with_suffix(&lab.ctlbase("w"), ".ctl");
+    let mut s = connect(&ctl);
+    s.write_all(&frame).expect("write frame");
+    let reply = read_reply(s);
+    assert_eq!(
+        reply,
+        "030 --aggrmode is not implemented by rswan yet; nothing was done\n"
+    );
+    lab.assert_alive("w", "a refused --shutdown");
+    let status = lab.status("w");
+    assert!(!status.contains("\"aggr\""), "{status}");
+
+    // A road-warrior template with DPD, --forceencaps and a virtual client.
+    lab.whack_expect(
+        "w",
+        &[
+            "--name",
+            "rw",
+            "--host",
+            WEST,
+            "--client",
+            "10.0.1.0/24",
+            "--nexthop",
+            "%direct",
+            "--to",
+            "--host",
+            "%any",
+            "--client",
+            "vhost:%no,%priv",
+            "--psk",
+            "--encrypt",
+            "--dpddelay",
+            "10",
+            "--dpdtimeout",
+            "30",
+            "--dpdaction",
+            "restart",
+            "--forceencaps",
+        ],
+        0,
+    );
+    let status = lab.status("w");
+    let lines: Vec<&str> = status
+        .lines()
+        .filter(|l| l.starts_with("000 \"rw\":"))
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with(&format!("000 \"rw\": 10.0.1.0/24==={WEST}...%virtual;"))),
+        "{status}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("; encap: udp;") && l.contains("policy: PSK+ENCRYPT+TUNNEL")),
+        "{status}"
+    );
+    assert!(
+        lines.contains(&"000 \"rw\":   dpd: action:restart; delay:10; timeout:30; "),
+        "{status}"
+    );
+
+    // A bad virtual client: RC 23, no connection.
+    let out = lab.whack_expect(
+        "w",
+        &[
+            "--name",
+            "bad",
+            "--host",
+            WEST,
+            "--nexthop",
+            "%direct",
+            "--to",
+            "--host",
+            "%any",
+            "--client",
+            "vhost:%private",
+            "--psk",
+            "--encrypt",
+        ],
+        23,
+    );
+    assert!(
+        out.stdout
+            .contains("\"bad\": bad \"%private\" in virtual client"),
+        "{out}"
+    );
+    let status = lab.status("w");
+    assert!(!status.contains("\"bad\""), "{status}");
+    lab.assert_alive("w", "the refusals");
+}

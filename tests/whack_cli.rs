@@ -60,6 +60,7 @@ fn help_goes_to_stderr_with_status_0() {
         "--initiate",
         "--status",
         "/var/run/pluto.ctl",
+        "Not implemented by rswan yet, and refused",
     ] {
         assert!(err.contains(form), "--help lacks {form}");
     }
@@ -251,4 +252,73 @@ fn connection_reaches_pluto_and_partial_line_is_reported() {
         "whack: last line from pluto too long or unterminated\n"
     );
     assert_eq!(o.status.code(), Some(3));
+}
+
+#[test]
+fn not_implemented_option_is_refused_before_pluto_is_reached() {
+    let dir = TempDir::new("refuse");
+    let base = dir.base();
+    let listener = UnixListener::bind(format!("{base}.ctl")).expect("bind control socket");
+    listener
+        .set_nonblocking(true)
+        .expect("nonblocking listener");
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &[
+                "--name",
+                "c",
+                "--host",
+                "192.0.2.1",
+                "--to",
+                "--host",
+                "192.0.2.2",
+                "--psk",
+                "--ike",
+                "3des",
+                "--aggrmode",
+            ],
+            "--aggrmode",
+        ),
+        (
+            &[
+                "--name",
+                "c",
+                "--host",
+                "192.0.2.1",
+                "--cert",
+                "c.pem",
+                "--to",
+                "--host",
+                "192.0.2.2",
+                "--rsasig",
+            ],
+            "--cert",
+        ),
+        (&["--status", "--listcerts"], "--listcerts"),
+        (
+            &["--initiate", "--name", "c", "--xauthpass", "pw"],
+            "--xauthpass",
+        ),
+    ];
+    for (args, what) in cases {
+        let o = Command::new(BIN)
+            .arg("whack")
+            .arg("--ctlbase")
+            .arg(&base)
+            .args(*args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("running ipsec whack");
+        assert_eq!(o.status.code(), Some(1), "{args:?}");
+        assert!(o.stdout.is_empty(), "{args:?}");
+        assert_eq!(
+            text(&o.stderr),
+            format!("whack: {what} is not implemented by rswan yet\n")
+        );
+        // Nothing reached the control socket.
+        match listener.accept() {
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            other => panic!("{args:?}: whack connected to pluto: {other:?}"),
+        }
+    }
 }

@@ -208,6 +208,8 @@ pub const IMPAIR_SA_CREATION: u64 = 1 << 25;
 pub const IMPAIR_DIE_ONINFO: u64 = 1 << 26;
 /// Impairment bit.
 pub const IMPAIR_JACOB_TWO_TWO: u64 = 1 << 27;
+/// Every impairment bit (21..=27).
+pub const IMPAIR_ALL: u64 = ((1 << 28) - 1) & !((1 << 21) - 1);
 /// Every debug/impairment bit with a name.
 pub const DBG_KNOWN: u64 = ((1 << 14) - 1) | (((1 << 28) - 1) & !((1 << 20) - 1));
 

@@ -4,6 +4,7 @@
 
 use super::conns::policy_text;
 use super::daemon::{vname, Daemon};
+use crate::ike::config::NAT_T_PORT;
 use crate::ike::StateInfo;
 use std::time::Instant;
 
@@ -60,12 +61,17 @@ pub fn render(d: &Daemon, now: Instant) -> Vec<String> {
             Some(false) => (&c.desc.right, &c.desc.left),
             _ => (&c.desc.left, &c.desc.right),
         };
+        let newest_ipsec = p2.and_then(|serial| states.iter().find(|s| s.serial == serial));
         out.push(format!(
-            "\"{n}\":   policy: {}; prio: {},{}; interface: {iface}; encap: esp;",
+            "\"{n}\":   policy: {}; prio: {},{}; interface: {iface}; encap: {};",
             policy_text(c.desc.policy | up),
             prio(ours),
-            prio(theirs)
+            prio(theirs),
+            encap_text(c.desc.force_encaps, newest_ipsec)
         ));
+        if let Some(dpd) = dpd_text(&c.desc) {
+            out.push(format!("\"{n}\":   {dpd}"));
+        }
         let show = |s: Option<u64>| s.map_or("unset".to_string(), |v| format!("#{v}"));
         out.push(format!(
             "\"{n}\":   newest ISAKMP SA: {}; newest IPsec SA: {}; ",
@@ -91,6 +97,35 @@ pub fn render(d: &Daemon, now: Instant) -> Vec<String> {
         out.extend(pubkey_lines(d));
     }
     out
+}
+
+/// The `encap:` field: `udp` when the connection's ESP goes in UDP
+/// (`--forceencaps`, or its newest IPsec SA was negotiated on the NAT-T
+/// port, which NAT traversal moves to once it found a NAT), else `esp`.
+fn encap_text(force_encaps: bool, newest_ipsec: Option<&StateInfo>) -> &'static str {
+    let natt = |s: &StateInfo| s.local.port() == NAT_T_PORT || s.peer.port() == NAT_T_PORT;
+    if force_encaps || newest_ipsec.is_some_and(natt) {
+        "udp"
+    } else {
+        "esp"
+    }
+}
+
+/// Openswan's DPD line of a connection with DPD on (its trailing space
+/// included): `dpd: action:hold; delay:30; timeout:120; `.
+fn dpd_text(c: &crate::ctl::Connection) -> Option<String> {
+    if c.dpd_delay == 0 {
+        return None;
+    }
+    let action = match c.dpd_action {
+        crate::ctl::DpdAction::Clear => "clear",
+        crate::ctl::DpdAction::Hold => "hold",
+        crate::ctl::DpdAction::Restart => "restart",
+    };
+    Some(format!(
+        "dpd: action:{action}; delay:{}; timeout:{}; ",
+        c.dpd_delay, c.dpd_timeout
+    ))
 }
 
 /// `List of Public Keys:` and two lines per key: the ID, size and key ID
@@ -191,4 +226,63 @@ fn state_lines(
         v.push(format!("#{}: \"{}\" {}", s.serial, s.conn, saids.join(" ")));
     }
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ike::state::{Role, StateKind};
+    use std::net::SocketAddr;
+
+    fn ipsec_state(local: &str, peer: &str) -> StateInfo {
+        StateInfo {
+            serial: 2,
+            conn: "c".into(),
+            kind: StateKind::QuickI2,
+            ipsec: true,
+            parent: Some(1),
+            role: Role::Initiator,
+            local: local.parse::<SocketAddr>().unwrap(),
+            peer: peer.parse::<SocketAddr>().unwrap(),
+            event: None,
+            saids: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn encap_is_udp_when_forced_or_negotiated_on_the_nat_t_port() {
+        assert_eq!(encap_text(false, None), "esp");
+        assert_eq!(encap_text(true, None), "udp");
+        let plain = ipsec_state("192.0.2.1:500", "192.0.2.2:500");
+        assert_eq!(encap_text(false, Some(&plain)), "esp");
+        assert_eq!(encap_text(true, Some(&plain)), "udp");
+        let natt = ipsec_state("192.0.2.1:4500", "198.51.100.7:31337");
+        assert_eq!(encap_text(false, Some(&natt)), "udp");
+        let natt = ipsec_state("10.0.0.2:1024", "192.0.2.1:4500");
+        assert_eq!(encap_text(false, Some(&natt)), "udp");
+    }
+
+    #[test]
+    fn dpd_line_only_with_dpd_on() {
+        let mut c = crate::ctl::Connection::default();
+        assert_eq!(dpd_text(&c), None);
+        c.dpd_delay = 30;
+        c.dpd_timeout = 120;
+        assert_eq!(
+            dpd_text(&c).as_deref(),
+            Some("dpd: action:clear; delay:30; timeout:120; ")
+        );
+        c.dpd_action = crate::ctl::DpdAction::Hold;
+        assert_eq!(
+            dpd_text(&c).as_deref(),
+            Some("dpd: action:hold; delay:30; timeout:120; ")
+        );
+        c.dpd_action = crate::ctl::DpdAction::Restart;
+        c.dpd_delay = 5;
+        c.dpd_timeout = 15;
+        assert_eq!(
+            dpd_text(&c).as_deref(),
+            Some("dpd: action:restart; delay:5; timeout:15; ")
+        );
+    }
 }

@@ -73,18 +73,20 @@ pub fn handle(d: &mut Daemon, stream: UnixStream, buf: &[u8]) {
 fn execute(d: &mut Daemon, msg: &WhackMessage, r: &Reply<'_>) -> Option<(String, bool)> {
     let now = Instant::now();
     let name = msg.name.clone().unwrap_or_default();
+    // whack refuses these itself; a message that carries one anyway is
+    // refused whole, before any part of it is done.
+    if let Some(what) = not_implemented(msg) {
+        let line = format!("{what} is not implemented by rswan yet; nothing was done");
+        d.log.info(&line);
+        r.line(Rc::BadWhackMessage, &line);
+        return None;
+    }
     if let Some(bits) = msg.debug {
-        if msg.name.is_none() {
-            d.config.debug = bits;
-            d.log.debug = bits != 0;
-            d.log.bridge_debug();
-            d.ep.set_debug(bits != 0);
-        } else {
-            r.line(
-                Rc::Comment,
-                &format!("\"{name}\": per-connection debugging is not kept by this build"),
-            );
-        }
+        // Debugging of one connection (with --name) is refused above.
+        d.config.debug = bits;
+        d.log.debug = bits != 0;
+        d.log.bridge_debug();
+        d.ep.set_debug(bits != 0);
     }
     if let Some(id) = &msg.myid {
         match crate::ident::parse_id(id) {
@@ -139,12 +141,6 @@ fn execute(d: &mut Daemon, msg: &WhackMessage, r: &Reply<'_>) -> Option<(String,
     if msg.initiate {
         keep = initiate(d, now, &name, msg.asynchronous, r);
     }
-    if msg.oppo_initiate.is_some() {
-        r.line(
-            Rc::OppoFailure,
-            "opportunistic initiation is not supported by this build",
-        );
-    }
     if msg.terminate {
         match d.conns.iter_mut().find(|c| c.name == name) {
             None => r.line(Rc::UnknownName, &format!("no connection named \"{name}\"")),
@@ -173,6 +169,63 @@ fn execute(d: &mut Daemon, msg: &WhackMessage, r: &Reply<'_>) -> Option<(String,
         d.shutdown = true;
     }
     keep
+}
+
+/// What rswan does not implement in `msg`, named as whack's option, or
+/// `None` when pluto can do all of it.
+fn not_implemented(msg: &WhackMessage) -> Option<String> {
+    const LISTS: &[(u32, &str)] = &[
+        (ctl::LIST_CERTS, "--listcerts"),
+        (ctl::LIST_CACERTS, "--listcacerts"),
+        (ctl::LIST_ACERTS, "--listacerts"),
+        (ctl::LIST_AACERTS, "--listaacerts"),
+        (ctl::LIST_OCSPCERTS, "--listocspcerts"),
+        (ctl::LIST_GROUPS, "--listgroups"),
+        (ctl::LIST_CRLS, "--listcrls"),
+        (ctl::LIST_OCSP, "--listocsp"),
+        (ctl::LIST_CARDS, "--listcards"),
+        (ctl::LIST_EVENTS, "--listevents"),
+    ];
+    const REREADS: &[(u8, &str)] = &[
+        (ctl::REREAD_CACERTS, "--rereadcacerts"),
+        (ctl::REREAD_AACERTS, "--rereadaacerts"),
+        (ctl::REREAD_OCSPCERTS, "--rereadocspcerts"),
+        (ctl::REREAD_ACERTS, "--rereadacerts"),
+        (ctl::REREAD_CRLS, "--rereadcrls"),
+    ];
+    if let Some(opt) = msg.connection.as_ref().and_then(conns::not_implemented) {
+        return Some(opt.to_string());
+    }
+    if let Some(bits) = msg.debug {
+        if msg.name.is_some() {
+            return Some("debugging of one connection (--debug-* with --name)".into());
+        }
+        let impair = (0..64u32).find(|b| bits & ctl::IMPAIR_ALL & (1u64 << b) != 0);
+        if let Some(bit) = impair {
+            let name = usize::try_from(bit)
+                .ok()
+                .and_then(|b| ctl::DBG_NAMES.get(b))
+                .copied()
+                .unwrap_or("impair");
+            return Some(format!("--{name}"));
+        }
+    }
+    if let Some((_, opt)) = LISTS.iter().find(|(bit, _)| msg.list & bit != 0) {
+        return Some(opt.to_string());
+    }
+    if let Some((_, opt)) = REREADS.iter().find(|(bit, _)| msg.reread & bit != 0) {
+        return Some(opt.to_string());
+    }
+    if msg.purge_ocsp {
+        return Some("--purgeocsp".into());
+    }
+    if msg.oppo_initiate.is_some() {
+        return Some("opportunistic initiation (--oppohere, --oppothere)".into());
+    }
+    if msg.key.as_ref().is_some_and(|k| k.pubkey_rsa.is_none()) {
+        return Some("--keyid without --pubkeyrsa (a key lookup in DNS)".into());
+    }
+    None
 }
 
 /// `--keyid ID [--addkey] [--pubkeyrsa KEY]`: without --addkey the keys on
@@ -456,6 +509,133 @@ fn initiate(
         Err(e) => {
             r.line(e.rc(), &e.to_string());
             None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn conn() -> ctl::Connection {
+        let mut c = ctl::Connection {
+            policy: ctl::POLICY_PSK | ctl::POLICY_ENCRYPT,
+            ..ctl::Connection::default()
+        };
+        c.left.host = "192.0.2.1".parse().unwrap();
+        c.right.host = "192.0.2.2".parse().unwrap();
+        c
+    }
+
+    #[test]
+    fn messages_carrying_what_rswan_does_not_implement_are_refused() {
+        type Set = fn(&mut WhackMessage);
+        let cases: &[(Set, &str)] = &[
+            (
+                |m| {
+                    let mut c = conn();
+                    c.policy |= ctl::POLICY_AGGRESSIVE;
+                    m.connection = Some(c);
+                },
+                "--aggrmode",
+            ),
+            (
+                |m| {
+                    let mut c = conn();
+                    c.right.cert = Some("c.pem".into());
+                    m.connection = Some(c);
+                },
+                "--cert",
+            ),
+            (
+                |m| m.list = ctl::LIST_PUBKEYS | ctl::LIST_CRLS,
+                "--listcrls",
+            ),
+            (|m| m.list = ctl::LIST_ALL, "--listcerts"),
+            (|m| m.list = ctl::LIST_EVENTS, "--listevents"),
+            (|m| m.reread = ctl::REREAD_ALL, "--rereadcacerts"),
+            (|m| m.reread = ctl::REREAD_CRLS, "--rereadcrls"),
+            (|m| m.purge_ocsp = true, "--purgeocsp"),
+            (
+                |m| m.debug = Some(ctl::DBG_CONTROL | ctl::IMPAIR_BUST_MI2),
+                "--impair-bust-mi2",
+            ),
+            (
+                |m| m.debug = Some(ctl::IMPAIR_JACOB_TWO_TWO),
+                "--impair-jacob-two-two",
+            ),
+            (
+                |m| {
+                    m.name = Some("c".into());
+                    m.debug = Some(ctl::DBG_CONTROL);
+                },
+                "debugging of one connection (--debug-* with --name)",
+            ),
+            (
+                |m| {
+                    m.oppo_initiate = Some(ctl::OppoInitiate {
+                        my_client: "10.0.1.1".parse().unwrap(),
+                        peer_client: "10.0.2.1".parse().unwrap(),
+                    })
+                },
+                "opportunistic initiation (--oppohere, --oppothere)",
+            ),
+            (
+                |m| {
+                    m.key = Some(ctl::KeyRequest {
+                        keyid: "@east".into(),
+                        add: true,
+                        pubkey_rsa: None,
+                    })
+                },
+                "--keyid without --pubkeyrsa (a key lookup in DNS)",
+            ),
+        ];
+        for (set, what) in cases {
+            // Alongside parts pluto does implement: the whole message is refused.
+            let mut m = WhackMessage {
+                status: true,
+                listen: true,
+                ..WhackMessage::default()
+            };
+            set(&mut m);
+            assert_eq!(not_implemented(&m).as_deref(), Some(*what));
+        }
+    }
+
+    #[test]
+    fn messages_rswan_implements_pass() {
+        let mut c = conn();
+        c.dpd_delay = 10;
+        c.dpd_timeout = 30;
+        c.dpd_action = ctl::DpdAction::Restart;
+        c.force_encaps = true;
+        c.right.host = ctl::AddrFamily::Ipv4.any();
+        c.right.virt = Some("vhost:%no,%priv".into());
+        let ok = [
+            WhackMessage {
+                name: Some("c".into()),
+                connection: Some(c),
+                ..WhackMessage::default()
+            },
+            WhackMessage {
+                list: ctl::LIST_PUBKEYS,
+                reread: ctl::REREAD_SECRETS,
+                utc: true,
+                debug: Some(ctl::DBG_ALL | ctl::DBG_PRIVATE),
+                ..WhackMessage::default()
+            },
+            WhackMessage {
+                key: Some(ctl::KeyRequest {
+                    keyid: "@east".into(),
+                    add: false,
+                    pubkey_rsa: Some(vec![1, 3, 1]),
+                }),
+                ..WhackMessage::default()
+            },
+        ];
+        for m in ok {
+            assert_eq!(not_implemented(&m), None, "{m:?}");
         }
     }
 }

@@ -107,6 +107,28 @@ Options may be abbreviated to any unique prefix. Exit status: 1 for a
 problem found by whack, otherwise the code of the last significant reply
 line from pluto (0 on success).
 
+Not implemented by rswan yet, and refused (one line naming the first such
+option, e.g. \"whack: --aggrmode is not implemented by rswan yet\", exit 1,
+nothing sent to pluto):
+    Aggressive Mode: --aggrmode
+    XAUTH and Mode Config: --xauth --xauthserver --xauthclient --xauthname
+        --xauthpass --modecfgserver --modecfgclient --modeconfigserver
+        --modeconfigclient --modecfgpull
+    X.509: --cert --ca --sendcert --certtype --listcerts --listcacerts
+        --listacerts --listaacerts --listocspcerts --listcrls --listocsp
+        --listcards --rereadcacerts --rereadaacerts --rereadocspcerts
+        --rereadacerts --rereadcrls --purgeocsp
+    groups and opportunism: --groups --listgroups --host %group
+        --host %opportunistic --host %opportunisticgroup --oppohere --oppothere
+    DNS: --dnskeyondemand, --keyid without --pubkeyrsa
+    others: --clientwithin --disablearrivalcheck --listevents
+        --impair-delay-adns-key-answer --impair-delay-adns-txt-answer
+        --impair-bust-mi2 --impair-bust-mr2 --impair-sa-fail
+        --impair-die-oninfo --impair-jacob-two-two, and debug options
+        with --name (debugging of one connection)
+--listall lists what rswan has (the public keys) and --rereadall rereads
+the secrets; --utc is accepted (rswan's lists carry no times).
+
 With rswan's pluto on NETKEY: --reject blocks like --drop (the kernel has no
 ICMP-sending discard); a kernel refusal of an SA fails the negotiation (032)
 instead of being only logged.";

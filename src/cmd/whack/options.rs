@@ -132,6 +132,44 @@ impl Id {
             other => other,
         }
     }
+
+    /// True for the options rswan parses (to keep Openswan's command line
+    /// and its diagnostics) but does not implement yet: whack refuses a
+    /// command line that uses one rather than send pluto something it would
+    /// leave undone. Aggressive Mode, XAUTH, Mode Config, X.509 and its
+    /// lists, groups, opportunism, DNS keys, `--clientwithin` (a wildcard
+    /// client the engine would take as an exact one),
+    /// `--disablearrivalcheck` and the impairments.
+    pub fn not_implemented(self) -> bool {
+        match self {
+            Id::List(bit) => bit != ctl::LIST_PUBKEYS,
+            Id::Reread(bit) => bit != ctl::REREAD_SECRETS,
+            Id::Policy(bit) => {
+                bit & (ctl::POLICY_AGGRESSIVE
+                    | ctl::POLICY_MODECFG_PULL
+                    | ctl::POLICY_DISABLEARRIVALCHECK)
+                    != 0
+            }
+            Id::DebugBit(bit) => bit & ctl::IMPAIR_ALL != 0,
+            Id::PurgeOcsp
+            | Id::XauthName
+            | Id::XauthPass
+            | Id::OppoHere
+            | Id::OppoThere
+            | Id::Cert
+            | Id::Ca
+            | Id::Groups
+            | Id::ClientWithin
+            | Id::DnsKeyOnDemand
+            | Id::SendCert
+            | Id::CertType
+            | Id::XauthServer
+            | Id::XauthClient
+            | Id::ModecfgServer
+            | Id::ModecfgClient => true,
+            _ => false,
+        }
+    }
 }
 
 /// One long option.

@@ -10,8 +10,8 @@ use std::fmt;
 use super::options::{lookup, Arg, Class, Id, Lookup, OptDef, DEBUG_ALL_BITS};
 use super::validate;
 use crate::ctl::{
-    self, AddrFamily, Connection, End, KeyRequest, SendCert, Subnet, WhackMessage, LIST_ALL,
-    POLICY_FAIL_MASK, POLICY_GROUP, POLICY_OPPO, POLICY_SHUNT_MASK, POLICY_TUNNEL, REREAD_ALL,
+    self, AddrFamily, Connection, End, KeyRequest, SendCert, Subnet, WhackMessage, LIST_PUBKEYS,
+    POLICY_FAIL_MASK, POLICY_GROUP, POLICY_OPPO, POLICY_SHUNT_MASK, POLICY_TUNNEL, REREAD_SECRETS,
     RSA_MAX_ENCODING_BYTES,
 };
 use crate::text::data::ttodata_public;
@@ -44,6 +44,9 @@ pub enum WhackError {
     Getopt(String),
     /// An `--optionsfrom` failure (`whack: optionsfrom failed: ...`), exit 2.
     OptionsFrom(String),
+    /// An option rswan does not implement yet (`whack: --aggrmode is not
+    /// implemented by rswan yet`), exit 1: nothing is sent to pluto.
+    NotImplemented(String),
 }
 
 impl WhackError {
@@ -74,6 +77,9 @@ impl fmt::Display for WhackError {
                 write!(f, "{message}")
             }
             WhackError::Getopt(m) | WhackError::OptionsFrom(m) => write!(f, "{m}"),
+            WhackError::NotImplemented(what) => {
+                write!(f, "{PROGNAME}: {what} is not implemented by rswan yet")
+            }
         }
     }
 }
@@ -123,11 +129,16 @@ pub(super) struct State {
     pub oppo_there: Option<std::net::IpAddr>,
     pub xauth_name: Option<String>,
     pub xauth_pass: Option<String>,
-    /// Debug options seen (`whack_options`) and the set they build.
+    /// Debug options seen (`whack_options`), the first of them, and the
+    /// set they build.
     pub debug_options: bool,
+    pub first_debug_option: Option<&'static str>,
     pub debugging: u64,
     /// `--dpdaction` as parsed; `None` for an unknown word.
     pub dpd_action: Option<ctl::DpdAction>,
+    /// The first option given that rswan does not implement, as named in
+    /// the refusal (`--aggrmode`, `--host %group`).
+    pub not_implemented: Option<String>,
     /// Some connection or end option was given (OPT_CD).
     pub opt_cd: bool,
     pub opts_seen: Vec<Id>,
@@ -159,8 +170,10 @@ impl State {
             xauth_name: None,
             xauth_pass: None,
             debug_options: false,
+            first_debug_option: None,
             debugging: 0,
             dpd_action: Some(ctl::DpdAction::Clear),
+            not_implemented: None,
             opt_cd: false,
             opts_seen: Vec::new(),
             lst_seen: Vec::new(),
@@ -172,6 +185,12 @@ impl State {
             leftovers: Vec::new(),
             optionsfrom_uses: 0,
         }
+    }
+
+    /// Notes an option rswan does not implement; the first one is refused
+    /// once the whole line is read.
+    pub fn refuse(&mut self, what: String) {
+        self.not_implemented.get_or_insert(what);
     }
 
     /// `diag(message)`.
@@ -338,6 +357,12 @@ fn handle(st: &mut State, def: &'static OptDef, arg: &str) -> Result<(), WhackEr
     };
     note_seen(st, def)?;
     let name = def.name;
+    if def.id.not_implemented() {
+        st.refuse(format!("--{name}"));
+    }
+    if def.class == Class::Debug {
+        st.first_debug_option.get_or_insert(name);
+    }
     match def.id {
         Id::Help | Id::Version | Id::OptionsFrom => {}
         Id::Label => st.label = Some(arg.to_string()),
@@ -393,7 +418,8 @@ fn handle(st: &mut State, def: &'static OptDef, arg: &str) -> Result<(), WhackEr
         Id::Unlisten => st.msg.unlisten = true,
         Id::PurgeOcsp => st.msg.purge_ocsp = true,
         Id::Reread(bit) => st.msg.reread |= bit,
-        Id::RereadAll => st.msg.reread = REREAD_ALL,
+        // Everything rswan can reread: the secrets (it loads no certificates or CRLs).
+        Id::RereadAll => st.msg.reread = REREAD_SECRETS,
         Id::Status => st.msg.status = true,
         Id::Shutdown => st.msg.shutdown = true,
         Id::XauthName => st.xauth_name = Some(arg.to_string()),
@@ -409,7 +435,8 @@ fn handle(st: &mut State, def: &'static OptDef, arg: &str) -> Result<(), WhackEr
         Id::Async => st.msg.asynchronous = true,
         Id::Utc => st.msg.utc = true,
         Id::List(bit) => st.msg.list |= bit,
-        Id::ListAll => st.msg.list = LIST_ALL,
+        // Everything rswan can list: the public keys.
+        Id::ListAll => st.msg.list = LIST_PUBKEYS,
         Id::Host => host(st, name, arg)?,
         Id::EndId => st.end().id = Some(arg.to_string()),
         Id::Cert => st.end().cert = Some(arg.to_string()),
@@ -580,6 +607,8 @@ fn host(st: &mut State, name: &str, arg: &str) -> Result<(), WhackError> {
     st.end().host = af.any();
     st.conn.policy |= new_policy;
     if new_policy & (POLICY_OPPO | POLICY_GROUP) != 0 {
+        // Parsed on as Openswan did, then refused: rswan has neither.
+        st.refuse(format!("--{name} {arg}"));
         if !st.end_has(Id::Client) {
             // Opportunism and groups: host unknown, client 0.0.0.0/0 (or ::/0).
             st.tunnel_af_used_by = Some(arg.to_string());

@@ -15,6 +15,11 @@ use crate::ctl::{
 
 /// Turns the scanned state into a request, or the first complaint.
 pub(super) fn finish(mut st: State) -> Result<Request, WhackError> {
+    // What rswan does not implement is refused before anything else is
+    // checked: no other diagnostic could make the line acceptable.
+    if let Some(what) = not_implemented(&st) {
+        return Err(WhackError::NotImplemented(what));
+    }
     if let Some(arg) = st.leftovers.first() {
         return Err(st.diagq("unexpected argument", arg));
     }
@@ -119,6 +124,24 @@ pub(super) fn finish(mut st: State) -> Result<Request, WhackError> {
         xauth_name: st.xauth_name,
         xauth_pass: st.xauth_pass,
     })
+}
+
+/// The first thing on the line that rswan does not implement: an option
+/// (in command-line order), a key lookup in DNS, per-connection debugging.
+fn not_implemented(st: &State) -> Option<String> {
+    if let Some(what) = &st.not_implemented {
+        return Some(what.clone());
+    }
+    if st.keyid.is_some() && st.pubkey.is_none() {
+        return Some("--keyid without --pubkeyrsa (a key lookup in DNS)".into());
+    }
+    match (st.first_debug_option, &st.name) {
+        (Some(opt), Some(_)) => Some(format!(
+            "--{} with --name (debugging of one connection)",
+            opt.trim_end_matches(']')
+        )),
+        _ => None,
+    }
 }
 
 /// The connection-form checks (spec §2.5 steps 2 to 6).
