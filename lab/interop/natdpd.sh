@@ -12,7 +12,7 @@
 #               (strongSwan remote_addrs = %any, remote_ts = 192.168.0.0/16; libreswan
 #               right=%any, rightsubnet=vhost:%priv with virtual-private);
 #   nat-peer    PEER is the road warrior behind the NAT and initiates to an rswan gateway:
-#               pluto --nat_traversal --virtual_private ...; whack --to --host %any
+#               pluto --nat_traversal --virtual_private ...; whack --nexthop 192.0.2.1 --to --host %any
 #               --client vhost:%priv;
 #     both: up, both kernels' ESP SAs UDP-encapsulated, pings 192.168.1.2 -> 10.2.0.1
 #     cross, the outer wire (capture on the NAT's outside) has UDP 500 only before the
@@ -26,6 +26,7 @@
 #               PEER is killed (-9): rswan clears within timeout + delay (+ slack); PEER
 #               comes back, rswan initiates again; rswan is killed (-9): PEER clears
 #               its SAs within the same limit.
+# RSWAN_NAT_OPTS (when set) replaces rswan's NAT options (--nat_traversal ...).
 # Prints "@@RESULT NAME PASS|FAIL STEPS TIMES" for lab/interop/all.sh, NAME =
 # PEER/KIND/psk/aes128-sha1-modp2048/pfs, and PASS:/FAIL: lines as the other cells do.
 set -u
@@ -80,11 +81,11 @@ rswan_start() {
     mkdir -p "$d"; rm -f "$d/pluto.ctl" "$d/pluto.pid"
     case $RSWAN_ROLE in
         rw)  echo "192.168.1.2 192.0.2.2 : PSK \"$PSK\"" > "$d/ipsec.secrets"
-             opts=(--nat_traversal --keep_alive "$KEEP_ALIVE")
+             opts=(${RSWAN_NAT_OPTS---nat_traversal --keep_alive $KEEP_ALIVE})
              conn=(--host 192.168.1.2 --to --host 192.0.2.2 --client 10.2.0.0/24) ;;
         gw)  echo "192.0.2.2 %any : PSK \"$PSK\"" > "$d/ipsec.secrets"
-             opts=(--nat_traversal --virtual_private "$VIRTUAL_PRIVATE")
-             conn=(--host 192.0.2.2 --client 10.2.0.0/24 --to --host %any --client vhost:%priv) ;;
+             opts=(${RSWAN_NAT_OPTS---nat_traversal --virtual_private $VIRTUAL_PRIVATE})
+             conn=(--host 192.0.2.2 --client 10.2.0.0/24 --nexthop 192.0.2.1 --to --host %any --client vhost:%priv) ;;
         dpd) echo "192.0.2.1 192.0.2.2 : PSK \"$PSK\"" > "$d/ipsec.secrets"
              conn=(--host 192.0.2.1 --client 10.1.0.0/24 --to --host 192.0.2.2 --client 10.2.0.0/24
                    --dpddelay "$DPD_DELAY" --dpdtimeout "$DPD_TIMEOUT" --dpdaction clear) ;;

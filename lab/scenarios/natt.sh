@@ -7,7 +7,7 @@
 #           whack --name rw --host 192.168.1.2 --to --host 192.0.2.2 --client 10.2.0.0/24
 #                 --encrypt --tunnel --pfs --psk --ipseclifetime 40 --dontrekey
 #     east: pluto --nat_traversal --virtual_private %v4:10.0.0.0/8,%v4:192.168.0.0/16,...,%v4:!10.2.0.0/24
-#           whack --name rw --host 192.0.2.2 --client 10.2.0.0/24 --to --host %any
+#           whack --name rw --host 192.0.2.2 --client 10.2.0.0/24 --nexthop 192.0.2.1 --to --host %any
 #                 --client vhost:%priv --encrypt --tunnel --pfs --psk --rekeymargin 20 --rekeyfuzz 0
 # Checks:
 #   - the road warrior's Main Mode + Quick Mode through the NAT; both kernels' ESP SAs are
@@ -49,7 +49,7 @@ pluto_opts_for() {
 }
 WEST_CONN=(--name rw --host 192.168.1.2 --to --host 192.0.2.2 --client 10.2.0.0/24
            --encrypt --tunnel --pfs --psk --ipseclifetime 40 --dontrekey)
-EAST_CONN=(--name rw --host 192.0.2.2 --client 10.2.0.0/24 --to --host %any --client vhost:%priv
+EAST_CONN=(--name rw --host 192.0.2.2 --client 10.2.0.0/24 --nexthop 192.0.2.1 --to --host %any --client vhost:%priv
            --encrypt --tunnel --pfs --psk --rekeymargin 20 --rekeyfuzz 0)
 
 spis()       { ip -n "$1" xfrm state | awk '/proto esp spi/ && $4 != "0x00000000" {print $4}' | sort; }
