@@ -238,8 +238,9 @@ impl Daemon {
 
     /// What the kernel said: answers to requests go to the engine, and so
     /// do ACQUIREs (traffic hit a routed connection's %trap: the engine
-    /// negotiates it unless a negotiation is under way) and EXPIREs (an SA
-    /// reached a lifetime: the engine replaces or forgets it). Returns
+    /// negotiates it unless a negotiation is under way), EXPIREs (an SA
+    /// reached a lifetime: the engine replaces or forgets it) and NAT
+    /// mapping changes (the engine follows the peer's new port). Returns
     /// true when there was anything.
     fn kernel_outputs(&mut self) -> bool {
         let outs = self.kernel.poll();
@@ -255,6 +256,9 @@ impl Daemon {
                     dst,
                     hard,
                 }) => self.ep.handle_sa_expire(now, proto, spi, dst, hard),
+                KernelOutput::Event(KernelEvent::NatMapping(m)) => {
+                    self.ep.handle_nat_mapping(now, m)
+                }
                 KernelOutput::Error(e) => {
                     self.log.line(Level::Error, &e);
                     if let Some(s) = &self.echo {

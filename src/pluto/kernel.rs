@@ -1,7 +1,7 @@
 //! The kernel side of pluto: a backend performs the engine's kernel
 //! operations. `--noklips` (`--use-nostack`) negotiates without installing.
 
-use crate::ike::kernel::{Acquire, IpsecProto, KernelOp, KernelReply};
+use crate::ike::kernel::{Acquire, IpsecProto, KernelOp, KernelReply, NatMapping};
 use crate::ike::rng::Rng;
 
 /// The kernel speaking on its own.
@@ -17,6 +17,10 @@ pub enum KernelEvent {
         dst: std::net::IpAddr,
         hard: bool,
     },
+    /// ESP in UDP for an encapsulated SA arrived from another address or
+    /// port than the SA has (XFRM_MSG_MAPPING, SADB_X_NAT_T_NEW_MAPPING):
+    /// the peer's NAT mapping moved.
+    NatMapping(NatMapping),
 }
 
 /// What a backend has to say: an answer to a request, the kernel speaking
@@ -41,7 +45,8 @@ pub trait KernelBackend {
     fn submit(&mut self, op: KernelOp);
     /// Answers, events and failures that have arrived; never blocks.
     fn poll(&mut self) -> Vec<KernelOutput>;
-    /// Asks the kernel for its ACQUIREs and EXPIREs. Called by the daemon
+    /// Asks the kernel for its ACQUIREs, EXPIREs and NAT mapping
+    /// changes. Called by the daemon
     /// once it runs (after the fork: it may start a thread).
     fn start_events(&mut self) -> Result<(), String> {
         Ok(())
