@@ -2,7 +2,7 @@
 //! its clients and the signalfd, with the engine's next timer as timeout.
 
 use super::ifaces::{self, RawIface};
-use super::kernel::{KernelBackend, KernelEvent, KernelOutput};
+use super::kernel::{KernelBackend, KernelEvent, KernelOutput, MappingNews};
 use super::logger::Logger;
 use super::options::Config;
 use super::signals::{Signal, Signals};
@@ -88,6 +88,8 @@ pub struct Daemon {
     pub ipsec_devices: Vec<crate::tncfg::xfrm::Attachment>,
     /// The updown commands running and queued.
     pub children: crate::updown::child::Runner<super::updown::Step>,
+    /// The NAT mapping changes the engine has heard of.
+    mappings: MappingNews,
 }
 
 impl Daemon {
@@ -140,6 +142,7 @@ impl Daemon {
             secrets: None,
             ipsec_devices: Vec::new(),
             children: super::updown::runner(FIRST_CHILD),
+            mappings: MappingNews::default(),
         })
     }
 
@@ -255,9 +258,16 @@ impl Daemon {
                     spi,
                     dst,
                     hard,
-                }) => self.ep.handle_sa_expire(now, proto, spi, dst, hard),
+                }) => {
+                    if hard {
+                        self.mappings.forget(proto, spi, dst);
+                    }
+                    self.ep.handle_sa_expire(now, proto, spi, dst, hard)
+                }
                 KernelOutput::Event(KernelEvent::NatMapping(m)) => {
-                    self.ep.handle_nat_mapping(now, m)
+                    if self.mappings.is_new(&m) {
+                        self.ep.handle_nat_mapping(now, m)
+                    }
                 }
                 KernelOutput::Error(e) => {
                     self.log.line(Level::Error, &e);
@@ -465,6 +475,12 @@ impl Daemon {
             let mut any = false;
             while let Some(op) = self.ep.poll_kernel_op() {
                 any = true;
+                if let crate::ike::kernel::KernelOp::DeleteSa {
+                    proto, spi, dst, ..
+                } = op
+                {
+                    self.mappings.forget(proto, spi, dst);
+                }
                 self.kernel.submit(op);
             }
             any |= self.kernel_outputs();
