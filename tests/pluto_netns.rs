@@ -735,3 +735,76 @@ fn not_implemented_options_and_nat_dpd_connection_options() {
     assert!(!status.contains("\"bad\""), "{status}");
     lab.assert_alive("w", "the refusals");
 }
+
+// ---------------------------------------------------------------------------
+// NAT traversal: the port 4500 sockets.
+
+/// One UDP datagram from namespace `from` (bash's /dev/udp).
+fn send_udp(lab: &Lab, from: usize, to: &str, port: u16, bytes: &[u8]) {
+    let text: String = bytes.iter().map(|b| format!("\\x{b:02x}")).collect();
+    let out = run(
+        Command::new("ip").args([
+            "netns",
+            "exec",
+            lab.ns(from),
+            "bash",
+            "-c",
+            &format!("printf '{text}' > /dev/udp/{to}/{port}"),
+        ]),
+        CMD_LIMIT,
+    );
+    assert_eq!(out.code, Some(0), "{out}");
+}
+
+#[test]
+fn nat_traversal_listens_on_4500_and_the_kernel_takes_esp_there() {
+    let mut lab = Lab::new(2);
+    lab.start_pluto_with("w", 0, &["--use-netkey", "--nat_traversal"]);
+    lab.start_pluto("e", 1);
+    let dev = format!("{}a", lab.tag);
+    let out = lab.whack_expect("w", &["--listen"], 0);
+    for port in [500, 4500] {
+        assert!(
+            out.stdout
+                .contains(&format!("adding interface {dev}/{dev} 192.0.2.1:{port}")),
+            "{out}"
+        );
+    }
+    assert!(
+        lab.log("w").contains("NAT-Traversal support [enabled]"),
+        "{}",
+        lab.log("w")
+    );
+    // Openswan lists every IKE socket, the address without its port.
+    let status = lab.status("w");
+    let line = format!("000 interface {dev}/{dev} 192.0.2.1");
+    assert_eq!(status.lines().filter(|l| *l == line).count(), 2, "{status}");
+    // Without --nat_traversal, port 500 only.
+    let out = lab.whack_expect("e", &["--listen"], 0);
+    assert!(out.stdout.contains(":500"), "{out}");
+    assert!(!out.stdout.contains(":4500"), "{out}");
+
+    // A datagram without the zero non-ESP marker is ESP to the kernel on
+    // port 4500 (UDP_ENCAP_ESPINUDP): pluto never reads it. On port 500
+    // the same bytes reach the engine, which drops them as a bad packet.
+    // (The kernel here may lack ESP itself: it then discards what it took.)
+    let esp = [
+        0x12, 0x34, 0x56, 0x78, 0, 0, 0, 1, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff, 0x11, 0x22,
+    ];
+    let dropped = |lab: &Lab| lab.log("w").matches("dropping packet").count();
+    assert_eq!(dropped(&lab), 0);
+    send_udp(&lab, 1, "192.0.2.1", 4500, &esp);
+    send_udp(&lab, 1, "192.0.2.1", 500, &esp);
+    poll_until(
+        Duration::from_secs(5),
+        "pluto to drop the packet on port 500",
+        || match dropped(&lab) {
+            0 => Err(lab.log("w")),
+            n => Ok(n),
+        },
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(dropped(&lab), 1, "{}", lab.log("w"));
+    lab.assert_alive("w", "ESP on port 4500");
+    lab.assert_alive("e", "--listen");
+}

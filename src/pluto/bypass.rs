@@ -42,7 +42,7 @@ pub fn ike_socket_bypass(sock: &impl AsRawFd, ipv4: bool) -> io::Result<()> {
     }
 }
 
-fn setsockopt(
+pub(super) fn setsockopt(
     sock: &impl AsRawFd,
     level: libc::c_int,
     opt: libc::c_int,

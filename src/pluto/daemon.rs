@@ -2,11 +2,12 @@
 //! its clients and the signalfd, with the engine's next timer as timeout.
 
 use super::ifaces::{self, RawIface};
-use super::kernel::{KernelBackend, KernelEvent, KernelOutput};
+use super::kernel::{KernelBackend, KernelEvent, KernelOutput, MappingNews};
 use super::logger::Logger;
 use super::options::Config;
 use super::signals::{Signal, Signals};
 use crate::ctl::Rc;
+use crate::ike::config::NAT_T_PORT;
 use crate::ike::{Endpoint, Event, Level};
 use mio::net::UdpSocket;
 use mio::unix::SourceFd;
@@ -32,8 +33,12 @@ const CLIENT_DEADLINE: Duration = Duration::from_secs(5);
 /// Largest request accepted from whack.
 pub const MAX_REQUEST: usize = 64 * 1024;
 
+/// One IKE socket: an interface address and a port, as Openswan's
+/// `iface_port`. Every address has one on pluto's IKE port and, with
+/// `--nat_traversal`, one on [`NAT_T_PORT`] (which also takes ESP in UDP).
 pub struct Iface {
     pub raw: RawIface,
+    pub port: u16,
     pub socket: UdpSocket,
     pub token: Token,
 }
@@ -83,6 +88,8 @@ pub struct Daemon {
     pub ipsec_devices: Vec<crate::tncfg::xfrm::Attachment>,
     /// The updown commands running and queued.
     pub children: crate::updown::child::Runner<super::updown::Step>,
+    /// The NAT mapping changes the engine has heard of.
+    mappings: MappingNews,
 }
 
 impl Daemon {
@@ -135,6 +142,7 @@ impl Daemon {
             secrets: None,
             ipsec_devices: Vec::new(),
             children: super::updown::runner(FIRST_CHILD),
+            mappings: MappingNews::default(),
         })
     }
 
@@ -233,8 +241,9 @@ impl Daemon {
 
     /// What the kernel said: answers to requests go to the engine, and so
     /// do ACQUIREs (traffic hit a routed connection's %trap: the engine
-    /// negotiates it unless a negotiation is under way) and EXPIREs (an SA
-    /// reached a lifetime: the engine replaces or forgets it). Returns
+    /// negotiates it unless a negotiation is under way), EXPIREs (an SA
+    /// reached a lifetime: the engine replaces or forgets it) and NAT
+    /// mapping changes (the engine follows the peer's new port). Returns
     /// true when there was anything.
     fn kernel_outputs(&mut self) -> bool {
         let outs = self.kernel.poll();
@@ -249,7 +258,17 @@ impl Daemon {
                     spi,
                     dst,
                     hard,
-                }) => self.ep.handle_sa_expire(now, proto, spi, dst, hard),
+                }) => {
+                    if hard {
+                        self.mappings.forget(proto, spi, dst);
+                    }
+                    self.ep.handle_sa_expire(now, proto, spi, dst, hard)
+                }
+                KernelOutput::Event(KernelEvent::NatMapping(m)) => {
+                    if self.mappings.is_new(&m) {
+                        self.ep.handle_nat_mapping(now, m)
+                    }
+                }
                 KernelOutput::Error(e) => {
                     self.log.line(Level::Error, &e);
                     if let Some(s) = &self.echo {
@@ -430,7 +449,7 @@ impl Daemon {
             };
             match iface.socket.recv_from(buf) {
                 Ok((n, from)) => {
-                    let local = SocketAddr::new(iface.raw.addr, self.config.ikeport);
+                    let local = SocketAddr::new(iface.raw.addr, iface.port);
                     let now = Instant::now();
                     self.ep
                         .handle_datagram(now, local, from, buf.get(..n).unwrap_or_default());
@@ -456,22 +475,40 @@ impl Daemon {
             let mut any = false;
             while let Some(op) = self.ep.poll_kernel_op() {
                 any = true;
+                if let crate::ike::kernel::KernelOp::DeleteSa {
+                    proto, spi, dst, ..
+                } = op
+                {
+                    self.mappings.forget(proto, spi, dst);
+                }
                 self.kernel.submit(op);
             }
             any |= self.kernel_outputs();
             while let Some(t) = self.ep.poll_transmit() {
                 any = true;
-                match self.ifaces.iter().find(|f| f.raw.addr == t.local.ip()) {
+                // The engine's port 4500 is the NAT-T socket; anything
+                // else is the IKE port's. The payload goes as it is (the
+                // engine put the non-ESP marker in front of IKE).
+                let port = if t.local.port() == NAT_T_PORT {
+                    NAT_T_PORT
+                } else {
+                    self.config.ikeport
+                };
+                match self
+                    .ifaces
+                    .iter()
+                    .find(|f| f.raw.addr == t.local.ip() && f.port == port)
+                {
                     Some(f) => {
                         if let Err(e) = f.socket.send_to(&t.payload, t.remote) {
                             self.log.info(&format!(
-                                "ERROR: sendto on {} to {} failed: {e}",
+                                "ERROR: sendto on {}:{port} to {} failed: {e}",
                                 f.raw.addr, t.remote
                             ));
                         }
                     }
                     None => self.log.info(&format!(
-                        "ERROR: no interface with address {} to send from",
+                        "ERROR: no interface with address {}:{port} to send from",
                         t.local.ip()
                     )),
                 }
@@ -554,66 +591,98 @@ impl Daemon {
             }
         }
         let found = ifaces::select(ifaces::discover()?, &self.config.interfaces);
-        let gone: Vec<IpAddr> = self
-            .ifaces
-            .iter()
-            .map(|f| f.raw.addr)
-            .filter(|a| !found.iter().any(|r| r.addr == *a))
-            .collect();
-        for a in gone {
-            if let Some(pos) = self.ifaces.iter().position(|f| f.raw.addr == a) {
-                let mut f = self.ifaces.remove(pos);
-                let _ = self.poll.registry().deregister(&mut f.socket);
-                self.log.info(&format!(
-                    "shutting down interface {}/{} {}:{}",
-                    vname(&f.raw, &self.config),
-                    f.raw.name,
-                    a,
-                    self.config.ikeport
-                ));
-            }
-        }
-        for raw in found {
-            if self.ifaces.iter().any(|f| f.raw.addr == raw.addr) {
+        let mut i = 0;
+        while let Some(f) = self.ifaces.get(i) {
+            if found.iter().any(|r| r.addr == f.raw.addr) {
+                i += 1;
                 continue;
             }
-            let sa = SocketAddr::new(raw.addr, self.config.ikeport);
-            let mut socket = match UdpSocket::bind(sa) {
-                Ok(s) => s,
-                Err(e) => {
-                    self.log.line(
-                        Level::Error,
-                        &format!(
-                            "ERROR: bind() for {}/{} {sa} failed: {e}",
-                            vname(&raw, &self.config),
-                            raw.name
-                        ),
-                    );
+            let mut f = self.ifaces.remove(i);
+            let _ = self.poll.registry().deregister(&mut f.socket);
+            self.log.info(&format!(
+                "shutting down interface {}/{} {}:{}",
+                vname(&f.raw, &self.config),
+                f.raw.name,
+                f.raw.addr,
+                f.port
+            ));
+        }
+        let mut ports = vec![self.config.ikeport];
+        if self.config.nat.enabled {
+            ports.push(NAT_T_PORT);
+        }
+        for raw in found {
+            for &port in &ports {
+                if self
+                    .ifaces
+                    .iter()
+                    .any(|f| f.raw.addr == raw.addr && f.port == port)
+                {
                     continue;
                 }
-            };
-            if self.config.stack != super::options::Stack::None {
-                if let Err(e) = super::bypass::ike_socket_bypass(&socket, raw.addr.is_ipv4()) {
+                if let Some(f) = self.open_socket(raw.clone(), port)? {
+                    self.ifaces.push(f);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The IKE socket of `raw` on `port`; `None` (logged) when the address
+    /// cannot be bound. Every IKE socket is exempt from IPsec; the NAT-T
+    /// one also takes ESP in UDP.
+    fn open_socket(&mut self, raw: RawIface, port: u16) -> io::Result<Option<Iface>> {
+        let sa = SocketAddr::new(raw.addr, port);
+        let mut socket = match UdpSocket::bind(sa) {
+            Ok(s) => s,
+            Err(e) => {
+                self.log.line(
+                    Level::Error,
+                    &format!(
+                        "ERROR: bind() for {}/{} {sa} failed: {e}",
+                        vname(&raw, &self.config),
+                        raw.name
+                    ),
+                );
+                return Ok(None);
+            }
+        };
+        // Without a kernel stack there are neither policies to escape nor
+        // SAs to take ESP: the engine sees every datagram.
+        if self.config.stack != super::options::Stack::None {
+            if let Err(e) = super::bypass::ike_socket_bypass(&socket, raw.addr.is_ipv4()) {
+                self.log.line(
+                    Level::Error,
+                    &format!("ERROR: cannot exempt the IKE socket {sa} from IPsec policies: {e}"),
+                );
+            }
+            if port == NAT_T_PORT {
+                if let Err(e) = super::espinudp::set_espinudp(&socket) {
                     self.log.line(
                         Level::Error,
                         &format!(
-                            "ERROR: cannot exempt the IKE socket {sa} from IPsec policies: {e}"
+                            "ERROR: cannot set UDP_ENCAP_ESPINUDP on {sa}: {e}; \
+                             ESP in UDP will not reach the kernel's SAs"
                         ),
                     );
                 }
             }
-            let token = Token(FIRST_UDP + self.next_udp_token());
-            self.poll
-                .registry()
-                .register(&mut socket, token, Interest::READABLE)?;
-            self.log.info(&format!(
-                "adding interface {}/{} {sa}",
-                vname(&raw, &self.config),
-                raw.name
-            ));
-            self.ifaces.push(Iface { raw, socket, token });
         }
-        Ok(())
+        let token = Token(FIRST_UDP + self.next_udp_token());
+        self.poll
+            .registry()
+            .register(&mut socket, token, Interest::READABLE)?;
+        self.log.info(&format!(
+            "adding interface {}/{} {sa}",
+            vname(&raw, &self.config),
+            raw.name
+        ));
+        Ok(Some(Iface {
+            raw,
+            port,
+            socket,
+            token,
+        }))
     }
 
     fn next_udp_token(&self) -> usize {
@@ -630,7 +699,7 @@ impl Daemon {
                 vname(&f.raw, &self.config),
                 f.raw.name,
                 f.raw.addr,
-                self.config.ikeport
+                f.port
             ));
         }
     }

@@ -1,8 +1,10 @@
 //! The kernel side of pluto: a backend performs the engine's kernel
 //! operations. `--noklips` (`--use-nostack`) negotiates without installing.
 
-use crate::ike::kernel::{Acquire, IpsecProto, KernelOp, KernelReply};
+use crate::ike::kernel::{Acquire, IpsecProto, KernelOp, KernelReply, NatMapping};
 use crate::ike::rng::Rng;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 
 /// The kernel speaking on its own.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,9 +16,34 @@ pub enum KernelEvent {
     Expire {
         proto: IpsecProto,
         spi: u32,
-        dst: std::net::IpAddr,
+        dst: IpAddr,
         hard: bool,
     },
+    /// ESP in UDP for an encapsulated SA arrived from another address or
+    /// port than the SA has (XFRM_MSG_MAPPING, SADB_X_NAT_T_NEW_MAPPING):
+    /// the peer's NAT mapping moved.
+    NatMapping(NatMapping),
+}
+
+/// The kernel repeats a NAT mapping change for every packet that comes
+/// from the new address until the SA is updated (af_key always, XFRM
+/// unless the SA has a mapping timer): the engine hears of each change
+/// once per SA.
+#[derive(Debug, Default)]
+pub struct MappingNews {
+    last: HashMap<(IpsecProto, u32, IpAddr), SocketAddr>,
+}
+
+impl MappingNews {
+    /// Whether `m` says something not said before about its SA.
+    pub fn is_new(&mut self, m: &NatMapping) -> bool {
+        self.last.insert((m.proto, m.spi, m.dst), m.new) != Some(m.new)
+    }
+
+    /// The SA is gone: a later SA with its SPI starts afresh.
+    pub fn forget(&mut self, proto: IpsecProto, spi: u32, dst: IpAddr) {
+        self.last.remove(&(proto, spi, dst));
+    }
 }
 
 /// What a backend has to say: an answer to a request, the kernel speaking
@@ -41,7 +68,8 @@ pub trait KernelBackend {
     fn submit(&mut self, op: KernelOp);
     /// Answers, events and failures that have arrived; never blocks.
     fn poll(&mut self) -> Vec<KernelOutput>;
-    /// Asks the kernel for its ACQUIREs and EXPIREs. Called by the daemon
+    /// Asks the kernel for its ACQUIREs, EXPIREs and NAT mapping
+    /// changes. Called by the daemon
     /// once it runs (after the fork: it may start a thread).
     fn start_events(&mut self) -> Result<(), String> {
         Ok(())
@@ -125,5 +153,34 @@ impl Rng for OsRng {
             eprintln!("pluto: FATAL ERROR: the system random generator failed: {e}");
             std::process::abort();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_mapping_change_is_news_once() {
+        let mut news = MappingNews::default();
+        let peer = |port| SocketAddr::new("198.51.100.7".parse().unwrap(), port);
+        let m = |spi, new| NatMapping {
+            proto: IpsecProto::Esp,
+            spi,
+            dst: "192.0.2.1".parse().unwrap(),
+            old: peer(4500),
+            new: peer(new),
+        };
+        assert!(news.is_new(&m(1, 61001)));
+        // Every further packet from there says the same.
+        assert!(!news.is_new(&m(1, 61001)));
+        assert!(!news.is_new(&m(1, 61001)));
+        // Another SA, another port, and back to the first port: news.
+        assert!(news.is_new(&m(2, 61001)));
+        assert!(news.is_new(&m(1, 61002)));
+        assert!(news.is_new(&m(1, 61001)));
+        // A deleted SA's SPI used again starts afresh.
+        news.forget(IpsecProto::Esp, 2, "192.0.2.1".parse().unwrap());
+        assert!(news.is_new(&m(2, 61001)));
     }
 }

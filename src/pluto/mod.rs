@@ -5,6 +5,7 @@ pub mod algs;
 pub mod bypass;
 pub mod conns;
 pub mod daemon;
+mod espinudp;
 pub mod ifaces;
 pub mod kernel;
 pub mod lock;
@@ -137,8 +138,12 @@ fn run(config: Config, kernel: Box<dyn KernelBackend>) -> i32 {
         crate::VERSION
     ));
     log.info(&format!("Using {}", kernel.name()));
+    for line in nat_lines(&config.nat) {
+        log.info(&line);
+    }
     let mut ep = Endpoint::new(Box::new(ModpDh), Box::new(OsRng));
     ep.set_debug(config.debug != 0);
+    ep.set_nat(config.nat.clone());
     let mut logger = log;
     logger.debug = config.debug != 0;
     logger.install_bridge();
@@ -152,6 +157,44 @@ fn run(config: Config, kernel: Box<dyn KernelBackend>) -> i32 {
     let _ = std::fs::remove_file(&ctl_path);
     drop(lock);
     status
+}
+
+/// What pluto says at start about its NAT traversal settings, in
+/// Openswan's words.
+fn nat_lines(nat: &crate::ike::config::NatConfig) -> Vec<String> {
+    let mut out = vec![format!(
+        "NAT-Traversal support {}{}",
+        if nat.enabled {
+            "[enabled]"
+        } else {
+            "[disabled]"
+        },
+        if nat.enabled && nat.force_keepalive {
+            " [Force KeepAlive]"
+        } else {
+            ""
+        }
+    )];
+    if !nat.virtual_private.is_empty() {
+        out.push("virtual_private (%priv):".into());
+        for (exclude, what) in [(false, "allowed"), (true, "disallowed")] {
+            let nets: Vec<String> = nat
+                .virtual_private
+                .iter()
+                .filter(|n| n.exclude == exclude)
+                .map(|n| format!("{}/{}", n.addr, n.prefix))
+                .collect();
+            if !nets.is_empty() {
+                out.push(format!(
+                    "- {what} {} subnet{}: {}",
+                    nets.len(),
+                    if nets.len() == 1 { "" } else { "s" },
+                    nets.join(", ")
+                ));
+            }
+        }
+    }
+    out
 }
 
 /// The control socket: owner-only, made before forking so whack never races us.
@@ -183,5 +226,43 @@ fn detach_stdio(keep_stderr: bool) {
         if !keep_stderr {
             libc::dup2(fd, 2);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ike::config::{NatConfig, PrivateNet};
+
+    #[test]
+    fn nat_settings_are_announced() {
+        assert_eq!(
+            nat_lines(&NatConfig::default()),
+            ["NAT-Traversal support [disabled]"]
+        );
+        let net = |a: &str, prefix, exclude| PrivateNet {
+            addr: a.parse().unwrap(),
+            prefix,
+            exclude,
+        };
+        let nat = NatConfig {
+            enabled: true,
+            force_keepalive: true,
+            virtual_private: vec![
+                net("10.0.0.0", 8, false),
+                net("10.1.0.0", 16, true),
+                net("fd00::", 8, false),
+            ],
+            ..NatConfig::default()
+        };
+        assert_eq!(
+            nat_lines(&nat),
+            [
+                "NAT-Traversal support [enabled] [Force KeepAlive]",
+                "virtual_private (%priv):",
+                "- allowed 2 subnets: 10.0.0.0/8, fd00::/8",
+                "- disallowed 1 subnet: 10.1.0.0/16",
+            ]
+        );
     }
 }

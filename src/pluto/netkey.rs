@@ -1,6 +1,9 @@
 //! pluto's kernel backend for Linux NETKEY over the in-tree PF_KEYv2: SPIs
-//! from GETSPI, SAs with UPDATE (inbound, completing the larval SA) and ADD
-//! (outbound), SPD entries with X_SPDUPDATE/X_SPDDELETE.
+//! from GETSPI, SAs with UPDATE (inbound, completing the larval SA, and
+//! every change of an installed SA) and ADD (outbound), ESP in UDP with
+//! the af_key NAT-T extensions, SA counters from GET, SPD entries with
+//! X_SPDUPDATE/X_SPDDELETE, and the kernel's ACQUIRE, EXPIRE and
+//! X_NAT_T_NEW_MAPPING.
 //!
 //! Nothing here waits for the kernel: requests go out with fresh sequence
 //! numbers and their answers are matched when the event loop finds the
@@ -12,20 +15,27 @@ use super::kernel::{KernelBackend, KernelEvent, KernelOutput};
 use super::requests::{Answer, Pending, Requests};
 use crate::ike::crypto::CipherAlg;
 use crate::ike::kernel::{
-    Acquire, IntegAlg, IpsecProto, KernelOp, Mode, PolicyAction, PolicySpec, SaInstall, Selector,
+    Acquire, IntegAlg, IpsecProto, KernelOp, Mode, NatMapping, PolicyAction, PolicySpec, SaInstall,
+    Selector,
 };
-use crate::pfkey::build::{self, AlgKey, IpsecSpec, SaSpec};
+use crate::pfkey::build::{self, AlgKey, IpsecSpec, NatT, SaSpec};
 use crate::pfkey::consts::{self, linux};
 use crate::pfkey::{KernelErrorKind, Message, PfkeyError, PfkeySocket};
-use std::net::IpAddr;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 use std::os::fd::AsRawFd;
 
 pub struct Netkey {
     /// Requests and their replies.
     sock: PfkeySocket,
-    /// Registered for ESP and AH: the kernel's ACQUIREs and EXPIREs.
+    /// Registered for ESP and AH: the kernel's ACQUIREs, EXPIREs and NAT
+    /// mapping changes.
     events: PfkeySocket,
     requests: Requests<Message>,
+    /// Our address on each encapsulated inbound ESP SA, by SPI: af_key's
+    /// X_NAT_T_NEW_MAPPING names the SA by SPI only (its ADDRESS_DST is
+    /// the peer's new address), and the engine knows SAs by destination.
+    encap_dst: HashMap<u32, IpAddr>,
 }
 
 fn pfkey_enc(c: CipherAlg) -> u8 {
@@ -67,7 +77,9 @@ fn selector(s: &Selector) -> build::Selector {
     }
 }
 
-fn sa_message(sa: &SaInstall, pid: u32) -> Message {
+/// SADB_UPDATE with `update` (an inbound SA completes the larval one
+/// GETSPI made; an installed SA gets new parameters), else SADB_ADD.
+fn sa_message(sa: &SaInstall, pid: u32, update: bool) -> Message {
     let enc = match (sa.proto, &sa.encrypt, sa.compress) {
         (IpsecProto::Ipcomp, _, Some(c)) => Some(AlgKey {
             alg: c,
@@ -108,10 +120,15 @@ fn sa_message(sa: &SaInstall, pid: u32) -> Message {
         // one a safety net after the engine's own expiry.
         soft_secs: sa.soft_secs.map_or(0, u64::from),
         hard_secs: u64::from(sa.lifetime_secs) + 60,
-        nat_t: None,
+        nat_t: sa.encap.map(|e| NatT {
+            encap_type: consts::UDP_ENCAP_ESPINUDP,
+            sport: e.sport,
+            dport: e.dport,
+            original_addr: e.oa,
+        }),
     };
     let seq = 0; // the socket stamps its own sequence number
-    if sa.inbound {
+    if update {
         build::update_sa(&spec, seq, pid)
     } else {
         build::add_sa(&spec, seq, pid)
@@ -174,6 +191,7 @@ impl Netkey {
             sock,
             events,
             requests: Requests::default(),
+            encap_dst: HashMap::new(),
         })
     }
 
@@ -188,7 +206,7 @@ impl Netkey {
         match self.sock.send(&mut msg) {
             Ok(seq) => self.requests.sent(seq, msg_type, why),
             Err(e) => {
-                let undo = self.requests.answer(why, judge(Err(e), false));
+                let undo = self.requests.answer(why, judge(Err(e), Asked::Sa));
                 self.send_undo(undo);
             }
         }
@@ -226,7 +244,8 @@ impl Netkey {
                     pid,
                 ))
             });
-            parts.push((what, sa_message(sa, pid), undo));
+            self.remember(sa);
+            parts.push((what, sa_message(sa, pid, sa.inbound), undo));
         }
         for p in policies {
             let undo = policy_messages(p, false, pid);
@@ -259,8 +278,12 @@ impl Netkey {
             let Some((_, why)) = self.requests.take(m.header.seq) else {
                 continue;
             };
-            let lookup = matches!(why, Pending::Acquire { .. });
-            let undo = self.requests.answer(why, judge(self.sock.check(m), lookup));
+            let asked = match why {
+                Pending::Acquire { .. } => Asked::Reqid,
+                Pending::Query { .. } => Asked::Bytes,
+                _ => Asked::Sa,
+            };
+            let undo = self.requests.answer(why, judge(self.sock.check(m), asked));
             self.send_undo(undo);
         }
     }
@@ -307,13 +330,24 @@ impl Netkey {
                     let (Some(sa), Some(dst)) = (m.sa(), m.address_dst()) else {
                         continue;
                     };
+                    let hard = m.lifetime_hard().is_some();
+                    if hard && self.encap_dst.get(&sa.spi) == Some(&dst.addr.ip()) {
+                        self.encap_dst.remove(&sa.spi);
+                    }
                     self.requests.event(KernelEvent::Expire {
                         proto,
                         spi: sa.spi,
                         dst: dst.addr.ip(),
-                        hard: m.lifetime_hard().is_some(),
+                        hard,
                     });
                 }
+                linux::SADB_X_NAT_T_NEW_MAPPING => match nat_mapping(&m, &self.encap_dst) {
+                    Some(map) => self.requests.event(KernelEvent::NatMapping(map)),
+                    None => log::warn!(
+                        "ignoring a PF_KEY NAT mapping change of an SA pluto did not install: {}",
+                        m.summary()
+                    ),
+                },
                 _ => {}
             }
         }
@@ -362,6 +396,9 @@ impl KernelBackend for Netkey {
                 src,
                 dst,
             } => {
+                if proto == IpsecProto::Esp && self.encap_dst.get(&spi) == Some(&dst) {
+                    self.encap_dst.remove(&spi);
+                }
                 let msg = build::delete_sa(satype(proto), spi, src, dst, 0, pid);
                 let what = format!("SA {}", sa_name(proto, spi, dst));
                 self.send(msg, Pending::Delete { what, sa: true });
@@ -371,21 +408,75 @@ impl KernelBackend for Netkey {
                     self.send(msg, Pending::Delete { what, sa: false });
                 }
             }
-            KernelOp::UpdateSa { req, .. } | KernelOp::QuerySa { req, .. } => self
-                .requests
-                .refuse(req, "not supported by this backend yet".into()),
+            KernelOp::UpdateSa { req, sa } => {
+                let what = format!("SA {}", sa_name(sa.proto, sa.spi, sa.dst));
+                self.remember(&sa);
+                self.send(sa_message(&sa, pid, true), Pending::Update { req, what });
+            }
+            KernelOp::QuerySa {
+                req,
+                proto,
+                spi,
+                src,
+                dst,
+            } => {
+                let msg = build::get_sa(satype(proto), spi, src, dst, 0, pid);
+                self.send(msg, Pending::Query { req });
+            }
         }
     }
 }
 
-/// The kernel's answer as the bookkeeping takes it: an SA's SPI (GETSPI),
-/// or with `lookup` the reqid of a policy (SADB_X_SPDGET).
-fn judge(reply: Result<Message, PfkeyError>, lookup: bool) -> Answer {
+impl Netkey {
+    /// Notes where an encapsulated inbound ESP SA ends, for its NAT
+    /// mapping changes.
+    fn remember(&mut self, sa: &SaInstall) {
+        if sa.inbound && sa.proto == IpsecProto::Esp && sa.encap.is_some() {
+            self.encap_dst.insert(sa.spi, sa.dst);
+        }
+    }
+}
+
+/// The engine's form of af_key's X_NAT_T_NEW_MAPPING: SA (the SPI),
+/// ADDRESS_SRC and X_NAT_T_SPORT (the peer as the SA had it),
+/// ADDRESS_DST and X_NAT_T_DPORT (where its packets come from now). Our
+/// own address is not in the message: `dsts` has it by SPI.
+fn nat_mapping(m: &Message, dsts: &HashMap<u32, IpAddr>) -> Option<NatMapping> {
+    if m.header.satype != consts::SADB_SATYPE_ESP {
+        return None;
+    }
+    let spi = m.sa()?.spi;
+    Some(NatMapping {
+        proto: IpsecProto::Esp,
+        spi,
+        dst: *dsts.get(&spi)?,
+        old: SocketAddr::new(m.address_src()?.ip(), m.nat_t_sport()?),
+        new: SocketAddr::new(m.address_dst()?.ip(), m.nat_t_dport()?),
+    })
+}
+
+/// What a request's answer carries for the bookkeeping.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Asked {
+    /// The SA's SPI (GETSPI), or nothing.
+    Sa,
+    /// The reqid of a policy (SADB_X_SPDGET of an ACQUIRE's policy).
+    Reqid,
+    /// The SA's byte counter (SADB_GET of a usage query).
+    Bytes,
+}
+
+/// The kernel's answer as the bookkeeping takes it.
+fn judge(reply: Result<Message, PfkeyError>, asked: Asked) -> Answer {
     match reply {
-        Ok(m) if lookup => Answer::Done(
+        Ok(m) if asked == Asked::Reqid => Answer::Done(
             m.policy()
                 .and_then(|p| p.requests.iter().map(|r| r.reqid).find(|r| *r != 0)),
         ),
+        Ok(m) if asked == Asked::Bytes => match m.lifetime_current() {
+            Some(lt) => Answer::Used(lt.bytes),
+            None => Answer::Done(None),
+        },
         Ok(m) => Answer::Done(m.sa().map(|sa| sa.spi)),
         Err(e) => Answer::Refused {
             not_found: matches!(&e, PfkeyError::Kernel(k) if k.kind() == KernelErrorKind::NotFound),
@@ -431,4 +522,158 @@ fn register_in_background(events: &PfkeySocket) -> Result<(), String> {
         })
         .map(|_| ())
         .map_err(|e| format!("cannot start the PF_KEY registration: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ike::kernel::Encap;
+    use crate::pfkey::wire::{Ext, Lifetime};
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    fn hex(s: &str) -> Vec<u8> {
+        crate::xfrm::tests::hex(s)
+    }
+
+    fn encap_sa() -> SaInstall {
+        let sel = Selector {
+            addr: ip("10.0.1.0"),
+            prefix: 24,
+            protocol: 0,
+            port: 0,
+        };
+        SaInstall {
+            proto: IpsecProto::Esp,
+            inbound: true,
+            spi: 0x1234_5678,
+            src: ip("192.0.2.2"),
+            dst: ip("192.0.2.1"),
+            mode: Mode::Tunnel,
+            encrypt: Some((CipherAlg::Aes128, vec![7; 16])),
+            integ: Some((IntegAlg::HmacSha1_96, vec![9; 20])),
+            compress: None,
+            lifetime_secs: 3540,
+            soft_secs: Some(2700),
+            reqid: 16,
+            group: vec![IpsecProto::Esp],
+            src_sel: sel,
+            dst_sel: sel,
+            if_id: None,
+            encap: Some(Encap {
+                sport: 4501,
+                dport: 4500,
+                oa: Some(ip("198.51.100.7")),
+            }),
+        }
+    }
+
+    #[test]
+    #[cfg(target_endian = "little")]
+    fn encapsulated_sas_end_with_the_nat_t_extensions() {
+        let sa = encap_sa();
+        let add = sa_message(&sa, 1234, false).emit();
+        let upd = sa_message(&sa, 1234, true).emit();
+        assert_eq!(add[1], consts::SADB_ADD);
+        assert_eq!(upd[1], consts::SADB_UPDATE);
+        // <linux/pfkeyv2.h>: sadb_x_nat_t_type (len 1, type 20,
+        // UDP_ENCAP_ESPINUDP 2), sadb_x_nat_t_port (len 1, types 21 and 22,
+        // the port big-endian), then X_NAT_T_OA (23) as an sadb_address
+        // with a sockaddr_in of the original address.
+        let tail = hex("
+            0100 1400 02 000000
+            0100 1500 1195 0000
+            0100 1600 1194 0000
+            0300 1700 ff 20 0000  0200 0000 c6336407 0000000000000000
+            ");
+        assert!(add.ends_with(&tail), "{add:02x?}");
+        assert!(upd.ends_with(&tail), "{upd:02x?}");
+        // The rest is the plain SA.
+        let mut plain = sa.clone();
+        plain.encap = None;
+        let plain = sa_message(&plain, 1234, true).emit();
+        assert_eq!(&upd[8..plain.len()], &plain[8..]);
+        assert_eq!(upd.len(), plain.len() + tail.len());
+        // Without NAT-OA (tunnel mode) no OA extension.
+        let mut no_oa = sa;
+        no_oa.encap = Some(Encap {
+            sport: 4500,
+            dport: 61001,
+            oa: None,
+        });
+        let m = sa_message(&no_oa, 1234, true);
+        assert_eq!(m.nat_t_type(), Some(consts::UDP_ENCAP_ESPINUDP));
+        assert_eq!(
+            (m.nat_t_sport(), m.nat_t_dport()),
+            (Some(4500), Some(61001))
+        );
+        assert!(m.nat_t_oa().is_none());
+    }
+
+    /// X_NAT_T_NEW_MAPPING as af_key's `pfkey_send_new_mapping` lays it
+    /// out: SA, ADDRESS_SRC + X_NAT_T_SPORT (the peer the SA had),
+    /// ADDRESS_DST + X_NAT_T_DPORT (where it is now). 96 bytes, 12 words.
+    const NEW_MAPPING: &str = "
+        02 17 00 03 0c00 0000 07000000 00000000
+        0200 0100 12345678 00 00 00 00 00000000
+        0300 0500 00 20 0000  0200 0000 c6336407 0000000000000000
+        0100 1500 1194 0000
+        0300 0600 00 20 0000  0200 0000 c6336409 0000000000000000
+        0100 1600 ee49 0000
+    ";
+
+    #[test]
+    #[cfg(target_endian = "little")]
+    fn the_kernels_new_mapping_reaches_the_engine() {
+        let m = Message::parse(&hex(NEW_MAPPING)).unwrap();
+        assert_eq!(m.header.msg_type, linux::SADB_X_NAT_T_NEW_MAPPING);
+        let mut dsts = HashMap::new();
+        // Not an SA pluto installed with encapsulation: nothing to say.
+        assert_eq!(nat_mapping(&m, &dsts), None);
+        dsts.insert(0x1234_5678, ip("192.0.2.1"));
+        assert_eq!(
+            nat_mapping(&m, &dsts),
+            Some(NatMapping {
+                proto: IpsecProto::Esp,
+                spi: 0x1234_5678,
+                dst: ip("192.0.2.1"),
+                old: SocketAddr::new(ip("198.51.100.7"), 4500),
+                new: SocketAddr::new(ip("198.51.100.9"), 61001),
+            })
+        );
+        let mut ah = m.clone();
+        ah.header.satype = consts::SADB_SATYPE_AH;
+        assert_eq!(nat_mapping(&ah, &dsts), None);
+        let mut portless = m;
+        portless.exts.retain(|e| !matches!(e, Ext::NatTDport(_)));
+        assert_eq!(nat_mapping(&portless, &dsts), None);
+    }
+
+    #[test]
+    fn a_usage_query_is_answered_with_the_current_bytes() {
+        let get = build::get_sa(
+            consts::SADB_SATYPE_ESP,
+            0x1234_5678,
+            ip("192.0.2.2"),
+            ip("192.0.2.1"),
+            0,
+            1,
+        );
+        assert_eq!(get.header.msg_type, consts::SADB_GET);
+        let reply = get.clone().with(Ext::LifetimeCurrent(Lifetime {
+            bytes: 4242,
+            ..Lifetime::default()
+        }));
+        assert!(matches!(
+            judge(Ok(reply.clone()), Asked::Bytes),
+            Answer::Used(4242)
+        ));
+        assert!(matches!(
+            judge(Ok(reply), Asked::Sa),
+            Answer::Done(Some(0x1234_5678))
+        ));
+        assert!(matches!(judge(Ok(get), Asked::Bytes), Answer::Done(None)));
+    }
 }

@@ -1,6 +1,8 @@
 //! pluto's command line (spec §1.1).
 
+use crate::ctl::AddrFamily;
 use crate::getopt::{self, Item, Opt};
+use crate::ike::config::{NatConfig, PrivateNet, NAT_T_PORT};
 use std::path::PathBuf;
 
 /// Which IPsec stack to drive.
@@ -29,6 +31,10 @@ pub struct Config {
     pub secretsfile: String,
     pub ipsecdir: PathBuf,
     pub debug: u64,
+    /// `--nat_traversal`, `--keep_alive`, `--force_keepalive`,
+    /// `--virtual_private`: what the engine gets with `set_nat`, and
+    /// whether the daemon opens its port 4500 sockets.
+    pub nat: NatConfig,
 }
 
 impl Default for Config {
@@ -43,6 +49,7 @@ impl Default for Config {
             secretsfile: "/etc/ipsec.secrets".into(),
             ipsecdir: PathBuf::from("/etc/ipsec.d"),
             debug: 0,
+            nat: NatConfig::default(),
         }
     }
 }
@@ -185,11 +192,7 @@ pub const NOT_IMPLEMENTED: &[&str] = &[
     "ocsprequestcert",
     "crlcheckinterval",
     "ocspuri",
-    "nat_traversal",
-    "force_keepalive",
     "disable_port_floating",
-    "keep_alive",
-    "virtual_private",
     "adns",
     "lwdnsq",
     "coredir",
@@ -258,17 +261,83 @@ pub fn parse(args: &[String]) -> Result<Parsed, String> {
                     c.debug |= 1 << bit;
                 }
             }
-            n if n.starts_with("impair-") => {
-                if let Some((_, bit)) = IMPAIRMENTS.iter().find(|(k, _)| *k == n) {
-                    c.debug |= 1 << bit;
-                }
-            }
+            // rswan's engine has none of these deliberate faults: they are
+            // known, so that they are refused by name.
+            n if n.starts_with("impair-") => return Err(not_implemented(n)),
+            "nat_traversal" => c.nat.enabled = true,
+            "force_keepalive" => c.nat.force_keepalive = true,
+            "keep_alive" => c.nat.keep_alive = keep_alive(&val)?,
+            "virtual_private" => c.nat.virtual_private = virtual_private(&val)?,
             // rswan never sends certificate requests: what --nocrsend asks for.
             "nocrsend" => {}
             other => return Err(not_implemented(other)),
         }
     }
+    // The IKE socket cannot also be NAT-T's: ESP in UDP arrives on 4500
+    // and would be taken for IKE messages without the non-ESP marker.
+    if c.nat.enabled && c.ikeport == NAT_T_PORT {
+        return Err(format!(
+            "--ikeport {NAT_T_PORT} cannot be used with --nat_traversal, which listens on port {NAT_T_PORT} itself"
+        ));
+    }
     Ok(Parsed::Run(c))
+}
+
+/// `--keep_alive SECS`: seconds between NAT keepalives; 0 is the default
+/// period (20 s), as in Openswan.
+fn keep_alive(val: &str) -> Result<u32, String> {
+    let secs = getopt::parse_number(val)
+        .and_then(|n| u32::try_from(n).ok())
+        .ok_or_else(|| {
+            format!("--keep_alive argument must be a number of seconds, not \"{val}\"")
+        })?;
+    Ok(if secs == 0 {
+        NatConfig::default().keep_alive
+    } else {
+        secs
+    })
+}
+
+/// `--virtual_private LIST`: comma-separated `%v4:NET/LEN` and
+/// `%v6:NET/LEN` networks, each optionally excluded with `!` after the
+/// family prefix (`%v4:!10.1.0.0/16`). Openswan logged and skipped a bad
+/// entry; here the whole option is refused, naming the entry, since a
+/// `%priv` that silently lost a network would accept or refuse peers
+/// other than the ones configured.
+pub fn virtual_private(list: &str) -> Result<Vec<PrivateNet>, String> {
+    list.split(',')
+        .map(|entry| {
+            private_net(entry)
+                .map_err(|why| format!("--virtual_private entry \"{entry}\" is invalid: {why}"))
+        })
+        .collect()
+}
+
+fn private_net(entry: &str) -> Result<PrivateNet, String> {
+    let (af, rest) = if let Some(r) = entry.strip_prefix("%v4:") {
+        (AddrFamily::Ipv4, r)
+    } else if let Some(r) = entry.strip_prefix("%v6:") {
+        (AddrFamily::Ipv6, r)
+    } else {
+        return Err("it must start with %v4: or %v6:".into());
+    };
+    let (exclude, net) = match rest.strip_prefix('!') {
+        Some(n) => (true, n),
+        None => (false, rest),
+    };
+    // ttosubnet also takes a `:port` suffix; a network here has none.
+    if net
+        .split_once('/')
+        .is_some_and(|(_, len)| len.contains(':'))
+    {
+        return Err("a network has no port".into());
+    }
+    let subnet = crate::text::ttosubnet(net, af)?;
+    Ok(PrivateNet {
+        addr: subnet.addr,
+        prefix: subnet.prefix,
+        exclude,
+    })
 }
 
 pub const USAGE: &str = "\
@@ -277,6 +346,8 @@ Usage: ipsec pluto [--help] [--version] [--optionsfrom FILE]
         [--noklips | --use-nostack | --use-auto | --use-netkey | --use-pfkey | --use-klips]
         [--interface IFNAME]... [--ikeport PORT]
         [--ctlbase PATH] [--secretsfile FILE] [--ipsecdir DIR]
+        [--nat_traversal] [--keep_alive SECS] [--force_keepalive]
+        [--virtual_private %v4:NET/LEN,%v4:!NET/LEN,%v6:NET/LEN...]
         [--debug-none | --debug-all | --debug-CLASS...]
 CLASS: raw crypt parsing emitting control lifecycle klips dns oppo controlmore
        pfkey nattraversal x509 dpd private
@@ -291,9 +362,9 @@ insists on PF_KEYv2 (af_key); --noklips installs nothing; KLIPS is not
 supported.
 Not implemented yet, and refused: --uniqueids --perpeerlog --perpeerlogbase
 --noretransmits --strictcrlpolicy --ocsprequestcert --crlcheckinterval --ocspuri
---nat_traversal --force_keepalive --disable_port_floating --keep_alive
---virtual_private --adns --lwdnsq --coredir --nhelpers (--nocrsend is
-accepted: rswan sends no certificate requests).
+--disable_port_floating --adns --lwdnsq --coredir --nhelpers and the
+--impair-* options (--nocrsend is accepted: rswan sends no certificate
+requests).
 Exit status: 0 ok, 1 failure, 10 lock file exists.";
 
 #[cfg(test)]
@@ -355,6 +426,13 @@ mod tests {
         assert!(parse(&s(&["--ikeport", "65536"])).is_err());
         assert!(parse(&s(&["--nofork", "--nofork"])).is_err());
         assert!(parse(&s(&["--bogus"])).is_err());
+        for (name, _) in IMPAIRMENTS {
+            assert_eq!(
+                parse(&s(&[&format!("--{name}")])),
+                Err(not_implemented(name)),
+                "--{name}"
+            );
+        }
         // Known but not implemented: refused by name, never silently kept.
         for name in NOT_IMPLEMENTED {
             let flag = FLAGS.contains(name);
@@ -371,5 +449,125 @@ mod tests {
         }
         assert!(parse(&s(&["--nocrsend"])).is_ok());
         assert_eq!(parse(&s(&["--he"])).unwrap(), Parsed::Help);
+    }
+
+    fn run(v: &[&str]) -> Config {
+        match parse(&s(v)) {
+            Ok(Parsed::Run(c)) => c,
+            other => panic!("{v:?}: {other:?}"),
+        }
+    }
+
+    fn net(addr: &str, prefix: u8, exclude: bool) -> PrivateNet {
+        PrivateNet {
+            addr: addr.parse().unwrap(),
+            prefix,
+            exclude,
+        }
+    }
+
+    #[test]
+    fn nat_traversal_options() {
+        let c = run(&[]);
+        assert_eq!(c.nat, NatConfig::default());
+        assert!(!c.nat.enabled);
+        let c = run(&[
+            "--nat_traversal",
+            "--keep_alive",
+            "30",
+            "--force_keepalive",
+            "--virtual_private",
+            "%v4:10.0.0.0/8,%v4:!10.1.0.0/16,%v6:fd00::/8,%v4:192.168.0.0/255.255.0.0",
+        ]);
+        assert!(c.nat.enabled && c.nat.force_keepalive);
+        assert_eq!(c.nat.keep_alive, 30);
+        assert_eq!(
+            c.nat.virtual_private,
+            vec![
+                net("10.0.0.0", 8, false),
+                net("10.1.0.0", 16, true),
+                net("fd00::", 8, false),
+                net("192.168.0.0", 16, false),
+            ]
+        );
+        // Host bits go, as ttosubnet clears them; %v6 exclusions too.
+        assert_eq!(
+            run(&["--virtual_private", "%v4:172.16.9.9/12,%v6:!fd00:1::5/32"])
+                .nat
+                .virtual_private,
+            vec![net("172.16.0.0", 12, false), net("fd00:1::", 32, true)]
+        );
+        // 0 is Openswan's "the default period"; hex as strtoul reads it.
+        assert_eq!(run(&["--keep_alive", "0"]).nat.keep_alive, 20);
+        assert_eq!(run(&["--keep_alive", "0x10"]).nat.keep_alive, 16);
+        // The options are independent of each other, as in Openswan.
+        assert!(!run(&["--keep_alive", "5"]).nat.enabled);
+    }
+
+    #[test]
+    fn bad_nat_arguments_are_one_line_naming_them() {
+        for bad in ["x", "", "-1", "4294967296", "10s"] {
+            let e = parse(&s(&["--keep_alive", bad])).unwrap_err();
+            assert_eq!(
+                e,
+                format!("--keep_alive argument must be a number of seconds, not \"{bad}\"")
+            );
+        }
+        let cases: &[(&str, &str, &str)] = &[
+            (
+                "10.0.0.0/8",
+                "10.0.0.0/8",
+                "it must start with %v4: or %v6:",
+            ),
+            ("", "", "it must start with %v4: or %v6:"),
+            ("%v4:10.0.0.0/8,", "", "it must start with %v4: or %v6:"),
+            (
+                "%v4:10.0.0.0",
+                "%v4:10.0.0.0",
+                "no / in subnet specification",
+            ),
+            (
+                "%v4:10.0.0.0/33",
+                "%v4:10.0.0.0/33",
+                "subnet mask bit count too large",
+            ),
+            (
+                "%v4:fd00::/8",
+                "%v4:fd00::/8",
+                "non-ipv6 address may not contain `:'",
+            ),
+            ("%v4:!", "%v4:!", "empty string"),
+            (
+                "%v4:10.0.0.0/8:500",
+                "%v4:10.0.0.0/8:500",
+                "a network has no port",
+            ),
+            (
+                "%v4:10.0.0.0/8,%v6:fd00::/129",
+                "%v6:fd00::/129",
+                "subnet mask bit count too large",
+            ),
+        ];
+        for (arg, entry, why) in cases {
+            let e = parse(&s(&["--virtual_private", arg])).unwrap_err();
+            assert_eq!(
+                e,
+                format!("--virtual_private entry \"{entry}\" is invalid: {why}"),
+                "{arg}"
+            );
+            assert!(!e.contains('\n'));
+        }
+        assert!(parse(&s(&["--virtual_private", "%v6:10.0.0.0/8"]))
+            .unwrap_err()
+            .starts_with("--virtual_private entry \"%v6:10.0.0.0/8\" is invalid"));
+        // Port 4500 is NAT-T's own.
+        assert!(parse(&s(&["--nat_traversal", "--ikeport", "4500"]))
+            .unwrap_err()
+            .contains("--ikeport 4500 cannot be used with --nat_traversal"));
+        assert_eq!(run(&["--ikeport", "4500"]).ikeport, 4500);
+        assert_eq!(
+            parse(&s(&["--disable_port_floating"])),
+            Err(not_implemented("disable_port_floating"))
+        );
     }
 }

@@ -28,12 +28,19 @@ pub enum Pending<M> {
     Acquire { src: IpAddr, dst: IpAddr },
     /// Taking back a part of a refused batch.
     Undo { what: String },
+    /// The engine's [`KernelOp::UpdateSa`](crate::ike::kernel::KernelOp::UpdateSa) `req`.
+    Update { req: u64, what: String },
+    /// The engine's [`KernelOp::QuerySa`](crate::ike::kernel::KernelOp::QuerySa) `req`.
+    Query { req: u64 },
 }
 
 /// The kernel's answer, as the backend judged it.
 pub enum Answer {
     /// Done; the SPI of a GETSPI, the reqid of a policy lookup.
     Done(Option<u32>),
+    /// The SA a query asked for, with the bytes it has carried (the
+    /// kernel's current lifetime counter).
+    Used(u64),
     /// Refused (or could not be asked): the reason, and whether it means
     /// "no such SA or policy".
     Refused { reason: String, not_found: bool },
@@ -109,7 +116,7 @@ impl<M> Requests<M> {
             Pending::Spi { req } => {
                 let r = match a {
                     Answer::Done(Some(spi)) => KernelReply::Spi { req, spi },
-                    Answer::Done(None) => KernelReply::Failed {
+                    Answer::Done(None) | Answer::Used(_) => KernelReply::Failed {
                         req,
                         reason: "the kernel's SPI answer carried no SA".into(),
                     },
@@ -121,7 +128,9 @@ impl<M> Requests<M> {
                 if let Some(b) = self.batches.get_mut(&req) {
                     b.unanswered = b.unanswered.saturating_sub(1);
                     match a {
-                        Answer::Done(_) => b.undo.extend(undo.map(|u| (what, *u))),
+                        Answer::Done(_) | Answer::Used(_) => {
+                            b.undo.extend(undo.map(|u| (what, *u)))
+                        }
                         Answer::Refused { reason, .. } => {
                             b.refusal
                                 .get_or_insert(format!("cannot install {what}: {reason}"));
@@ -140,12 +149,12 @@ impl<M> Requests<M> {
                 Answer::Refused { reason, .. } => self.out.push(KernelOutput::Error(format!(
                     "ERROR: cannot delete {what}: {reason}"
                 ))),
-                Answer::Done(_) => {}
+                Answer::Done(_) | Answer::Used(_) => {}
             },
             Pending::Acquire { src, dst } => {
                 let reqid = match a {
                     Answer::Done(r) => r,
-                    Answer::Refused { .. } => None,
+                    Answer::Used(_) | Answer::Refused { .. } => None,
                 };
                 self.event(KernelEvent::Acquire(Acquire { reqid, src, dst }));
             }
@@ -155,6 +164,27 @@ impl<M> Requests<M> {
                         "ERROR: cannot take back {what}: {reason}"
                     )));
                 }
+            }
+            Pending::Update { req, what } => {
+                let r = match a {
+                    Answer::Done(_) | Answer::Used(_) => KernelReply::Installed { req },
+                    Answer::Refused { reason, .. } => KernelReply::Failed {
+                        req,
+                        reason: format!("cannot update {what}: {reason}"),
+                    },
+                };
+                self.out.push(KernelOutput::Reply(r));
+            }
+            Pending::Query { req } => {
+                let r = match a {
+                    Answer::Used(bytes) => KernelReply::SaUse { req, bytes },
+                    Answer::Done(_) => KernelReply::Failed {
+                        req,
+                        reason: "the kernel's answer carried no SA counters".into(),
+                    },
+                    Answer::Refused { reason, .. } => KernelReply::Failed { req, reason },
+                };
+                self.out.push(KernelOutput::Reply(r));
             }
         }
         Vec::new()
@@ -275,6 +305,39 @@ mod tests {
                 req: 5,
                 spi: 0x1234
             })]
+        );
+    }
+
+    #[test]
+    fn sa_updates_and_queries_answer_the_engine() {
+        let mut r: Requests<&str> = Requests::default();
+        let update = |req| Pending::Update {
+            req,
+            what: "SA esp.1@192.0.2.1".into(),
+        };
+        r.answer(update(1), Answer::Done(None));
+        r.answer(update(2), refused("ESRCH", true));
+        r.answer(Pending::Query { req: 3 }, Answer::Used(123_456));
+        r.answer(Pending::Query { req: 4 }, refused("ESRCH", true));
+        r.answer(Pending::Query { req: 5 }, Answer::Done(None));
+        let failed = |req, reason: &str| {
+            KernelOutput::Reply(KernelReply::Failed {
+                req,
+                reason: reason.into(),
+            })
+        };
+        assert_eq!(
+            r.outputs(),
+            [
+                KernelOutput::Reply(KernelReply::Installed { req: 1 }),
+                failed(2, "cannot update SA esp.1@192.0.2.1: ESRCH"),
+                KernelOutput::Reply(KernelReply::SaUse {
+                    req: 3,
+                    bytes: 123_456
+                }),
+                failed(4, "ESRCH"),
+                failed(5, "the kernel's answer carried no SA counters"),
+            ]
         );
     }
 }

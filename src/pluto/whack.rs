@@ -365,7 +365,7 @@ fn listen(d: &mut Daemon, r: &Reply<'_>) {
                 super::daemon::vname(&f.raw, &d.config),
                 f.raw.name,
                 f.raw.addr,
-                d.config.ikeport
+                f.port
             ),
         );
     }
@@ -402,7 +402,12 @@ fn load_secrets(d: &mut Daemon, r: &Reply<'_>) {
 
 /// Decides which end of every connection is us and loads the engine accordingly.
 fn orient_all(d: &mut Daemon, r: &Reply<'_>) {
-    let ours: Vec<IpAddr> = d.ifaces.iter().map(|f| f.raw.addr).collect();
+    let mut ours: Vec<IpAddr> = Vec::new();
+    for f in &d.ifaces {
+        if !ours.contains(&f.raw.addr) {
+            ours.push(f.raw.addr);
+        }
+    }
     let now = Instant::now();
     for i in 0..d.conns.len() {
         let Some(c) = d.conns.get(i) else { continue };

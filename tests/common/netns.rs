@@ -296,6 +296,11 @@ impl Lab {
     /// `<dir>/<name>`, log `<dir>/<name>.log`) in namespace `ns` and waits
     /// until its lock file holds its PID.
     pub fn start_pluto(&mut self, name: &str, ns: usize) {
+        self.start_pluto_with(name, ns, &["--noklips"]);
+    }
+
+    /// As [`Lab::start_pluto`], with `options` instead of `--noklips`.
+    pub fn start_pluto_with(&mut self, name: &str, ns: usize, options: &[&str]) {
         let ns = self.ns(ns).to_string();
         let ctlbase = self.ctlbase(name);
         let log = self.dir.join(format!("{name}.log"));
@@ -306,15 +311,18 @@ impl Lab {
             .ipsec_in(
                 &ns,
                 &[
-                    "pluto",
-                    "--nofork",
-                    "--stderrlog",
-                    "--noklips",
-                    "--ctlbase",
-                    path_str(&ctlbase),
-                    "--secretsfile",
-                    path_str(&self.dir.join("ipsec.secrets")),
-                ],
+                    &[
+                        "pluto",
+                        "--nofork",
+                        "--stderrlog",
+                        "--ctlbase",
+                        path_str(&ctlbase),
+                        "--secretsfile",
+                        path_str(&self.dir.join("ipsec.secrets")),
+                    ][..],
+                    options,
+                ]
+                .concat(),
             )
             .stdin(Stdio::null())
             .stdout(out)

@@ -111,6 +111,7 @@ fn struct_sizes_match_the_kernel_header() {
     assert_eq!(size(Body::Acquire(UserAcquire::default())), 280);
     assert_eq!(size(Body::Expire(UserExpire::default())), 232);
     assert_eq!(size(Body::PolExpire(UserPolexpire::default())), 176);
+    assert_eq!(size(Body::Mapping(UserMapping::default())), 64);
     assert_eq!(size(Body::Error(NlError::default())), 20);
     assert_eq!(size(Body::Done(Done::default())), 4);
     // Attribute payloads (the attribute header is 4 bytes, padding excluded).
@@ -158,6 +159,53 @@ fn struct_sizes_match_the_kernel_header() {
     assert_eq!(&at(44)[..4], &[5, 0, 0, 0]);
     assert_eq!(at(50)[0], 1);
     assert_eq!(&at(52)[..4], &[0xdd, 0xcc, 0xbb, 0xaa]);
+}
+
+/// ESP in UDP as `encap espinudp 4501 4500 198.51.100.7` sets it.
+pub(crate) fn encap_spec() -> SaSpec {
+    SaSpec {
+        encap: Some(EncapTmpl {
+            encap_type: UDP_ENCAP_ESPINUDP,
+            sport: 4501,
+            dport: 4500,
+            oa: Addr::from(v4(198, 51, 100, 7)),
+        }),
+        ..esp_spec()
+    }
+}
+
+#[test]
+#[cfg(target_endian = "little")]
+fn encapsulated_sa_builders_match_iproute2() {
+    assert_eq!(
+        round_trip(&new_sa(&encap_spec())),
+        request(fixtures::NEWSA_ESP_ENCAP)
+    );
+    assert_eq!(
+        round_trip(&update_sa(&encap_spec())),
+        request(fixtures::UPDSA_ESP_ENCAP)
+    );
+}
+
+#[test]
+fn kernel_mapping() {
+    let m = kernel_msg(fixtures::MAPPING);
+    assert_eq!(m.header.msg_type, XFRM_MSG_MAPPING);
+    let Body::Mapping(map) = &m.body else {
+        panic!("{}", m.summary())
+    };
+    assert_eq!(map.id.proto, IPPROTO_ESP);
+    assert_eq!(map.id.spi, 0x1234_5678);
+    assert_eq!(map.id.dst(), Some(v4(192, 0, 2, 1)));
+    assert_eq!(map.reqid, 16);
+    let peer = |port| Some(std::net::SocketAddr::new(v4(198, 51, 100, 7), port));
+    assert_eq!(map.old_peer(), peer(4500));
+    assert_eq!(map.new_peer(), peer(61001));
+    assert!(m.summary().contains("XFRM_MSG_MAPPING"), "{}", m.summary());
+    // A family the kernel never sends names no address.
+    let mut odd = *map;
+    odd.id.family = 99;
+    assert_eq!((odd.old_peer(), odd.new_peer()), (None, None));
 }
 
 #[test]

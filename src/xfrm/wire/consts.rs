@@ -44,6 +44,9 @@ pub const XFRM_MSG_UPDSA: u16 = 26;
 pub const XFRM_MSG_POLEXPIRE: u16 = 27;
 pub const XFRM_MSG_FLUSHSA: u16 = 28;
 pub const XFRM_MSG_FLUSHPOLICY: u16 = 29;
+/// An encapsulated SA's packets came from another address or port (the
+/// peer's NAT mapping changed); sent to XFRMNLGRP_MAPPING.
+pub const XFRM_MSG_MAPPING: u16 = 38;
 
 // Attribute types (enum xfrm_attr_type_t).
 pub const XFRMA_UNSPEC: u16 = 0;
@@ -152,6 +155,7 @@ pub const XFRM_USERSA_FLUSH_LEN: usize = 1;
 pub const XFRM_USER_ACQUIRE_LEN: usize = 280;
 pub const XFRM_USER_EXPIRE_LEN: usize = 232;
 pub const XFRM_USER_POLEXPIRE_LEN: usize = 176;
+pub const XFRM_USER_MAPPING_LEN: usize = 64;
 pub const XFRM_USER_TMPL_LEN: usize = 64;
 /// `xfrm_algo` without its key.
 pub const XFRM_ALGO_LEN: usize = 68;
@@ -188,6 +192,7 @@ pub fn msg_type_name(t: u16) -> &'static str {
         XFRM_MSG_POLEXPIRE => "XFRM_MSG_POLEXPIRE",
         XFRM_MSG_FLUSHSA => "XFRM_MSG_FLUSHSA",
         XFRM_MSG_FLUSHPOLICY => "XFRM_MSG_FLUSHPOLICY",
+        XFRM_MSG_MAPPING => "XFRM_MSG_MAPPING",
         _ => "XFRM_MSG_UNKNOWN",
     }
 }

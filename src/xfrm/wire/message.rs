@@ -8,7 +8,7 @@ use super::bytes::{align4, patch_u32, Put, Reader, NLA_ALIGNTO};
 use super::consts::*;
 use super::header::{Header, NLMSG_HDRLEN};
 use super::policy::{UserAcquire, UserPolexpire, UserTmpl, UserpolicyId, UserpolicyInfo};
-use super::sa::{UserExpire, UsersaFlush, UsersaId, UsersaInfo, UserspiInfo};
+use super::sa::{UserExpire, UserMapping, UsersaFlush, UsersaId, UsersaInfo, UserspiInfo};
 use super::{Result, XfrmError};
 use core::fmt::Write as _;
 
@@ -57,6 +57,8 @@ pub enum Body {
     Acquire(UserAcquire),
     Expire(UserExpire),
     PolExpire(UserPolexpire),
+    /// MAPPING: the kernel's news of a moved NAT mapping.
+    Mapping(UserMapping),
     /// FLUSHPOLICY, and the GETSA / GETPOLICY dump requests (NLM_F_DUMP):
     /// no fixed part, attributes only.
     Empty,
@@ -80,6 +82,7 @@ fn fixed_len(msg_type: u16, flags: u16) -> Option<usize> {
         XFRM_MSG_ACQUIRE => XFRM_USER_ACQUIRE_LEN,
         XFRM_MSG_EXPIRE => XFRM_USER_EXPIRE_LEN,
         XFRM_MSG_POLEXPIRE => XFRM_USER_POLEXPIRE_LEN,
+        XFRM_MSG_MAPPING => XFRM_USER_MAPPING_LEN,
         XFRM_MSG_FLUSHSA => XFRM_USERSA_FLUSH_LEN,
         XFRM_MSG_FLUSHPOLICY => 0,
         _ => return None,
@@ -186,6 +189,7 @@ impl<'a> MessageView<'a> {
             XFRM_MSG_ACQUIRE => Body::Acquire(UserAcquire::parse_exact(f)?),
             XFRM_MSG_EXPIRE => Body::Expire(UserExpire::parse_exact(f)?),
             XFRM_MSG_POLEXPIRE => Body::PolExpire(UserPolexpire::parse_exact(f)?),
+            XFRM_MSG_MAPPING => Body::Mapping(UserMapping::parse_exact(f)?),
             XFRM_MSG_FLUSHSA => Body::FlushSa(UsersaFlush::parse_exact(f)?),
             XFRM_MSG_FLUSHPOLICY => Body::Empty,
             _ => Body::Other(f.to_vec()),
@@ -303,6 +307,7 @@ impl Message {
             Body::Acquire(b) => b.emit(&mut out),
             Body::Expire(b) => b.emit(&mut out),
             Body::PolExpire(b) => b.emit(&mut out),
+            Body::Mapping(b) => b.emit(&mut out),
             Body::Empty => {}
             Body::Error(e) => {
                 out.put_i32(e.error);
@@ -437,6 +442,11 @@ impl Message {
             Body::Acquire(a) => write!(s, " proto={} seq={}", a.id.proto, a.seq),
             Body::Expire(e) => write!(s, " spi={:#010x} hard={}", e.state.id.spi, e.hard),
             Body::PolExpire(p) => write!(s, " index={} hard={}", p.pol.index, p.hard),
+            Body::Mapping(m) => write!(
+                s,
+                " spi={:#010x} proto={} sport {}->{}",
+                m.id.spi, m.id.proto, m.old_sport, m.new_sport
+            ),
             Body::FlushSa(f) => write!(s, " proto={}", f.proto),
             Body::Error(e) => write!(
                 s,

@@ -43,6 +43,6 @@ pub use bytes::{align4, NLA_ALIGNTO};
 pub use header::{Header, NLMSG_HDRLEN};
 pub use message::{emit_datagram, parse_datagram, Body, Done, Message, MessageView, NlError};
 pub use policy::{UserAcquire, UserPolexpire, UserTmpl, UserpolicyId, UserpolicyInfo};
-pub use sa::{UserExpire, UsersaFlush, UsersaId, UsersaInfo, UserspiInfo};
+pub use sa::{UserExpire, UserMapping, UsersaFlush, UsersaId, UsersaInfo, UserspiInfo};
 
 pub type Result<T> = core::result::Result<T, XfrmError>;

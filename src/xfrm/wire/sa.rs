@@ -1,6 +1,7 @@
 //! The SA structs: `xfrm_usersa_info` (NEWSA / UPDSA, dumps, the ALLOCSPI
 //! reply), `xfrm_usersa_id` (DELSA / GETSA), `xfrm_userspi_info`
-//! (ALLOCSPI), `xfrm_user_expire` (EXPIRE) and `xfrm_usersa_flush`.
+//! (ALLOCSPI), `xfrm_user_expire` (EXPIRE), `xfrm_usersa_flush` and
+//! `xfrm_user_mapping` (MAPPING).
 use super::addr::{Addr, Id, LifetimeCfg, LifetimeCur, Selector, Stats};
 use super::bytes::{exact, Put, Reader};
 use super::consts::*;
@@ -107,17 +108,19 @@ impl UsersaId {
         self.daddr.ip(self.family)
     }
 
+    pub(crate) fn parse(r: &mut Reader<'_>) -> Result<UsersaId> {
+        let id = UsersaId {
+            daddr: Addr::parse(r)?,
+            spi: r.u32_be()?,
+            family: r.u16()?,
+            proto: r.u8()?,
+        };
+        r.skip(1)?;
+        Ok(id)
+    }
+
     pub(crate) fn parse_exact(body: &[u8]) -> Result<UsersaId> {
-        exact(body, XFRM_USERSA_ID_LEN, "xfrm_usersa_id", |r| {
-            let id = UsersaId {
-                daddr: Addr::parse(r)?,
-                spi: r.u32_be()?,
-                family: r.u16()?,
-                proto: r.u8()?,
-            };
-            r.skip(1)?;
-            Ok(id)
-        })
+        exact(body, XFRM_USERSA_ID_LEN, "xfrm_usersa_id", UsersaId::parse)
     }
 
     pub(crate) fn emit(&self, out: &mut Vec<u8>) {
@@ -197,5 +200,59 @@ impl UsersaFlush {
 
     pub(crate) fn emit(&self, out: &mut Vec<u8>) {
         out.put_u8(self.proto);
+    }
+}
+
+/// `struct xfrm_user_mapping` (64 bytes): the kernel saw ESP in UDP for
+/// the SA `id` arrive from `new_saddr:new_sport` instead of the SA's
+/// `old_saddr:old_sport` (a peer behind a NAT whose mapping changed).
+///
+/// ```text
+///  0 id (xfrm_usersa_id, 24)  24 reqid  28 old_saddr (16)  44 new_saddr (16)
+/// 60 old_sport (be16)  62 new_sport (be16)
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct UserMapping {
+    pub id: UsersaId,
+    pub reqid: u32,
+    pub old_saddr: Addr,
+    pub new_saddr: Addr,
+    pub old_sport: u16,
+    pub new_sport: u16,
+}
+
+impl UserMapping {
+    /// The peer's address and port the SA had.
+    pub fn old_peer(&self) -> Option<std::net::SocketAddr> {
+        let ip = self.old_saddr.ip(self.id.family)?;
+        Some(std::net::SocketAddr::new(ip, self.old_sport))
+    }
+
+    /// Where the SA's packets come from now.
+    pub fn new_peer(&self) -> Option<std::net::SocketAddr> {
+        let ip = self.new_saddr.ip(self.id.family)?;
+        Some(std::net::SocketAddr::new(ip, self.new_sport))
+    }
+
+    pub(crate) fn parse_exact(body: &[u8]) -> Result<UserMapping> {
+        exact(body, XFRM_USER_MAPPING_LEN, "xfrm_user_mapping", |r| {
+            Ok(UserMapping {
+                id: UsersaId::parse(r)?,
+                reqid: r.u32()?,
+                old_saddr: Addr::parse(r)?,
+                new_saddr: Addr::parse(r)?,
+                old_sport: r.u16_be()?,
+                new_sport: r.u16_be()?,
+            })
+        })
+    }
+
+    pub(crate) fn emit(&self, out: &mut Vec<u8>) {
+        self.id.emit(out);
+        out.put_u32(self.reqid);
+        self.old_saddr.emit(out);
+        self.new_saddr.emit(out);
+        out.put_u16_be(self.old_sport);
+        out.put_u16_be(self.new_sport);
     }
 }

@@ -32,6 +32,9 @@ fn seeds() -> Vec<Vec<u8>> {
         fixtures::EXPIRE_HARD,
         fixtures::FLUSHPOLICY_EVENT,
         fixtures::ACQUIRE,
+        fixtures::NEWSA_ESP_ENCAP,
+        fixtures::UPDSA_ESP_ENCAP,
+        fixtures::MAPPING,
     ]
     .iter()
     .map(|s| hex(s))
