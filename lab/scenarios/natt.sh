@@ -13,7 +13,9 @@
 #   - the road warrior's Main Mode + Quick Mode through the NAT; both kernels' ESP SAs are
 #     UDP-encapsulated (espinudp), the gateway's toward the NAT's mapped port;
 #   - pings cross both ways (road warrior -> 10.2.0.1, and 10.2.0.1 -> the road warrior);
-#   - whack --status of the gateway shows the NAT (NATD=);
+#   - the "IPsec SA established" lines (or whack --status) name the NAT-T endpoints as
+#     Openswan did: NATD=192.0.2.1:<mapped port> at the gateway, NATD=192.0.2.2:4500 at
+#     the road warrior;
 #   - the outer wire (a capture on the NAT's outside, n1): UDP 500 only for Main Mode's
 #     first two exchanges, then only UDP 4500 (IKE with the non-ESP marker, ESP in UDP),
 #     never plain ESP; keepalives (one byte 0xff) from the road warrior every --keep_alive
@@ -92,7 +94,12 @@ read -r WP1 _ < <(esp_counters west); read -r EP1 _ < <(esp_counters east)
 echo "ESP packets: west $WP0 -> $WP1, east $EP0 -> $EP1"
 [ "$WP1" -gt "$WP0" ] && [ "$EP1" -gt "$EP0" ] || fail "ESP counters did not grow on both sides"
 show_status
-grep -q 'NATD=' "$LABRUN/east/status.txt" || fail "the gateway's whack --status does not show the NAT (NATD=...)"
+# Openswan names the peer's NAT-T endpoint in the "IPsec SA established" line (NATD=ip:port)
+grep -ahoE 'NATOA=[^ ]+ NATD=[^ }]+' "$LABRUN"/{west,east}/pluto.log "$LABRUN/east/status.txt" | sort | uniq -c
+grep -aqE 'NATD=192\.0\.2\.1:[0-9]+' "$LABRUN/east/status.txt" "$LABRUN/east/pluto.log" ||
+    fail "the gateway does not name the road warrior's NAT endpoint (NATD=192.0.2.1:port) in its status or log"
+grep -aqE 'NATD=192\.0\.2\.2:4500' "$LABRUN/west/pluto.log" ||
+    fail "the road warrior does not name the gateway's NAT-T endpoint (NATD=192.0.2.2:4500) in its log"
 
 hr; echo "== idle for $((3 * KEEP_ALIVE + 1)) s: the road warrior's keepalives keep the mapping"
 T_IDLE0=$(date +%s.%N); sleep $((3 * KEEP_ALIVE + 1)); T_IDLE1=$(date +%s.%N)
