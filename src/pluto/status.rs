@@ -137,6 +137,23 @@ fn iface_name(d: &Daemon, addr: std::net::IpAddr) -> String {
         .map_or("unset".into(), |f| f.raw.name.clone())
 }
 
+/// `; lastdpd=<n>s(seq in:<a> out:<b>)` for an ISAKMP state whose peer
+/// does DPD (`-1s` before any DPD message), `; nodpd` otherwise.
+fn dpd_part(s: &StateInfo, now: Instant) -> String {
+    match &s.dpd {
+        Some(d) => {
+            let ago = d.last.map_or(-1, |t| {
+                i64::try_from(now.saturating_duration_since(t).as_secs()).unwrap_or(i64::MAX)
+            });
+            format!(
+                "; lastdpd={ago}s(seq in:{} out:{})",
+                d.next_seq, d.expect
+            )
+        }
+        None => "; nodpd".into(),
+    }
+}
+
 fn state_lines(
     s: &StateInfo,
     all: &[StateInfo],
@@ -172,7 +189,7 @@ fn state_lines(
         line.push_str("; eroute owner");
     }
     if !s.ipsec {
-        line.push_str("; nodpd");
+        line.push_str(&dpd_part(s, now));
     }
     let mut v = vec![line];
     if s.ipsec && s.kind.is_established() && !s.saids.is_empty() {
