@@ -100,11 +100,7 @@ impl DpdState {
             last: self.last,
             // Openswan's "seq in" is the number its next R_U_THERE carries,
             // "out" the one it waits an ACK for (0: none).
-            next_seq: if self.seq == 0 {
-                0
-            } else {
-                next_seq(self.seq)
-            },
+            next_seq: if self.seq == 0 { 0 } else { next_seq(self.seq) },
             expect: self.waiting_from.map_or(0, |_| self.seq),
         }
     }
@@ -161,7 +157,7 @@ impl Endpoint {
     }
 
     /// ISAKMP SA `p1` was just established: the peer's INITIAL-CONTACT and
-    /// the SAs it replaces are dealt with, then its DPD timer starts.
+    /// the SAs the new one replaces are dealt with, then its DPD timer starts.
     pub(crate) fn dpd_established(&mut self, now: Instant, p1: u64) {
         self.replace_after_peer_restart(now, p1);
         let Some(s) = self.p1.get(&p1) else { return };
@@ -353,7 +349,11 @@ impl Endpoint {
         let conn = s.conn.clone();
         if c.rx_alive || grew {
             s.dpd.alive();
-            let why = if grew { "inbound IPsec traffic" } else { "IKE messages" };
+            let why = if grew {
+                "inbound IPsec traffic"
+            } else {
+                "IKE messages"
+            };
             self.log(
                 Level::Debug,
                 Some(&conn),
@@ -466,7 +466,8 @@ impl Endpoint {
             format!("DPD: received R_U_THERE {seq}; sending R_U_THERE_ACK"),
         );
         self.send_cookie_notify(p1, notify_type::R_U_THERE_ACK, seq.to_be_bytes().to_vec());
-        self.dpd_heard(now, p1);
+        // The peer checks us: our own check can wait a full delay.
+        self.dpd_heard(now, p1, true);
     }
 
     /// The peer's R_U_THERE_ACK `seq`: it must answer one of the R_U_THEREs
@@ -498,12 +499,14 @@ impl Endpoint {
             None,
             format!("DPD: received R_U_THERE_ACK {seq}: peer alive"),
         );
-        self.dpd_heard(now, p1);
+        // The next check stays a delay after the R_U_THERE.
+        self.dpd_heard(now, p1, false);
     }
 
-    /// A DPD message of the peer was accepted: it is alive, and the next
-    /// check is a full delay away.
-    fn dpd_heard(&mut self, now: Instant, p1: u64) {
+    /// A DPD message of the peer was accepted: it is alive. The message
+    /// itself is no traffic for the next check; with `postpone` that check
+    /// is a full delay away.
+    fn dpd_heard(&mut self, now: Instant, p1: u64, postpone: bool) {
         let delay = self.dpd_settings(p1).map(|d| d.delay);
         let Some(s) = self.p1.get_mut(&p1) else {
             return;
@@ -511,7 +514,7 @@ impl Endpoint {
         s.dpd.alive();
         s.dpd.last = Some(now);
         s.dpd.seen_rx = s.auth_rx;
-        if let (Some(delay), None) = (delay, &s.dpd.check) {
+        if let (Some(delay), None, true) = (delay, &s.dpd.check, postpone) {
             s.dpd.next = Some(now + secs(delay));
         }
     }
@@ -532,7 +535,13 @@ impl Endpoint {
             DpdAction::Hold => "DPD: Putting connection into %trap",
             DpdAction::Restart => "DPD: Restarting Connection",
         };
-        self.log(Level::Info, Some(&conn), None, Some(Rc::LogSerious), what.into());
+        self.log(
+            Level::Info,
+            Some(&conn),
+            None,
+            Some(Rc::LogSerious),
+            what.into(),
+        );
         if d.action == DpdAction::Hold && !self.is_routed(&conn) {
             // The routed %trap stays when the SAs go: traffic is held and
             // starts a new negotiation.

@@ -2,9 +2,12 @@
 //! replacement of ISAKMP SAs that DPD already doubts.
 //!
 //! MI3 and MR3 carry INITIAL-CONTACT when we hold no other state at all
-//! with the peer: "this is the only SA between us". A peer that says so in
-//! its authenticated MI3/MR3 (or in a protected Informational) has lost
-//! whatever we still hold with it (it rebooted): our older states with
+//! with the peer: "this is the only SA between us" (strongSwan and libreswan
+//! send it in MI3). HASH_I/HASH_R cover the ID payload only, so the notify
+//! is protected by the encryption alone: CBC lets bits of it be flipped
+//! (which at worst hides it) but not a notify be made up. We also honour it
+//! in a protected Informational (strongSwan does). A peer that says so has
+//! lost whatever we still hold with it (it rebooted): our older states with
 //! that peer address and ID go, except the new ISAKMP SA. IPsec states
 //! count too in our condition, so an ISAKMP SA that expired while its
 //! IPsec SAs live on never makes the peer drop SAs we still use.
@@ -42,9 +45,9 @@ impl Endpoint {
     pub(crate) fn carries_initial_contact<'a>(
         payloads: impl IntoIterator<Item = &'a Payload>,
     ) -> bool {
-        payloads.into_iter().any(
-            |p| matches!(p, Payload::Notify(n) if n.msg_type == notify_type::INITIAL_CONTACT),
-        )
+        payloads
+            .into_iter()
+            .any(|p| matches!(p, Payload::Notify(n) if n.msg_type == notify_type::INITIAL_CONTACT))
     }
 
     /// The peer of ISAKMP SA `p1` holds nothing with us but `p1`: every
@@ -57,10 +60,7 @@ impl Endpoint {
             .p1
             .values()
             .filter(|x| {
-                x.serial != p1
-                    && x.remote.ip() == ip
-                    && x.peer_id == id
-                    && x.kind.is_established()
+                x.serial != p1 && x.remote.ip() == ip && x.peer_id == id && x.kind.is_established()
             })
             .map(|x| x.serial)
             .collect();

@@ -39,8 +39,8 @@ pub mod state;
 pub mod vendor;
 pub mod wire;
 
-pub use dpd::DpdStatus;
 pub use config::{ConnConfig, End, Policy, SecretEntry, SecretIndex, SecretValue, Secrets};
+pub use dpd::DpdStatus;
 pub use endpoint::{
     Command, CommandError, Counters, Endpoint, Event, Level, LogLine, StateInfo, Transmit,
 };

@@ -145,10 +145,7 @@ fn dpd_part(s: &StateInfo, now: Instant) -> String {
             let ago = d.last.map_or(-1, |t| {
                 i64::try_from(now.saturating_duration_since(t).as_secs()).unwrap_or(i64::MAX)
             });
-            format!(
-                "; lastdpd={ago}s(seq in:{} out:{})",
-                d.next_seq, d.expect
-            )
+            format!("; lastdpd={ago}s(seq in:{} out:{})", d.next_seq, d.expect)
         }
         None => "; nodpd".into(),
     }

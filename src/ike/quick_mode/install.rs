@@ -79,10 +79,7 @@ impl Endpoint {
         }
         // This build does no NAT traversal yet.
         let dpd = self.dpd_text(st.parent);
-        let details = format!(
-            " {{{} NATOA=none NATD=none DPD={dpd}}}",
-            parts.join(" ")
-        );
+        let details = format!(" {{{} NATOA=none NATD=none DPD={dpd}}}", parts.join(" "));
         let (conn, kind) = (st.conn.clone(), st.kind);
         self.announce(&conn, serial, kind, &details);
     }
