@@ -44,7 +44,7 @@ pub(crate) fn notify_name(t: u16) -> String {
 
 impl Endpoint {
     /// Sends `payloads` in a protected Informational exchange under ISAKMP SA `p1`.
-    fn send_protected_info(&mut self, p1: u64, payloads: Vec<Payload>) {
+    pub(crate) fn send_protected_info(&mut self, p1: u64, payloads: Vec<Payload>) {
         let Some(parent) = self.p1.get(&p1) else {
             return;
         };
