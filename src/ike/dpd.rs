@@ -207,15 +207,23 @@ impl Endpoint {
 
     fn dpd_due(&mut self, now: Instant, p1: u64) {
         let Some(d) = self.dpd_settings(p1) else {
+            // The connection no longer asks for DPD: the timers stop.
             if let Some(s) = self.p1.get_mut(&p1) {
-                s.dpd = DpdState::default();
+                (s.dpd.next, s.dpd.dead_at, s.dpd.check) = (None, None, None);
             }
             return;
         };
         let Some(s) = self.p1.get(&p1) else { return };
         if s.dpd.dead_at.is_some_and(|t| t <= now) {
-            return self.dpd_dead(now, p1, d);
+            if self.newest_p1_with(&s.conn, s.remote.ip()) == Some(p1) {
+                return self.dpd_dead(now, p1, d);
+            }
+            // A newer ISAKMP SA with the peer speaks for it.
+            if let Some(s) = self.p1.get_mut(&p1) {
+                s.dpd.alive();
+            }
         }
+        let Some(s) = self.p1.get(&p1) else { return };
         if s.dpd.check.as_ref().is_some_and(|c| c.deadline <= now) {
             return self.dpd_decide(now, p1, d);
         }

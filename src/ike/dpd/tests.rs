@@ -84,7 +84,7 @@ impl Pair {
         let mut sent: [Vec<Transmit>; 2] = [Vec::new(), Vec::new()];
         loop {
             let mut any = false;
-            for i in 0..2 {
+            for (i, out) in sent.iter_mut().enumerate() {
                 while let Some(op) = self.eps[i].poll_kernel_op() {
                     let reply = match op {
                         KernelOp::GetSpi { req, .. } => {
@@ -109,7 +109,7 @@ impl Pair {
                 while let Some(t) = self.eps[i].poll_transmit() {
                     any = true;
                     self.eps[1 - i].handle_datagram(self.now, t.remote, t.local, &t.payload);
-                    sent[i].push(t);
+                    out.push(t);
                 }
             }
             if !any {
