@@ -296,3 +296,62 @@ fn a_dpd_timer_without_settings_is_disarmed() {
     p.eps[0].handle_timeout(p.now);
     assert!(p.eps[0].dpd_deadline().is_none());
 }
+
+#[test]
+fn unknown_counters_mean_the_peer_is_asked() {
+    let d = Dpd {
+        delay: 10,
+        timeout: 30,
+        action: DpdAction::Clear,
+    };
+    let mut p = Pair::new(Some(d));
+    // First check: Quick Mode was heard since establishment.
+    p.now += Duration::from_secs(10);
+    p.eps[0].handle_timeout(p.now);
+    let sent = p.pump();
+    assert!(sent[0].is_empty());
+    // Second check: the kernel cannot tell (this one fails every query).
+    p.now += Duration::from_secs(10);
+    p.eps[0].handle_timeout(p.now);
+    let sent = p.pump();
+    assert_eq!((sent[0].len(), sent[1].len()), (1, 1), "R_U_THERE and ACK");
+    let st = p.dpd(0);
+    assert_eq!((st.waiting_from, st.dead_at), (None, None));
+    assert_eq!(st.next, Some(p.now + Duration::from_secs(10)));
+}
+
+#[test]
+fn initial_contact_in_an_informational_drops_the_older_states() {
+    let mut p = Pair::new(None);
+    let old: Vec<u64> = p.eps[1].states().iter().map(|s| s.serial).collect();
+    let conn = p.eps[0].conn(CONN).cloned();
+    let Some(conn) = conn else {
+        panic!("no connection")
+    };
+    // A second ISAKMP SA: the first still exists, so no INITIAL-CONTACT;
+    // the responder replaces its older ISAKMP SA (not the IPsec SA).
+    p.eps[0].start_main(p.now, &conn, 1, false);
+    p.pump();
+    assert_eq!(p.eps[1].states().len(), 2);
+    assert!(p.eps[1].states().iter().any(|s| s.ipsec));
+    let newest = p.eps[0]
+        .states()
+        .iter()
+        .filter(|s| !s.ipsec)
+        .map(|s| s.serial)
+        .max()
+        .unwrap_or_default();
+    let n = NotifyPayload {
+        doi: DOI_IPSEC,
+        protocol: protocol::ISAKMP,
+        spi: Vec::new(),
+        msg_type: notify_type::INITIAL_CONTACT,
+        data: Vec::new(),
+    };
+    p.eps[0].send_protected_info(newest, vec![Payload::Notify(n)]);
+    p.pump();
+    let left = p.eps[1].states();
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert!(!old.contains(&left[0].serial));
+    assert!(!left[0].ipsec);
+}
