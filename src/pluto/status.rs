@@ -66,6 +66,7 @@ pub fn render(d: &Daemon, now: Instant) -> Vec<String> {
             prio(ours),
             prio(theirs)
         ));
+        out.extend(dpd_conn_line(n, &c.desc));
         let show = |s: Option<u64>| s.map_or("unset".to_string(), |v| format!("#{v}"));
         out.push(format!(
             "\"{n}\":   newest ISAKMP SA: {}; newest IPsec SA: {}; ",
@@ -137,6 +138,23 @@ fn iface_name(d: &Daemon, addr: std::net::IpAddr) -> String {
         .map_or("unset".into(), |f| f.raw.name.clone())
 }
 
+/// `dpd: action:<clear|hold|restart>; delay:<n>; timeout:<n>; ` of a
+/// connection with DPD (Openswan shows it when the timeout is set).
+fn dpd_conn_line(n: &str, desc: &crate::ctl::Connection) -> Option<String> {
+    use crate::ctl::DpdAction;
+    let action = match desc.dpd_action {
+        DpdAction::Clear => "clear",
+        DpdAction::Hold => "hold",
+        DpdAction::Restart => "restart",
+    };
+    (desc.dpd_timeout > 0).then(|| {
+        format!(
+            "\"{n}\":   dpd: action:{action}; delay:{}; timeout:{}; ",
+            desc.dpd_delay, desc.dpd_timeout
+        )
+    })
+}
+
 /// `; lastdpd=<n>s(seq in:<a> out:<b>)` for an ISAKMP state whose peer
 /// does DPD (`-1s` before any DPD message), `; nodpd` otherwise.
 fn dpd_part(s: &StateInfo, now: Instant) -> String {
@@ -205,4 +223,62 @@ fn state_lines(
         v.push(format!("#{}: \"{}\" {}", s.serial, s.conn, saids.join(" ")));
     }
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ike::state::{Role, StateKind};
+    use crate::ike::DpdStatus;
+    use std::time::Duration;
+
+    fn isakmp(dpd: Option<DpdStatus>) -> StateInfo {
+        let a = std::net::SocketAddr::from(([192, 0, 2, 1], 500));
+        StateInfo {
+            serial: 1,
+            conn: "c".into(),
+            kind: StateKind::MainI4,
+            ipsec: false,
+            parent: None,
+            role: Role::Initiator,
+            local: a,
+            peer: a,
+            event: None,
+            saids: Vec::new(),
+            dpd,
+            dpd_event: None,
+        }
+    }
+
+    #[test]
+    fn isakmp_lines_show_the_last_dpd_or_nodpd() {
+        let now = Instant::now() + Duration::from_secs(100);
+        let asked = DpdStatus {
+            last: Some(now - Duration::from_secs(7)),
+            next_seq: 1235,
+            expect: 1234,
+        };
+        let never = DpdStatus {
+            last: None,
+            next_seq: 0,
+            expect: 0,
+        };
+        let line = |d| state_lines(&isakmp(d), &[], None, now).remove(0);
+        assert!(line(Some(asked)).ends_with("; lastdpd=7s(seq in:1235 out:1234)"));
+        assert!(line(Some(never)).ends_with("; lastdpd=-1s(seq in:0 out:0)"));
+        assert!(line(None).ends_with("; nodpd"));
+    }
+
+    #[test]
+    fn connections_with_a_dpd_timeout_show_their_dpd_line() {
+        let mut desc = crate::ctl::Connection::default();
+        assert_eq!(dpd_conn_line("c", &desc), None);
+        desc.dpd_delay = 30;
+        desc.dpd_timeout = 120;
+        desc.dpd_action = crate::ctl::DpdAction::Hold;
+        assert_eq!(
+            dpd_conn_line("c", &desc).as_deref(),
+            Some("\"c\":   dpd: action:hold; delay:30; timeout:120; ")
+        );
+    }
 }
