@@ -101,8 +101,7 @@ impl Endpoint {
         self.send_protected_info(p1, vec![Payload::Notify(n)]);
     }
 
-    /// A Notify about ISAKMP SA `p1` itself (R_U_THERE, R_U_THERE_ACK,
-    /// INITIAL-CONTACT): its
+    /// A Notify about ISAKMP SA `p1` itself (R_U_THERE, R_U_THERE_ACK): its
     /// cookie pair as SPI, `data` after it.
     pub(crate) fn send_cookie_notify(&mut self, p1: u64, ntype: u16, data: Vec<u8>) {
         let Some(s) = self.p1.get(&p1) else {
