@@ -65,8 +65,8 @@ const LIMITATION_UNHASHED_NOTIFY: &str =
 /// An INITIAL-CONTACT notify: generic header, DOI, protocol, SPI size and
 /// type, the 16-byte cookie pair.
 const INITIAL_CONTACT_LEN: usize = 28;
-/// The most padding an encrypted message carries (AES blocks).
-const MAX_PAD: usize = 15;
+/// The cipher block of the good run (3DES).
+const BLOCK: usize = 8;
 
 /// The IKEv1 limitation a mutant that moved a mid-exchange endpoint shows, if any.
 fn known_bug_moving(orig: &[u8], mutant: &[u8]) -> Option<&'static str> {
@@ -79,12 +79,16 @@ fn known_bug_moving(orig: &[u8], mutant: &[u8]) -> Option<&'static str> {
     }
 }
 
-/// `mutant` is Main Mode message `orig` (encrypted) with only its last
-/// bytes changed, where the INITIAL-CONTACT notify and the padding are:
-/// the header but its length field, and every byte before, are the same.
+/// `mutant` is Main Mode message `orig` (encrypted, ending with the
+/// notify) changed only in ciphertext blocks whose plaintext, and the one
+/// after it, lie within the notify and the padding: the header but its
+/// length field, and every byte before those blocks, are the same. The
+/// notify starts at most at the body's length less its own (padding only
+/// moves it earlier), so HASH_I/HASH_R stay untouched.
 fn notify_tail_changed(orig: &[u8], mutant: &[u8]) -> bool {
     const HDR: usize = 28;
-    let tail = orig.len().saturating_sub(INITIAL_CONTACT_LEN + MAX_PAD);
+    let body = orig.len().saturating_sub(HDR);
+    let tail = HDR + body.saturating_sub(INITIAL_CONTACT_LEN).div_ceil(BLOCK) * BLOCK;
     orig.len() > HDR + INITIAL_CONTACT_LEN
         && orig[18] == 2
         && orig[19] & 1 == 1
