@@ -355,3 +355,51 @@ fn initial_contact_in_an_informational_drops_the_older_states() {
     assert!(!old.contains(&left[0].serial));
     assert!(!left[0].ipsec);
 }
+
+#[test]
+fn authenticated_random_dpd_notifies_never_move_anything_but_the_numbers() {
+    let d = Dpd {
+        delay: 10,
+        timeout: 30,
+        action: DpdAction::Clear,
+    };
+    let mut p = Pair::new(Some(d));
+    let mut rng = SeededRng::new(99);
+    let mut byte = || {
+        let mut b = [0u8; 1];
+        crate::ike::rng::Rng::fill(&mut rng, &mut b);
+        b[0]
+    };
+    let cookies = p.cookies(0);
+    let mut answered = 0;
+    for _ in 0..500 {
+        let ntype = if byte() & 1 == 0 {
+            notify_type::R_U_THERE
+        } else {
+            notify_type::R_U_THERE_ACK
+        };
+        let spi: Vec<u8> = match byte() % 3 {
+            0 => cookies.clone(),
+            1 => (0..byte() % 17).map(|_| byte()).collect(),
+            _ => {
+                let mut c = cookies.clone();
+                let i = usize::from(byte()) % c.len();
+                c[i] ^= 1 << (byte() % 8);
+                c
+            }
+        };
+        let data: Vec<u8> = (0..byte() % 9).map(|_| byte()).collect();
+        let valid = spi == cookies && data.len() == 4;
+        let sent = p.notify(0, ntype, spi, data);
+        // Only a well-formed R_U_THERE is ever answered, with one ACK.
+        assert!(sent[1].len() <= usize::from(valid && ntype == notify_type::R_U_THERE));
+        answered += sent[1].len();
+        assert_eq!(p.eps[1].states().len(), 2);
+        assert_eq!(p.eps[0].states().len(), 2);
+    }
+    // Random numbers are newer than the last one about half the time.
+    assert!(answered > 5, "{answered}");
+    // The peer never asked side 1 anything it could ACK: its DPD is idle.
+    assert_eq!(p.dpd(1).waiting_from, None);
+    assert!(p.eps[1].dpd_deadline().is_none());
+}
