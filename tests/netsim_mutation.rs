@@ -28,7 +28,11 @@
 //! padding, since peers pad freely (racoon adds random amounts). The receiver
 //! then takes a block the sender never made as its next CBC IV. The
 //! mid-exchange sweep counts those mutants instead of failing on them; the
-//! full runs must (and do) recover from them.
+//! full runs must (and do) recover from them. The second one: MI3/MR3 of a
+//! first contact end with an INITIAL-CONTACT notify, which HASH_I/HASH_R do
+//! not cover (they cover the ID payload only); bits flipped in its
+//! ciphertext garble the notify and nothing else, so the message is still
+//! accepted, without INITIAL-CONTACT.
 mod common;
 use common::mutate::{
     ciphertext_extended, equivalent, set_len, Mutant, Mutations, Strategy, SINGLE,
@@ -56,9 +60,42 @@ const SHOW_FULL: usize = 3;
 const LIMITATION_EXTRA_BLOCKS: &str =
     "ciphertext blocks appended to an encrypted message read as padding (CBC IV moved)";
 
+const LIMITATION_UNHASHED_NOTIFY: &str =
+    "the INITIAL_CONTACT notify after HASH_I/HASH_R is only encrypted, not hashed";
+/// An INITIAL-CONTACT notify: generic header, DOI, protocol, SPI size and
+/// type, the 16-byte cookie pair.
+const INITIAL_CONTACT_LEN: usize = 28;
+/// The cipher block of the good run (3DES).
+const BLOCK: usize = 8;
+
 /// The IKEv1 limitation a mutant that moved a mid-exchange endpoint shows, if any.
 fn known_bug_moving(orig: &[u8], mutant: &[u8]) -> Option<&'static str> {
-    ciphertext_extended(orig, mutant).then_some(LIMITATION_EXTRA_BLOCKS)
+    if ciphertext_extended(orig, mutant) {
+        Some(LIMITATION_EXTRA_BLOCKS)
+    } else if notify_tail_changed(orig, mutant) {
+        Some(LIMITATION_UNHASHED_NOTIFY)
+    } else {
+        None
+    }
+}
+
+/// `mutant` is Main Mode message `orig` (encrypted, ending with the
+/// notify) changed only in ciphertext blocks whose plaintext, and the one
+/// after it, lie within the notify and the padding: the header but its
+/// length field, and every byte before those blocks, are the same. The
+/// notify starts at most at the body's length less its own (padding only
+/// moves it earlier), so HASH_I/HASH_R stay untouched.
+fn notify_tail_changed(orig: &[u8], mutant: &[u8]) -> bool {
+    const HDR: usize = 28;
+    let body = orig.len().saturating_sub(HDR);
+    let tail = HDR + body.saturating_sub(INITIAL_CONTACT_LEN).div_ceil(BLOCK) * BLOCK;
+    orig.len() > HDR + INITIAL_CONTACT_LEN
+        && orig[18] == 2
+        && orig[19] & 1 == 1
+        && tail > HDR
+        && mutant.len() >= tail
+        && orig[..24] == mutant[..24]
+        && orig[HDR..tail] == mutant[HDR..tail]
 }
 
 fn good_net() -> Net {

@@ -169,6 +169,10 @@ pub struct StateInfo {
     pub event: Option<(&'static str, Instant)>,
     /// IPsec SAs: per protocol, the peer's SPI (our outbound) and ours (inbound).
     pub saids: Vec<(super::kernel::IpsecProto, u32, u32)>,
+    /// ISAKMP SAs whose peer announced DPD: `lastdpd=`; `None`: `nodpd`.
+    pub dpd: Option<super::dpd::DpdStatus>,
+    /// The DPD timer (`EVENT_DPD` or `EVENT_DPD_TIMEOUT`) and when.
+    pub dpd_event: Option<(&'static str, Instant)>,
 }
 
 const UNSPECIFIED: SocketAddr =
@@ -329,6 +333,7 @@ impl Endpoint {
         for serial in due2 {
             self.phase2_timeout(now, serial);
         }
+        self.dpd_timeouts(now);
     }
 
     pub fn handle_command(&mut self, now: Instant, cmd: Command) -> Result<(), CommandError> {
@@ -396,6 +401,9 @@ impl Endpoint {
     }
 
     pub fn handle_kernel_reply(&mut self, now: Instant, reply: KernelReply) {
+        if self.dpd_kernel_reply(now, &reply) {
+            return;
+        }
         let routed = match &reply {
             KernelReply::Installed { req } => self.route_answered(*req, None),
             KernelReply::Failed { req, reason } => self.route_answered(*req, Some(reason.clone())),
@@ -430,7 +438,7 @@ impl Endpoint {
             .p2
             .values()
             .filter_map(|s| deadline((s.retransmit.as_ref(), s.replace, s.expires)));
-        a.chain(b).min()
+        a.chain(b).chain(self.dpd_deadline()).min()
     }
 
     pub fn states(&self) -> Vec<StateInfo> {
@@ -448,6 +456,8 @@ impl Endpoint {
                 peer: s.remote,
                 event: super::lifetime::next_event(s.retransmit.as_ref(), s.replace, s.expires),
                 saids: Vec::new(),
+                dpd: self.dpd_status(s.serial),
+                dpd_event: s.dpd.event(),
             })
             .chain(self.p2.values().map(|s| {
                 let (local, peer) = self
@@ -471,6 +481,8 @@ impl Endpoint {
                     peer,
                     event: super::lifetime::next_event(s.retransmit.as_ref(), s.replace, s.expires),
                     saids,
+                    dpd: None,
+                    dpd_event: None,
                 }
             }))
             .collect();

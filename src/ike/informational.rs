@@ -44,7 +44,7 @@ pub(crate) fn notify_name(t: u16) -> String {
 
 impl Endpoint {
     /// Sends `payloads` in a protected Informational exchange under ISAKMP SA `p1`.
-    fn send_protected_info(&mut self, p1: u64, payloads: Vec<Payload>) {
+    pub(crate) fn send_protected_info(&mut self, p1: u64, payloads: Vec<Payload>) {
         let Some(parent) = self.p1.get(&p1) else {
             return;
         };
@@ -97,6 +97,24 @@ impl Endpoint {
             spi: Vec::new(),
             msg_type: ntype,
             data: Vec::new(),
+        };
+        self.send_protected_info(p1, vec![Payload::Notify(n)]);
+    }
+
+    /// A Notify about ISAKMP SA `p1` itself (R_U_THERE, R_U_THERE_ACK): its
+    /// cookie pair as SPI, `data` after it.
+    pub(crate) fn send_cookie_notify(&mut self, p1: u64, ntype: u16, data: Vec<u8>) {
+        let Some(s) = self.p1.get(&p1) else {
+            return;
+        };
+        let mut spi = s.icookie.to_vec();
+        spi.extend_from_slice(&s.rcookie);
+        let n = NotifyPayload {
+            doi: DOI_IPSEC,
+            protocol: protocol::ISAKMP,
+            spi,
+            msg_type: ntype,
+            data,
         };
         self.send_protected_info(p1, vec![Payload::Notify(n)]);
     }
@@ -289,8 +307,22 @@ impl Endpoint {
         // Collect first, act after: deleting the ISAKMP SA must not leave
         // later payloads of the same message working on a dead state.
         let mut delete_self = false;
+        let mut initial_contact = false;
         for p in parsed.payloads.iter().skip(1) {
             match &p.payload {
+                Payload::Notify(n)
+                    if matches!(
+                        n.msg_type,
+                        notify_type::R_U_THERE | notify_type::R_U_THERE_ACK
+                    ) =>
+                {
+                    if !delete_self {
+                        self.dpd_notify(now, p1, n);
+                    }
+                }
+                Payload::Notify(n) if n.msg_type == notify_type::INITIAL_CONTACT => {
+                    initial_contact = true;
+                }
                 Payload::Notify(n) => {
                     self.log(
                         Level::Info,
@@ -317,6 +349,9 @@ impl Endpoint {
                     );
                 }
             }
+        }
+        if initial_contact && !delete_self {
+            self.honour_initial_contact(now, p1);
         }
         if delete_self {
             self.log_state(

@@ -21,10 +21,12 @@
 
 pub mod config;
 pub mod crypto;
+pub mod dpd;
 pub mod endpoint;
 mod eroute;
 pub mod error;
 mod informational;
+mod initial_contact;
 pub mod kernel;
 mod lifetime;
 mod main_mode;
@@ -38,6 +40,7 @@ pub mod vendor;
 pub mod wire;
 
 pub use config::{ConnConfig, End, Policy, SecretEntry, SecretIndex, SecretValue, Secrets};
+pub use dpd::DpdStatus;
 pub use endpoint::{
     Command, CommandError, Counters, Endpoint, Event, Level, LogLine, StateInfo, Transmit,
 };

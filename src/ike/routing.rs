@@ -132,6 +132,11 @@ impl Endpoint {
         self.next_reqid
     }
 
+    /// True when `--route` asked for `conn`'s routed policy.
+    pub(crate) fn is_routed(&self, conn: &str) -> bool {
+        self.routing.get(conn).is_some_and(|r| r.routed)
+    }
+
     /// The reqid of `conn`'s SAs and policies.
     pub(crate) fn conn_reqid(&self, conn: &str) -> u32 {
         self.routing.get(conn).map_or(0, |r| r.reqid)

@@ -205,6 +205,8 @@ pub struct Phase1 {
     pub auth_rx: u64,
     /// The extensions the peer announced in MI1/MR1.
     pub peer: super::vendor::PeerCaps,
+    /// Dead Peer Detection and the peer's INITIAL-CONTACT.
+    pub dpd: super::dpd::DpdState,
 }
 
 pub struct Phase2 {

@@ -172,6 +172,20 @@ fn iface_name(d: &Daemon, addr: std::net::IpAddr) -> String {
         .map_or("unset".into(), |f| f.raw.name.clone())
 }
 
+/// `; lastdpd=<n>s(seq in:<a> out:<b>)` for an ISAKMP state whose peer
+/// does DPD (`-1s` before any DPD message), `; nodpd` otherwise.
+fn dpd_part(s: &StateInfo, now: Instant) -> String {
+    match &s.dpd {
+        Some(d) => {
+            let ago = d.last.map_or(-1, |t| {
+                i64::try_from(now.saturating_duration_since(t).as_secs()).unwrap_or(i64::MAX)
+            });
+            format!("; lastdpd={ago}s(seq in:{} out:{})", d.next_seq, d.expect)
+        }
+        None => "; nodpd".into(),
+    }
+}
+
 fn state_lines(
     s: &StateInfo,
     all: &[StateInfo],
@@ -207,7 +221,7 @@ fn state_lines(
         line.push_str("; eroute owner");
     }
     if !s.ipsec {
-        line.push_str("; nodpd");
+        line.push_str(&dpd_part(s, now));
     }
     let mut v = vec![line];
     if s.ipsec && s.kind.is_established() && !s.saids.is_empty() {
@@ -232,7 +246,9 @@ fn state_lines(
 mod tests {
     use super::*;
     use crate::ike::state::{Role, StateKind};
+    use crate::ike::DpdStatus;
     use std::net::SocketAddr;
+    use std::time::Duration;
 
     fn ipsec_state(local: &str, peer: &str) -> StateInfo {
         StateInfo {
@@ -246,6 +262,26 @@ mod tests {
             peer: peer.parse::<SocketAddr>().unwrap(),
             event: None,
             saids: Vec::new(),
+            dpd: None,
+            dpd_event: None,
+        }
+    }
+
+    fn isakmp(dpd: Option<DpdStatus>) -> StateInfo {
+        let a = std::net::SocketAddr::from(([192, 0, 2, 1], 500));
+        StateInfo {
+            serial: 1,
+            conn: "c".into(),
+            kind: StateKind::MainI4,
+            ipsec: false,
+            parent: None,
+            role: Role::Initiator,
+            local: a,
+            peer: a,
+            event: None,
+            saids: Vec::new(),
+            dpd,
+            dpd_event: None,
         }
     }
 
@@ -284,5 +320,24 @@ mod tests {
             dpd_text(&c).as_deref(),
             Some("dpd: action:restart; delay:5; timeout:15; ")
         );
+    }
+
+    #[test]
+    fn isakmp_lines_show_the_last_dpd_or_nodpd() {
+        let now = Instant::now() + Duration::from_secs(100);
+        let asked = DpdStatus {
+            last: Some(now - Duration::from_secs(7)),
+            next_seq: 1235,
+            expect: 1234,
+        };
+        let never = DpdStatus {
+            last: None,
+            next_seq: 0,
+            expect: 0,
+        };
+        let line = |d| state_lines(&isakmp(d), &[], None, now).remove(0);
+        assert!(line(Some(asked)).ends_with("; lastdpd=7s(seq in:1235 out:1234)"));
+        assert!(line(Some(never)).ends_with("; lastdpd=-1s(seq in:0 out:0)"));
+        assert!(line(None).ends_with("; nodpd"));
     }
 }

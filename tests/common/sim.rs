@@ -368,6 +368,8 @@ pub struct Net {
     /// Per entry of `wire`: whether the faults (mutator or loss) dropped it.
     pub lost: Vec<bool>,
     pub mutator: Option<Mutator>,
+    /// Hosts cut off the network: every datagram from or to them is lost.
+    pub unreachable: Vec<IpAddr>,
     fault_rng: SeededRng,
     in_flight: Vec<Packet>,
     sent: usize,
@@ -401,6 +403,7 @@ impl Net {
             wire: Vec::new(),
             lost: Vec::new(),
             mutator: None,
+            unreachable: Vec::new(),
             fault_rng: SeededRng::new(seed ^ 0x5eed),
             in_flight: Vec::new(),
             sent: 0,
@@ -486,6 +489,12 @@ impl Net {
                     let idx = self.sent;
                     self.sent += 1;
                     self.lost.push(true);
+                    if [t.local.ip(), t.remote.ip()]
+                        .iter()
+                        .any(|a| self.unreachable.contains(a))
+                    {
+                        continue;
+                    }
                     if let Some(m) = self.mutator.as_mut() {
                         if !m(idx, &mut data) {
                             continue;

@@ -139,7 +139,7 @@ impl Endpoint {
         hdr: &Header,
         body: &[u8],
     ) -> Result<Next, Reject> {
-        let (peer_id, iv, _) = self.open_id_hash(serial, hdr, body)?;
+        let (peer_id, iv, _, initial_contact) = self.open_id_hash(serial, hdr, body)?;
         let st = self
             .p1
             .get_mut(&serial)
@@ -149,6 +149,7 @@ impl Endpoint {
         }
         let life = st.chosen.map_or(3600, |x| x.lifetime);
         st.peer_id = Some(peer_id);
+        st.dpd.initial_contact = initial_contact;
         st.kind = StateKind::MainI4;
         st.expires = Some(now + Duration::from_secs(u64::from(life)));
         st.dh = None;

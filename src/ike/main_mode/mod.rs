@@ -108,7 +108,9 @@ impl Endpoint {
             .get(&serial)
             .ok_or_else(|| Reject::Local("state vanished".into()))?;
         let proof = self.proof_payload(st, hash)?;
-        let (first, chain) = emit_chain(&[Payload::Id(id), proof]);
+        let mut payloads = vec![Payload::Id(id), proof];
+        payloads.extend(self.initial_contact_payload(st));
+        let (first, chain) = emit_chain(&payloads);
         let h = HeaderFields {
             icookie: st.icookie,
             rcookie: st.rcookie,
@@ -201,6 +203,7 @@ impl Endpoint {
             pending_quick: with_quick && conn.policy.wants_ipsec(),
             auth_rx: 0,
             peer: PeerCaps::default(),
+            dpd: Default::default(),
         };
         self.p1.insert(serial, st);
         self.by_icookie.insert(icookie, serial);
@@ -402,15 +405,16 @@ impl Endpoint {
     }
 
     /// Decrypts and checks MI3/MR3: the peer's ID, its proof, and that the ID
-    /// is the one the connection wants. Returns the ID, the next IV, and for a
+    /// is the one the connection wants. Returns the ID, the next IV, for a
     /// responder the better connection for that ID (see `switch`), which the
-    /// ID was checked against and the caller moves the state to.
+    /// ID was checked against and the caller moves the state to, and whether
+    /// the message carried INITIAL-CONTACT.
     fn open_id_hash(
         &self,
         serial: u64,
         hdr: &Header,
         body: &[u8],
-    ) -> Result<(Identity, Vec<u8>, Option<String>), Reject> {
+    ) -> Result<(Identity, Vec<u8>, Option<String>, bool), Reject> {
         if hdr.flags & flags::ENCRYPTION == 0 {
             return Err(misbehaved(Misbehaviour::BadEncryption(
                 "Main Mode message 5/6 must be encrypted",
@@ -510,7 +514,9 @@ impl Endpoint {
                 }));
             }
         }
-        Ok((id.id.clone(), next_iv, switch_to))
+        let initial_contact =
+            Self::carries_initial_contact(parsed.payloads.iter().map(|p| &p.payload));
+        Ok((id.id.clone(), next_iv, switch_to, initial_contact))
     }
 
     fn main_established(&mut self, now: Instant, serial: u64) {
@@ -549,6 +555,7 @@ impl Endpoint {
         if role == Role::Responder {
             self.replace_older_responder_sas(now, serial, &conn, remote);
         }
+        self.dpd_established(now, serial);
         if pending {
             self.start_quick(now, serial, attempt);
         }

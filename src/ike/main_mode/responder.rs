@@ -195,6 +195,7 @@ impl Endpoint {
             pending_quick: false,
             auth_rx: 0,
             peer,
+            dpd: Default::default(),
         };
         self.p1.insert(serial, st);
         self.by_cookies.insert((hdr.icookie, rcookie), serial);
@@ -272,7 +273,7 @@ impl Endpoint {
         hdr: &Header,
         body: &[u8],
     ) -> Result<Next, Reject> {
-        let (peer_id, iv, switch_to) = self.open_id_hash(serial, hdr, body)?;
+        let (peer_id, iv, switch_to, initial_contact) = self.open_id_hash(serial, hdr, body)?;
         if let Some(to) = switch_to {
             self.switch_conn(serial, to);
         }
@@ -312,6 +313,7 @@ impl Endpoint {
             .ok_or_else(|| Reject::Local("state vanished".into()))?;
         st.crypto = Some(Phase1Crypto { iv: next_iv, ..c });
         st.peer_id = Some(peer_id);
+        st.dpd.initial_contact = initial_contact;
         st.kind = StateKind::MainR3;
         st.expires = Some(now + Duration::from_secs(u64::from(c.xform.lifetime)));
         st.dh = None;

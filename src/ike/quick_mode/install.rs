@@ -77,8 +77,9 @@ impl Endpoint {
                 ours
             ));
         }
-        // This build does no NAT traversal and no DPD yet.
-        let details = format!(" {{{} NATOA=none NATD=none DPD=none}}", parts.join(" "));
+        // This build does no NAT traversal yet.
+        let dpd = self.dpd_text(st.parent);
+        let details = format!(" {{{} NATOA=none NATD=none DPD={dpd}}}", parts.join(" "));
         let (conn, kind) = (st.conn.clone(), st.kind);
         self.announce(&conn, serial, kind, &details);
     }
