@@ -219,6 +219,8 @@ pub struct Endpoint {
     pub(crate) debug: bool,
     /// pluto's NAT traversal options.
     pub(crate) nat: super::config::NatConfig,
+    /// When the next round of NAT keepalives is due (`EVENT_NAT_T_KEEPALIVE`).
+    pub(crate) keepalive_at: Option<Instant>,
 }
 
 impl Endpoint {
@@ -245,6 +247,7 @@ impl Endpoint {
             counters: Counters::default(),
             debug: false,
             nat: super::config::NatConfig::default(),
+            keepalive_at: None,
         }
     }
 
@@ -262,6 +265,23 @@ impl Endpoint {
     // ---- inputs -------------------------------------------------------------
 
     pub fn handle_datagram(
+        &mut self,
+        now: Instant,
+        local: SocketAddr,
+        remote: SocketAddr,
+        data: &[u8],
+    ) {
+        // Port 4500 (NAT traversal): marker, keepalive, floating ports.
+        let Some(data) = self.natt_unwrap(local, remote, data) else {
+            return;
+        };
+        let float = self.natt_float_begin(local, remote, data);
+        self.dispatch_datagram(now, local, remote, data);
+        self.natt_float_end(float);
+        self.natt_arm_keepalive(now);
+    }
+
+    fn dispatch_datagram(
         &mut self,
         now: Instant,
         local: SocketAddr,
@@ -329,6 +349,8 @@ impl Endpoint {
         for serial in due2 {
             self.phase2_timeout(now, serial);
         }
+        self.natt_keepalive_timeout(now);
+        self.natt_arm_keepalive(now);
     }
 
     pub fn handle_command(&mut self, now: Instant, cmd: Command) -> Result<(), CommandError> {
@@ -381,20 +403,6 @@ impl Endpoint {
         }
     }
 
-    /// The kernel saw a NAT-traversal SA's peer at a new address or port.
-    pub fn handle_nat_mapping(&mut self, _now: Instant, m: super::kernel::NatMapping) {
-        self.log(
-            Level::Debug,
-            None,
-            None,
-            None,
-            format!(
-                "kernel: NAT mapping of SPI {:#010x} changed from {} to {}",
-                m.spi, m.old, m.new
-            ),
-        );
-    }
-
     pub fn handle_kernel_reply(&mut self, now: Instant, reply: KernelReply) {
         let routed = match &reply {
             KernelReply::Installed { req } => self.route_answered(*req, None),
@@ -430,7 +438,7 @@ impl Endpoint {
             .p2
             .values()
             .filter_map(|s| deadline((s.retransmit.as_ref(), s.replace, s.expires)));
-        a.chain(b).min()
+        a.chain(b).chain(self.keepalive_at).min()
     }
 
     pub fn states(&self) -> Vec<StateInfo> {
@@ -510,7 +518,16 @@ impl Endpoint {
         b
     }
 
+    /// Queues an IKE message; from port 4500 it gets the non-ESP marker.
     pub(crate) fn send(&mut self, local: SocketAddr, remote: SocketAddr, payload: Vec<u8>) {
+        let payload = if local.port() == super::config::NAT_T_PORT {
+            let mut p = Vec::with_capacity(4 + payload.len());
+            p.extend_from_slice(&super::natt::NON_ESP_MARKER);
+            p.extend_from_slice(&payload);
+            p
+        } else {
+            payload
+        };
         self.transmits.push_back(Transmit {
             local,
             remote,

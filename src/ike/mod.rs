@@ -28,6 +28,7 @@ mod informational;
 pub mod kernel;
 mod lifetime;
 mod main_mode;
+pub mod natt;
 mod packet;
 pub mod proposal;
 mod quick_mode;

@@ -205,6 +205,8 @@ pub struct Phase1 {
     pub auth_rx: u64,
     /// The extensions the peer announced in MI1/MR1.
     pub peer: super::vendor::PeerCaps,
+    /// NAT traversal: the method in use and which end is behind a NAT.
+    pub nat: super::natt::NatState,
 }
 
 pub struct Phase2 {
@@ -249,6 +251,10 @@ pub struct Phase2 {
     pub policies: Vec<super::kernel::PolicySpec>,
     /// An install the kernel has not answered yet, and what follows it.
     pub pending_install: Option<PendingInstall>,
+    /// The peer's original address (NAT-OA), if it sent one.
+    pub nat_oa: Option<std::net::IpAddr>,
+    /// The peer's client when it is a virtual one it proposed (`vhost:`/`vnet:`).
+    pub peer_client: Option<super::kernel::Selector>,
 }
 
 /// SAs and policies handed to the kernel, waiting for its answer.

@@ -200,6 +200,7 @@ impl Endpoint {
             attempt,
             pending_quick: with_quick && conn.policy.wants_ipsec(),
             auth_rx: 0,
+            nat: Default::default(),
             peer: PeerCaps::default(),
         };
         self.p1.insert(serial, st);

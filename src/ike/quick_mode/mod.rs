@@ -485,5 +485,7 @@ fn new_phase2(
         installed: Vec::new(),
         policies: Vec::new(),
         pending_install: None,
+        nat_oa: None,
+        peer_client: None,
     }
 }

@@ -1,0 +1,80 @@
+//! NAT keepalives (RFC 3948 §2.3): one 0xff byte from our port 4500 to each
+//! peer, every `--keep_alive` seconds while we are behind a NAT (or, with
+//! `--force_keepalive`, whenever a NAT sits between us), so that the NAT
+//! keeps the mapping that lets the peer's packets reach us. One timer for
+//! the whole engine, one datagram per peer however many SAs it shares.
+
+use super::super::endpoint::{Endpoint, Transmit};
+use super::super::state::Phase1;
+use super::port::KEEPALIVE;
+use crate::ike::config::NAT_T_PORT;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+/// The timer's name in status output.
+pub const EVENT_NAT_T_KEEPALIVE: &str = "EVENT_NAT_T_KEEPALIVE";
+
+impl Endpoint {
+    fn wants_keepalive(&self, st: &Phase1) -> bool {
+        st.kind.is_established()
+            && st.local.port() == NAT_T_PORT
+            && st.nat.method.is_some()
+            && (st.nat.we_behind || (self.nat.force_keepalive && st.nat.nat_between()))
+    }
+
+    /// Each (our address, the peer's) that gets keepalives, once.
+    fn keepalive_peers(&self) -> Vec<(SocketAddr, SocketAddr)> {
+        let mut v: Vec<(SocketAddr, SocketAddr)> = self
+            .p1
+            .values()
+            .filter(|s| self.wants_keepalive(s))
+            .map(|s| (s.local, s.remote))
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+
+    fn keepalive_interval(&self) -> Option<Duration> {
+        (self.nat.keep_alive > 0).then(|| Duration::from_secs(u64::from(self.nat.keep_alive)))
+    }
+
+    /// Starts the keepalive timer when some peer needs keepalives and it
+    /// is not running yet.
+    pub(crate) fn natt_arm_keepalive(&mut self, now: Instant) {
+        if self.keepalive_at.is_some() {
+            return;
+        }
+        if let Some(every) = self.keepalive_interval() {
+            if !self.keepalive_peers().is_empty() {
+                self.keepalive_at = Some(now + every);
+            }
+        }
+    }
+
+    /// The keepalive timer, if it is due: one keepalive per peer, and the
+    /// next round (none when no peer needs one any more).
+    pub(crate) fn natt_keepalive_timeout(&mut self, now: Instant) {
+        if !self.keepalive_at.is_some_and(|t| t <= now) {
+            return;
+        }
+        let peers = self.keepalive_peers();
+        for (local, remote) in &peers {
+            // Not through `send`: a keepalive carries no non-ESP marker.
+            self.transmits.push_back(Transmit {
+                local: *local,
+                remote: *remote,
+                payload: KEEPALIVE.to_vec(),
+            });
+        }
+        self.keepalive_at = match (peers.is_empty(), self.keepalive_interval()) {
+            (false, Some(every)) => Some(now + every),
+            _ => None,
+        };
+    }
+
+    /// The keepalive timer (`EVENT_NAT_T_KEEPALIVE`), for status output.
+    pub fn keepalive_event(&self) -> Option<(&'static str, Instant)> {
+        self.keepalive_at.map(|t| (EVENT_NAT_T_KEEPALIVE, t))
+    }
+}
