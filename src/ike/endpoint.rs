@@ -169,6 +169,11 @@ pub struct StateInfo {
     pub event: Option<(&'static str, Instant)>,
     /// IPsec SAs: per protocol, the peer's SPI (our outbound) and ours (inbound).
     pub saids: Vec<(super::kernel::IpsecProto, u32, u32)>,
+    /// NAT traversal of the ISAKMP SA (an IPsec SA's: its parent's). With
+    /// a NAT between the ends `local` and `peer` are the port-4500 ones.
+    pub nat: super::natt::NatState,
+    /// IPsec SAs: encapsulation, NAT-OA and NAT-D (`NATOA=… NATD=…`).
+    pub sa_nat: Option<super::natt::SaNatInfo>,
 }
 
 const UNSPECIFIED: SocketAddr =
@@ -456,12 +461,16 @@ impl Endpoint {
                 peer: s.remote,
                 event: super::lifetime::next_event(s.retransmit.as_ref(), s.replace, s.expires),
                 saids: Vec::new(),
+                nat: s.nat,
+                sa_nat: None,
             })
             .chain(self.p2.values().map(|s| {
-                let (local, peer) = self
+                let (local, peer, nat) = self
                     .p1
                     .get(&s.parent)
-                    .map_or((UNSPECIFIED, UNSPECIFIED), |p| (p.local, p.remote));
+                    .map_or((UNSPECIFIED, UNSPECIFIED, Default::default()), |p| {
+                        (p.local, p.remote, p.nat)
+                    });
                 let saids = s.chosen.as_ref().map_or(Vec::new(), |c| {
                     c.protos
                         .iter()
@@ -479,6 +488,8 @@ impl Endpoint {
                     peer,
                     event: super::lifetime::next_event(s.retransmit.as_ref(), s.replace, s.expires),
                     saids,
+                    nat,
+                    sa_nat: Some(self.natt_sa_info(s.serial)),
                 }
             }))
             .collect();

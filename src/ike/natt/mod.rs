@@ -22,8 +22,8 @@ pub use detect::{detect, natd_hash, natd_payloads, Detection};
 pub use keepalive::EVENT_NAT_T_KEEPALIVE;
 pub use port::{KEEPALIVE, NON_ESP_MARKER};
 pub(crate) use quick::sa_encap;
-pub use quick::UdpEncap;
-pub use virt::virtual_client_allowed;
+pub use quick::{SaNatInfo, UdpEncap};
+pub use virt::{id_selector, virtual_client_allowed};
 
 use super::endpoint::{Endpoint, Level};
 use super::packet::Parsed;

@@ -113,6 +113,49 @@ impl Endpoint {
     }
 }
 
+/// NAT traversal of an IPsec SA, for its announce line and status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SaNatInfo {
+    /// ESP is encapsulated in UDP.
+    pub encap: bool,
+    /// The peer's original address (NAT-OA), if it sent one.
+    pub oa: Option<IpAddr>,
+    /// The peer's address and port as we see them, when NAT-T is in use.
+    pub natd: Option<SocketAddr>,
+}
+
+impl core::fmt::Display for SaNatInfo {
+    /// Openswan's `NATOA=<ip|none> NATD=<ip:port|none>`.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.oa {
+            Some(a) => write!(f, "NATOA={a}")?,
+            None => f.write_str("NATOA=none")?,
+        }
+        match self.natd {
+            Some(d) => write!(f, " NATD={d}"),
+            None => f.write_str(" NATD=none"),
+        }
+    }
+}
+
+impl Endpoint {
+    /// NAT traversal of IPsec state `serial` (`None` if it is gone).
+    pub(crate) fn natt_sa_info(&self, serial: u64) -> SaNatInfo {
+        let st = self.p2.get(&serial);
+        let parent = st.and_then(|s| self.p1.get(&s.parent));
+        let encap = st
+            .and_then(|s| s.chosen.as_ref())
+            .is_some_and(|c| c.udp.is_some());
+        SaNatInfo {
+            encap,
+            oa: st.and_then(|s| s.nat_oa),
+            natd: parent
+                .filter(|p| p.nat.method.is_some() && encap)
+                .map(|p| p.remote),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

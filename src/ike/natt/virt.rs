@@ -7,7 +7,40 @@
 
 use crate::ike::config::{PrivateNet, Virtual, VirtualNet};
 use crate::ike::kernel::Selector;
+use crate::ike::wire::{IdPayload, Identity};
 use std::net::IpAddr;
+
+/// The selector a Quick Mode client ID names: an address or a subnet with
+/// a contiguous mask (ranges and names are not clients).
+pub fn id_selector(id: &IdPayload) -> Option<Selector> {
+    let (addr, prefix) = match id.id {
+        Identity::Ipv4(a) => (IpAddr::V4(a), 32),
+        Identity::Ipv6(a) => (IpAddr::V6(a), 128),
+        Identity::Ipv4Subnet(a, m) => {
+            let m = u32::from(m);
+            let p = m.leading_ones();
+            if m.checked_shl(p).unwrap_or(0) != 0 {
+                return None;
+            }
+            (IpAddr::V4(a), u8::try_from(p).ok()?)
+        }
+        Identity::Ipv6Subnet(a, m) => {
+            let m = u128::from(m);
+            let p = m.leading_ones();
+            if m.checked_shl(p).unwrap_or(0) != 0 {
+                return None;
+            }
+            (IpAddr::V6(a), u8::try_from(p).ok()?)
+        }
+        _ => return None,
+    };
+    Some(Selector {
+        addr,
+        prefix,
+        protocol: id.protocol,
+        port: id.port,
+    })
+}
 
 fn host_prefix(a: IpAddr) -> u8 {
     if a.is_ipv4() {
@@ -118,6 +151,30 @@ mod tests {
             oa.map(|o| o.parse().unwrap()),
             &private(),
         )
+    }
+
+    #[test]
+    fn client_ids_become_selectors_only_with_contiguous_masks() {
+        let id = |id| IdPayload {
+            protocol: 17,
+            port: 500,
+            id,
+        };
+        let a = "10.1.2.0".parse().unwrap();
+        let s = id_selector(&id(Identity::Ipv4Subnet(
+            a,
+            "255.255.255.0".parse().unwrap(),
+        )))
+        .unwrap();
+        assert_eq!(
+            (s.addr, s.prefix, s.protocol, s.port),
+            (IpAddr::V4(a), 24, 17, 500)
+        );
+        assert!(
+            id_selector(&id(Identity::Ipv4Subnet(a, "255.0.255.0".parse().unwrap()))).is_none()
+        );
+        assert_eq!(id_selector(&id(Identity::Ipv4(a))).unwrap().prefix, 32);
+        assert!(id_selector(&id(Identity::Fqdn(b"x".to_vec()))).is_none());
     }
 
     #[test]

@@ -20,7 +20,7 @@ use crate::ike::kernel::{
     Selector,
 };
 use crate::ike::proposal::{
-    default_ipsec_proposals, ipsec_sa_payload, parse_ipsec_reply, select_ipsec, Chosen,
+    default_ipsec_proposals, ipsec_sa_payload_udp, parse_ipsec_reply, select_ipsec_udp, Chosen,
     IpsecTransform,
 };
 use crate::ike::wire::{
