@@ -183,4 +183,64 @@ mod tests {
         );
         assert_eq!(sa_encap(l, r, true, None), sa_encap(l, r, false, None));
     }
+
+    #[test]
+    fn udp_modes_have_their_code_points_and_need_nat_t_in_use() {
+        use crate::ike::config::Policy;
+        use crate::ike::proposal::{
+            default_ipsec_proposals, ipsec_sa_payload_udp, select_ipsec_udp,
+        };
+        let cases = [
+            (Mode::Tunnel, Some(UdpEncap::Rfc), 3),
+            (Mode::Transport, Some(UdpEncap::Rfc), 4),
+            (Mode::Tunnel, Some(UdpEncap::Draft), 61443),
+            (Mode::Transport, Some(UdpEncap::Draft), 61444),
+            (Mode::Tunnel, None, 1),
+            (Mode::Transport, None, 2),
+        ];
+        for (mode, udp, code) in cases {
+            let pol = Policy {
+                psk: true,
+                encrypt: true,
+                tunnel: mode == Mode::Tunnel,
+                ..Policy::default()
+            };
+            let ours = default_ipsec_proposals(&pol, &[]);
+            let sa = ipsec_sa_payload_udp(&ours, &|_| 0x1234_5678, mode, udp, None, 3600);
+            let modes: Vec<Option<u64>> = sa
+                .proposals
+                .iter()
+                .flat_map(|p| p.transforms.iter())
+                .map(|t| {
+                    t.attributes
+                        .iter()
+                        .find(|a| a.ty == 4)
+                        .and_then(|a| a.as_u64())
+                })
+                .collect();
+            assert!(
+                !modes.is_empty() && modes.iter().all(|m| *m == Some(code)),
+                "{modes:?}"
+            );
+            let c = select_ipsec_udp(&sa, &pol, &ours, false, udp).expect("accepted");
+            assert_eq!((c.mode, c.udp), (mode, udp));
+            match udp {
+                Some(u) => {
+                    // Not without NAT traversal, nor with the other dialect's numbers.
+                    assert!(select_ipsec_udp(&sa, &pol, &ours, false, None).is_err());
+                    let other = if u == UdpEncap::Rfc {
+                        UdpEncap::Draft
+                    } else {
+                        UdpEncap::Rfc
+                    };
+                    assert!(select_ipsec_udp(&sa, &pol, &ours, false, Some(other)).is_err());
+                }
+                None => {
+                    // A plain mode stays acceptable across a NAT: not encapsulated.
+                    let c = select_ipsec_udp(&sa, &pol, &ours, false, Some(UdpEncap::Rfc)).unwrap();
+                    assert_eq!(c.udp, None);
+                }
+            }
+        }
+    }
 }
