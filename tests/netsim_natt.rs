@@ -520,3 +520,114 @@ fn junk_on_port_4500_is_dropped_without_harm() {
     assert_ne!(isakmp(&net, 1).peer.port(), 40000);
     assert_ne!(isakmp(&net, 1).peer.port(), 40001);
 }
+
+/// Wireshark's own reading of a NAT run: NAT-D (RFC 3947) payloads whose
+/// hashes are those of the addresses each end really has, the non-ESP
+/// marker on 4500, NAT-keepalives, and nothing malformed.
+#[test]
+fn tshark_dissects_nat_d_markers_and_keepalives() {
+    let mut net = road(
+        INSIDE,
+        esp_tunnel_policy(),
+        vhost(&[VirtualNet::Private]),
+        true,
+    );
+    up(&mut net);
+    net.run(Duration::from_secs(45));
+    let dir = std::env::temp_dir().join(format!("rswan-natt-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("natt.pcap");
+    common::pcap::write_pcap(&file, net.start, &net.wire).unwrap();
+    let program = std::env::var_os("TSHARK").unwrap_or_else(|| "tshark".into());
+    let fields = [
+        "udp.srcport",
+        "udp.dstport",
+        "udpencap.non_esp_marker",
+        "udpencap.nat_keepalive",
+        "isakmp.typepayload",
+        "isakmp.ispi",
+        "isakmp.rspi",
+        "isakmp.ike.nat_hash",
+        "_ws.malformed",
+        "_ws.expert.severity",
+    ];
+    let mut cmd = std::process::Command::new(&program);
+    cmd.arg("-r")
+        .arg(&file)
+        .args(["-T", "fields", "-E", "separator=;"]);
+    for f in fields {
+        cmd.args(["-e", f]);
+    }
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("tshark not found: apt-get install tshark ({e})"));
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split(';').collect()).collect();
+    assert_eq!(rows.len(), net.wire.len(), "{text}");
+    let unhex = |s: &str| -> Vec<u8> {
+        (0..s.len() / 2)
+            .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap())
+            .collect()
+    };
+    let nat = net.nat.as_ref().unwrap();
+    let (p500, p4500) = (
+        nat.public_port(500).unwrap(),
+        nat.public_port(4500).unwrap(),
+    );
+    let mut keepalives = 0;
+    for (i, (r, p)) in rows.iter().zip(&net.wire).enumerate() {
+        assert_eq!(r[8], "", "frame {} malformed: {text}", i + 1);
+        for sev in r[9].split(',').filter(|s| !s.is_empty()) {
+            let v = u32::from_str_radix(sev.trim_start_matches("0x"), 16).unwrap_or(u32::MAX);
+            assert!(
+                v < 0x0060_0000,
+                "frame {} has expert info {sev}: {text}",
+                i + 1
+            );
+        }
+        if p.data == [0xff] {
+            keepalives += 1;
+            assert_eq!((r[3], r[2]), ("1", ""), "frame {}", i + 1);
+            assert_eq!(r[0], p4500.to_string());
+            continue;
+        }
+        if i < 4 {
+            assert_eq!(r[2], "", "no marker on 500");
+            let ports = [r[0], r[1]];
+            assert!(ports.contains(&"500") && ports.contains(&p500.to_string().as_str()));
+        } else {
+            assert_eq!(r[2], "1", "frame {} has the non-ESP marker", i + 1);
+            let ports = [r[0], r[1]];
+            assert!(ports.contains(&"4500") && ports.contains(&p4500.to_string().as_str()));
+        }
+        if i == 2 || i == 3 {
+            assert_eq!(r[4], "4,10,20,20");
+            let ic: [u8; 8] = unhex(r[5]).try_into().unwrap();
+            let rc: [u8; 8] = unhex(r[6]).try_into().unwrap();
+            let hashes: Vec<Vec<u8>> = r[7].split(',').map(unhex).collect();
+            assert_eq!(hashes.len(), 2);
+            let alg = if hashes[0].len() == 16 {
+                rswan::ike::crypto::HashAlg::Md5
+            } else {
+                rswan::ike::crypto::HashAlg::Sha1
+            };
+            let h = |a: SocketAddr| rswan::ike::natt::natd_hash(alg, &ic, &rc, a);
+            // The destination first, then the sender's own address: west
+            // knows only its inside address, east only sees the NAT's.
+            let (west_knows, east_sees) = (sock(INSIDE, 500), sock(PUBLIC, p500));
+            if i == 2 {
+                assert_eq!(hashes, [h(sock(ip(2), 500)), h(west_knows)]);
+            } else {
+                assert_eq!(hashes, [h(east_sees), h(sock(ip(2), 500))]);
+            }
+            assert_ne!(h(west_knows), h(east_sees));
+        }
+    }
+    assert_eq!(keepalives, 2, "20 s and 40 s after establishment");
+}
