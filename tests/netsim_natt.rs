@@ -631,3 +631,34 @@ fn tshark_dissects_nat_d_markers_and_keepalives() {
     }
     assert_eq!(keepalives, 2, "20 s and 40 s after establishment");
 }
+
+#[test]
+fn force_keepalive_makes_the_public_side_send_them_too() {
+    let mut net = road(
+        INSIDE,
+        esp_tunnel_policy(),
+        vhost(&[VirtualNet::Private]),
+        true,
+    );
+    net.nodes[1].ep.set_nat(NatConfig {
+        force_keepalive: true,
+        keep_alive: 30,
+        ..nat_config()
+    });
+    up(&mut net);
+    net.run(Duration::from_secs(65));
+    let p4500 = net.nat.as_ref().unwrap().public_port(4500).unwrap();
+    let from = |a: SocketAddr| {
+        net.wire
+            .iter()
+            .filter(|p| p.data == [0xff] && p.from == a)
+            .map(|p| p.to)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        from(sock(ip(2), 4500)),
+        vec![sock(PUBLIC, p4500); 2],
+        "every 30 s"
+    );
+    assert_eq!(from(sock(PUBLIC, p4500)).len(), 3, "every 20 s");
+}
