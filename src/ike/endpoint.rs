@@ -283,7 +283,7 @@ impl Endpoint {
         let float = self.natt_float_begin(local, remote, data);
         self.dispatch_datagram(now, local, remote, data);
         self.natt_float_end(float);
-        self.natt_arm_keepalive(now);
+        self.natt_arm_keepalive(now, data);
     }
 
     fn dispatch_datagram(
@@ -355,7 +355,6 @@ impl Endpoint {
             self.phase2_timeout(now, serial);
         }
         self.natt_keepalive_timeout(now);
-        self.natt_arm_keepalive(now);
     }
 
     pub fn handle_command(&mut self, now: Instant, cmd: Command) -> Result<(), CommandError> {

@@ -6,6 +6,7 @@
 
 use super::super::endpoint::{Endpoint, Transmit};
 use super::super::state::Phase1;
+use super::super::wire::HEADER_LEN;
 use super::port::KEEPALIVE;
 use crate::ike::config::NAT_T_PORT;
 use std::net::SocketAddr;
@@ -39,16 +40,28 @@ impl Endpoint {
         (self.nat.keep_alive > 0).then(|| Duration::from_secs(u64::from(self.nat.keep_alive)))
     }
 
-    /// Starts the keepalive timer when some peer needs keepalives and it
-    /// is not running yet.
-    pub(crate) fn natt_arm_keepalive(&mut self, now: Instant) {
-        if self.keepalive_at.is_some() {
+    /// After datagram `data` was read: starts the keepalive timer when it
+    /// is not running and the ISAKMP SA the datagram belongs to needs
+    /// keepalives now (only a received message establishes an ISAKMP SA
+    /// or moves it to 4500). One look-up, not a scan of every state.
+    pub(crate) fn natt_arm_keepalive(&mut self, now: Instant, data: &[u8]) {
+        if self.keepalive_at.is_some() || !self.nat.enabled {
             return;
         }
-        if let Some(every) = self.keepalive_interval() {
-            if !self.keepalive_peers().is_empty() {
-                self.keepalive_at = Some(now + every);
-            }
+        let Some(every) = self.keepalive_interval() else {
+            return;
+        };
+        let cookies = data.get(..HEADER_LEN).and_then(|h| {
+            let i: [u8; 8] = h.get(..8)?.try_into().ok()?;
+            let r: [u8; 8] = h.get(8..16)?.try_into().ok()?;
+            Some((i, r))
+        });
+        let wants = cookies
+            .and_then(|c| self.by_cookies.get(&c))
+            .and_then(|s| self.p1.get(s))
+            .is_some_and(|st| self.wants_keepalive(st));
+        if wants {
+            self.keepalive_at = Some(now + every);
         }
     }
 
