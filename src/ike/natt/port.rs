@@ -127,16 +127,19 @@ impl Endpoint {
             st.remote = t.old.1;
             return;
         }
-        let (conn, now_at) = (st.conn.clone(), (st.local, st.remote));
-        self.log_state(
-            &conn,
-            t.serial,
-            None,
-            format!(
-                "NAT-T: peer moved from {} to {} (we use {})",
-                t.old.1, now_at.1, now_at.0
-            ),
-        );
+        let (conn, remote) = (st.conn.clone(), st.remote);
+        if remote != t.old.1 {
+            // Openswan's words.
+            self.log_state(
+                &conn,
+                t.serial,
+                None,
+                format!(
+                    "new NAT mapping for #{}, was {}, now {remote}",
+                    t.serial, t.old.1
+                ),
+            );
+        }
         self.natt_update_sas(t.serial);
     }
 
@@ -193,7 +196,7 @@ impl Endpoint {
             p1,
             None,
             format!(
-                "NAT-T: kernel reports the peer moved from {old} to {}",
+                "new NAT mapping for #{p1}, was {old}, now {} (kernel)",
                 m.new
             ),
         );
