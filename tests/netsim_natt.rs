@@ -214,6 +214,25 @@ fn road_warrior_behind_nat_moves_to_4500_and_encapsulates_esp() {
     assert!(info.encap);
     assert_eq!(info.natd, Some(sock(PUBLIC, p4500)));
     assert_eq!(e2.peer, sock(PUBLIC, p4500));
+
+    // Informational exchanges (Deletes) take the same way.
+    let sent = net.wire.len();
+    net.command(0, Command::Terminate("rw".into()));
+    net.run(Duration::from_secs(1));
+    let deletes = &net.wire[sent..];
+    assert!(!deletes.is_empty());
+    for p in deletes {
+        assert_eq!((p.from, p.to), (sock(PUBLIC, p4500), east4500));
+        assert_eq!(p.data[..4], [0, 0, 0, 0]);
+        let (hdr, _) = parse_header(&p.data[4..]).unwrap();
+        assert_eq!(hdr.exchange, rswan::ike::wire::exchange::INFORMATIONAL);
+    }
+    assert!(
+        net.nodes[1].states().is_empty(),
+        "{}",
+        net.nodes[1].dump_logs()
+    );
+    assert!(net.nodes[1].kernel.sas.is_empty());
 }
 
 #[test]
