@@ -341,6 +341,34 @@ fn a_new_nat_mapping_is_followed_by_ike_and_the_sas() {
         .all(|s| s
             .encap
             .is_some_and(|e| if s.inbound { e.sport } else { e.dport } == 3333)));
+
+    // IPsec SAs outlive their ISAKMP SA; the kernel's word still moves them.
+    let p1 = isakmp(&net, 1).serial;
+    net.command(1, Command::DeleteState(p1));
+    net.run(Duration::from_millis(100));
+    assert!(net.nodes[1].states().iter().all(|s| s.ipsec));
+    let now = net.now;
+    net.nodes[1].ep.handle_nat_mapping(
+        now,
+        NatMapping {
+            proto: IpsecProto::Esp,
+            spi: inb.spi,
+            dst: ip(2),
+            old: moved,
+            new: sock(PUBLIC, 4444),
+        },
+    );
+    net.run(Duration::from_millis(1));
+    let ports: Vec<u16> = net.nodes[1]
+        .kernel
+        .sas
+        .iter()
+        .map(|s| {
+            s.encap
+                .map_or(0, |e| if s.inbound { e.sport } else { e.dport })
+        })
+        .collect();
+    assert_eq!(ports, vec![4444; 4]);
 }
 
 #[test]

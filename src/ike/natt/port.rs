@@ -5,7 +5,6 @@ use super::super::endpoint::{Endpoint, Level};
 use super::super::kernel::{KernelOp, NatMapping};
 use super::super::state::StateKind;
 use super::super::wire::HEADER_LEN;
-use super::sa_encap;
 use crate::ike::config::NAT_T_PORT;
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -140,24 +139,25 @@ impl Endpoint {
                 ),
             );
         }
-        self.natt_update_sas(t.serial);
+        self.natt_move_sas(t.serial, t.old.1, remote.port());
     }
 
     /// The kernel saw ESP of one of our SAs arrive from a new port: the
     /// peer's NAT mapping changed. The ISAKMP SA and every encapsulated
-    /// IPsec SA under it follow (an address change is not followed: the
-    /// SAs would need new addresses, which only a new negotiation gives).
+    /// IPsec SA that went to the old port follow (an address change is not
+    /// followed: the SAs would need new addresses, which only a new
+    /// negotiation gives). An IPsec SA whose ISAKMP SA is gone follows too.
     pub fn handle_nat_mapping(&mut self, _now: Instant, m: NatMapping) {
-        let parent = self
+        let found = self
             .p2
             .values()
             .find(|s| {
-                s.installed
-                    .iter()
-                    .any(|sa| sa.proto == m.proto && sa.spi == m.spi && sa.dst == m.dst)
+                s.installed.iter().any(|sa| {
+                    sa.proto == m.proto && sa.spi == m.spi && sa.dst == m.dst && sa.encap.is_some()
+                })
             })
-            .map(|s| s.parent);
-        let Some(p1) = parent.filter(|p| self.p1.contains_key(p)) else {
+            .map(|s| (s.serial, s.conn.clone(), s.parent));
+        let Some((p2, conn, parent)) = found else {
             self.log(
                 Level::Debug,
                 None,
@@ -170,54 +170,66 @@ impl Endpoint {
             );
             return;
         };
-        let Some(st) = self.p1.get_mut(&p1) else {
-            return;
+        let (serial, old) = match self.p1.get_mut(&parent) {
+            Some(st) if st.remote.ip() == m.new.ip() => {
+                (parent, std::mem::replace(&mut st.remote, m.new))
+            }
+            Some(_) => (parent, SocketAddr::new(m.new.ip(), 0)),
+            None => (p2, m.old),
         };
-        let conn = st.conn.clone();
-        if st.remote.ip() != m.new.ip() || st.nat.method.is_none() {
-            let peer = st.remote.ip();
+        if old.ip() != m.new.ip() || old.port() == 0 {
             self.log_state(
                 &conn,
-                p1,
+                serial,
                 None,
                 format!(
-                    "NAT-T: kernel saw SPI {:#010x} from {}, not our peer's address {peer}; ignored",
+                    "NAT-T: kernel saw SPI {:#010x} from {}, not our peer's address; ignored",
                     m.spi, m.new
                 ),
             );
             return;
         }
-        if st.remote == m.new {
+        if old == m.new {
             return;
         }
-        let old = std::mem::replace(&mut st.remote, m.new);
         self.log_state(
             &conn,
-            p1,
+            serial,
             None,
             format!(
-                "new NAT mapping for #{p1}, was {old}, now {} (kernel)",
+                "new NAT mapping for #{serial}, was {old}, now {} (kernel)",
                 m.new
             ),
         );
-        self.natt_update_sas(p1);
+        self.natt_move_sas(parent, old, m.new.port());
     }
 
-    /// Gives every encapsulated SA under ISAKMP SA `p1` its current ports.
-    fn natt_update_sas(&mut self, p1: u64) {
-        let Some(parent) = self.p1.get(&p1) else {
-            return;
-        };
-        let (local, remote) = (parent.local, parent.remote);
+    /// Moves the encapsulated SAs that go to the peer at `old` to the
+    /// peer's new port: those negotiated under ISAKMP SA `p1`, and those
+    /// whose ISAKMP SA is gone (replaced or deleted), which would otherwise
+    /// keep sending to a port the NAT no longer maps. Another peer behind
+    /// the same NAT has another port and is left alone.
+    fn natt_move_sas(&mut self, p1: u64, old: SocketAddr, port: u16) {
         let mut updates = Vec::new();
-        for s in self.p2.values_mut().filter(|s| s.parent == p1) {
-            for sa in s.installed.iter_mut().filter(|sa| sa.encap.is_some()) {
-                let oa = sa.encap.and_then(|e| e.oa);
-                let new = sa_encap(local, remote, sa.inbound, oa);
-                if sa.encap != new {
-                    sa.encap = new;
-                    updates.push(sa.clone());
+        let live: Vec<u64> = self.p1.keys().copied().collect();
+        for s in self
+            .p2
+            .values_mut()
+            .filter(|s| s.parent == p1 || !live.contains(&s.parent))
+        {
+            for sa in s.installed.iter_mut() {
+                let Some(mut e) = sa.encap else { continue };
+                let (peer_ip, peer_port) = if sa.inbound {
+                    (sa.src, &mut e.sport)
+                } else {
+                    (sa.dst, &mut e.dport)
+                };
+                if (peer_ip, *peer_port) != (old.ip(), old.port()) || *peer_port == port {
+                    continue;
                 }
+                *peer_port = port;
+                sa.encap = Some(e);
+                updates.push(sa.clone());
             }
         }
         for sa in updates {
