@@ -173,6 +173,11 @@ pub struct StateInfo {
     pub dpd: Option<super::dpd::DpdStatus>,
     /// The DPD timer (`EVENT_DPD` or `EVENT_DPD_TIMEOUT`) and when.
     pub dpd_event: Option<(&'static str, Instant)>,
+    /// NAT traversal of the ISAKMP SA (an IPsec SA's: its parent's). With
+    /// a NAT between the ends `local` and `peer` are the port-4500 ones.
+    pub nat: super::natt::NatState,
+    /// IPsec SAs: encapsulation, NAT-OA and NAT-D (`NATOA=… NATD=…`).
+    pub sa_nat: Option<super::natt::SaNatInfo>,
 }
 
 const UNSPECIFIED: SocketAddr =
@@ -223,6 +228,8 @@ pub struct Endpoint {
     pub(crate) debug: bool,
     /// pluto's NAT traversal options.
     pub(crate) nat: super::config::NatConfig,
+    /// When the next round of NAT keepalives is due (`EVENT_NAT_T_KEEPALIVE`).
+    pub(crate) keepalive_at: Option<Instant>,
 }
 
 impl Endpoint {
@@ -249,6 +256,7 @@ impl Endpoint {
             counters: Counters::default(),
             debug: false,
             nat: super::config::NatConfig::default(),
+            keepalive_at: None,
         }
     }
 
@@ -266,6 +274,23 @@ impl Endpoint {
     // ---- inputs -------------------------------------------------------------
 
     pub fn handle_datagram(
+        &mut self,
+        now: Instant,
+        local: SocketAddr,
+        remote: SocketAddr,
+        data: &[u8],
+    ) {
+        // Port 4500 (NAT traversal): marker, keepalive, floating ports.
+        let Some(data) = self.natt_unwrap(local, remote, data) else {
+            return;
+        };
+        let float = self.natt_float_begin(local, remote, data);
+        self.dispatch_datagram(now, local, remote, data);
+        self.natt_float_end(float);
+        self.natt_arm_keepalive(now, data);
+    }
+
+    fn dispatch_datagram(
         &mut self,
         now: Instant,
         local: SocketAddr,
@@ -334,6 +359,7 @@ impl Endpoint {
             self.phase2_timeout(now, serial);
         }
         self.dpd_timeouts(now);
+        self.natt_keepalive_timeout(now);
     }
 
     pub fn handle_command(&mut self, now: Instant, cmd: Command) -> Result<(), CommandError> {
@@ -386,20 +412,6 @@ impl Endpoint {
         }
     }
 
-    /// The kernel saw a NAT-traversal SA's peer at a new address or port.
-    pub fn handle_nat_mapping(&mut self, _now: Instant, m: super::kernel::NatMapping) {
-        self.log(
-            Level::Debug,
-            None,
-            None,
-            None,
-            format!(
-                "kernel: NAT mapping of SPI {:#010x} changed from {} to {}",
-                m.spi, m.old, m.new
-            ),
-        );
-    }
-
     pub fn handle_kernel_reply(&mut self, now: Instant, reply: KernelReply) {
         if self.dpd_kernel_reply(now, &reply) {
             return;
@@ -438,7 +450,10 @@ impl Endpoint {
             .p2
             .values()
             .filter_map(|s| deadline((s.retransmit.as_ref(), s.replace, s.expires)));
-        a.chain(b).chain(self.dpd_deadline()).min()
+        a.chain(b)
+            .chain(self.dpd_deadline())
+            .chain(self.keepalive_at)
+            .min()
     }
 
     pub fn states(&self) -> Vec<StateInfo> {
@@ -458,12 +473,16 @@ impl Endpoint {
                 saids: Vec::new(),
                 dpd: self.dpd_status(s.serial),
                 dpd_event: s.dpd.event(),
+                nat: s.nat,
+                sa_nat: None,
             })
             .chain(self.p2.values().map(|s| {
-                let (local, peer) = self
+                let (local, peer, nat) = self
                     .p1
                     .get(&s.parent)
-                    .map_or((UNSPECIFIED, UNSPECIFIED), |p| (p.local, p.remote));
+                    .map_or((UNSPECIFIED, UNSPECIFIED, Default::default()), |p| {
+                        (p.local, p.remote, p.nat)
+                    });
                 let saids = s.chosen.as_ref().map_or(Vec::new(), |c| {
                     c.protos
                         .iter()
@@ -483,6 +502,8 @@ impl Endpoint {
                     saids,
                     dpd: None,
                     dpd_event: None,
+                    nat,
+                    sa_nat: Some(self.natt_sa_info(s.serial)),
                 }
             }))
             .collect();
@@ -522,7 +543,16 @@ impl Endpoint {
         b
     }
 
+    /// Queues an IKE message; from port 4500 it gets the non-ESP marker.
     pub(crate) fn send(&mut self, local: SocketAddr, remote: SocketAddr, payload: Vec<u8>) {
+        let payload = if local.port() == super::config::NAT_T_PORT {
+            let mut p = Vec::with_capacity(4 + payload.len());
+            p.extend_from_slice(&super::natt::NON_ESP_MARKER);
+            p.extend_from_slice(&payload);
+            p
+        } else {
+            payload
+        };
         self.transmits.push_back(Transmit {
             local,
             remote,

@@ -30,6 +30,7 @@ mod initial_contact;
 pub mod kernel;
 mod lifetime;
 mod main_mode;
+pub mod natt;
 mod packet;
 pub mod proposal;
 mod quick_mode;

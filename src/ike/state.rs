@@ -207,6 +207,8 @@ pub struct Phase1 {
     pub peer: super::vendor::PeerCaps,
     /// Dead Peer Detection and the peer's INITIAL-CONTACT.
     pub dpd: super::dpd::DpdState,
+    /// NAT traversal: the method in use and which end is behind a NAT.
+    pub nat: super::natt::NatState,
 }
 
 pub struct Phase2 {
@@ -251,6 +253,10 @@ pub struct Phase2 {
     pub policies: Vec<super::kernel::PolicySpec>,
     /// An install the kernel has not answered yet, and what follows it.
     pub pending_install: Option<PendingInstall>,
+    /// The peer's original address (NAT-OA), if it sent one.
+    pub nat_oa: Option<std::net::IpAddr>,
+    /// The peer's client when it is a virtual one it proposed (`vhost:`/`vnet:`).
+    pub peer_client: Option<super::kernel::Selector>,
 }
 
 /// SAs and policies handed to the kernel, waiting for its answer.

@@ -8,7 +8,7 @@ use crate::ike::config::{ConnConfig, Dpd, DpdAction, End, Policy, Virtual, Virtu
 use crate::ike::kernel::{PolicyAction, Selector};
 use crate::ike::proposal::AuthMethod;
 use crate::ike::wire::Identity;
-use crate::text::ttosubnet;
+use crate::text::{ttosubnet, ttovirtual};
 use std::net::IpAddr;
 
 pub struct Conn {
@@ -115,22 +115,21 @@ pub fn parse_virtual(text: &str, family: ctl::AddrFamily) -> Result<Virtual, Str
 
 /// One network of a virtual client: `%v4:net`, `%v6:net` or a plain `net`.
 fn virtual_net(item: &str, family: ctl::AddrFamily) -> Result<VirtualNet, &'static str> {
-    let (af, net) = if let Some(net) = item.strip_prefix("%v4:") {
-        (ctl::AddrFamily::Ipv4, net)
-    } else if let Some(net) = item.strip_prefix("%v6:") {
-        (ctl::AddrFamily::Ipv6, net)
+    let s = if item.starts_with("%v4:") || item.starts_with("%v6:") {
+        match ttovirtual(item)? {
+            (true, _) => return Err("exclusions (!) belong in pluto's --virtual_private"),
+            (false, s) => s,
+        }
     } else if item.starts_with('%') {
         return Err("not one of %no, %priv, %all, %v4:<network>, %v6:<network>");
-    } else if item.contains(':') {
-        (ctl::AddrFamily::Ipv6, item)
-    } else {
-        (ctl::AddrFamily::Ipv4, item)
-    };
-    if net.starts_with('!') {
+    } else if item.starts_with('!') {
         return Err("exclusions (!) belong in pluto's --virtual_private");
-    }
-    let s = ttosubnet(net, af)?;
-    if af != family {
+    } else if item.contains(':') {
+        ttosubnet(item, ctl::AddrFamily::Ipv6)?
+    } else {
+        ttosubnet(item, ctl::AddrFamily::Ipv4)?
+    };
+    if s.addr.is_ipv4() != (family == ctl::AddrFamily::Ipv4) {
         return Err("not of the connection's client address family");
     }
     Ok(VirtualNet::Net {

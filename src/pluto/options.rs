@@ -1,6 +1,5 @@
 //! pluto's command line (spec §1.1).
 
-use crate::ctl::AddrFamily;
 use crate::getopt::{self, Item, Opt};
 use crate::ike::config::{NatConfig, PrivateNet, NAT_T_PORT};
 use std::path::PathBuf;
@@ -314,25 +313,7 @@ pub fn virtual_private(list: &str) -> Result<Vec<PrivateNet>, String> {
 }
 
 fn private_net(entry: &str) -> Result<PrivateNet, String> {
-    let (af, rest) = if let Some(r) = entry.strip_prefix("%v4:") {
-        (AddrFamily::Ipv4, r)
-    } else if let Some(r) = entry.strip_prefix("%v6:") {
-        (AddrFamily::Ipv6, r)
-    } else {
-        return Err("it must start with %v4: or %v6:".into());
-    };
-    let (exclude, net) = match rest.strip_prefix('!') {
-        Some(n) => (true, n),
-        None => (false, rest),
-    };
-    // ttosubnet also takes a `:port` suffix; a network here has none.
-    if net
-        .split_once('/')
-        .is_some_and(|(_, len)| len.contains(':'))
-    {
-        return Err("a network has no port".into());
-    }
-    let subnet = crate::text::ttosubnet(net, af)?;
+    let (exclude, subnet) = crate::text::ttovirtual(entry)?;
     Ok(PrivateNet {
         addr: subnet.addr,
         prefix: subnet.prefix,

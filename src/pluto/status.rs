@@ -4,7 +4,6 @@
 
 use super::conns::policy_text;
 use super::daemon::{vname, Daemon};
-use crate::ike::config::NAT_T_PORT;
 use crate::ike::StateInfo;
 use std::time::Instant;
 
@@ -100,10 +99,10 @@ pub fn render(d: &Daemon, now: Instant) -> Vec<String> {
 }
 
 /// The `encap:` field: `udp` when the connection's ESP goes in UDP
-/// (`--forceencaps`, or its newest IPsec SA was negotiated on the NAT-T
-/// port, which NAT traversal moves to once it found a NAT), else `esp`.
+/// (`--forceencaps`, or its newest IPsec SA's ESP is encapsulated), else
+/// `esp`.
 fn encap_text(force_encaps: bool, newest_ipsec: Option<&StateInfo>) -> &'static str {
-    let natt = |s: &StateInfo| s.local.port() == NAT_T_PORT || s.peer.port() == NAT_T_PORT;
+    let natt = |s: &StateInfo| s.sa_nat.is_some_and(|n| n.encap);
     if force_encaps || newest_ipsec.is_some_and(natt) {
         "udp"
     } else {
@@ -237,7 +236,13 @@ fn state_lines(
                 ]
             })
             .collect();
-        v.push(format!("#{}: \"{}\" {}", s.serial, s.conn, saids.join(" ")));
+        let mut sa_line = format!("#{}: \"{}\" {}", s.serial, s.conn, saids.join(" "));
+        // NAT traversal in use: where the peer's NAT is and its original
+        // address, as Openswan appended them.
+        if let Some(nat) = s.sa_nat.filter(|n| n.natd.is_some()) {
+            sa_line.push_str(&format!(" {nat}"));
+        }
+        v.push(sa_line);
     }
     v
 }
@@ -264,6 +269,8 @@ mod tests {
             saids: Vec::new(),
             dpd: None,
             dpd_event: None,
+            nat: Default::default(),
+            sa_nat: None,
         }
     }
 
@@ -282,20 +289,39 @@ mod tests {
             saids: Vec::new(),
             dpd,
             dpd_event: None,
+            nat: Default::default(),
+            sa_nat: None,
         }
     }
 
     #[test]
-    fn encap_is_udp_when_forced_or_negotiated_on_the_nat_t_port() {
+    fn encap_is_udp_when_forced_or_encapsulated() {
         assert_eq!(encap_text(false, None), "esp");
         assert_eq!(encap_text(true, None), "udp");
         let plain = ipsec_state("192.0.2.1:500", "192.0.2.2:500");
         assert_eq!(encap_text(false, Some(&plain)), "esp");
         assert_eq!(encap_text(true, Some(&plain)), "udp");
-        let natt = ipsec_state("192.0.2.1:4500", "198.51.100.7:31337");
+        // Across a NAT but with a plain mode (as Openswan allowed): esp.
+        let mut natt = ipsec_state("192.0.2.1:4500", "198.51.100.7:31337");
+        let peer = "198.51.100.7:31337".parse().ok();
+        natt.sa_nat = Some(crate::ike::natt::SaNatInfo {
+            encap: false,
+            oa: None,
+            natd: peer,
+        });
+        assert_eq!(encap_text(false, Some(&natt)), "esp");
+        natt.sa_nat = natt
+            .sa_nat
+            .map(|n| crate::ike::natt::SaNatInfo { encap: true, ..n });
         assert_eq!(encap_text(false, Some(&natt)), "udp");
-        let natt = ipsec_state("10.0.0.2:1024", "192.0.2.1:4500");
-        assert_eq!(encap_text(false, Some(&natt)), "udp");
+        let lines = state_lines(&natt, &[], None, Instant::now());
+        assert_eq!(lines.len(), 1, "no SAIDs, no SA line: {lines:?}");
+        natt.saids = vec![(crate::ike::kernel::IpsecProto::Esp, 0x1234, 0x5678)];
+        let lines = state_lines(&natt, &[], None, Instant::now());
+        assert_eq!(
+            lines[1],
+            "#2: \"c\" esp.1234@198.51.100.7 esp.5678@192.0.2.1 NATOA=none NATD=198.51.100.7:31337"
+        );
     }
 
     #[test]

@@ -326,6 +326,31 @@ fn masktocount(mask: Ipv4Addr) -> Option<u8> {
     (m.checked_shl(n).unwrap_or(0) == 0).then_some(n as u8)
 }
 
+/// One network of Openswan's virtual notation: `%v4:NET/LEN` or
+/// `%v6:NET/LEN`, the network optionally preceded by `!` (an exclusion, for
+/// `--virtual_private`). Returns the exclusion mark and the network.
+pub fn ttovirtual(src: &str) -> Result<(bool, Subnet), &'static str> {
+    let (af, rest) = if let Some(r) = src.strip_prefix("%v4:") {
+        (AddrFamily::Ipv4, r)
+    } else if let Some(r) = src.strip_prefix("%v6:") {
+        (AddrFamily::Ipv6, r)
+    } else {
+        return Err("it must start with %v4: or %v6:");
+    };
+    let (exclude, net) = match rest.strip_prefix('!') {
+        Some(n) => (true, n),
+        None => (false, rest),
+    };
+    // ttosubnet also takes a `:port` suffix; a network here has none.
+    if net
+        .split_once('/')
+        .is_some_and(|(_, len)| len.contains(':'))
+    {
+        return Err("a network has no port");
+    }
+    Ok((exclude, ttosubnet(net, af)?))
+}
+
 /// libopenswan `ttosubnet`: `addr/bits` or `addr/mask` (IPv4), optionally
 /// `:port` (ignored here), `%default` = all addresses. Host bits are cleared.
 pub fn ttosubnet(src: &str, af: AddrFamily) -> Result<Subnet, &'static str> {
@@ -498,6 +523,34 @@ pub fn ttoprotoport(src: &str) -> Result<(u8, u16, bool), &'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn virtual_notation() {
+        let net = |a: &str, p| Subnet {
+            addr: a.parse().unwrap(),
+            prefix: p,
+        };
+        assert_eq!(
+            ttovirtual("%v4:10.0.0.0/8"),
+            Ok((false, net("10.0.0.0", 8)))
+        );
+        assert_eq!(
+            ttovirtual("%v4:!10.1.0.0/16"),
+            Ok((true, net("10.1.0.0", 16)))
+        );
+        assert_eq!(ttovirtual("%v6:fd00::/8"), Ok((false, net("fd00::", 8))));
+        for bad in [
+            "10.0.0.0/8",
+            "%v4:",
+            "%v4:!",
+            "%v4:10.0.0.0/33",
+            "%v4:10.0.0.0/8:500",
+            "%v6:10.0.0.0/8",
+            "%v5:1.2.3.4/32",
+        ] {
+            assert!(ttovirtual(bad).is_err(), "{bad}");
+        }
+    }
 
     fn v4(s: &str) -> IpAddr {
         s.parse().unwrap()

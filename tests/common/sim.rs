@@ -351,6 +351,68 @@ pub struct Packet {
     pub data: Vec<u8>,
 }
 
+/// A masquerading NAT in front of one node: datagrams from `inside` leave
+/// with the source `public`:<mapped port>, datagrams to `public` reach
+/// `inside` through the mapping (none: dropped).
+pub struct NatBox {
+    pub inside: IpAddr,
+    pub public: IpAddr,
+    /// (inside address and port, public port).
+    pub map: Vec<(SocketAddr, u16)>,
+    next_port: u16,
+}
+
+impl NatBox {
+    pub fn new(inside: IpAddr, public: IpAddr) -> NatBox {
+        NatBox {
+            inside,
+            public,
+            map: Vec::new(),
+            next_port: 1024,
+        }
+    }
+
+    /// Forgets every mapping (a conntrack flush): the next datagram out
+    /// gets a new port.
+    pub fn flush(&mut self) {
+        self.map.clear();
+    }
+
+    /// The public port of `inside` port `port`, if mapped.
+    pub fn public_port(&self, port: u16) -> Option<u16> {
+        self.map
+            .iter()
+            .find(|(a, _)| a.port() == port)
+            .map(|(_, p)| *p)
+    }
+
+    fn out(&mut self, from: SocketAddr) -> SocketAddr {
+        if from.ip() != self.inside {
+            return from;
+        }
+        let port = match self.map.iter().find(|(a, _)| *a == from) {
+            Some((_, p)) => *p,
+            None => {
+                let p = self.next_port;
+                self.next_port += 1;
+                self.map.push((from, p));
+                p
+            }
+        };
+        SocketAddr::new(self.public, port)
+    }
+
+    fn back_in(&self, to: SocketAddr) -> Option<SocketAddr> {
+        if to.ip() != self.public {
+            return Some(to);
+        }
+        self.map
+            .iter()
+            .find(|(_, p)| *p == to.port())
+            .map(|(a, _)| *a)
+    }
+}
+
 /// Per-datagram fault decision, given the datagram's index in the run and its bytes.
 pub type Mutator = Box<dyn FnMut(usize, &mut Vec<u8>) -> bool>;
 
@@ -370,6 +432,8 @@ pub struct Net {
     pub mutator: Option<Mutator>,
     /// Hosts cut off the network: every datagram from or to them is lost.
     pub unreachable: Vec<IpAddr>,
+    /// A NAT in front of one node; `wire` then shows the outside view.
+    pub nat: Option<NatBox>,
     fault_rng: SeededRng,
     in_flight: Vec<Packet>,
     sent: usize,
@@ -404,6 +468,7 @@ impl Net {
             lost: Vec::new(),
             mutator: None,
             unreachable: Vec::new(),
+            nat: None,
             fault_rng: SeededRng::new(seed ^ 0x5eed),
             in_flight: Vec::new(),
             sent: 0,
@@ -478,7 +543,10 @@ impl Net {
                     any = true;
                     out.push(t);
                 }
-                for t in out {
+                for mut t in out {
+                    if let Some(nat) = self.nat.as_mut() {
+                        t.local = nat.out(t.local);
+                    }
                     let mut data = t.payload;
                     self.wire.push(Packet {
                         at: now,
@@ -532,8 +600,15 @@ impl Net {
         self.in_flight = rest;
         let any = !due.is_empty();
         for p in due {
-            if let Some(n) = self.nodes.iter_mut().find(|n| n.addr == p.to.ip()) {
-                n.ep.handle_datagram(now, p.to, p.from, &p.data);
+            let to = match &self.nat {
+                Some(nat) => match nat.back_in(p.to) {
+                    Some(to) => to,
+                    None => continue,
+                },
+                None => p.to,
+            };
+            if let Some(n) = self.nodes.iter_mut().find(|n| n.addr == to.ip()) {
+                n.ep.handle_datagram(now, to, p.from, &p.data);
             }
         }
         any

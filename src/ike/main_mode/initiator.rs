@@ -61,8 +61,10 @@ impl Endpoint {
             exchange: exchange::IDENTITY_PROTECTION,
             msgid: 0,
         };
-        let packet = build_clear(&h, &[Payload::Ke(st.gxi.clone()), Payload::Nonce(ni)]);
+        let mut payloads = vec![Payload::Ke(st.gxi.clone()), Payload::Nonce(ni)];
         let (ic, rc) = (st.icookie, st.rcookie);
+        payloads.extend(self.natd_out(serial));
+        let packet = build_clear(&h, &payloads);
         self.by_icookie.remove(&ic);
         self.by_cookies.insert((ic, rc), serial);
         Ok(Next::Reply {
@@ -81,6 +83,7 @@ impl Endpoint {
         clear_phase1(hdr)?;
         let parsed = Parsed::parse(hdr.next_payload, body.to_vec(), false)?;
         let (gxr, nr) = Self::ke_nonce(&parsed)?;
+        self.natd_in(serial, &parsed);
         let st = self
             .p1
             .get_mut(&serial)
@@ -124,6 +127,7 @@ impl Endpoint {
             ..crypto
         });
         st.kind = StateKind::MainI3;
+        self.natt_float_initiator(serial);
         Ok(Next::Reply {
             packet,
             timed: true,

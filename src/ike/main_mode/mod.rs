@@ -202,6 +202,7 @@ impl Endpoint {
             attempt,
             pending_quick: with_quick && conn.policy.wants_ipsec(),
             auth_rx: 0,
+            nat: Default::default(),
             peer: PeerCaps::default(),
             dpd: Default::default(),
         };

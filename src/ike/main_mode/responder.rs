@@ -194,6 +194,7 @@ impl Endpoint {
             attempt: 0,
             pending_quick: false,
             auth_rx: 0,
+            nat: Default::default(),
             peer,
             dpd: Default::default(),
         };
@@ -259,7 +260,10 @@ impl Endpoint {
             exchange: exchange::IDENTITY_PROTECTION,
             msgid: 0,
         };
-        let packet = build_clear(&h, &[Payload::Ke(st.gxr.clone()), Payload::Nonce(nr)]);
+        let mut payloads = vec![Payload::Ke(st.gxr.clone()), Payload::Nonce(nr)];
+        self.natd_in(serial, &parsed);
+        payloads.extend(self.natd_out(serial));
+        let packet = build_clear(&h, &payloads);
         Ok(Next::Reply {
             packet,
             timed: true,

@@ -9,8 +9,9 @@ pub use phase1::{
     MAX_IKE_LIFETIME,
 };
 pub use phase2::{
-    default_ipsec_proposals, ipsec_sa_payload, parse_ipsec_reply, select_ipsec, Chosen,
-    ChosenProto, IpsecProposal, IpsecTransform, MAX_IPSEC_LIFETIME,
+    default_ipsec_proposals, ipsec_sa_payload, ipsec_sa_payload_udp, parse_ipsec_reply,
+    select_ipsec, select_ipsec_udp, Chosen, ChosenProto, IpsecProposal, IpsecTransform,
+    MAX_IPSEC_LIFETIME,
 };
 
 /// One-line description of a list of things, for "offered ... allowed ..." logs.

@@ -6,6 +6,7 @@ use crate::ike::config::Policy;
 use crate::ike::crypto::{CipherAlg, DhGroup};
 use crate::ike::error::{Incompatible, Misbehaviour, Reject};
 use crate::ike::kernel::{IntegAlg, IpsecProto, Mode};
+use crate::ike::natt::UdpEncap;
 use crate::ike::wire::{Attribute, Proposal, SaPayload, Transform, DOI_IPSEC, SIT_IDENTITY_ONLY};
 use core::fmt;
 
@@ -24,6 +25,12 @@ mod attr {
     pub const LIFE_KILOBYTES: u64 = 2;
     pub const MODE_TUNNEL: u64 = 1;
     pub const MODE_TRANSPORT: u64 = 2;
+    /// UDP-Encapsulated-Tunnel/-Transport (RFC 3947), and the values the
+    /// nat-t-ike drafts took from the private range.
+    pub const MODE_UDP_TUNNEL: u64 = 3;
+    pub const MODE_UDP_TRANSPORT: u64 = 4;
+    pub const MODE_UDP_TUNNEL_DRAFT: u64 = 61443;
+    pub const MODE_UDP_TRANSPORT_DRAFT: u64 = 61444;
 }
 
 mod xform {
@@ -164,6 +171,8 @@ pub fn default_ipsec_proposals(policy: &Policy, esp: &[IpsecTransform]) -> Vec<I
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Params {
     mode: Mode,
+    /// ESP in UDP across a NAT, with the code points of RFC or drafts.
+    udp: Option<UdpEncap>,
     group: Option<DhGroup>,
     lifetime: u32,
 }
@@ -174,10 +183,14 @@ fn transform_to_wire(t: &IpsecTransform, number: u8, p: &Params) -> Transform {
     if let (Some(g), false) = (p.group, is_comp) {
         attributes.push(Attribute::basic(attr::GROUP_DESCRIPTION, g.id()));
     }
-    let mode = match p.mode {
-        Mode::Tunnel => Some(attr::MODE_TUNNEL),
-        Mode::Transport if is_comp => None,
-        Mode::Transport => Some(attr::MODE_TRANSPORT),
+    let mode = match (p.mode, p.udp) {
+        (Mode::Transport, _) if is_comp => None,
+        (Mode::Tunnel, None) => Some(attr::MODE_TUNNEL),
+        (Mode::Transport, None) => Some(attr::MODE_TRANSPORT),
+        (Mode::Tunnel, Some(UdpEncap::Rfc)) => Some(attr::MODE_UDP_TUNNEL),
+        (Mode::Transport, Some(UdpEncap::Rfc)) => Some(attr::MODE_UDP_TRANSPORT),
+        (Mode::Tunnel, Some(UdpEncap::Draft)) => Some(attr::MODE_UDP_TUNNEL_DRAFT),
+        (Mode::Transport, Some(UdpEncap::Draft)) => Some(attr::MODE_UDP_TRANSPORT_DRAFT),
     };
     if let Some(m) = mode {
         attributes.push(Attribute::basic(attr::ENCAPSULATION_MODE, m as u16));
@@ -246,8 +259,21 @@ pub fn ipsec_sa_payload(
     group: Option<DhGroup>,
     lifetime: u32,
 ) -> SaPayload {
+    ipsec_sa_payload_udp(proposals, spi_of, mode, None, group, lifetime)
+}
+
+/// [`ipsec_sa_payload`] with ESP in UDP (`udp`) when a NAT is in the way.
+pub fn ipsec_sa_payload_udp(
+    proposals: &[IpsecProposal],
+    spi_of: &dyn Fn(IpsecProto) -> u32,
+    mode: Mode,
+    udp: Option<UdpEncap>,
+    group: Option<DhGroup>,
+    lifetime: u32,
+) -> SaPayload {
     let params = Params {
         mode,
+        udp,
         group,
         lifetime,
     };
@@ -291,6 +317,8 @@ pub struct ChosenProto {
 pub struct Chosen {
     pub protos: Vec<ChosenProto>,
     pub mode: Mode,
+    /// The SAs carry ESP in UDP (a UDP-encapsulated mode was agreed).
+    pub udp: Option<UdpEncap>,
     pub pfs_group: Option<DhGroup>,
     pub lifetime: u32,
 }
@@ -328,6 +356,7 @@ impl Chosen {
 /// Decodes one transform of protocol `proto`.
 fn decode(proto: IpsecProto, t: &Transform) -> Result<(IpsecTransform, Params), String> {
     let mut mode = None;
+    let mut udp = None;
     let mut group = None;
     let mut lifetime = DEFAULT_IPSEC_LIFETIME;
     let mut life_type = None;
@@ -351,11 +380,17 @@ fn decode(proto: IpsecProto, t: &Transform) -> Result<(IpsecTransform, Params), 
                 group = Some(DhGroup::from_id(v).ok_or_else(|| format!("DH group {v}"))?)
             }
             attr::ENCAPSULATION_MODE => {
-                mode = Some(match v {
-                    attr::MODE_TUNNEL => Mode::Tunnel,
-                    attr::MODE_TRANSPORT => Mode::Transport,
+                let (m, u) = match v {
+                    attr::MODE_TUNNEL => (Mode::Tunnel, None),
+                    attr::MODE_TRANSPORT => (Mode::Transport, None),
+                    attr::MODE_UDP_TUNNEL => (Mode::Tunnel, Some(UdpEncap::Rfc)),
+                    attr::MODE_UDP_TRANSPORT => (Mode::Transport, Some(UdpEncap::Rfc)),
+                    attr::MODE_UDP_TUNNEL_DRAFT => (Mode::Tunnel, Some(UdpEncap::Draft)),
+                    attr::MODE_UDP_TRANSPORT_DRAFT => (Mode::Transport, Some(UdpEncap::Draft)),
                     other => return Err(format!("encapsulation mode {other}")),
-                })
+                };
+                mode = Some(m);
+                udp = u;
             }
             attr::AUTH_ALGORITHM => {
                 auth = Some(integ_from_auth_attr(v).ok_or_else(|| format!("auth algorithm {v}"))?)
@@ -401,6 +436,7 @@ fn decode(proto: IpsecProto, t: &Transform) -> Result<(IpsecTransform, Params), 
         xf,
         Params {
             mode,
+            udp,
             group,
             lifetime,
         },
@@ -449,6 +485,20 @@ pub fn select_ipsec(
     ours: &[IpsecProposal],
     custom_esp: bool,
 ) -> Result<Chosen, Reject> {
+    select_ipsec_udp(sa, policy, ours, custom_esp, None)
+}
+
+/// [`select_ipsec`] under an ISAKMP SA that may carry ESP in UDP: a
+/// UDP-encapsulated mode is taken only with the code points of `udp`, the
+/// NAT traversal in use with a NAT between the ends. The plain modes stay
+/// acceptable even then: the SAs are not encapsulated, as the peer asked.
+pub fn select_ipsec_udp(
+    sa: &SaPayload,
+    policy: &Policy,
+    ours: &[IpsecProposal],
+    custom_esp: bool,
+    udp: Option<UdpEncap>,
+) -> Result<Chosen, Reject> {
     let mut i = 0;
     let props = &sa.proposals;
     while let Some(first) = props.get(i) {
@@ -459,7 +509,7 @@ pub fn select_ipsec(
             .take_while(|p| p.number == number)
             .collect();
         i += group.len().max(1);
-        if let Some(c) = try_group(&group, policy, ours, custom_esp) {
+        if let Some(c) = try_group(&group, policy, ours, custom_esp, udp) {
             return Ok(c);
         }
     }
@@ -489,6 +539,7 @@ fn try_group(
     policy: &Policy,
     ours: &[IpsecProposal],
     custom_esp: bool,
+    udp: Option<UdpEncap>,
 ) -> Option<Chosen> {
     let mut chosen: Vec<ChosenProto> = Vec::new();
     let mut params: Option<Params> = None;
@@ -509,12 +560,13 @@ fn try_group(
         let allowed = allowed_for(proto, ours, custom_esp);
         let (t, xf, prm) = p.transforms.iter().find_map(|t| {
             let (xf, prm) = decode(proto, t).ok()?;
-            allowed.contains(&xf).then_some((t, xf, prm))
+            let encap_ok = prm.udp.is_none() || prm.udp == udp;
+            (allowed.contains(&xf) && encap_ok).then_some((t, xf, prm))
         })?;
         if proto != IpsecProto::Ipcomp {
             // Mode and PFS group must agree across the conjunct protocols.
             if let Some(prev) = params {
-                if prev.mode != prm.mode || prev.group != prm.group {
+                if prev.mode != prm.mode || prev.udp != prm.udp || prev.group != prm.group {
                     return None;
                 }
             }
@@ -554,6 +606,7 @@ fn try_group(
     Some(Chosen {
         protos: chosen,
         mode: prm.mode,
+        udp: prm.udp,
         pfs_group: prm.group,
         lifetime,
     })
@@ -614,6 +667,7 @@ pub fn parse_ipsec_reply(
     Ok(Chosen {
         protos,
         mode: prm.mode,
+        udp: prm.udp,
         pfs_group: prm.group,
         lifetime: prm.lifetime,
     })

@@ -30,20 +30,22 @@ impl Endpoint {
             parent.remote.ip(),
         );
         let group = self.pfs_group_for(&conn, st.parent);
+        let udp = self.natt_udp(st.parent);
+        let mode = if conn.policy.tunnel {
+            Mode::Tunnel
+        } else {
+            Mode::Transport
+        };
+        let nat_oas = self.natt_oa_out(st.parent, Role::Initiator, mode, udp);
         let dh = group.map(|g| self.dh.generate(g, self.rng.as_mut()));
         let ni = self.random_vec(NONCE_LEN);
         let st = self
             .p2
             .get_mut(&serial)
             .ok_or_else(|| Reject::Local("state vanished".into()))?;
-        let mode = if conn.policy.tunnel {
-            Mode::Tunnel
-        } else {
-            Mode::Transport
-        };
         let spis = st.our_spis.clone();
         let spi_of = move |p: IpsecProto| spis.iter().find(|(q, _)| *q == p).map_or(0, |(_, s)| *s);
-        let sa = ipsec_sa_payload(&st.offered, &spi_of, mode, group, conn.ipsec_lifetime);
+        let sa = ipsec_sa_payload_udp(&st.offered, &spi_of, mode, udp, group, conn.ipsec_lifetime);
         let mut rest = vec![Payload::Sa(sa), Payload::Nonce(ni.clone())];
         if let Some(d) = &dh {
             rest.push(Payload::Ke(d.public.clone()));
@@ -56,6 +58,7 @@ impl Endpoint {
             rest.push(Payload::Id(idci));
             rest.push(Payload::Id(idcr));
         }
+        rest.extend(nat_oas);
         let (_, rest_bytes) = emit_chain(&rest);
         let h1 = qm_hash1(c.prf(), &c.keys.skeyid_a, st.msgid, &rest_bytes);
         let mut all = vec![Payload::Hash(h1)];
@@ -124,6 +127,13 @@ impl Endpoint {
             return Err(missing("NONCE"));
         };
         let chosen = parse_ipsec_reply(sa, &st.offered, !conn.esp.is_empty())?;
+        let udp = self.natt_udp(st.parent);
+        if chosen.udp != udp {
+            return Err(misbehaved(Misbehaviour::BadProposalReply(
+                "encapsulation mode differs from ours".into(),
+            )));
+        }
+        let nat_oa = Self::natt_oa_in(udp, Role::Initiator, &parsed);
         let our_group = st.dh.as_ref().map(|d| d.group);
         if chosen.pfs_group != our_group {
             return Err(misbehaved(Misbehaviour::BadProposalReply(
@@ -166,6 +176,7 @@ impl Endpoint {
             .get_mut(&serial)
             .ok_or_else(|| Reject::Local("state vanished".into()))?;
         st.nr = nr.clone();
+        st.nat_oa = nat_oa;
         st.peer_ke = ke;
         st.qr1_iv = std::mem::replace(&mut st.iv, after_qi2);
         st.chosen = Some(chosen.clone());

@@ -49,6 +49,7 @@ impl Endpoint {
             return;
         };
         let Some(chosen) = &st.chosen else { return };
+        let nat = self.natt_sa_info(serial);
         let mut parts = Vec::new();
         for c in &chosen.protos {
             let ours = st.our_spi(c.proto);
@@ -70,16 +71,20 @@ impl Endpoint {
                     format!(" xfrm={enc}_{}-{auth}", cipher.key_len() * 8)
                 }
             };
+            let over_udp = if nat.encap && c.proto == IpsecProto::Esp {
+                "/NAT"
+            } else {
+                ""
+            };
             parts.push(format!(
-                "{}=>{:#010x} <{:#010x}{xf}",
+                "{}{over_udp}=>{:#010x} <{:#010x}{xf}",
                 c.proto.name(),
                 c.peer_spi,
                 ours
             ));
         }
-        // This build does no NAT traversal yet.
         let dpd = self.dpd_text(st.parent);
-        let details = format!(" {{{} NATOA=none NATD=none DPD={dpd}}}", parts.join(" "));
+        let details = format!(" {{{} {nat} DPD={dpd}}}", parts.join(" "));
         let (conn, kind) = (st.conn.clone(), st.kind);
         self.announce(&conn, serial, kind, &details);
     }
@@ -130,8 +135,13 @@ impl Endpoint {
         let (lip, rip) = (parent.local.ip(), parent.remote.ip());
         let (lsel, rsel) = (
             selector_of(conn.local.client, lip),
-            selector_of(conn.remote.client, rip),
+            selector_of(st.peer_client.or(conn.remote.client), rip),
         );
+        let encap = |inbound: bool| {
+            chosen.udp.and_then(|_| {
+                crate::ike::natt::sa_encap(parent.local, parent.remote, inbound, st.nat_oa)
+            })
+        };
         let mut sas = Vec::new();
         for cp in &chosen.protos {
             let (cipher, integ, compress) = match cp.transform {
@@ -170,7 +180,12 @@ impl Endpoint {
                     (lip, rip, lsel, rsel)
                 };
                 sas.push(SaInstall {
-                    encap: None,
+                    // RFC 3948 encapsulates ESP only.
+                    encap: if cp.proto == IpsecProto::Esp {
+                        encap(is_in)
+                    } else {
+                        None
+                    },
                     proto: cp.proto,
                     inbound: is_in,
                     spi,

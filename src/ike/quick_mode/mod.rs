@@ -20,7 +20,7 @@ use crate::ike::kernel::{
     Selector,
 };
 use crate::ike::proposal::{
-    default_ipsec_proposals, ipsec_sa_payload, parse_ipsec_reply, select_ipsec, Chosen,
+    default_ipsec_proposals, ipsec_sa_payload_udp, parse_ipsec_reply, select_ipsec_udp, Chosen,
     IpsecTransform,
 };
 use crate::ike::wire::{
@@ -485,5 +485,7 @@ fn new_phase2(
         installed: Vec::new(),
         policies: Vec::new(),
         pending_install: None,
+        nat_oa: None,
+        peer_client: None,
     }
 }

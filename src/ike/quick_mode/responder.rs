@@ -102,8 +102,10 @@ impl Endpoint {
             }
         };
         let offered = Self::ipsec_offer(&conn);
-        let chosen = select_ipsec(sa, &conn.policy, &offered, !conn.esp.is_empty())
+        let udp = self.natt_udp(p1);
+        let chosen = select_ipsec_udp(sa, &conn.policy, &offered, !conn.esp.is_empty(), udp)
             .map_err(|e| auth(pfs_hint(e, conn.policy.pfs, ke.is_some())))?;
+        let nat_oa = Self::natt_oa_in(chosen.udp, Role::Responder, &parsed);
         match (chosen.pfs_group, &ke) {
             (Some(g), Some(k)) if k.len() != g.len() => {
                 return Err(auth(misbehaved(Misbehaviour::BadKeyExchange(format!(
@@ -120,7 +122,8 @@ impl Endpoint {
             }
             _ => {}
         }
-        self.check_client_ids(&conn, p1, id_i.as_deref(), id_r.as_deref())
+        let peer_client = self
+            .check_client_ids(&conn, p1, id_i.as_deref(), id_r.as_deref(), nat_oa)
             .map_err(auth)?;
         let serial = self.new_serial();
         let reqid = self.conn_reqid(&conn.name);
@@ -140,6 +143,8 @@ impl Endpoint {
         st.peer_ke = ke;
         st.id_i = id_i;
         st.id_r = id_r;
+        st.nat_oa = nat_oa;
+        st.peer_client = peer_client;
         st.last_rx = Some(digest);
         let protos: Vec<IpsecProto> = chosen.protos.iter().map(|c| c.proto).collect();
         st.chosen = Some(chosen);
@@ -160,14 +165,16 @@ impl Endpoint {
     }
 
     /// The peer's IDci must be its client and IDcr ours (spec §7.4, without
-    /// switching connections yet).
+    /// switching connections yet), or IDci a virtual client the
+    /// connection allows: then that is the peer's client.
     pub(super) fn check_client_ids(
         &self,
         conn: &ConnConfig,
         p1: u64,
         id_i: Option<&[u8]>,
         id_r: Option<&[u8]>,
-    ) -> Result<(), Reject> {
+        peer_oa: Option<IpAddr>,
+    ) -> Result<Option<Selector>, Reject> {
         let parent = self
             .p1
             .get(&p1)
@@ -180,8 +187,12 @@ impl Endpoint {
             _ => false,
         };
         if ok {
-            Ok(())
-        } else {
+            return Ok(None);
+        }
+        if let Some(virt) = self.virtual_client(conn, p1, id_i, id_r, &ours, peer_oa) {
+            return Ok(Some(virt));
+        }
+        {
             let show = |b: Option<&[u8]>| {
                 b.and_then(|b| IdPayload::parse(b).ok())
                     .map_or("none".to_string(), |i| i.id.to_string())
@@ -191,6 +202,34 @@ impl Endpoint {
                 got: format!("{} <=> {}", show(id_i), show(id_r)),
             }))
         }
+    }
+
+    /// A virtual client (`--client vhost:`/`vnet:` on the peer's end) the
+    /// peer proposed as IDci, with IDcr our client, if the rules allow it.
+    fn virtual_client(
+        &self,
+        conn: &ConnConfig,
+        p1: u64,
+        id_i: Option<&[u8]>,
+        id_r: Option<&[u8]>,
+        ours: &[u8],
+        peer_oa: Option<IpAddr>,
+    ) -> Option<Selector> {
+        let virt = conn.remote.virt.as_ref()?;
+        let (i, r) = (id_i?, id_r?);
+        if !same_selector(r, ours) {
+            return None;
+        }
+        let sel = crate::ike::natt::id_selector(&IdPayload::parse(i).ok()?)?;
+        let peer = self.p1.get(&p1)?.remote.ip();
+        crate::ike::natt::virtual_client_allowed(
+            virt,
+            &sel,
+            peer,
+            peer_oa,
+            &self.nat.virtual_private,
+        )
+        .then_some(sel)
     }
 
     pub(super) fn send_qr1(&mut self, now: Instant, serial: u64) -> Result<(), Reject> {
@@ -214,6 +253,7 @@ impl Endpoint {
         let dh = chosen
             .pfs_group
             .map(|g| self.dh.generate(g, self.rng.as_mut()));
+        let nat_oas = self.natt_oa_out(st.parent, Role::Responder, chosen.mode, chosen.udp);
         let nr = self.random_vec(NONCE_LEN);
         let st = self
             .p2
@@ -234,6 +274,7 @@ impl Endpoint {
             rest.push(Payload::Id(i));
             rest.push(Payload::Id(r));
         }
+        rest.extend(nat_oas);
         let (_, rest_bytes) = emit_chain(&rest);
         let h2 = qm_hash2(prf, &skeyid_a, st.msgid, &st.ni, &rest_bytes);
         let mut all = vec![Payload::Hash(h2)];

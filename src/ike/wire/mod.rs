@@ -10,6 +10,7 @@ mod bytes;
 mod chain;
 mod header;
 mod ident;
+mod natt;
 mod notify;
 mod sa;
 #[cfg(test)]
@@ -19,6 +20,7 @@ pub use attr::{AttrValue, Attribute};
 pub use chain::{emit_chain, parse_chain, ParsedPayload, MAX_PAYLOADS};
 pub use header::{parse_header, Header, HEADER_LEN};
 pub use ident::{IdPayload, Identity};
+pub use natt::NatOa;
 pub use notify::{DeletePayload, NotifyPayload};
 pub use sa::{Proposal, SaPayload, Transform};
 
@@ -90,6 +92,9 @@ pub mod payload_type {
     pub const VID: u8 = 13;
     pub const NAT_D: u8 = 20;
     pub const NAT_OA: u8 = 21;
+    /// The same two in the private range, as draft-ietf-ipsec-nat-t-ike-02/03 numbered them.
+    pub const NAT_D_DRAFT: u8 = 130;
+    pub const NAT_OA_DRAFT: u8 = 131;
 }
 
 /// Exchange types (RFC 2408 §3.1, RFC 2409 §5).
@@ -213,6 +218,8 @@ pub fn payload_name(ty: u8) -> &'static str {
         payload_type::VID => "VID",
         payload_type::NAT_D => "NAT-D",
         payload_type::NAT_OA => "NAT-OA",
+        payload_type::NAT_D_DRAFT => "NAT-D (draft)",
+        payload_type::NAT_OA_DRAFT => "NAT-OA (draft)",
         _ => "UNKNOWN",
     }
 }
