@@ -200,7 +200,8 @@ wire_summary() {
     tshark -r "$1" -T fields -E 'separator=|' -E occurrence=f \
         -e frame.time_relative -e ip.src -e udp.srcport -e ip.dst -e udp.dstport -e ip.proto \
         -e isakmp.exchangetype -e esp.spi -e udp.length -e ip.len 2>/dev/null |
-    awk -F'|' '{
+    awk -F'|' '$6 == "" { next }                 # not IP (ARP)
+    {
         sp = $3; dp = $5; proto = $6; xt = $7; spi = $8
         if (proto != 17) sp = dp = ""        # (an ICMP error would show its quoted ports)
         if (proto == 50)        { kind = "esp"; len = $10 - 20 }
