@@ -3,7 +3,7 @@
 # on the two-gateway topology, with small timers: both ends of every connection have
 #     --dpddelay 2 --dpdtimeout 6 --dpdaction ACTION      (west's ACTION: the round's)
 # Three rounds, each with a fresh east pluto (the previous one was killed):
-#   clear    up, ping; then idle for 5 delays: R_U_THERE / R_U_THERE_ACK go both ways
+#   clear    up, ping; then idle for 4 delays: R_U_THERE / R_U_THERE_ACK go both ways
 #            (ISAKMP Informationals, exchange type 5, encrypted: counted on the wire, and
 #            the same SAs are still there afterwards); then east's pluto is killed (-9:
 #            no Delete): west must clear its states, SAs and policies within dpdtimeout
@@ -101,17 +101,17 @@ whack west --listen && whack east --listen || finish 1 "whack --listen failed"
 up dpd-clear clear
 S0=$(states_of dpd-clear); P0=$ROUND_SPIS
 capture_start west w0 "$LABRUN/w0.pcap" udp port 500 or udp port 4500 || finish 1 "tcpdump did not start"
-hr; echo "== idle for $((5 * DELAY + 1)) s (5 DPD delays): R_U_THERE and ACKs both ways, nothing replaced"
-sleep $((5 * DELAY + 1))
+hr; echo "== idle for $((4 * DELAY + 1)) s (4 DPD delays): R_U_THERE and ACKs both ways, nothing replaced"
+sleep $((4 * DELAY + 1))
 capture_stop
 tcpdump -n -r "$LABRUN/w0.pcap" 2>/dev/null | tee "$LABRUN/w0-idle.txt"
 INF_W=$(grep -c ' 192\.0\.2\.1\.500 > 192\.0\.2\.2\.500: .*inf' "$LABRUN/w0-idle.txt")
 INF_E=$(grep -c ' 192\.0\.2\.2\.500 > 192\.0\.2\.1\.500: .*inf' "$LABRUN/w0-idle.txt")
 OTHER=$(grep -vc 'inf' "$LABRUN/w0-idle.txt")
 grep -a 'R_U_THERE' "$LABRUN/west/pluto.log" | tail -n 6
-echo "informationals in $((5 * DELAY + 1)) s: west -> east $INF_W, east -> west $INF_E, other ISAKMP $OTHER"
+echo "informationals in $((4 * DELAY + 1)) s: west -> east $INF_W, east -> west $INF_E, other ISAKMP $OTHER"
 [ "$INF_W" -ge 3 ] && [ "$INF_E" -ge 3 ] ||
-    fail "too few DPD exchanges while idle (west sent $INF_W, east $INF_E Informationals in $((5 * DELAY + 1)) s; expected an R_U_THERE and an ACK per delay and side)"
+    fail "too few DPD exchanges while idle (west sent $INF_W, east $INF_E Informationals in $((4 * DELAY + 1)) s; expected an R_U_THERE and an ACK per delay and side)"
 [ "$OTHER" = 0 ] || fail "ISAKMP other than Informationals while idle ($OTHER messages): SAs renegotiated?"
 [ "$(states_of dpd-clear)" = "$S0" ] || fail "west's states changed while the peer was alive ([$S0] -> [$(states_of dpd-clear)])"
 [ "$(spis west | tr '\n' ' ')" = "$P0" ] || fail "west's SAs changed while the peer was alive"
@@ -155,4 +155,4 @@ on west ping -c 2 -i 0.3 -W 1 -I 10.1.0.1 10.2.0.1
 capture_stop
 tcpdump -n -r "$LABRUN/w0-hold.pcap" 2>/dev/null | grep -q 'ICMP echo request' &&
     fail "round hold: a ping left west in clear while held"
-verdict "DPD: SAs survived 5 delays with the peer alive (Informationals $INF_W/$INF_E), dead peer cleared in ${D_CLEAR} s, restart: deleted in ${D_RESTART} s and up again ${D_BACK} s after the peer returned, hold: deleted in ${D_HOLD} s with the policy kept (limit $LIMIT s)"
+verdict "DPD: SAs survived 4 delays with the peer alive (Informationals $INF_W/$INF_E), dead peer cleared in ${D_CLEAR} s, restart: deleted in ${D_RESTART} s and up again ${D_BACK} s after the peer returned, hold: deleted in ${D_HOLD} s with the policy kept (limit $LIMIT s)"
