@@ -65,8 +65,20 @@ fn road_seeded(
     virt: Option<Virtual>,
     nat_box: bool,
 ) -> Net {
+    road_tweaked(seed, west_addr, policy, virt, nat_box, |_, _| {})
+}
+
+/// [`road_seeded`], with `tweak(conn, is_west)` applied to each connection.
+fn road_tweaked(
+    seed: u64,
+    west_addr: IpAddr,
+    policy: Policy,
+    virt: Option<Virtual>,
+    nat_box: bool,
+    tweak: impl Fn(&mut ConnConfig, bool),
+) -> Net {
     let east_client = policy.tunnel.then(|| subnet(2, 0));
-    let west = ConnConfig::new(
+    let mut west = ConnConfig::new(
         "rw",
         end(Some(west_addr), None),
         end(Some(ip(2)), east_client),
@@ -74,7 +86,9 @@ fn road_seeded(
     );
     let mut peer = end(None, None);
     peer.virt = virt;
-    let east = ConnConfig::new("rw", end(Some(ip(2)), east_client), peer, policy);
+    let mut east = ConnConfig::new("rw", end(Some(ip(2)), east_client), peer, policy);
+    tweak(&mut west, true);
+    tweak(&mut east, false);
     let mut net = Net::new(seed);
     let w = net.add_node("west", west_addr, 21 + seed * 2, true);
     let e = net.add_node("east", ip(2), 22 + seed * 2, true);
@@ -751,4 +765,43 @@ fn loss_and_duplicates_through_the_nat_still_converge() {
     }
     eprintln!("{ok} of 12 runs came up");
     assert!(ok >= 10, "only {ok} of 12 runs came up");
+}
+
+#[test]
+fn the_gateway_replaces_sas_the_road_warrior_does_not() {
+    // The road warrior (--dontrekey) lets its SAs run out; the gateway,
+    // which cannot start Main Mode to a %any peer, replaces them over the
+    // ISAKMP SA through the NAT, for the virtual client the road warrior had.
+    let mut net = road_tweaked(
+        7,
+        INSIDE,
+        esp_tunnel_policy(),
+        vhost(&[VirtualNet::Private]),
+        true,
+        |c, west| {
+            c.ipsec_lifetime = 120;
+            c.rekey_margin = 40;
+            c.rekey_fuzz = 0;
+            c.policy.dont_rekey = west;
+        },
+    );
+    up(&mut net);
+    let first = sa(&net, 1, false).spi;
+    net.run(Duration::from_secs(125));
+    let dump = format!("{}{}", net.nodes[0].dump_logs(), net.nodes[1].dump_logs());
+    assert!(
+        net.nodes[1].log_contains("replacing IPsec SA"),
+        "the gateway did not replace: {dump}"
+    );
+    // The old SAs expired at 120 s on both sides: only the gateway's
+    // replacement is left, for the road warrior's own address.
+    for node in [0, 1] {
+        let out = sa(&net, node, false);
+        assert_ne!(out.spi, first);
+    }
+    let gw_out = sa(&net, 1, false);
+    assert_eq!(gw_out.dst_sel.addr, INSIDE, "the virtual client stays");
+    assert!(gw_out.encap.is_some(), "still ESP in UDP");
+    assert_eq!(net.nodes[0].established(true), 1, "{dump}");
+    assert_eq!(net.nodes[1].established(true), 1, "{dump}");
 }

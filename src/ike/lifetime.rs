@@ -240,9 +240,12 @@ impl Endpoint {
             Due::GiveUp => self.give_up(now, &conn, serial, kind, attempt, true),
             Due::Replace => {
                 let newest = self.newest_p2(&conn) == Some(serial);
-                if newest && self.conn(&conn).is_some_and(|c| c.remote.host.is_some()) {
+                let fixed_peer = self.conn(&conn).is_some_and(|c| c.remote.host.is_some());
+                if fixed_peer && newest {
                     self.log_state(&conn, serial, None, "replacing IPsec SA".into());
                     let _ = self.initiate(now, &conn, 1);
+                } else if !fixed_peer {
+                    self.replace_road_warrior_sa(now, serial);
                 }
             }
             Due::Expire => {
@@ -274,6 +277,49 @@ impl Endpoint {
             .filter(|s| s.conn == conn && s.kind.is_established())
             .map(|s| s.serial)
             .max()
+    }
+
+    /// A road warrior's IPsec SA is due for replacement on our side (the
+    /// road warrior did not replace it: `--dontrekey`, or it is late): the
+    /// gateway negotiates its successor over the newest ISAKMP SA with that
+    /// peer, for the same clients, with the roles reversed. Only the newest
+    /// IPsec SA with that peer is replaced, and only while an ISAKMP SA is
+    /// there to carry it: the gateway has no address to start Main Mode to.
+    fn replace_road_warrior_sa(&mut self, now: Instant, serial: u64) {
+        let Some(s) = self.p2.get(&serial) else {
+            return;
+        };
+        let (conn, parent, peer_client) = (s.conn.clone(), s.parent, s.peer_client);
+        let Some(peer) = self.p1.get(&parent).map(|p| p.remote.ip()) else {
+            return;
+        };
+        let same_peer = |p: u64| self.p1.get(&p).is_some_and(|p| p.remote.ip() == peer);
+        let newest = self
+            .p2
+            .values()
+            .filter(|o| o.conn == conn && o.kind.is_established() && same_peer(o.parent))
+            .map(|o| o.serial)
+            .max();
+        let isakmp = self
+            .p1
+            .values()
+            .filter(|p| p.conn == conn && p.kind.is_established() && p.remote.ip() == peer)
+            .map(|p| p.serial)
+            .max();
+        if newest != Some(serial) {
+            return;
+        }
+        let Some(p1) = isakmp else {
+            self.log_state(
+                &conn,
+                serial,
+                None,
+                "not replacing IPsec SA: no ISAKMP SA with the road warrior".into(),
+            );
+            return;
+        };
+        self.log_state(&conn, serial, None, "replacing IPsec SA".into());
+        self.start_quick_to(now, p1, 1, peer_client);
     }
 
     fn newest_p2(&self, conn: &str) -> Option<u64> {

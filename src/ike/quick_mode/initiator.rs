@@ -52,7 +52,7 @@ impl Endpoint {
         }
         if Self::wants_ids(&conn) {
             let idci = id_of(&selector_of(conn.local.client, lip));
-            let idcr = id_of(&selector_of(conn.remote.client, rip));
+            let idcr = id_of(&selector_of(st.peer_client.or(conn.remote.client), rip));
             st.id_i = Some(id_bytes(&idci));
             st.id_r = Some(id_bytes(&idcr));
             rest.push(Payload::Id(idci));

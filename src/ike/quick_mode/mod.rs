@@ -98,6 +98,19 @@ impl Endpoint {
     }
 
     pub(crate) fn start_quick(&mut self, now: Instant, p1: u64, attempt: u32) {
+        self.start_quick_to(now, p1, attempt, None);
+    }
+
+    /// Quick Mode on the ISAKMP SA `p1`; `peer_client` names the peer's
+    /// client when the connection does not (a road warrior's virtual client,
+    /// when the gateway replaces the SAs the road warrior negotiated).
+    pub(crate) fn start_quick_to(
+        &mut self,
+        now: Instant,
+        p1: u64,
+        attempt: u32,
+        peer_client: Option<super::kernel::Selector>,
+    ) {
         let Some(parent) = self.p1.get(&p1) else {
             return;
         };
@@ -125,6 +138,9 @@ impl Endpoint {
                 attempt,
             ),
         );
+        if let Some(st) = self.p2.get_mut(&serial) {
+            st.peer_client = peer_client;
+        }
         self.log(
             Level::Debug,
             Some(&conn.name),
