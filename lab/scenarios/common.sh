@@ -66,14 +66,18 @@ start_pluto() {
         --secretsfile "$d/ipsec.secrets" $(stack_opts) $PLUTO_OPTS $(pluto_opts_for "$ns") >> "$d/pluto.log" 2>&1 &
     pid=$!; PIDS+=("$pid"); PLUTOS+=("$pid")
     eval "PLUTO_PID_$ns=$pid"
-    for i in $(seq 100); do
-        [ -S "$d/pluto.ctl" ] && return 0
+    local t0; t0=$(date +%s.%N)
+    for i in $(seq 300); do
+        if [ -S "$d/pluto.ctl" ]; then
+            [ "$i" -gt 50 ] && log "pluto in $ns took $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}') s to open its control socket"
+            return 0
+        fi
         if ! kill -0 "$pid" 2>/dev/null; then
             wait "$pid"; echo "pluto in $ns exited with status $?"; return 1
         fi
         sleep 0.1
     done
-    echo "pluto in $ns: no control socket $d/pluto.ctl after 10 s"; return 1
+    echo "pluto in $ns: no control socket $d/pluto.ctl after 30 s"; return 1
 }
 
 start_plutos() {
