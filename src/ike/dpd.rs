@@ -6,7 +6,8 @@
 //! SAs under that peer (the kernel's counters, [`KernelOp::QuerySa`]). If
 //! not, an R_U_THERE goes out (a protected Informational Notify, the
 //! cookie pair as SPI, a 32-bit sequence number as data) and, unless one is
-//! already running, the `--dpdtimeout` clock starts; R_U_THERE is sent again
+//! already running, the `--dpdtimeout` clock starts, counted from the check
+//! before, which last saw the peer alive; R_U_THERE is sent again
 //! every delay meanwhile, as Openswan did. An R_U_THERE_ACK for one of the
 //! numbers sent since then, the peer's own R_U_THERE, or traffic stops the
 //! clock; when it runs out the peer is dead and `--dpdaction` applies.
@@ -137,6 +138,16 @@ fn next_seq(s: u32) -> u32 {
 fn newer(seq: u32, last: u32) -> bool {
     let d = seq.wrapping_sub(last);
     d != 0 && d < 0x8000_0000
+}
+
+/// When a peer found idle `now` is dead without an answer. The check one
+/// delay ago saw it alive (or it was heard then), so `--dpdtimeout` counts
+/// from there: the peer is declared dead at most timeout + delay after its
+/// last sign of life. An R_U_THERE always gets the shorter of the delay and
+/// the timeout to be answered.
+fn dead_time(now: Instant, d: Dpd) -> Instant {
+    let silent_since = now.checked_sub(secs(d.delay)).unwrap_or(now);
+    (silent_since + secs(d.timeout)).max(now + secs(d.delay.min(d.timeout)))
 }
 
 fn secs(s: u32) -> Duration {
@@ -383,7 +394,7 @@ impl Endpoint {
         let seq = next_seq(if s.dpd.seq == 0 { start } else { s.dpd.seq });
         s.dpd.seq = seq;
         s.dpd.waiting_from.get_or_insert(seq);
-        let dead_at = *s.dpd.dead_at.get_or_insert(now + secs(d.timeout));
+        let dead_at = *s.dpd.dead_at.get_or_insert_with(|| dead_time(now, d));
         s.dpd.last = Some(now);
         let conn = s.conn.clone();
         self.log(
