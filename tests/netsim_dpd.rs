@@ -459,3 +459,21 @@ fn no_initial_contact_while_other_states_with_the_peer_exist() {
         assert!(n.established(true) >= 2, "{}", n.dump_logs());
     }
 }
+
+#[test]
+fn both_running_dpd_a_dead_peer_goes_within_timeout_and_one_delay() {
+    // The lab's settings: delay 2, timeout 6, both ends asking each other.
+    let d = dpd(2, 6, DpdAction::Clear);
+    for seed in 0..20 {
+        let mut net = dpd_pair(300 + seed, d, d);
+        up(&mut net);
+        net.advance(Duration::from_millis(9_000 + seed * 97));
+        let cut = net.now;
+        net.unreachable.push(ip(2));
+        net.advance(Duration::from_secs(20));
+        let gone = deletions(&net.nodes[WEST]);
+        assert_eq!(gone.len(), 2, "{}", logs(&net));
+        let took = gone[0].saturating_duration_since(cut);
+        assert!(took <= Duration::from_secs(8), "seed {seed}: {took:?}");
+    }
+}
