@@ -45,6 +45,27 @@ NO_AF_KEY=/etc/modprobe.d/rswan-lab-no-af_key.conf
 load_modules() {
     modprobe -a $LAB_MODULES || die "modprobe failed"
     stack_modules
+    warm_algorithms
+}
+
+# warm_algorithms: the kernel tests each crypto algorithm the first time an SA
+# uses it; under qemu TCG that takes seconds inside the install system call, so
+# the first negotiation of a VM would stall its pluto (and miss DPD answers).
+# One throwaway SA per combination the scenarios use pays that cost here.
+warm_algorithms() {
+    local z16=0x00000000000000000000000000000000 spi=0x7e57 a
+    local z20=0x0000000000000000000000000000000000000000
+    local z24=0x000000000000000000000000000000000000000000000000
+    local z32=0x0000000000000000000000000000000000000000000000000000000000000000
+    for a in "enc cbc(aes) $z16 auth hmac(sha1) $z20" "enc cbc(des3_ede) $z24 auth hmac(md5) $z16" \
+             "enc cbc(des3_ede) $z24 auth hmac(sha1) $z20" "enc cbc(aes) $z16 auth hmac(sha256) $z32"; do
+        # shellcheck disable=SC2086 # the words of $a are ip's arguments
+        ip xfrm state add src 192.0.2.254 dst 192.0.2.253 proto esp spi $spi $a 2>/dev/null
+        ip xfrm state delete src 192.0.2.254 dst 192.0.2.253 proto esp spi $spi 2>/dev/null
+    done
+    ip xfrm state add src 192.0.2.254 dst 192.0.2.253 proto ah spi $spi auth 'hmac(sha1)' $z20 2>/dev/null
+    ip xfrm state delete src 192.0.2.254 dst 192.0.2.253 proto ah spi $spi 2>/dev/null
+    return 0
 }
 
 # stack_modules: af_key there (pfkey) or gone for good (xfrm), as LAB_STACK says

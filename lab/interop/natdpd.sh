@@ -380,7 +380,9 @@ nat_cell() {
     echo "ESP packets: west $WP0 -> $WP1, east $EP0 -> $EP1"
     if [ $prc = 0 ] && [ "$WP1" -gt "$WP0" ] && [ "$EP1" -gt "$EP0" ]; then step_result ping ok
     else step_result ping FAIL "ping failed (exit $prc) or ESP counters did not grow (west $WP0->$WP1, east $EP0->$EP1)"; fi
-    # (no idle time for the keepalives: the cell lasts many --keep_alive intervals anyway)
+    # Idle for two --keep_alive intervals and a second, so that at least two
+    # keepalives must show however fast the negotiation was.
+    sleep $((2 * KEEP_ALIVE + 1))
     hr; echo "== the road warrior tears down"
     local t; t=$(date +%s.%N)
     if [ $rw_by = rswan ]; then rwhack --terminate --name "$CONN"; else peer_terminate; fi
