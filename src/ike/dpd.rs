@@ -63,6 +63,9 @@ pub struct DpdState {
 /// One idleness check waiting for the kernel.
 #[derive(Debug, Clone)]
 struct Check {
+    /// When the check began: the next one is due a delay after it, however
+    /// long the kernel takes to answer.
+    started: Instant,
     deadline: Instant,
     /// An authenticated IKE message arrived since the check before.
     rx_alive: bool,
@@ -140,13 +143,14 @@ fn newer(seq: u32, last: u32) -> bool {
     d != 0 && d < 0x8000_0000
 }
 
-/// When a peer found idle `now` is dead without an answer. The check one
-/// delay ago saw it alive (or it was heard then), so `--dpdtimeout` counts
-/// from there: the peer is declared dead at most timeout + delay after its
-/// last sign of life. An R_U_THERE always gets the shorter of the delay and
-/// the timeout to be answered.
-fn dead_time(now: Instant, d: Dpd) -> Instant {
-    let silent_since = now.checked_sub(secs(d.delay)).unwrap_or(now);
+/// When a peer found idle by the check begun at `checked` is dead without
+/// an answer (`now`: the R_U_THERE goes out). The check one delay before saw
+/// it alive (or it was heard then), so `--dpdtimeout` counts from there: the
+/// peer is declared dead at most timeout + delay after its last sign of
+/// life. An R_U_THERE always gets the shorter of the delay and the timeout
+/// to be answered.
+fn dead_time(now: Instant, checked: Instant, d: Dpd) -> Instant {
+    let silent_since = checked.checked_sub(secs(d.delay)).unwrap_or(checked);
     (silent_since + secs(d.timeout)).max(now + secs(d.delay.min(d.timeout)))
 }
 
@@ -300,6 +304,7 @@ impl Endpoint {
         if let Some(s) = self.p1.get_mut(&p1) {
             s.dpd.next = None;
             s.dpd.check = Some(Check {
+                started: now,
                 deadline: now + QUERY_WAIT,
                 rx_alive: auth_rx != s.dpd.seen_rx,
                 pending,
@@ -364,7 +369,7 @@ impl Endpoint {
             .iter()
             .filter_map(|(p, x, b)| b.map(|b| (*p, *x, b)))
             .collect();
-        s.dpd.next = Some(now + secs(d.delay));
+        s.dpd.next = Some((c.started + secs(d.delay)).max(now));
         let conn = s.conn.clone();
         if c.rx_alive || grew {
             s.dpd.alive();
@@ -382,10 +387,11 @@ impl Endpoint {
             );
             return;
         }
-        self.send_r_u_there(now, p1, d);
+        self.send_r_u_there(now, c.started, p1, d);
     }
 
-    fn send_r_u_there(&mut self, now: Instant, p1: u64, d: Dpd) {
+    /// An R_U_THERE from the check begun at `checked`.
+    fn send_r_u_there(&mut self, now: Instant, checked: Instant, p1: u64, d: Dpd) {
         let start = u32::from_be_bytes(self.random::<4>()) & 0x7fff;
         let Some(s) = self.p1.get_mut(&p1) else {
             return;
@@ -394,7 +400,10 @@ impl Endpoint {
         let seq = next_seq(if s.dpd.seq == 0 { start } else { s.dpd.seq });
         s.dpd.seq = seq;
         s.dpd.waiting_from.get_or_insert(seq);
-        let dead_at = *s.dpd.dead_at.get_or_insert_with(|| dead_time(now, d));
+        let dead_at = *s
+            .dpd
+            .dead_at
+            .get_or_insert_with(|| dead_time(now, checked, d));
         s.dpd.last = Some(now);
         let conn = s.conn.clone();
         self.log(

@@ -34,6 +34,8 @@ pub struct FakeKernel {
     pub acquiring: Vec<(u32, IpAddr, IpAddr)>,
     /// Bytes each SA (by SPI) has carried: tests add traffic here.
     pub traffic: std::collections::HashMap<u32, u64>,
+    /// Leave usage queries unanswered (a kernel that is slow to answer).
+    pub mute_queries: bool,
 }
 
 /// What the kernel does with one outbound packet.
@@ -158,6 +160,7 @@ impl FakeKernel {
                     },
                 })
             }
+            KernelOp::QuerySa { .. } if self.mute_queries => None,
             KernelOp::QuerySa {
                 req,
                 proto,

@@ -233,7 +233,7 @@ fn only_an_ack_of_an_outstanding_number_counts() {
     let mut p = Pair::new(Some(d));
     let p1 = p.p1(0);
     // Side 0 asks; the question is lost.
-    p.eps[0].send_r_u_there(p.now, p1, d);
+    p.eps[0].send_r_u_there(p.now, p.now, p1, d);
     let lost = p.eps[0].poll_transmit();
     assert!(lost.is_some());
     let asked = p.dpd(0);
@@ -254,7 +254,7 @@ fn only_an_ack_of_an_outstanding_number_counts() {
         assert_eq!((now.waiting_from, now.dead_at), (Some(seq), dead_at));
     }
     // A second R_U_THERE keeps the first one's clock.
-    p.eps[0].send_r_u_there(p.now, p1, d);
+    p.eps[0].send_r_u_there(p.now, p.now, p1, d);
     assert!(p.eps[0].poll_transmit().is_some());
     assert_eq!(p.dpd(0).dead_at, dead_at);
     assert_eq!(p.dpd(0).seq, next_seq(seq));
