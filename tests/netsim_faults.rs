@@ -384,3 +384,64 @@ fn e_wrong_psk() {
         }
     }
 }
+
+/// MR1s east sent, and when.
+fn mr1s(net: &Net) -> Vec<Instant> {
+    net.wire
+        .iter()
+        .filter(|p| p.from.ip() == ip(2))
+        .filter(|p| {
+            parse_header(&p.data).is_ok_and(|(h, _)| {
+                h.exchange == exchange::IDENTITY_PROTECTION
+                    && h.flags & 1 == 0
+                    && h.rcookie != [0; 8]
+                    && p.data.len() > 28
+            })
+        })
+        .map(|p| p.at)
+        .collect()
+}
+
+#[test]
+fn a_forged_mi1_draws_one_mr1_and_repeats_a_bounded_few() {
+    // West's MI1 is taken off the wire and west cut off: from then on it is
+    // a forgery claiming west's address, which never answers.
+    let mut net = net_pair(77, "secret", "secret");
+    net.unreachable.push(ip(1));
+    net.command(0, Command::Initiate(CONN.into()));
+    net.advance(Duration::from_millis(100));
+    let mi1 = net
+        .wire
+        .iter()
+        .find(|p| p.from.ip() == ip(1))
+        .map(|p| (p.from, p.to, p.data.clone()))
+        .expect("west's MI1");
+    net.inject(mi1.0, mi1.1, mi1.2.clone());
+    net.advance(Duration::from_secs(200));
+    let east = &net.nodes[1];
+    assert_eq!(mr1s(&net).len(), 1, "{}", east.dump_logs());
+    // East kept the half-open state 70 s, then dropped it quietly.
+    assert!(east.log_contains("discarding half-open ISAKMP state"));
+    assert!(east.states().is_empty(), "{:?}", east.states());
+    assert!(
+        east.failures().is_empty(),
+        "a forgery is no failed negotiation"
+    );
+    // Repeats of one MI1 are answered at most twice more.
+    let mut net = net_pair(78, "secret", "secret");
+    net.unreachable.push(ip(1));
+    net.command(0, Command::Initiate(CONN.into()));
+    net.advance(Duration::from_millis(100));
+    let mi1 = net
+        .wire
+        .iter()
+        .find(|p| p.from.ip() == ip(1))
+        .map(|p| (p.from, p.to, p.data.clone()))
+        .expect("west's MI1");
+    for _ in 0..6 {
+        net.inject(mi1.0, mi1.1, mi1.2.clone());
+        net.advance(Duration::from_secs(5));
+    }
+    net.advance(Duration::from_secs(100));
+    assert_eq!(mr1s(&net).len(), 3, "{}", net.nodes[1].dump_logs());
+}

@@ -210,6 +210,15 @@ impl Endpoint {
                     }
                 }
             }
+            Due::Expire if !kind.is_established() => {
+                self.log_state(
+                    &conn,
+                    serial,
+                    None,
+                    format!("discarding half-open ISAKMP state: {}", kind.story()),
+                );
+                self.delete_phase1(now, serial, false);
+            }
             Due::Expire => {
                 let latest = if self.newest_p1(&conn) == Some(serial) {
                     " (LATEST!)"

@@ -113,6 +113,9 @@ pub enum Role {
 pub const RETRANSMIT_DELAY: Duration = Duration::from_secs(10);
 /// A message goes out at most this many times (first send included).
 pub const MAX_SENDS: u8 = 3;
+/// How long a responder keeps an ISAKMP state that has answered MI1 and
+/// waits for MI2: as long as an initiator retransmits MI1 (10 + 20 + 40 s).
+pub const HALF_OPEN_DISCARD: Duration = Duration::from_secs(70);
 /// Resends triggered by duplicates per state, to bound amplification.
 pub const MAX_DUPLICATE_RESENDS: u8 = 2;
 

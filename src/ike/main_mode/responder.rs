@@ -186,11 +186,15 @@ impl Endpoint {
             psk,
             crypto: None,
             peer_id: None,
-            retransmit: Some(Retransmit::new(packet.clone(), now, true)),
+            // MR1 goes again only for a repeated MI1, never on a timer: the
+            // source address of MI1 is unproven, and a timer would send it
+            // three answers for one forged packet (CVE-2016-5361's class).
+            retransmit: Some(Retransmit::new(packet.clone(), now, false)),
             last_rx: Some(Self::digest(data)),
             msgids: Vec::new(),
             replace: None,
-            expires: None,
+            // Discarded if MI2 does not come (EVENT_SO_DISCARD).
+            expires: Some(now + crate::ike::state::HALF_OPEN_DISCARD),
             attempt: 0,
             pending_quick: false,
             auth_rx: 0,
@@ -254,6 +258,9 @@ impl Endpoint {
             .ok_or_else(|| Reject::Local("state vanished".into()))?;
         st.crypto = Some(crypto);
         st.kind = StateKind::MainR2;
+        // MI2 proved the peer receives: MR2 is retransmitted and given up on
+        // like any other message, and the discard time of MR1 is over.
+        st.expires = None;
         let h = HeaderFields {
             icookie: st.icookie,
             rcookie: st.rcookie,
