@@ -445,3 +445,39 @@ fn a_forged_mi1_draws_one_mr1_and_repeats_a_bounded_few() {
     net.advance(Duration::from_secs(100));
     assert_eq!(mr1s(&net).len(), 3, "{}", net.nodes[1].dump_logs());
 }
+
+#[test]
+fn a_flood_of_refused_packets_writes_a_bounded_log() {
+    let mut net = net_pair(79, "secret", "secret");
+    let from = std::net::SocketAddr::new(
+        std::net::IpAddr::V4(std::net::Ipv4Addr::new(203, 0, 113, 9)),
+        500,
+    );
+    let to = std::net::SocketAddr::new(ip(2), 500);
+    for n in 0..1000u32 {
+        // Too short for an ISAKMP header: refused before any state.
+        net.inject(from, to, n.to_be_bytes().to_vec());
+    }
+    net.advance(Duration::from_secs(1));
+    let about = |net: &Net| {
+        net.nodes[1]
+            .log_lines()
+            .filter(|l| l.text.contains("203.0.113.9"))
+            .count()
+    };
+    assert_eq!(about(&net), 10, "{}", net.nodes[1].dump_logs());
+    // The window ends: one summary line, and the rest was only counted.
+    net.advance(Duration::from_secs(60));
+    assert_eq!(about(&net), 11);
+    assert!(net.nodes[1]
+        .log_contains("suppressed 990 log lines about packets from 203.0.113.9 in the last 60s"));
+    // The real peer is not affected.
+    net.command(0, Command::Initiate(CONN.into()));
+    net.advance(Duration::from_secs(2));
+    assert_eq!(
+        net.nodes[1].established(true),
+        1,
+        "{}",
+        net.nodes[1].dump_logs()
+    );
+}

@@ -228,6 +228,10 @@ pub struct Endpoint {
     pub(crate) debug: bool,
     /// pluto's NAT traversal options.
     pub(crate) nat: super::config::NatConfig,
+    /// Rate limits of the lines about packets that belong to no state.
+    pub(crate) loglimit: super::loglimit::LogLimiter,
+    /// The `now` of the input being handled (for the log rate limits).
+    pub(crate) clock: Option<Instant>,
     /// When the next round of NAT keepalives is due (`EVENT_NAT_T_KEEPALIVE`).
     pub(crate) keepalive_at: Option<Instant>,
 }
@@ -256,6 +260,8 @@ impl Endpoint {
             counters: Counters::default(),
             debug: false,
             nat: super::config::NatConfig::default(),
+            loglimit: super::loglimit::LogLimiter::default(),
+            clock: None,
             keepalive_at: None,
         }
     }
@@ -280,6 +286,7 @@ impl Endpoint {
         remote: SocketAddr,
         data: &[u8],
     ) {
+        self.clock = Some(now);
         // Port 4500 (NAT traversal): marker, keepalive, floating ports.
         let Some(data) = self.natt_unwrap(local, remote, data) else {
             return;
@@ -336,6 +343,8 @@ impl Endpoint {
     }
 
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.clock = Some(now);
+        self.log_suppressed(now);
         let due1: Vec<u64> = self
             .p1
             .iter()
@@ -453,6 +462,7 @@ impl Endpoint {
         a.chain(b)
             .chain(self.dpd_deadline())
             .chain(self.keepalive_at)
+            .chain(self.loglimit.deadline())
             .min()
     }
 
@@ -580,8 +590,15 @@ impl Endpoint {
         }));
     }
 
-    /// A line about a packet that belongs to no state (yet).
+    /// A line about a packet that belongs to no state (yet): rate-limited
+    /// per source and in all, since anyone can send such packets.
     pub(crate) fn log_peer(&mut self, remote: SocketAddr, text: String) {
+        if let Some(now) = self.clock {
+            self.log_suppressed(now);
+            if !self.loglimit.allow(now, remote.ip()) {
+                return;
+            }
+        }
         self.log(
             Level::Info,
             None,
@@ -589,6 +606,13 @@ impl Endpoint {
             None,
             format!("packet from {remote}: {text}"),
         );
+    }
+
+    /// The summary lines of a log rate-limit window that is over.
+    fn log_suppressed(&mut self, now: Instant) {
+        for line in self.loglimit.roll(now) {
+            self.log(Level::Info, None, None, None, line);
+        }
     }
 
     pub(crate) fn log_state(&mut self, conn: &str, serial: u64, rc: Option<Rc>, text: String) {

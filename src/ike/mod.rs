@@ -29,6 +29,7 @@ mod informational;
 mod initial_contact;
 pub mod kernel;
 mod lifetime;
+mod loglimit;
 mod main_mode;
 pub mod natt;
 mod packet;
