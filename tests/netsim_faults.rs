@@ -481,3 +481,46 @@ fn a_flood_of_refused_packets_writes_a_bounded_log() {
         net.nodes[1].dump_logs()
     );
 }
+
+#[test]
+fn forged_mi1s_claiming_the_peer_do_not_lock_it_out() {
+    // A real MI1 of west, replayed with fresh cookies, claiming west's
+    // address: more than the per-address quota, and then more again while
+    // west negotiates. West still gets its ISAKMP and IPsec SAs.
+    let mut net = net_pair(80, "secret", "secret");
+    net.unreachable.push(ip(1));
+    net.command(0, Command::Initiate(CONN.into()));
+    net.advance(Duration::from_millis(100));
+    let (from, to, mi1) = net
+        .wire
+        .iter()
+        .find(|p| p.from.ip() == ip(1))
+        .map(|p| (p.from, p.to, p.data.clone()))
+        .expect("west's MI1");
+    net.command(0, Command::Terminate(CONN.into()));
+    net.unreachable.clear();
+    let forge = |net: &mut Net, n: u64| {
+        let mut f = mi1.clone();
+        f[..8].copy_from_slice(&(0xf0f0_0000_0000_0000 + n).to_be_bytes());
+        net.inject(from, to, f);
+    };
+    for n in 0..200 {
+        forge(&mut net, n);
+    }
+    net.advance(Duration::from_millis(100));
+    let half_open = net.nodes[1].states().len();
+    assert_eq!(half_open, rswan::ike::endpoint::MAX_HALF_OPEN_PER_PEER);
+    net.command(0, Command::Initiate(CONN.into()));
+    for n in 200..260 {
+        forge(&mut net, n);
+        net.advance(Duration::from_millis(1));
+    }
+    net.advance(Duration::from_secs(5));
+    let dump = net.nodes[1].dump_logs();
+    assert_eq!(net.nodes[0].established(false), 1, "{dump}");
+    assert_eq!(net.nodes[0].established(true), 1, "{dump}");
+    assert!(
+        net.nodes[1].states().len() <= rswan::ike::endpoint::MAX_HALF_OPEN_PER_PEER + 2,
+        "bounded"
+    );
+}

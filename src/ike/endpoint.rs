@@ -194,10 +194,9 @@ pub struct Counters {
     pub retransmits: u64,
 }
 
-/// Responder states that have not completed Main Mode, at most.
-pub const MAX_HALF_OPEN: usize = 50_000;
-/// ... and at most this many from one peer address.
-pub const MAX_HALF_OPEN_PER_PEER: usize = 64;
+/// Responder states that have not completed Main Mode, at most, in all
+/// and per peer address (the oldest goes first: see `half_open`).
+pub use super::half_open::{MAX_PER_ADDRESS as MAX_HALF_OPEN_PER_PEER, MAX_TOTAL as MAX_HALF_OPEN};
 
 pub struct Endpoint {
     pub(crate) dh: Box<dyn DhProvider>,
@@ -228,6 +227,8 @@ pub struct Endpoint {
     pub(crate) debug: bool,
     /// pluto's NAT traversal options.
     pub(crate) nat: super::config::NatConfig,
+    /// Responder states not established yet, indexed (MI1 lookups, limits).
+    pub(crate) half_open: super::half_open::HalfOpen,
     /// Rate limits of the lines about packets that belong to no state.
     pub(crate) loglimit: super::loglimit::LogLimiter,
     /// The `now` of the input being handled (for the log rate limits).
@@ -260,6 +261,7 @@ impl Endpoint {
             counters: Counters::default(),
             debug: false,
             nat: super::config::NatConfig::default(),
+            half_open: super::half_open::HalfOpen::default(),
             loglimit: super::loglimit::LogLimiter::default(),
             clock: None,
             keepalive_at: None,
@@ -729,11 +731,25 @@ impl Endpoint {
         let Some(s) = self.p1.remove(&serial) else {
             return;
         };
+        self.half_open.remove(serial);
         self.by_cookies.remove(&(s.icookie, s.rcookie));
+        // Half-open responder states come and go with unverified MI1s: a
+        // line each would let anyone fill the log.
+        let level = if s.role == Role::Responder && !s.kind.is_established() {
+            Level::Debug
+        } else {
+            Level::Info
+        };
         if self.by_icookie.get(&s.icookie) == Some(&serial) {
             self.by_icookie.remove(&s.icookie);
         }
-        self.log_state(&s.conn, serial, None, "deleting state".into());
+        self.log(
+            level,
+            Some(&s.conn),
+            Some(serial),
+            None,
+            "deleting state".into(),
+        );
         self.events.push_back(Event::Deleted {
             serial,
             conn: s.conn,

@@ -211,9 +211,11 @@ impl Endpoint {
                 }
             }
             Due::Expire if !kind.is_established() => {
-                self.log_state(
-                    &conn,
-                    serial,
+                // Debug only: forged MI1s make these.
+                self.log(
+                    Level::Debug,
+                    Some(&conn),
+                    Some(serial),
                     None,
                     format!("discarding half-open ISAKMP state: {}", kind.story()),
                 );

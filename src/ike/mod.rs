@@ -25,6 +25,7 @@ pub mod dpd;
 pub mod endpoint;
 mod eroute;
 pub mod error;
+mod half_open;
 mod informational;
 mod initial_contact;
 pub mod kernel;

@@ -228,9 +228,8 @@ impl Endpoint {
     ) {
         let serial = if hdr.rcookie == [0; 8] {
             // MI1 (or a retransmission of it): find the state it already made.
-            match self.p1.values().find(|s| {
-                s.role == Role::Responder && s.icookie == hdr.icookie && s.remote == remote
-            }) {
+            let made = self.half_open.find(hdr.icookie, remote);
+            match made.and_then(|serial| self.p1.get(&serial)) {
                 // Only MI1 travels without the responder cookie: an exact
                 // repeat is answered again, anything else is not ours to read.
                 Some(s) => {
@@ -521,6 +520,7 @@ impl Endpoint {
     }
 
     fn main_established(&mut self, now: Instant, serial: u64) {
+        self.half_open.established(serial);
         self.schedule_replace(now, serial, false);
         let Some(st) = self.p1.get_mut(&serial) else {
             return;

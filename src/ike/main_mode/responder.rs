@@ -57,28 +57,17 @@ impl Endpoint {
             self.log_peer(remote, format!("initial Main Mode message received on {local} but no connection has been authorized"));
             return;
         };
-        let half_open = self
-            .p1
-            .values()
-            .filter(|s| s.role == Role::Responder && !s.kind.is_established())
-            .count();
-        let from_peer = self
-            .p1
-            .values()
-            .filter(|s| {
-                s.role == Role::Responder
-                    && !s.kind.is_established()
-                    && s.remote.ip() == remote.ip()
-            })
-            .count();
-        if half_open >= crate::ike::endpoint::MAX_HALF_OPEN
-            || from_peer >= crate::ike::endpoint::MAX_HALF_OPEN_PER_PEER
-        {
-            self.log_peer(
-                remote,
-                "too many half-open ISAKMP SAs; dropping MI1".to_string(),
+        // At a limit, the oldest half-open state (of this address, or of
+        // all) makes room: see `half_open` for why not the newest.
+        if let Some(old) = self.half_open.victim(remote.ip()) {
+            self.log(
+                Level::Debug,
+                None,
+                Some(old),
+                None,
+                format!("too many half-open ISAKMP SAs; dropping the oldest for MI1 from {remote}"),
             );
-            return;
+            self.delete_phase1(now, old, false);
         }
         // RSA is accepted only with a private key to sign with.
         let have_rsa = self.conn_rsa_key(&conn).is_some();
@@ -203,6 +192,7 @@ impl Endpoint {
             dpd: Default::default(),
         };
         self.p1.insert(serial, st);
+        self.half_open.insert(serial, hdr.icookie, remote);
         self.by_cookies.insert((hdr.icookie, rcookie), serial);
         self.log_state(
             &conn.name,
