@@ -85,74 +85,7 @@ pub enum Event {
     },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Command {
-    AddConnection(Box<ConnConfig>),
-    DeleteConnection(String),
-    Initiate(String),
-    Terminate(String),
-    DeleteState(u64),
-    LoadSecrets(Secrets),
-    /// `--route`: the routed policy (%trap or the shunt) and updown route.
-    Route(String),
-    /// `--unroute`: refused while an IPsec SA uses the route.
-    Unroute(String),
-    /// Every state goes, then every route: pluto is stopping.
-    Shutdown,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CommandError {
-    /// RC 20.
-    DuplicateName(String),
-    /// RC 21.
-    UnknownName(String),
-    /// RC 21.
-    UnknownState(u64),
-    /// RC 29: a template has no peer address to initiate to.
-    NoPeerIp(String),
-    /// RC 25: the connection cannot be routed (the reason says why).
-    CannotRoute(String, String),
-    /// RC 26: an IPsec SA uses the route.
-    RouteBusy(String),
-    /// RC 30: a shunt connection (`--pass`, no authentication...) is
-    /// routed, never negotiated.
-    InitShunt(String),
-}
-
-impl CommandError {
-    pub fn rc(&self) -> Rc {
-        match self {
-            CommandError::DuplicateName(_) => Rc::DupName,
-            CommandError::UnknownName(_) | CommandError::UnknownState(_) => Rc::UnknownName,
-            CommandError::NoPeerIp(_) => Rc::NoPeerIp,
-            CommandError::CannotRoute(..) => Rc::Route,
-            CommandError::RouteBusy(_) => Rc::RtBusy,
-            CommandError::InitShunt(_) => Rc::InitShunt,
-        }
-    }
-}
-
-impl core::fmt::Display for CommandError {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self {
-            CommandError::DuplicateName(n) => write!(f, "attempt to redefine connection \"{n}\""),
-            CommandError::UnknownName(n) => write!(f, "no connection named \"{n}\""),
-            CommandError::UnknownState(s) => write!(f, "no state #{s} to delete"),
-            CommandError::NoPeerIp(n) => {
-                write!(
-                    f,
-                    "cannot initiate connection \"{n}\": peer IP address is unknown"
-                )
-            }
-            CommandError::CannotRoute(n, why) => write!(f, "\"{n}\": {why}"),
-            CommandError::RouteBusy(_) => f.write_str("cannot unroute: route busy"),
-            CommandError::InitShunt(n) => {
-                write!(f, "\"{n}\": cannot initiate an authby=never connection")
-            }
-        }
-    }
-}
+pub use super::command::{Command, CommandError};
 
 /// A summary of one state, for status output and tests.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -19,6 +19,7 @@
     )
 )]
 
+pub mod command;
 pub mod config;
 pub mod crypto;
 pub mod dpd;
