@@ -402,20 +402,26 @@ fn mr1s(net: &Net) -> Vec<Instant> {
         .collect()
 }
 
+/// West's MI1, taken off the wire with west cut off (it stays cut off):
+/// replayed, it is a forgery claiming west's address. Source, destination
+/// and bytes.
+fn captured_mi1(net: &mut Net) -> (std::net::SocketAddr, std::net::SocketAddr, Vec<u8>) {
+    net.unreachable.push(ip(1));
+    net.command(0, Command::Initiate(CONN.into()));
+    net.advance(Duration::from_millis(100));
+    net.wire
+        .iter()
+        .find(|p| p.from.ip() == ip(1))
+        .map(|p| (p.from, p.to, p.data.clone()))
+        .expect("west's MI1")
+}
+
 #[test]
 fn a_forged_mi1_draws_one_mr1_and_repeats_a_bounded_few() {
     // West's MI1 is taken off the wire and west cut off: from then on it is
     // a forgery claiming west's address, which never answers.
     let mut net = net_pair(77, "secret", "secret");
-    net.unreachable.push(ip(1));
-    net.command(0, Command::Initiate(CONN.into()));
-    net.advance(Duration::from_millis(100));
-    let mi1 = net
-        .wire
-        .iter()
-        .find(|p| p.from.ip() == ip(1))
-        .map(|p| (p.from, p.to, p.data.clone()))
-        .expect("west's MI1");
+    let mi1 = captured_mi1(&mut net);
     net.inject(mi1.0, mi1.1, mi1.2.clone());
     net.advance(Duration::from_secs(200));
     let east = &net.nodes[1];
@@ -429,15 +435,7 @@ fn a_forged_mi1_draws_one_mr1_and_repeats_a_bounded_few() {
     );
     // Repeats of one MI1 are answered at most twice more.
     let mut net = net_pair(78, "secret", "secret");
-    net.unreachable.push(ip(1));
-    net.command(0, Command::Initiate(CONN.into()));
-    net.advance(Duration::from_millis(100));
-    let mi1 = net
-        .wire
-        .iter()
-        .find(|p| p.from.ip() == ip(1))
-        .map(|p| (p.from, p.to, p.data.clone()))
-        .expect("west's MI1");
+    let mi1 = captured_mi1(&mut net);
     for _ in 0..6 {
         net.inject(mi1.0, mi1.1, mi1.2.clone());
         net.advance(Duration::from_secs(5));
@@ -488,15 +486,7 @@ fn forged_mi1s_claiming_the_peer_do_not_lock_it_out() {
     // address: more than the per-address quota, and then more again while
     // west negotiates. West still gets its ISAKMP and IPsec SAs.
     let mut net = net_pair(80, "secret", "secret");
-    net.unreachable.push(ip(1));
-    net.command(0, Command::Initiate(CONN.into()));
-    net.advance(Duration::from_millis(100));
-    let (from, to, mi1) = net
-        .wire
-        .iter()
-        .find(|p| p.from.ip() == ip(1))
-        .map(|p| (p.from, p.to, p.data.clone()))
-        .expect("west's MI1");
+    let (from, to, mi1) = captured_mi1(&mut net);
     net.command(0, Command::Terminate(CONN.into()));
     net.unreachable.clear();
     let forge = |net: &mut Net, n: u64| {
