@@ -4,10 +4,19 @@
 //!
 //! The policy: at most [`MAX_PER_ADDRESS`] half-open states per peer
 //! address and [`MAX_TOTAL`] in all. A new MI1 beyond either limit evicts
-//! the *oldest* half-open state (of that address, or of all) instead of
-//! being refused: forged MI1s claiming a real peer's address cannot keep the
-//! peer's own exchange out, since the peer's MI1 is the newest and its next
-//! message follows within one round trip.
+//! an old half-open state instead of being refused: forged MI1s claiming a
+//! real peer's address cannot keep the peer's own exchange out, since the
+//! peer's MI1 is the newest and its next message follows within one round
+//! trip.
+//!
+//! Which state goes is decided by [`Tier`], cheapest to lose first: a state
+//! whose peer has not yet proven that it receives at its address (no MI2
+//! echoing our unpredictable cookie) from an address no connection names;
+//! then such a state from a configured peer's address; last a state whose
+//! MI2 came, on which we already spent a Diffie-Hellman. Within a tier the
+//! oldest goes. So a flood of forged MI1s from anywhere only ever displaces
+//! other unproven exchanges, and the Diffie-Hellman work (done on MI2 only)
+//! is never spent on, nor thrown away for, a source that has not answered.
 
 use std::collections::{BTreeSet, HashMap};
 use std::net::{IpAddr, SocketAddr};
@@ -17,16 +26,55 @@ pub const MAX_TOTAL: usize = 50_000;
 /// ... and per peer address.
 pub const MAX_PER_ADDRESS: usize = 64;
 
+/// How much a half-open state is worth keeping; evictions take the lowest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Tier {
+    /// MI1 only, from an address that only a `%any` connection accepts.
+    Unproven = 0,
+    /// MI1 only, from the address of a connection's fixed peer.
+    UnprovenConfigured = 1,
+    /// MI2 came back with our cookie: the source receives where it claims.
+    Proven = 2,
+}
+
+const TIERS: usize = 3;
+
+/// Serials by tier; serials grow, so each set's first is its oldest.
+#[derive(Debug, Default)]
+struct Tiers([BTreeSet<u64>; TIERS]);
+
+impl Tiers {
+    fn insert(&mut self, tier: Tier, serial: u64) {
+        if let Some(set) = self.0.get_mut(tier as usize) {
+            set.insert(serial);
+        }
+    }
+
+    fn remove(&mut self, tier: Tier, serial: u64) {
+        if let Some(set) = self.0.get_mut(tier as usize) {
+            set.remove(&serial);
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.0.iter().map(BTreeSet::len).sum()
+    }
+
+    /// The oldest state of the lowest tier that has one.
+    fn cheapest(&self) -> Option<u64> {
+        self.0.iter().find_map(|s| s.first().copied())
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct HalfOpen {
-    /// Serials of half-open states; serials grow, so the first is the oldest.
-    all: BTreeSet<u64>,
-    by_address: HashMap<IpAddr, BTreeSet<u64>>,
+    all: Tiers,
+    by_address: HashMap<IpAddr, Tiers>,
     /// Responder states by the MI1 that made them (initiator cookie, source):
     /// a repeated MI1 finds its state without a scan.
     by_mi1: HashMap<([u8; 8], SocketAddr), u64>,
-    /// Each indexed state's MI1 key.
-    keys: HashMap<u64, ([u8; 8], SocketAddr)>,
+    /// Each indexed state's MI1 key, and its tier while it is half-open.
+    keys: HashMap<u64, (([u8; 8], SocketAddr), Option<Tier>)>,
 }
 
 impl HalfOpen {
@@ -35,59 +83,90 @@ impl HalfOpen {
         self.by_mi1.get(&(icookie, remote)).copied()
     }
 
+    /// How many states are half-open.
+    pub fn len(&self) -> usize {
+        self.all.len()
+    }
+
     /// The state to evict before a new MI1 from `peer` is taken, if a
-    /// limit is reached: that address's oldest, else the oldest of all.
+    /// limit is reached: the cheapest of that address, else of all.
     pub fn victim(&self, peer: IpAddr) -> Option<u64> {
         if let Some(v) = self
             .by_address
             .get(&peer)
-            .filter(|s| s.len() >= MAX_PER_ADDRESS)
+            .filter(|t| t.len() >= MAX_PER_ADDRESS)
         {
-            return v.first().copied();
+            return v.cheapest();
         }
         if self.all.len() >= MAX_TOTAL {
-            return self.all.first().copied();
+            return self.all.cheapest();
         }
         None
     }
 
-    /// A responder state `serial` was made for MI1 `icookie` from `remote`.
-    pub fn insert(&mut self, serial: u64, icookie: [u8; 8], remote: SocketAddr) {
-        self.all.insert(serial);
+    /// A responder state `serial` was made for MI1 `icookie` from `remote`;
+    /// `configured`: a connection names `remote`'s address as its peer.
+    pub fn insert(&mut self, serial: u64, icookie: [u8; 8], remote: SocketAddr, configured: bool) {
+        let tier = if configured {
+            Tier::UnprovenConfigured
+        } else {
+            Tier::Unproven
+        };
+        self.all.insert(tier, serial);
         self.by_address
             .entry(remote.ip())
             .or_default()
-            .insert(serial);
+            .insert(tier, serial);
         self.by_mi1.insert((icookie, remote), serial);
-        self.keys.insert(serial, (icookie, remote));
+        self.keys.insert(serial, ((icookie, remote), Some(tier)));
+    }
+
+    /// MI2 came with our cookie: the peer receives at its address.
+    pub fn proven(&mut self, serial: u64) {
+        if self.untier(serial).is_some() {
+            self.retier(serial, Tier::Proven);
+        }
     }
 
     /// The state is established: it no longer counts against the limits
     /// (its MI1 still finds it, to recognise a late repeat).
     pub fn established(&mut self, serial: u64) {
-        if !self.all.remove(&serial) {
-            return;
-        }
-        let Some((_, remote)) = self.keys.get(&serial) else {
-            return;
-        };
-        let remote = remote.ip();
-        if let Some(s) = self.by_address.get_mut(&remote) {
-            s.remove(&serial);
-            if s.is_empty() {
-                self.by_address.remove(&remote);
-            }
-        }
+        self.untier(serial);
     }
 
     /// The state is gone.
     pub fn remove(&mut self, serial: u64) {
-        self.established(serial);
-        if let Some(key) = self.keys.remove(&serial) {
+        self.untier(serial);
+        if let Some((key, _)) = self.keys.remove(&serial) {
             if self.by_mi1.get(&key) == Some(&serial) {
                 self.by_mi1.remove(&key);
             }
         }
+    }
+
+    /// Takes `serial` out of the tiers; its address, if it was in one.
+    fn untier(&mut self, serial: u64) -> Option<IpAddr> {
+        let (key, tier) = self.keys.get_mut(&serial)?;
+        let tier = tier.take()?;
+        let ip = key.1.ip();
+        self.all.remove(tier, serial);
+        if let Some(t) = self.by_address.get_mut(&ip) {
+            t.remove(tier, serial);
+            if t.len() == 0 {
+                self.by_address.remove(&ip);
+            }
+        }
+        Some(ip)
+    }
+
+    fn retier(&mut self, serial: u64, tier: Tier) {
+        let Some((key, t)) = self.keys.get_mut(&serial) else {
+            return;
+        };
+        *t = Some(tier);
+        let ip = key.1.ip();
+        self.all.insert(tier, serial);
+        self.by_address.entry(ip).or_default().insert(tier, serial);
     }
 }
 
@@ -105,7 +184,7 @@ mod tests {
         let mut h = HalfOpen::default();
         for s in 0..MAX_PER_ADDRESS as u64 {
             assert_eq!(h.victim(addr(1, 500).ip()), None);
-            h.insert(s + 10, s.to_be_bytes(), addr(1, 500));
+            h.insert(s + 10, s.to_be_bytes(), addr(1, 500), false);
         }
         assert_eq!(h.victim(addr(1, 500).ip()), Some(10));
         assert_eq!(
@@ -123,5 +202,44 @@ mod tests {
         h.remove(11);
         assert_eq!(h.find(1u64.to_be_bytes(), addr(1, 500)), None);
         assert!(h.keys.len() == MAX_PER_ADDRESS - 2 && h.by_mi1.len() == MAX_PER_ADDRESS - 2);
+    }
+
+    #[test]
+    fn unproven_strangers_go_before_configured_peers_and_proven_ones() {
+        let mut h = HalfOpen::default();
+        // Oldest first: a proven exchange, a configured peer's, then strangers.
+        h.insert(1, [1; 8], addr(1, 500), false);
+        h.proven(1);
+        h.insert(2, [2; 8], addr(2, 500), true);
+        h.insert(3, [3; 8], addr(3, 500), false);
+        h.insert(4, [4; 8], addr(4, 500), false);
+        assert_eq!(h.all.cheapest(), Some(3), "the oldest unproven stranger");
+        h.remove(3);
+        h.remove(4);
+        assert_eq!(h.all.cheapest(), Some(2), "then the configured peer's");
+        h.remove(2);
+        assert_eq!(h.all.cheapest(), Some(1), "a proven exchange last");
+        assert_eq!(h.len(), 1);
+        h.established(1);
+        assert_eq!((h.len(), h.all.cheapest()), (0, None));
+        assert_eq!(h.find([1; 8], addr(1, 500)), Some(1), "a late MI1 repeat");
+        h.proven(1);
+        assert_eq!(h.len(), 0, "an established state does not come back");
+    }
+
+    #[test]
+    fn per_address_eviction_spares_the_proven_exchange() {
+        let mut h = HalfOpen::default();
+        h.insert(100, [0xff; 8], addr(7, 500), true);
+        h.proven(100);
+        for s in 1..MAX_PER_ADDRESS as u64 {
+            h.insert(100 + s, s.to_be_bytes(), addr(7, 500), true);
+        }
+        assert_eq!(h.victim(addr(7, 500).ip()), Some(101));
+        assert!(h.by_address.get(&addr(7, 500).ip()).is_some());
+        for s in 100..100 + MAX_PER_ADDRESS as u64 {
+            h.remove(s);
+        }
+        assert!(h.by_address.is_empty() && h.by_mi1.is_empty() && h.keys.is_empty());
     }
 }

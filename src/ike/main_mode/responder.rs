@@ -192,7 +192,9 @@ impl Endpoint {
             dpd: Default::default(),
         };
         self.p1.insert(serial, st);
-        self.half_open.insert(serial, hdr.icookie, remote);
+        let configured = conn.remote.host == Some(remote.ip());
+        self.half_open
+            .insert(serial, hdr.icookie, remote, configured);
         self.by_cookies.insert((hdr.icookie, rcookie), serial);
         self.log_state(
             &conn.name,
@@ -248,6 +250,7 @@ impl Endpoint {
             .ok_or_else(|| Reject::Local("state vanished".into()))?;
         st.crypto = Some(crypto);
         st.kind = StateKind::MainR2;
+        self.half_open.proven(serial);
         // MI2 proved the peer receives: MR2 is retransmitted and given up on
         // like any other message, and the discard time of MR1 is over.
         st.expires = None;
