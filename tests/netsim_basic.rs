@@ -26,3 +26,60 @@ fn psk_esp_tunnel_comes_up() {
         dst: ip(2),
     };
 }
+
+/// Counts modular exponentiations: key pairs made and shared secrets computed.
+struct CountingDh(std::rc::Rc<std::cell::Cell<(u32, u32)>>);
+
+impl rswan::ike::crypto::DhProvider for CountingDh {
+    fn generate(
+        &self,
+        group: rswan::ike::crypto::DhGroup,
+        rng: &mut dyn rswan::ike::rng::Rng,
+    ) -> rswan::ike::crypto::DhKeyPair {
+        let (g, s) = self.0.get();
+        self.0.set((g + 1, s));
+        rswan::ike::crypto::NullDh.generate(group, rng)
+    }
+
+    fn shared(
+        &self,
+        ours: &rswan::ike::crypto::DhKeyPair,
+        peer_public: &[u8],
+    ) -> Result<Vec<u8>, rswan::ike::crypto::DhError> {
+        let (g, s) = self.0.get();
+        self.0.set((g, s + 1));
+        rswan::ike::crypto::NullDh.shared(ours, peer_public)
+    }
+}
+
+/// Main Mode + Quick Mode with PFS needs four exponentiations per side:
+/// a key pair and a shared secret in each phase. The second direction's
+/// KEYMAT must not compute the Quick Mode secret again.
+#[test]
+fn four_exponentiations_per_side_with_pfs() {
+    let policy = rswan::ike::config::Policy {
+        pfs: true,
+        ..esp_tunnel_policy()
+    };
+    let (w, e) = conn_pair("west-east", policy);
+    let counts = |_: ()| std::rc::Rc::new(std::cell::Cell::new((0u32, 0u32)));
+    let (cw, ce) = (counts(()), counts(()));
+    let mut net = Net::new(7);
+    let wi = net.add_node_dh("west", ip(1), 22, Box::new(CountingDh(cw.clone())));
+    let ei = net.add_node_dh("east", ip(2), 23, Box::new(CountingDh(ce.clone())));
+    net.command(wi, Command::AddConnection(Box::new(w)));
+    net.command(ei, Command::AddConnection(Box::new(e)));
+    net.command(wi, Command::LoadSecrets(psk_secrets("secret")));
+    net.command(ei, Command::LoadSecrets(psk_secrets("secret")));
+    net.command(wi, Command::Initiate("west-east".into()));
+    net.run(Duration::from_secs(5));
+    assert_eq!(
+        net.nodes[1].established(true),
+        1,
+        "{}",
+        net.nodes[1].dump_logs()
+    );
+    assert_eq!(net.nodes[0].established(true), 1);
+    assert_eq!(ce.get(), (2, 2), "responder: (key pairs, shared secrets)");
+    assert_eq!(cw.get(), (2, 2), "initiator: (key pairs, shared secrets)");
+}

@@ -66,15 +66,18 @@ impl Tiers {
     }
 }
 
+/// What made a responder state: the initiator cookie and source of its MI1.
+type Mi1Key = ([u8; 8], SocketAddr);
+
 #[derive(Debug, Default)]
 pub struct HalfOpen {
     all: Tiers,
     by_address: HashMap<IpAddr, Tiers>,
     /// Responder states by the MI1 that made them (initiator cookie, source):
     /// a repeated MI1 finds its state without a scan.
-    by_mi1: HashMap<([u8; 8], SocketAddr), u64>,
+    by_mi1: HashMap<Mi1Key, u64>,
     /// Each indexed state's MI1 key, and its tier while it is half-open.
-    keys: HashMap<u64, (([u8; 8], SocketAddr), Option<Tier>)>,
+    keys: HashMap<u64, (Mi1Key, Option<Tier>)>,
 }
 
 impl HalfOpen {
@@ -84,6 +87,7 @@ impl HalfOpen {
     }
 
     /// How many states are half-open.
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.all.len()
     }
@@ -236,7 +240,7 @@ mod tests {
             h.insert(100 + s, s.to_be_bytes(), addr(7, 500), true);
         }
         assert_eq!(h.victim(addr(7, 500).ip()), Some(101));
-        assert!(h.by_address.get(&addr(7, 500).ip()).is_some());
+        assert!(h.by_address.contains_key(&addr(7, 500).ip()));
         for s in 100..100 + MAX_PER_ADDRESS as u64 {
             h.remove(s);
         }

@@ -232,6 +232,9 @@ pub struct Phase2 {
     pub nr: Vec<u8>,
     pub dh: Option<DhKeyPair>,
     pub peer_ke: Option<Vec<u8>>,
+    /// PFS: g^xy of `dh` and `peer_ke`, computed once for both directions'
+    /// KEYMAT (a responder installs them at different times).
+    pub gqm: Option<Vec<u8>>,
     /// Client IDs as sent/received (IDci, IDcr), if any.
     pub id_i: Option<Vec<u8>>,
     pub id_r: Option<Vec<u8>>,

@@ -485,6 +485,17 @@ impl Net {
         } else {
             Box::new(NullDh)
         };
+        self.add_node_dh(name, addr, seed, dh)
+    }
+
+    /// Adds a node with its own Diffie-Hellman provider.
+    pub fn add_node_dh(
+        &mut self,
+        name: &str,
+        addr: IpAddr,
+        seed: u64,
+        dh: Box<dyn DhProvider>,
+    ) -> usize {
         let mut ep = Endpoint::new(dh, Box::new(SeededRng::new(seed)));
         ep.set_debug(true);
         // Distinct SPI ranges per node, so a swapped in/out SPI cannot pass unnoticed.

@@ -89,6 +89,26 @@ impl Endpoint {
         self.announce(&conn, serial, kind, &details);
     }
 
+    /// With PFS, g^xy of the Quick Mode exchange, once per state: the
+    /// second direction's KEYMAT reuses it.
+    fn pfs_shared(&mut self, serial: u64) -> Result<(), Reject> {
+        let st = self
+            .p2
+            .get(&serial)
+            .ok_or_else(|| Reject::Local("state vanished".into()))?;
+        let (Some(d), Some(k), None) = (&st.dh, &st.peer_ke, &st.gqm) else {
+            return Ok(());
+        };
+        let g = self
+            .dh
+            .shared(d, k)
+            .map_err(|e| misbehaved(Misbehaviour::BadKeyExchange(format!("{e:?}"))))?;
+        if let Some(st) = self.p2.get_mut(&serial) {
+            st.gqm = Some(g);
+        }
+        Ok(())
+    }
+
     /// Computes KEYMAT and hands the kernel the SAs (inbound and/or
     /// outbound) and, once both directions exist, the policies. `then` runs
     /// when the kernel confirms ([`Endpoint::install_answered`]).
@@ -101,6 +121,7 @@ impl Endpoint {
         then: AfterInstall,
     ) -> Result<(), Reject> {
         self.plan_replace(now, serial);
+        self.pfs_shared(serial)?;
         let st = self
             .p2
             .get(&serial)
@@ -120,14 +141,7 @@ impl Endpoint {
             .chosen
             .as_ref()
             .ok_or_else(|| Reject::Local("nothing chosen".into()))?;
-        let gqm = match (&st.dh, &st.peer_ke) {
-            (Some(d), Some(k)) => Some(
-                self.dh
-                    .shared(d, k)
-                    .map_err(|e| misbehaved(Misbehaviour::BadKeyExchange(format!("{e:?}"))))?,
-            ),
-            _ => None,
-        };
+        let gqm = st.gqm.as_deref();
         // The replace time, planned once for both directions: the kernel
         // gets it as the SAs' soft lifetime.
         let planned = st.planned;
@@ -165,7 +179,7 @@ impl Endpoint {
                     keymat(
                         c.prf(),
                         &c.keys.skeyid_d,
-                        gqm.as_deref(),
+                        gqm,
                         cp.proto.doi_id(),
                         &spi_b,
                         ni,

@@ -485,6 +485,7 @@ fn new_phase2(
         nr: Vec::new(),
         dh: None,
         peer_ke: None,
+        gqm: None,
         id_i: None,
         id_r: None,
         offered,
