@@ -28,7 +28,7 @@ fn psk_esp_tunnel_comes_up() {
 }
 
 /// Counts modular exponentiations: key pairs made and shared secrets computed.
-struct CountingDh(std::rc::Rc<std::cell::Cell<(u32, u32)>>);
+struct CountingDh(std::sync::Arc<std::sync::Mutex<(u32, u32)>>);
 
 impl rswan::ike::crypto::DhProvider for CountingDh {
     fn generate(
@@ -36,8 +36,9 @@ impl rswan::ike::crypto::DhProvider for CountingDh {
         group: rswan::ike::crypto::DhGroup,
         rng: &mut dyn rswan::ike::rng::Rng,
     ) -> rswan::ike::crypto::DhKeyPair {
-        let (g, s) = self.0.get();
-        self.0.set((g + 1, s));
+        if let Ok(mut c) = self.0.lock() {
+            c.0 += 1;
+        }
         rswan::ike::crypto::NullDh.generate(group, rng)
     }
 
@@ -46,9 +47,14 @@ impl rswan::ike::crypto::DhProvider for CountingDh {
         ours: &rswan::ike::crypto::DhKeyPair,
         peer_public: &[u8],
     ) -> Result<Vec<u8>, rswan::ike::crypto::DhError> {
-        let (g, s) = self.0.get();
-        self.0.set((g, s + 1));
+        if let Ok(mut c) = self.0.lock() {
+            c.1 += 1;
+        }
         rswan::ike::crypto::NullDh.shared(ours, peer_public)
+    }
+
+    fn seed_len(&self, group: rswan::ike::crypto::DhGroup) -> usize {
+        rswan::ike::crypto::NullDh.seed_len(group)
     }
 }
 
@@ -62,11 +68,21 @@ fn four_exponentiations_per_side_with_pfs() {
         ..esp_tunnel_policy()
     };
     let (w, e) = conn_pair("west-east", policy);
-    let counts = |_: ()| std::rc::Rc::new(std::cell::Cell::new((0u32, 0u32)));
+    let counts = |_: ()| std::sync::Arc::new(std::sync::Mutex::new((0u32, 0u32)));
     let (cw, ce) = (counts(()), counts(()));
     let mut net = Net::new(7);
-    let wi = net.add_node_dh("west", ip(1), 22, Box::new(CountingDh(cw.clone())));
-    let ei = net.add_node_dh("east", ip(2), 23, Box::new(CountingDh(ce.clone())));
+    let wi = net.add_node_dh(
+        "west",
+        ip(1),
+        22,
+        std::sync::Arc::new(CountingDh(cw.clone())),
+    );
+    let ei = net.add_node_dh(
+        "east",
+        ip(2),
+        23,
+        std::sync::Arc::new(CountingDh(ce.clone())),
+    );
     net.command(wi, Command::AddConnection(Box::new(w)));
     net.command(ei, Command::AddConnection(Box::new(e)));
     net.command(wi, Command::LoadSecrets(psk_secrets("secret")));
@@ -80,6 +96,14 @@ fn four_exponentiations_per_side_with_pfs() {
         net.nodes[1].dump_logs()
     );
     assert_eq!(net.nodes[0].established(true), 1);
-    assert_eq!(ce.get(), (2, 2), "responder: (key pairs, shared secrets)");
-    assert_eq!(cw.get(), (2, 2), "initiator: (key pairs, shared secrets)");
+    assert_eq!(
+        *ce.lock().unwrap(),
+        (2, 2),
+        "responder: (key pairs, shared secrets)"
+    );
+    assert_eq!(
+        *cw.lock().unwrap(),
+        (2, 2),
+        "initiator: (key pairs, shared secrets)"
+    );
 }

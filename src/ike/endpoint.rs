@@ -168,6 +168,8 @@ pub struct Endpoint {
     pub(crate) clock: Option<Instant>,
     /// When the next round of NAT keepalives is due (`EVENT_NAT_T_KEEPALIVE`).
     pub(crate) keepalive_at: Option<Instant>,
+    /// Diffie-Hellman work asked for and not yet returned.
+    pub(crate) compute: super::compute::Queue,
 }
 
 impl Endpoint {
@@ -198,6 +200,7 @@ impl Endpoint {
             loglimit: super::loglimit::LogLimiter::default(),
             clock: None,
             keepalive_at: None,
+            compute: super::compute::Queue::default(),
         }
     }
 
@@ -230,6 +233,7 @@ impl Endpoint {
         self.dispatch_datagram(now, local, remote, data);
         self.natt_float_end(float);
         self.natt_arm_keepalive(now, data);
+        self.run_in_place(now);
     }
 
     fn dispatch_datagram(

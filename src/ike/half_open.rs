@@ -76,8 +76,9 @@ pub struct HalfOpen {
     /// Responder states by the MI1 that made them (initiator cookie, source):
     /// a repeated MI1 finds its state without a scan.
     by_mi1: HashMap<Mi1Key, u64>,
-    /// Each indexed state's MI1 key, and its tier while it is half-open.
-    keys: HashMap<u64, (Mi1Key, Option<Tier>)>,
+    /// Each indexed state's MI1 key, its tier while it is half-open, and
+    /// whether a connection names its peer's address.
+    keys: HashMap<u64, (Mi1Key, Option<Tier>, bool)>,
 }
 
 impl HalfOpen {
@@ -122,7 +123,8 @@ impl HalfOpen {
             .or_default()
             .insert(tier, serial);
         self.by_mi1.insert((icookie, remote), serial);
-        self.keys.insert(serial, ((icookie, remote), Some(tier)));
+        self.keys
+            .insert(serial, ((icookie, remote), Some(tier), configured));
     }
 
     /// MI2 came with our cookie: the peer receives at its address.
@@ -130,6 +132,11 @@ impl HalfOpen {
         if self.untier(serial).is_some() {
             self.retier(serial, Tier::Proven);
         }
+    }
+
+    /// Whether a connection names the address state `serial`'s MI1 came from.
+    pub fn configured(&self, serial: u64) -> bool {
+        self.keys.get(&serial).is_some_and(|e| e.2)
     }
 
     /// The state is established: it no longer counts against the limits
@@ -141,7 +148,7 @@ impl HalfOpen {
     /// The state is gone.
     pub fn remove(&mut self, serial: u64) {
         self.untier(serial);
-        if let Some((key, _)) = self.keys.remove(&serial) {
+        if let Some((key, _, _)) = self.keys.remove(&serial) {
             if self.by_mi1.get(&key) == Some(&serial) {
                 self.by_mi1.remove(&key);
             }
@@ -150,7 +157,7 @@ impl HalfOpen {
 
     /// Takes `serial` out of the tiers; its address, if it was in one.
     fn untier(&mut self, serial: u64) -> Option<IpAddr> {
-        let (key, tier) = self.keys.get_mut(&serial)?;
+        let (key, tier, _) = self.keys.get_mut(&serial)?;
         let tier = tier.take()?;
         let ip = key.1.ip();
         self.all.remove(tier, serial);
@@ -164,7 +171,7 @@ impl HalfOpen {
     }
 
     fn retier(&mut self, serial: u64, tier: Tier) {
-        let Some((key, t)) = self.keys.get_mut(&serial) else {
+        let Some((key, t, _)) = self.keys.get_mut(&serial) else {
             return;
         };
         *t = Some(tier);

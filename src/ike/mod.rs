@@ -20,6 +20,7 @@
 )]
 
 pub mod command;
+pub mod compute;
 pub mod config;
 pub mod crypto;
 pub mod dpd;

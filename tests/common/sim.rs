@@ -1,7 +1,8 @@
 //! A deterministic network of rswan endpoints on a virtual clock, with a fake
 //! kernel per node and seeded faults (loss, duplication, mutation) per link.
 
-use rswan::ike::crypto::{DhProvider, ModpDh, NullDh};
+use rswan::ike::compute::Computation;
+use rswan::ike::crypto::{DhError, DhGroup, DhKeyPair, DhProvider, ModpDh, NullDh};
 use rswan::ike::kernel::{
     Acquire, IpsecProto, KernelOp, KernelReply, PolicyAction, PolicySpec, SaInstall, Selector,
 };
@@ -12,7 +13,23 @@ use rswan::ike::{
     SecretValue, Secrets, StateInfo,
 };
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// One provider for a node's engine and its simulated worker.
+struct SharedDh(Arc<dyn DhProvider>);
+
+impl DhProvider for SharedDh {
+    fn generate(&self, group: DhGroup, rng: &mut dyn Rng) -> DhKeyPair {
+        self.0.generate(group, rng)
+    }
+    fn shared(&self, ours: &DhKeyPair, peer_public: &[u8]) -> Result<Vec<u8>, DhError> {
+        self.0.shared(ours, peer_public)
+    }
+    fn seed_len(&self, group: DhGroup) -> usize {
+        self.0.seed_len(group)
+    }
+}
 
 /// What a node's kernel holds.
 #[derive(Default)]
@@ -236,6 +253,8 @@ fn same_slot(a: &PolicySpec, b: &PolicySpec) -> bool {
 pub struct Node {
     pub name: String,
     pub ep: Endpoint,
+    /// Runs the node's computations when the net offloads them.
+    pub dh: Arc<dyn DhProvider>,
     pub addr: IpAddr,
     pub kernel: FakeKernel,
     pub logs: Vec<String>,
@@ -437,6 +456,11 @@ pub struct Net {
     pub unreachable: Vec<IpAddr>,
     /// A NAT in front of one node; `wire` then shows the outside view.
     pub nat: Option<NatBox>,
+    /// When set, every node hands its computations out and each outcome
+    /// comes back this long after it was asked for (a worker thread).
+    pub compute_delay: Option<Duration>,
+    /// Computations out: when they finish, for which node.
+    computing: Vec<(Instant, usize, Computation)>,
     fault_rng: SeededRng,
     in_flight: Vec<Packet>,
     sent: usize,
@@ -472,6 +496,8 @@ impl Net {
             mutator: None,
             unreachable: Vec::new(),
             nat: None,
+            compute_delay: None,
+            computing: Vec::new(),
             fault_rng: SeededRng::new(seed ^ 0x5eed),
             in_flight: Vec::new(),
             sent: 0,
@@ -480,10 +506,10 @@ impl Net {
 
     /// Adds a node; `real_dh` chooses MODP arithmetic over the null provider.
     pub fn add_node(&mut self, name: &str, addr: IpAddr, seed: u64, real_dh: bool) -> usize {
-        let dh: Box<dyn DhProvider> = if real_dh {
-            Box::new(ModpDh)
+        let dh: Arc<dyn DhProvider> = if real_dh {
+            Arc::new(ModpDh)
         } else {
-            Box::new(NullDh)
+            Arc::new(NullDh)
         };
         self.add_node_dh(name, addr, seed, dh)
     }
@@ -494,9 +520,12 @@ impl Net {
         name: &str,
         addr: IpAddr,
         seed: u64,
-        dh: Box<dyn DhProvider>,
+        dh: Arc<dyn DhProvider>,
     ) -> usize {
-        let mut ep = Endpoint::new(dh, Box::new(SeededRng::new(seed)));
+        let mut ep = Endpoint::new(
+            Box::new(SharedDh(dh.clone())),
+            Box::new(SeededRng::new(seed)),
+        );
         ep.set_debug(true);
         // Distinct SPI ranges per node, so a swapped in/out SPI cannot pass unnoticed.
         let kernel = FakeKernel {
@@ -506,6 +535,7 @@ impl Net {
         self.nodes.push(Node {
             name: name.into(),
             ep,
+            dh,
             addr,
             kernel,
             logs: Vec::new(),
@@ -538,6 +568,12 @@ impl Net {
                 let now = self.now;
                 let n = &mut self.nodes[i];
                 let mut any = false;
+                n.ep.set_offload(self.compute_delay.is_some());
+                while let Some(c) = n.ep.poll_computation() {
+                    any = true;
+                    let at = now + self.compute_delay.unwrap_or_default();
+                    self.computing.push((at, i, c));
+                }
                 while let Some(op) = n.ep.poll_kernel_op() {
                     any = true;
                     if let Some(reply) = n.kernel.apply(op) {
@@ -607,6 +643,20 @@ impl Net {
         progress
     }
 
+    /// Hands the computations that are done back to their nodes.
+    fn compute_due(&mut self) -> bool {
+        let now = self.now;
+        let (due, rest): (Vec<_>, Vec<_>) = self.computing.drain(..).partition(|c| c.0 <= now);
+        self.computing = rest;
+        let any = !due.is_empty();
+        for (_, i, c) in due {
+            let n = &mut self.nodes[i];
+            let outcome = c.work.run(n.dh.as_ref());
+            n.ep.handle_computed(now, c.id, outcome);
+        }
+        any
+    }
+
     fn deliver_due(&mut self) -> bool {
         let now = self.now;
         let (due, rest): (Vec<Packet>, Vec<Packet>) =
@@ -638,10 +688,16 @@ impl Net {
             assert!(steps < 10_000_000, "simulation does not settle");
             let a = self.pump();
             let b = self.deliver_due();
-            if a || b {
+            let c = self.compute_due();
+            if a || b || c {
                 continue;
             }
-            let next_packet = self.in_flight.iter().map(|p| p.at).min();
+            let next_packet = self
+                .in_flight
+                .iter()
+                .map(|p| p.at)
+                .chain(self.computing.iter().map(|c| c.0))
+                .min();
             let next_timer = self.nodes.iter().filter_map(|n| n.ep.poll_timeout()).min();
             let next = match (next_packet, next_timer) {
                 (Some(a), Some(b)) => a.min(b),

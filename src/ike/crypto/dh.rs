@@ -236,8 +236,12 @@ impl fmt::Debug for DhKeyPair {
 }
 
 /// Supplies DH: the real MODP arithmetic, or a null provider for tests/fuzzing.
-pub trait DhProvider {
+pub trait DhProvider: Send + Sync {
     fn generate(&self, group: DhGroup, rng: &mut dyn Rng) -> DhKeyPair;
+    /// How many random bytes [`DhProvider::generate`] draws for `group`:
+    /// the engine draws them itself when the key pair is made elsewhere
+    /// (see `ike::compute`).
+    fn seed_len(&self, group: DhGroup) -> usize;
     /// Validates `peer_public` (length, range) and computes g^xy, left-padded
     /// to the group length.
     fn shared(&self, ours: &DhKeyPair, peer_public: &[u8]) -> Result<Vec<u8>, DhError>;
@@ -284,6 +288,10 @@ pub(crate) fn validate_public(group: DhGroup, peer_public: &[u8]) -> Result<BigU
 }
 
 impl DhProvider for ModpDh {
+    fn seed_len(&self, group: DhGroup) -> usize {
+        group.exponent_len()
+    }
+
     fn generate(&self, group: DhGroup, rng: &mut dyn Rng) -> DhKeyPair {
         let mut secret = vec![0u8; group.exponent_len()];
         rng.fill(&mut secret);
@@ -309,6 +317,10 @@ impl DhProvider for ModpDh {
 }
 
 impl DhProvider for NullDh {
+    fn seed_len(&self, group: DhGroup) -> usize {
+        group.len()
+    }
+
     fn generate(&self, group: DhGroup, rng: &mut dyn Rng) -> DhKeyPair {
         let mut public = vec![0u8; group.len()];
         rng.fill(&mut public);

@@ -11,6 +11,7 @@ pub mod rsa;
 mod tests;
 
 pub use cipher::{cbc_decrypt, cbc_encrypt, CipherAlg, CipherError};
+pub(crate) use dh::validate_public;
 pub use dh::{DhError, DhGroup, DhKeyPair, DhProvider, ModpDh, NullDh};
 pub use hash::{hash, prf, HashAlg};
 pub use keys::{

@@ -32,6 +32,11 @@ enum Next {
     Reply { packet: Vec<u8>, timed: bool },
     /// Nothing to send.
     Quiet,
+    /// The answer waits for a computation (`compute`): nothing to send yet.
+    Computing,
+    /// The message changed nothing (overload, a second MI2): it is not
+    /// remembered, so the peer's resend of it is handled afresh.
+    Drop,
 }
 
 mod initiator;
@@ -300,6 +305,7 @@ impl Endpoint {
             }
         };
         match result {
+            Ok(Next::Drop) => {}
             Ok(next) => {
                 let Some(st) = self.p1.get_mut(&serial) else {
                     return;
@@ -312,6 +318,7 @@ impl Endpoint {
                         self.send(local, remote, packet);
                     }
                     Next::Quiet => st.retransmit = None,
+                    Next::Computing | Next::Drop => return,
                 }
                 if new_kind.is_established() {
                     self.main_established(now, serial);
@@ -319,26 +326,29 @@ impl Endpoint {
                     self.announce(&conn, serial, new_kind, "");
                 }
             }
-            Err(e) => {
-                self.count_reject(&e);
-                let prefix = if matches!(kind, StateKind::MainR2 | StateKind::MainI3)
-                    && matches!(e, Reject::Malformed(_))
-                {
-                    "probable authentication failure (mismatch of preshared secrets?): "
-                } else {
-                    ""
-                };
-                self.log(
-                    Level::Warn,
-                    Some(&conn),
-                    Some(serial),
-                    Some(Rc::Notification(u32::from(e.notify().unwrap_or(0)))),
-                    format!("{}: {prefix}{e}", kind.name()),
-                );
-                if let Reject::Local(_) = e {
-                    self.delete_phase1(now, serial, false);
-                }
-            }
+            Err(e) => self.main_rejected(now, serial, &conn, kind, e),
+        }
+    }
+
+    /// A Main Mode step refused its input (or its computation's outcome).
+    fn main_rejected(&mut self, now: Instant, serial: u64, conn: &str, kind: StateKind, e: Reject) {
+        self.count_reject(&e);
+        let prefix = if matches!(kind, StateKind::MainR2 | StateKind::MainI3)
+            && matches!(e, Reject::Malformed(_))
+        {
+            "probable authentication failure (mismatch of preshared secrets?): "
+        } else {
+            ""
+        };
+        self.log(
+            Level::Warn,
+            Some(conn),
+            Some(serial),
+            Some(Rc::Notification(u32::from(e.notify().unwrap_or(0)))),
+            format!("{}: {prefix}{e}", kind.name()),
+        );
+        if let Reject::Local(_) = e {
+            self.delete_phase1(now, serial, false);
         }
     }
 
@@ -367,9 +377,6 @@ impl Endpoint {
 
     /// g^xy, SKEYID and its children, and the first phase-1 IV.
     fn derive_phase1(&self, st: &Phase1, peer_ke: &[u8]) -> Result<Phase1Crypto, Reject> {
-        let xform = st
-            .chosen
-            .ok_or_else(|| Reject::Local("no transform chosen".into()))?;
         let dh = st
             .dh
             .as_ref()
@@ -378,14 +385,31 @@ impl Endpoint {
             .dh
             .shared(dh, peer_ke)
             .map_err(|e| misbehaved(Misbehaviour::BadKeyExchange(format!("{e:?}"))))?;
+        self.phase1_crypto(st, peer_ke, &gxy)
+    }
+
+    /// SKEYID and its children, and the first phase-1 IV, from g^xy.
+    fn phase1_crypto(
+        &self,
+        st: &Phase1,
+        peer_ke: &[u8],
+        gxy: &[u8],
+    ) -> Result<Phase1Crypto, Reject> {
+        let xform = st
+            .chosen
+            .ok_or_else(|| Reject::Local("no transform chosen".into()))?;
+        let dh = st
+            .dh
+            .as_ref()
+            .ok_or_else(|| Reject::Local("no DH key".into()))?;
         let skeyid = match xform.auth {
             AuthMethod::Psk => skeyid_psk(xform.hash, &st.psk, &st.ni, &st.nr),
-            AuthMethod::RsaSig => skeyid_sig(xform.hash, &st.ni, &st.nr, &gxy),
+            AuthMethod::RsaSig => skeyid_sig(xform.hash, &st.ni, &st.nr, gxy),
         };
         let keys = Phase1Keys::derive(
             xform.hash,
             skeyid,
-            &gxy,
+            gxy,
             &st.icookie,
             &st.rcookie,
             xform.cipher,

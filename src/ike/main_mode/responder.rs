@@ -2,6 +2,8 @@
 //! (where the connection may change for the peer's ID: `switch`).
 
 use super::*;
+use crate::ike::compute::{Outcome, Then, Work};
+use crate::ike::crypto::validate_public;
 
 impl Endpoint {
     /// Responder connection choice on MI1: by addresses only (spec §7.1).
@@ -206,6 +208,9 @@ impl Endpoint {
         self.send(local, remote, packet);
     }
 
+    /// MI2 (KE, Ni): it echoed our cookie, so its source receives where it
+    /// claims. Checks the peer's public value and asks for our key pair and
+    /// g^xy ([`Work::Dh`]); [`Endpoint::responder_mr2`] answers with the outcome.
     pub(super) fn responder_mi2(
         &mut self,
         serial: u64,
@@ -215,42 +220,92 @@ impl Endpoint {
         clear_phase1(hdr)?;
         let parsed = Parsed::parse(hdr.next_payload, body.to_vec(), false)?;
         let (gxi, ni) = Self::ke_nonce(&parsed)?;
-        let group = self
+        let st = self
             .p1
             .get(&serial)
-            .and_then(|s| s.chosen)
+            .ok_or_else(|| Reject::Local("state vanished".into()))?;
+        if !st.gxi.is_empty() {
+            // A different MI2 while the first one's answer is being computed.
+            self.log_peer(
+                st.remote,
+                "dropping a second MI2 while the first is being answered".into(),
+            );
+            return Ok(Next::Drop);
+        }
+        let group = st
+            .chosen
             .map(|x| x.group)
             .ok_or_else(|| Reject::Local("no group".into()))?;
-        if gxi.len() != group.len() {
-            return Err(misbehaved(Misbehaviour::BadKeyExchange(format!(
-                "{} bytes for {}",
-                gxi.len(),
-                group.name()
-            ))));
+        // Length and range (1 < y < p-1) before any arithmetic is spent.
+        validate_public(group, &gxi)
+            .map_err(|e| misbehaved(Misbehaviour::BadKeyExchange(e.to_string())))?;
+        let remote = st.remote;
+        self.half_open.proven(serial);
+        let stranger = !self.half_open.configured(serial);
+        if !self.compute.has_room(stranger) {
+            // Overloaded: the peer resends MI2 and is answered once the
+            // computations out have come back.
+            self.log_peer(
+                remote,
+                "too many Diffie-Hellman computations in progress; MI2 dropped".into(),
+            );
+            return Ok(Next::Drop);
         }
-        let dh = self.dh.generate(group, self.rng.as_mut());
         let nr = self.random_vec(NONCE_LEN);
+        let seed = self.dh_seed(group);
         let st = self
             .p1
             .get_mut(&serial)
             .ok_or_else(|| Reject::Local("state vanished".into()))?;
         st.gxi = gxi.clone();
-        st.gxr = dh.public.clone();
         st.ni = ni;
-        st.nr = nr.clone();
-        st.dh = Some(dh);
-        let st = self
-            .p1
-            .get(&serial)
-            .ok_or_else(|| Reject::Local("state vanished".into()))?;
-        let crypto = self.derive_phase1(st, &gxi)?;
-        let st = self
-            .p1
-            .get_mut(&serial)
-            .ok_or_else(|| Reject::Local("state vanished".into()))?;
+        st.nr = nr;
+        // MR1 is not sent again once MI2 came: a repeated MI2 meanwhile
+        // draws nothing, and MR2 takes over when it is ready.
+        st.retransmit = None;
+        self.natd_in(serial, &parsed);
+        self.ask(
+            Work::Dh {
+                group,
+                seed,
+                peer: gxi,
+            },
+            Then::Mr2 { serial },
+            stranger,
+        );
+        Ok(Next::Computing)
+    }
+
+    /// MR2 (KE, Nr), once our key pair and g^xy for MI2 are known.
+    pub(crate) fn responder_mr2(&mut self, now: Instant, serial: u64, outcome: Outcome) {
+        let Outcome::Dh { pair, shared } = outcome;
+        let Some(st) = self.p1.get_mut(&serial) else {
+            return; // gone meanwhile (deleted, evicted, expired)
+        };
+        if st.kind != StateKind::MainR1 || st.gxi.is_empty() || st.crypto.is_some() {
+            return;
+        }
+        let conn = st.conn.clone();
+        st.gxr = pair.public.clone();
+        st.dh = Some(pair);
+        let result = shared
+            .map_err(|e| misbehaved(Misbehaviour::BadKeyExchange(e.to_string())))
+            .and_then(|gxy| {
+                let st = self
+                    .p1
+                    .get(&serial)
+                    .ok_or_else(|| Reject::Local("state vanished".into()))?;
+                self.phase1_crypto(st, &st.gxi, &gxy)
+            });
+        let crypto = match result {
+            Ok(c) => c,
+            Err(e) => return self.main_rejected(now, serial, &conn, StateKind::MainR1, e),
+        };
+        let Some(st) = self.p1.get_mut(&serial) else {
+            return;
+        };
         st.crypto = Some(crypto);
         st.kind = StateKind::MainR2;
-        self.half_open.proven(serial);
         // MI2 proved the peer receives: MR2 is retransmitted and given up on
         // like any other message, and the discard time of MR1 is over.
         st.expires = None;
@@ -260,14 +315,16 @@ impl Endpoint {
             exchange: exchange::IDENTITY_PROTECTION,
             msgid: 0,
         };
-        let mut payloads = vec![Payload::Ke(st.gxr.clone()), Payload::Nonce(nr)];
-        self.natd_in(serial, &parsed);
+        let mut payloads = vec![Payload::Ke(st.gxr.clone()), Payload::Nonce(st.nr.clone())];
         payloads.extend(self.natd_out(serial));
         let packet = build_clear(&h, &payloads);
-        Ok(Next::Reply {
-            packet,
-            timed: true,
-        })
+        let Some(st) = self.p1.get_mut(&serial) else {
+            return;
+        };
+        st.retransmit = Some(Retransmit::new(packet.clone(), now, true));
+        let (local, remote) = (st.local, st.remote);
+        self.send(local, remote, packet);
+        self.announce(&conn, serial, StateKind::MainR2, "");
     }
 
     pub(super) fn responder_mi3(
