@@ -22,6 +22,8 @@ use std::time::{Duration, Instant};
 const CTL: Token = Token(0);
 const SIGNALS: Token = Token(1);
 const KERNEL: Token = Token(2);
+/// The crypto helpers' outcomes are ready.
+const HELPERS: Token = Token(FIRST_UDP - 1);
 /// The updown children's pipes and pidfds (four tokens each).
 const FIRST_CHILD: Token = Token(1 << 19);
 const FIRST_UDP: usize = 16;
@@ -90,6 +92,8 @@ pub struct Daemon {
     pub children: crate::updown::child::Runner<super::updown::Step>,
     /// The NAT mapping changes the engine has heard of.
     mappings: MappingNews,
+    /// `--nhelpers`: threads for the engine's computations, if any.
+    helpers: Option<super::helpers::Helpers>,
 }
 
 impl Daemon {
@@ -105,7 +109,7 @@ impl Daemon {
         poll.registry()
             .register(&mut SourceFd(&ctl.as_raw_fd()), CTL, Interest::READABLE)?;
         let fds = kernel.fds();
-        if fds.len() > FIRST_UDP - KERNEL.0 {
+        if fds.len() > HELPERS.0 - KERNEL.0 {
             return Err(io::Error::other("kernel backend has too many descriptors"));
         }
         for (i, fd) in fds.iter().enumerate() {
@@ -116,6 +120,16 @@ impl Daemon {
             kernel.start_events().map_err(io::Error::other)?;
         }
         let signals = Signals::new()?;
+        // After the signals are blocked (for the signalfd): threads inherit
+        // the mask, so SIGTERM and the rest still reach the loop only.
+        let n = super::helpers::count(config.nhelpers);
+        let helpers = if n == 0 {
+            None
+        } else {
+            Some(super::helpers::Helpers::start(n, poll.registry(), HELPERS)?)
+        };
+        let mut ep = ep;
+        ep.set_offload(helpers.is_some());
         poll.registry().register(
             &mut SourceFd(&signals.as_raw_fd()),
             SIGNALS,
@@ -143,6 +157,7 @@ impl Daemon {
             ipsec_devices: Vec::new(),
             children: super::updown::runner(FIRST_CHILD),
             mappings: MappingNews::default(),
+            helpers,
         })
     }
 
@@ -175,6 +190,7 @@ impl Daemon {
                 match ev.token() {
                     CTL => self.accept_clients(),
                     SIGNALS => self.on_signals(),
+                    HELPERS => self.helpers_finished(),
                     t if self.children.owns(t) => self.children.on_event(self.poll.registry(), t),
                     t if t.0 >= FIRST_CLIENT => self.read_client(t),
                     t if t.0 >= KERNEL.0 && t.0 < FIRST_UDP => self.pump(),
@@ -302,6 +318,22 @@ impl Daemon {
         let _ = self
             .ep
             .handle_command(Instant::now(), crate::ike::Command::Shutdown);
+        self.pump();
+        if let Some(h) = self.helpers.as_mut() {
+            h.stop();
+        }
+    }
+
+    /// Hands the helpers' outcomes to the engine.
+    fn helpers_finished(&mut self) {
+        let Some(h) = self.helpers.as_ref() else {
+            return;
+        };
+        let done: Vec<_> = h.finished().collect();
+        let now = Instant::now();
+        for (id, outcome) in done {
+            self.ep.handle_computed(now, id, outcome);
+        }
         self.pump();
     }
 
@@ -473,6 +505,11 @@ impl Daemon {
     pub fn pump(&mut self) {
         loop {
             let mut any = false;
+            if let Some(h) = self.helpers.as_ref() {
+                while let Some(c) = self.ep.poll_computation() {
+                    h.submit(c);
+                }
+            }
             while let Some(op) = self.ep.poll_kernel_op() {
                 any = true;
                 if let crate::ike::kernel::KernelOp::DeleteSa {

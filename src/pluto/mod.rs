@@ -6,6 +6,7 @@ pub mod bypass;
 pub mod conns;
 pub mod daemon;
 mod espinudp;
+mod helpers;
 pub mod ifaces;
 pub mod kernel;
 pub mod lock;

@@ -34,7 +34,13 @@ pub struct Config {
     /// `--virtual_private`: what the engine gets with `set_nat`, and
     /// whether the daemon opens its port 4500 sockets.
     pub nat: NatConfig,
+    /// `--nhelpers N`: threads that do the Diffie-Hellman arithmetic; -1
+    /// (the default) is one fewer than the CPUs, 0 does it in the event loop.
+    pub nhelpers: i32,
 }
+
+/// The most `--nhelpers` may ask for.
+pub const MAX_HELPERS: i32 = 64;
 
 impl Default for Config {
     fn default() -> Config {
@@ -49,6 +55,7 @@ impl Default for Config {
             ipsecdir: PathBuf::from("/etc/ipsec.d"),
             debug: 0,
             nat: NatConfig::default(),
+            nhelpers: -1,
         }
     }
 }
@@ -195,7 +202,6 @@ pub const NOT_IMPLEMENTED: &[&str] = &[
     "adns",
     "lwdnsq",
     "coredir",
-    "nhelpers",
 ];
 
 fn not_implemented(name: &str) -> String {
@@ -267,6 +273,7 @@ pub fn parse(args: &[String]) -> Result<Parsed, String> {
             "force_keepalive" => c.nat.force_keepalive = true,
             "keep_alive" => c.nat.keep_alive = keep_alive(&val)?,
             "virtual_private" => c.nat.virtual_private = virtual_private(&val)?,
+            "nhelpers" => c.nhelpers = nhelpers(&val)?,
             // rswan never sends certificate requests: what --nocrsend asks for.
             "nocrsend" => {}
             other => return Err(not_implemented(other)),
@@ -280,6 +287,20 @@ pub fn parse(args: &[String]) -> Result<Parsed, String> {
         ));
     }
     Ok(Parsed::Run(c))
+}
+
+/// `--nhelpers N`: -1 ..= [`MAX_HELPERS`].
+fn nhelpers(val: &str) -> Result<i32, String> {
+    let n = if val == "-1" {
+        Some(-1)
+    } else {
+        getopt::parse_number(val)
+            .and_then(|n| i32::try_from(n).ok())
+            .filter(|n| *n <= MAX_HELPERS)
+    };
+    n.ok_or_else(|| {
+        format!("--nhelpers argument must be -1 (one fewer than the CPUs), 0 (none) or a number up to {MAX_HELPERS}, not \"{val}\"")
+    })
 }
 
 /// `--keep_alive SECS`: seconds between NAT keepalives; 0 is the default
@@ -329,6 +350,7 @@ Usage: ipsec pluto [--help] [--version] [--optionsfrom FILE]
         [--ctlbase PATH] [--secretsfile FILE] [--ipsecdir DIR]
         [--nat_traversal] [--keep_alive SECS] [--force_keepalive]
         [--virtual_private %v4:NET/LEN,%v4:!NET/LEN,%v6:NET/LEN...]
+        [--nhelpers N]
         [--debug-none | --debug-all | --debug-CLASS...]
 CLASS: raw crypt parsing emitting control lifecycle klips dns oppo controlmore
        pfkey nattraversal x509 dpd private
@@ -341,9 +363,11 @@ Kernel: --use-auto (the default) and --use-netkey use Linux XFRM netlink
 (NETKEY), falling back to PF_KEY where XFRM netlink is missing; --use-pfkey
 insists on PF_KEYv2 (af_key); --noklips installs nothing; KLIPS is not
 supported.
+--nhelpers N: threads for the Diffie-Hellman arithmetic of answering Main
+Mode (-1, the default: one fewer than the CPUs; 0: none, all in one thread).
 Not implemented yet, and refused: --uniqueids --perpeerlog --perpeerlogbase
 --noretransmits --strictcrlpolicy --ocsprequestcert --crlcheckinterval --ocspuri
---disable_port_floating --adns --lwdnsq --coredir --nhelpers and the
+--disable_port_floating --adns --lwdnsq --coredir and the
 --impair-* options (--nocrsend is accepted: rswan sends no certificate
 requests).
 Exit status: 0 ok, 1 failure, 10 lock file exists.";
@@ -444,6 +468,18 @@ mod tests {
             addr: addr.parse().unwrap(),
             prefix,
             exclude,
+        }
+    }
+
+    #[test]
+    fn nhelpers() {
+        assert_eq!(run(&[]).nhelpers, -1);
+        assert_eq!(run(&["--nhelpers", "-1"]).nhelpers, -1);
+        assert_eq!(run(&["--nhelpers", "0"]).nhelpers, 0);
+        assert_eq!(run(&["--nhelpers", "3"]).nhelpers, 3);
+        for bad in ["-2", "65", "x", ""] {
+            let e = parse(&s(&["--nhelpers", bad])).unwrap_err();
+            assert!(e.contains("--nhelpers argument"), "{bad}: {e}");
         }
     }
 
