@@ -20,10 +20,12 @@ use super::endpoint::Endpoint;
 use super::rng::Rng;
 use std::time::Instant;
 
-/// Computations handed out and not yet returned, at most ...
-pub const MAX_OUTSTANDING: usize = 512;
+/// Computations handed out and not yet returned, at most (about two
+/// seconds of work for one helper thread: an answer later than that would
+/// meet the peer's retransmission anyway) ...
+pub const MAX_OUTSTANDING: usize = 4096;
 /// ... and for exchanges with sources that no connection names.
-pub const MAX_OUTSTANDING_STRANGERS: usize = 384;
+pub const MAX_OUTSTANDING_STRANGERS: usize = 3072;
 
 /// One piece of work; `id` comes back with its outcome.
 #[derive(Debug)]

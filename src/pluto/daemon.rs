@@ -684,6 +684,12 @@ impl Daemon {
                 return Ok(None);
             }
         };
+        if let Err(e) = super::sockbuf::enlarge(&socket) {
+            self.log.line(
+                Level::Warn,
+                &format!("cannot enlarge the socket buffers of {sa}: {e}; bursts may be dropped"),
+            );
+        }
         // Without a kernel stack there are neither policies to escape nor
         // SAs to take ESP: the engine sees every datagram.
         if self.config.stack != super::options::Stack::None {

@@ -15,6 +15,7 @@ pub mod netkey;
 pub mod options;
 mod requests;
 pub mod signals;
+mod sockbuf;
 pub mod status;
 pub mod updown;
 pub mod whack;
