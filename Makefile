@@ -7,6 +7,8 @@
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make demo       the two-gateway lab demo: rswan plutos negotiate, ping crosses in ESP
 #   make interop    rswan against strongSwan 5.9 and libreswan 4.10 in the lab (long)
+#   make attack     floods and forged packets against a --noklips responder (tests/attack.rs,
+#                   root, about 70 s); ATTACK_IPSEC=/path/to/ipsec measures another build
 #   make bench      benchmarks (root: network namespaces); not part of make test
 #   make clean
 
@@ -90,6 +92,16 @@ interop: build
 	lab/interop/run-all
 
 .PHONY: lab lab-smoke lab-test interop
+
+# The attack suite measures the static release binary (debug arithmetic would
+# make every negotiation slow) unless ATTACK_IPSEC names another one; the
+# test itself needs no optimisation.
+ATTACK_IPSEC ?=
+attack: $(if $(ATTACK_IPSEC),,build)
+	ATTACK_IPSEC="$(if $(ATTACK_IPSEC),$(ATTACK_IPSEC),$(CURDIR)/$(BIN))" \
+	  $(CARGO) test --locked --test attack -- --ignored --nocapture
+
+.PHONY: attack
 
 bench:
 	$(CARGO) bench --locked --bench responder_burst

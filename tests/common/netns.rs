@@ -204,6 +204,8 @@ pub struct Pluto {
 }
 
 pub struct Lab {
+    /// The `ipsec` binary every command runs ([`BIN`] unless replaced).
+    pub bin: String,
     pub tag: String,
     pub dir: PathBuf,
     pub namespaces: Vec<String>,
@@ -228,6 +230,7 @@ impl Lab {
         fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).expect("chmod lab dir");
         fs::write(dir.join("ipsec.secrets"), SECRETS).expect("write ipsec.secrets");
         let mut lab = Lab {
+            bin: BIN.to_string(),
             tag,
             dir,
             namespaces: Vec::new(),
@@ -288,7 +291,7 @@ impl Lab {
     /// `ip netns exec <ns> ipsec <args>`.
     pub fn ipsec_in(&self, ns: &str, args: &[&str]) -> Command {
         let mut c = Command::new("ip");
-        c.args(["netns", "exec", ns, BIN]).args(args);
+        c.args(["netns", "exec", ns, &self.bin]).args(args);
         c
     }
 
