@@ -532,11 +532,8 @@ impl Endpoint {
     /// A line about a packet that belongs to no state (yet): rate-limited
     /// per source and in all, since anyone can send such packets.
     pub(crate) fn log_peer(&mut self, remote: SocketAddr, text: String) {
-        if let Some(now) = self.clock {
-            self.log_suppressed(now);
-            if !self.loglimit.allow(now, remote.ip()) {
-                return;
-            }
+        if !self.peer_budget(remote) {
+            return;
         }
         self.log(
             Level::Info,
@@ -545,6 +542,16 @@ impl Endpoint {
             None,
             format!("packet from {remote}: {text}"),
         );
+    }
+
+    /// Whether one more line (or answer) about a packet from `remote` that
+    /// made no state fits the rate limits (`loglimit`); counts it if so.
+    pub(crate) fn peer_budget(&mut self, remote: SocketAddr) -> bool {
+        let Some(now) = self.clock else {
+            return true;
+        };
+        self.log_suppressed(now);
+        self.loglimit.allow(now, remote.ip())
     }
 
     /// The summary lines of a log rate-limit window that is over.

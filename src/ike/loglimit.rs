@@ -17,6 +17,9 @@ pub const GLOBAL: u32 = 200;
 /// Sources counted one by one per window; beyond them (a spoofed flood
 /// from many addresses) suppressed lines are counted together.
 pub const MAX_SOURCES: usize = 4096;
+/// Summary lines naming a source, at most, per window (those that lost the
+/// most lines); the other sources' counts go into one more line.
+pub const MAX_SUMMARIES: usize = 20;
 
 #[derive(Debug, Default)]
 pub struct LogLimiter {
@@ -70,7 +73,9 @@ impl LogLimiter {
             .filter(|(_, (_, s))| *s > 0)
             .map(|(ip, (_, s))| (ip, s))
             .collect();
-        lines.sort();
+        // Most suppressed first; by address among equals, for a stable order.
+        lines.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let rest = lines.split_off(lines.len().min(MAX_SUMMARIES));
         let mut out: Vec<String> = lines
             .into_iter()
             .map(|(ip, n)| {
@@ -80,10 +85,21 @@ impl LogLimiter {
                 )
             })
             .collect();
-        if self.others > 0 {
+        let (others, sources) = (
+            self.others + rest.iter().map(|(_, n)| n).sum::<u64>(),
+            rest.len(),
+        );
+        if others > 0 {
             out.push(format!(
-                "suppressed {} log lines about packets from more than {MAX_SOURCES} other sources in the last {}s",
-                self.others,
+                "suppressed {others} log lines about packets from {} other sources in the last {}s",
+                if self.others > 0 {
+                    format!(
+                        "{sources} + more than {}",
+                        MAX_SOURCES - sources.min(MAX_SOURCES)
+                    )
+                } else {
+                    sources.to_string()
+                },
                 WINDOW.as_secs()
             ));
         }
@@ -130,10 +146,43 @@ mod tests {
         assert_eq!(written, GLOBAL as usize);
         assert!(l.sources.len() <= MAX_SOURCES);
         let s = l.roll(t0 + WINDOW);
-        // One line per counted source that lost a line, and one for the rest.
-        assert_eq!(s.len(), MAX_SOURCES - GLOBAL as usize + 1);
+        // The sources that lost most by name, then one line for the rest.
+        assert_eq!(s.len(), MAX_SUMMARIES + 1);
+        let named = MAX_SOURCES - GLOBAL as usize;
+        assert_eq!(
+            s[s.len() - 1],
+            format!(
+                "suppressed {} log lines about packets from {} + more than {} other sources in the last 60s",
+                named - MAX_SUMMARIES + 1000,
+                named - MAX_SUMMARIES,
+                MAX_SOURCES - (named - MAX_SUMMARIES)
+            )
+        );
+    }
+
+    #[test]
+    fn the_sources_that_lost_most_are_named() {
+        let t0 = Instant::now();
+        let mut l = LogLimiter::default();
+        for n in 0..100u32 {
+            for _ in 0..(PER_SOURCE + 1 + n % 7) {
+                l.allow(t0, ip(n));
+            }
+        }
+        let s = l.roll(t0 + WINDOW);
+        assert_eq!(s.len(), MAX_SUMMARIES + 1);
+        // Sources 0..20 wrote 10 lines each and used up the global budget;
+        // 20..100 lost all theirs, 17 at most (n % 7 == 6: 12 of them).
+        assert!(s[0].starts_with("suppressed 17 log lines about packets from 10.0.0.20 "));
+        assert_eq!(
+            s.iter().filter(|l| l.starts_with("suppressed 17 ")).count(),
+            12
+        );
+        assert!(s[12].starts_with("suppressed 16 "), "{}", s[12]);
         assert!(
-            s[s.len() - 1].starts_with("suppressed 1000 log lines about packets from more than")
+            s[MAX_SUMMARIES].contains(" from 80 other sources "),
+            "{}",
+            s[MAX_SUMMARIES]
         );
     }
 }

@@ -59,18 +59,6 @@ impl Endpoint {
             self.log_peer(remote, format!("initial Main Mode message received on {local} but no connection has been authorized"));
             return;
         };
-        // At a limit, the oldest half-open state (of this address, or of
-        // all) makes room: see `half_open` for why not the newest.
-        if let Some(old) = self.half_open.victim(remote.ip()) {
-            self.log(
-                Level::Debug,
-                None,
-                Some(old),
-                None,
-                format!("too many half-open ISAKMP SAs; dropping the oldest for MI1 from {remote}"),
-            );
-            self.delete_phase1(now, old, false);
-        }
         // RSA is accepted only with a private key to sign with.
         let have_rsa = self.conn_rsa_key(&conn).is_some();
         type Mi1 = (IkeTransform, crate::ike::wire::SaPayload, Vec<u8>, PeerCaps);
@@ -98,6 +86,12 @@ impl Endpoint {
             Ok(x) => x,
             Err(e) => {
                 self.count_reject(&e);
+                // Rate-limited like every line about a packet that makes no
+                // state, and so is the answer: a flood of broken MI1s must
+                // neither fill the log nor be reflected one for one.
+                if !self.peer_budget(remote) {
+                    return;
+                }
                 self.log(
                     Level::Warn,
                     Some(&conn.name),
@@ -117,32 +111,50 @@ impl Endpoint {
                 Some(k) => k,
                 None => {
                     self.counters.local += 1;
-                    self.log(
-                        Level::Error,
-                        Some(&conn.name),
-                        None,
-                        None,
-                        "Can't authenticate: no preshared key found for the connection's IDs"
-                            .into(),
-                    );
+                    if self.peer_budget(remote) {
+                        self.log(
+                            Level::Error,
+                            Some(&conn.name),
+                            None,
+                            None,
+                            "Can't authenticate: no preshared key found for the connection's IDs"
+                                .into(),
+                        );
+                    }
                     return;
                 }
             },
             AuthMethod::RsaSig => {
                 if self.conn_rsa_key(&conn).is_none() {
                     self.counters.local += 1;
-                    self.log(
-                        Level::Error,
-                        Some(&conn.name),
-                        None,
-                        None,
-                        "Can't authenticate: no RSA private key for our ID in ipsec.secrets".into(),
-                    );
+                    if self.peer_budget(remote) {
+                        self.log(
+                            Level::Error,
+                            Some(&conn.name),
+                            None,
+                            None,
+                            "Can't authenticate: no RSA private key for our ID in ipsec.secrets"
+                                .into(),
+                        );
+                    }
                     return;
                 }
                 Vec::new()
             }
         };
+        // At a limit, a half-open state makes room for this one (see
+        // `half_open` for which, and why not the newest): only now that the
+        // MI1 proved acceptable, so broken ones evict nothing.
+        if let Some(old) = self.half_open.victim(remote.ip()) {
+            self.log(
+                Level::Debug,
+                None,
+                Some(old),
+                None,
+                format!("too many half-open ISAKMP SAs; dropping the oldest for MI1 from {remote}"),
+            );
+            self.delete_phase1(now, old, false);
+        }
         let serial = self.new_serial();
         let mut rcookie = self.random::<8>();
         if rcookie == [0; 8] {
