@@ -19,6 +19,7 @@ use super::config::{Dpd, DpdAction};
 use super::endpoint::{Endpoint, Level};
 use super::informational::notify_name;
 use super::kernel::{IpsecProto, KernelOp, KernelReply};
+use super::state::StateKey;
 use super::wire::{notify_type, NotifyPayload};
 use crate::ctl::Rc;
 use std::net::IpAddr;
@@ -76,8 +77,15 @@ struct Check {
 }
 
 impl DpdState {
+    /// The kernel requests of the check under way, not answered yet.
+    pub(crate) fn pending_reqs(&self) -> impl Iterator<Item = u64> + '_ {
+        self.check
+            .iter()
+            .flat_map(|c| c.pending.iter().map(|(r, _, _)| *r))
+    }
+
     /// When this SA's DPD timers next want attention.
-    fn deadline(&self) -> Option<Instant> {
+    pub(crate) fn deadline(&self) -> Option<Instant> {
         [
             self.next,
             self.dead_at,
@@ -203,17 +211,22 @@ impl Endpoint {
     }
 
     /// The earliest DPD timer of any ISAKMP SA.
+    #[cfg(test)]
     pub(crate) fn dpd_deadline(&self) -> Option<Instant> {
         self.p1.values().filter_map(|s| s.dpd.deadline()).min()
     }
 
-    /// Runs the DPD timers that are due.
+    /// Runs the DPD timers that are due (of the ISAKMP SAs whose timers
+    /// are due, those that are so for DPD).
     pub(crate) fn dpd_timeouts(&mut self, now: Instant) {
-        let due: Vec<u64> = self
-            .p1
-            .values()
-            .filter(|s| s.dpd.deadline().is_some_and(|t| t <= now))
-            .map(|s| s.serial)
+        let due = self.p1.take_due(now);
+        let due: Vec<u64> = due
+            .into_iter()
+            .filter(|s| {
+                self.p1
+                    .get(s)
+                    .is_some_and(|s| s.dpd.deadline().is_some_and(|t| t <= now))
+            })
             .collect();
         for p1 in due {
             self.dpd_due(now, p1);
@@ -325,12 +338,14 @@ impl Endpoint {
             KernelReply::Failed { req, .. } => (*req, None),
             KernelReply::Spi { .. } | KernelReply::Installed { .. } => return false,
         };
-        let Some(s) = self.p1.values_mut().find(|s| {
+        let asked = |s: &super::state::Phase1| {
             s.dpd
                 .check
                 .as_ref()
                 .is_some_and(|c| c.pending.iter().any(|(r, _, _)| *r == req))
-        }) else {
+        };
+        let found = self.p1.find(&StateKey::KernelReq(req), asked);
+        let Some(s) = found.and_then(|serial| self.p1.get_mut(&serial)) else {
             return false;
         };
         let p1 = s.serial;

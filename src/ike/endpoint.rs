@@ -5,10 +5,11 @@ use super::config::{ConnConfig, Secrets};
 use super::crypto::{hash, DhProvider, HashAlg};
 use super::kernel::{KernelOp, KernelReply};
 use super::rng::Rng;
-use super::state::{Phase1, Phase2, Role, StateKind, MAX_SENDS};
+use super::state::{lifetime_deadline, Phase1, Phase2, Role, StateKind, MAX_SENDS};
+use super::table::StateTable;
 use super::wire::{exchange, flags, parse_header};
 pub use crate::ctl::Rc;
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::time::Instant;
 
@@ -136,8 +137,9 @@ pub struct Endpoint {
     pub(crate) rng: Box<dyn Rng>,
     pub(crate) conns: Vec<ConnConfig>,
     pub(crate) secrets: Secrets,
-    pub(crate) p1: BTreeMap<u64, Phase1>,
-    pub(crate) p2: BTreeMap<u64, Phase2>,
+    /// ISAKMP and IPsec states by serial, with their timers and indexes.
+    pub(crate) p1: StateTable<Phase1>,
+    pub(crate) p2: StateTable<Phase2>,
     /// (icookie, rcookie) -> ISAKMP state.
     pub(crate) by_cookies: HashMap<([u8; 8], [u8; 8]), u64>,
     /// Our own initiator states still waiting for the responder's cookie.
@@ -177,8 +179,8 @@ impl Endpoint {
             rng,
             conns: Vec::new(),
             secrets: Secrets::default(),
-            p1: BTreeMap::new(),
-            p2: BTreeMap::new(),
+            p1: StateTable::default(),
+            p2: StateTable::default(),
             by_cookies: HashMap::new(),
             by_icookie: HashMap::new(),
             next_serial: 1,
@@ -223,13 +225,19 @@ impl Endpoint {
     ) {
         self.clock = Some(now);
         // Port 4500 (NAT traversal): marker, keepalive, floating ports.
-        let Some(data) = self.natt_unwrap(local, remote, data) else {
-            return;
-        };
-        let float = self.natt_float_begin(local, remote, data);
-        self.dispatch_datagram(now, local, remote, data);
-        self.natt_float_end(float);
-        self.natt_arm_keepalive(now, data);
+        if let Some(data) = self.natt_unwrap(local, remote, data) {
+            let float = self.natt_float_begin(local, remote, data);
+            self.dispatch_datagram(now, local, remote, data);
+            self.natt_float_end(float);
+            self.natt_arm_keepalive(now, data);
+        }
+        self.settle();
+    }
+
+    /// Re-arms the timers and re-indexes the states an input changed.
+    pub(crate) fn settle(&mut self) {
+        self.p1.refresh();
+        self.p2.refresh();
     }
 
     fn dispatch_datagram(
@@ -280,33 +288,40 @@ impl Endpoint {
     pub fn handle_timeout(&mut self, now: Instant) {
         self.clock = Some(now);
         self.log_suppressed(now);
-        let due1: Vec<u64> = self
-            .p1
-            .iter()
-            .filter(|(_, s)| {
-                deadline((s.retransmit.as_ref(), s.replace, s.expires)).is_some_and(|d| d <= now)
+        // Only the states whose timers are due are looked at; one that is
+        // due for DPD only is left to `dpd_timeouts`.
+        let due1: Vec<u64> = self.p1.take_due(now);
+        let due1 = due1.into_iter().filter(|s| {
+            self.p1.get(s).is_some_and(|s| {
+                lifetime_deadline(s.retransmit.as_ref(), s.replace, s.expires)
+                    .is_some_and(|d| d <= now)
             })
-            .map(|(k, _)| *k)
-            .collect();
-        for serial in due1 {
+        });
+        for serial in due1.collect::<Vec<u64>>() {
             self.phase1_timeout(now, serial);
         }
-        let due2: Vec<u64> = self
-            .p2
-            .iter()
-            .filter(|(_, s)| {
-                deadline((s.retransmit.as_ref(), s.replace, s.expires)).is_some_and(|d| d <= now)
+        let due2: Vec<u64> = self.p2.take_due(now);
+        let due2 = due2.into_iter().filter(|s| {
+            self.p2.get(s).is_some_and(|s| {
+                lifetime_deadline(s.retransmit.as_ref(), s.replace, s.expires)
+                    .is_some_and(|d| d <= now)
             })
-            .map(|(k, _)| *k)
-            .collect();
-        for serial in due2 {
+        });
+        for serial in due2.collect::<Vec<u64>>() {
             self.phase2_timeout(now, serial);
         }
         self.dpd_timeouts(now);
         self.natt_keepalive_timeout(now);
+        self.settle();
     }
 
     pub fn handle_command(&mut self, now: Instant, cmd: Command) -> Result<(), CommandError> {
+        let r = self.command(now, cmd);
+        self.settle();
+        r
+    }
+
+    fn command(&mut self, now: Instant, cmd: Command) -> Result<(), CommandError> {
         match cmd {
             Command::AddConnection(c) => {
                 if self.conn(&c.name).is_some() {
@@ -357,17 +372,19 @@ impl Endpoint {
     }
 
     pub fn handle_kernel_reply(&mut self, now: Instant, reply: KernelReply) {
-        if self.dpd_kernel_reply(now, &reply) {
-            return;
+        if !self.dpd_kernel_reply(now, &reply) {
+            let routed = match &reply {
+                KernelReply::Installed { req } => self.route_answered(*req, None),
+                KernelReply::Failed { req, reason } => {
+                    self.route_answered(*req, Some(reason.clone()))
+                }
+                KernelReply::Spi { .. } | KernelReply::SaUse { .. } => false,
+            };
+            if !routed {
+                self.quick_kernel_reply(now, reply);
+            }
         }
-        let routed = match &reply {
-            KernelReply::Installed { req } => self.route_answered(*req, None),
-            KernelReply::Failed { req, reason } => self.route_answered(*req, Some(reason.clone())),
-            KernelReply::Spi { .. } | KernelReply::SaUse { .. } => false,
-        };
-        if !routed {
-            self.quick_kernel_reply(now, reply);
-        }
+        self.settle();
     }
 
     // ---- outputs ------------------------------------------------------------
@@ -386,16 +403,10 @@ impl Endpoint {
 
     /// When [`Endpoint::handle_timeout`] should next be called.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let a = self
-            .p1
-            .values()
-            .filter_map(|s| deadline((s.retransmit.as_ref(), s.replace, s.expires)));
-        let b = self
-            .p2
-            .values()
-            .filter_map(|s| deadline((s.retransmit.as_ref(), s.replace, s.expires)));
-        a.chain(b)
-            .chain(self.dpd_deadline())
+        self.p1
+            .next_deadline()
+            .into_iter()
+            .chain(self.p2.next_deadline())
             .chain(self.keepalive_at)
             .chain(self.loglimit.deadline())
             .min()
@@ -841,16 +852,6 @@ impl Endpoint {
         }
         Ok(())
     }
-}
-
-fn deadline(
-    s: (
-        Option<&super::state::Retransmit>,
-        Option<Instant>,
-        Option<Instant>,
-    ),
-) -> Option<Instant> {
-    super::lifetime::next_event(s.0, s.1, s.2).map(|(_, t)| t)
 }
 
 impl Role {

@@ -3,7 +3,7 @@
 
 use super::endpoint::{Endpoint, Level};
 use super::kernel::IpsecProto;
-use super::state::{Retransmit, Role, StateKind, MAX_SENDS};
+use super::state::{Phase2, Retransmit, Role, StateKey, StateKind, MAX_SENDS};
 use crate::ctl::Rc;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
@@ -143,11 +143,18 @@ impl Endpoint {
         dst: IpAddr,
         hard: bool,
     ) {
-        let Some(s) = self.p2.values_mut().find(|s| {
+        self.sa_expire(now, proto, spi, dst, hard);
+        self.settle();
+    }
+
+    fn sa_expire(&mut self, now: Instant, proto: IpsecProto, spi: u32, dst: IpAddr, hard: bool) {
+        let holds = |s: &Phase2| {
             s.installed
                 .iter()
                 .any(|sa| sa.proto == proto && sa.spi == spi && sa.dst == dst)
-        }) else {
+        };
+        let found = self.p2.find(&StateKey::Sa(proto, spi, dst), holds);
+        let Some(s) = found.and_then(|serial| self.p2.get_mut(&serial)) else {
             self.log(
                 Level::Debug,
                 None,

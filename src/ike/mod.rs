@@ -40,6 +40,7 @@ mod quick_mode;
 pub mod rng;
 pub mod routing;
 pub mod state;
+mod table;
 pub mod vendor;
 pub mod wire;
 

@@ -406,6 +406,11 @@ impl Endpoint {
     /// The kernel caught traffic for a routed connection: negotiate it,
     /// unless a negotiation of it is already under way.
     pub fn handle_acquire(&mut self, now: Instant, acq: Acquire) {
+        self.acquire(now, acq);
+        self.settle();
+    }
+
+    fn acquire(&mut self, now: Instant, acq: Acquire) {
         let by_reqid = acq.reqid.filter(|r| *r != 0).and_then(|reqid| {
             self.routing
                 .iter()

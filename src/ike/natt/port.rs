@@ -3,7 +3,7 @@
 
 use super::super::endpoint::{Endpoint, Level};
 use super::super::kernel::{KernelOp, NatMapping};
-use super::super::state::StateKind;
+use super::super::state::{StateKey, StateKind};
 use super::super::wire::HEADER_LEN;
 use crate::ike::config::NAT_T_PORT;
 use std::net::SocketAddr;
@@ -147,15 +147,21 @@ impl Endpoint {
     /// IPsec SA that went to the old port follow (an address change is not
     /// followed: the SAs would need new addresses, which only a new
     /// negotiation gives). An IPsec SA whose ISAKMP SA is gone follows too.
-    pub fn handle_nat_mapping(&mut self, _now: Instant, m: NatMapping) {
+    pub fn handle_nat_mapping(&mut self, now: Instant, m: NatMapping) {
+        self.nat_mapping(now, m);
+        self.settle();
+    }
+
+    fn nat_mapping(&mut self, _now: Instant, m: NatMapping) {
+        let holds = |s: &crate::ike::state::Phase2| {
+            s.installed.iter().any(|sa| {
+                sa.proto == m.proto && sa.spi == m.spi && sa.dst == m.dst && sa.encap.is_some()
+            })
+        };
         let found = self
             .p2
-            .values()
-            .find(|s| {
-                s.installed.iter().any(|sa| {
-                    sa.proto == m.proto && sa.spi == m.spi && sa.dst == m.dst && sa.encap.is_some()
-                })
-            })
+            .find(&StateKey::Sa(m.proto, m.spi, m.dst), holds)
+            .and_then(|serial| self.p2.get(&serial))
             .map(|s| (s.serial, s.conn.clone(), s.parent));
         let Some((p2, conn, parent)) = found else {
             self.log(
