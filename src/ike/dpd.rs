@@ -262,20 +262,14 @@ impl Endpoint {
 
     /// The newest established ISAKMP SA of `conn` with the peer at `ip`.
     fn newest_p1_with(&self, conn: &str, ip: IpAddr) -> Option<u64> {
-        self.p1
-            .values()
-            .filter(|s| s.conn == conn && s.remote.ip() == ip && s.kind.is_established())
-            .map(|s| s.serial)
+        self.p1_with_peer(ip)
+            .into_iter()
+            .filter(|s| {
+                self.p1
+                    .get(s)
+                    .is_some_and(|s| s.conn == conn && s.kind.is_established())
+            })
             .max()
-    }
-
-    /// The peer address of IPsec state `p2`: its ISAKMP SA's, or for one
-    /// that outlived it, the source of its inbound SAs.
-    pub(crate) fn p2_peer(&self, p2: &super::state::Phase2) -> Option<IpAddr> {
-        self.p1
-            .get(&p2.parent)
-            .map(|p| p.remote.ip())
-            .or_else(|| p2.installed.iter().find(|sa| sa.inbound).map(|sa| sa.src))
     }
 
     /// EVENT_DPD: was the peer heard from since the last check? Asks the
@@ -292,10 +286,10 @@ impl Endpoint {
             return;
         }
         let sas: Vec<(IpsecProto, u32, IpAddr, IpAddr)> = self
-            .p2
-            .values()
+            .p2_with_peer(ip)
+            .iter()
+            .filter_map(|x| self.p2.get(x))
             .filter(|x| x.conn == conn && x.kind.is_established())
-            .filter(|x| self.p2_peer(x) == Some(ip))
             .flat_map(|x| x.installed.iter())
             .filter(|sa| sa.inbound && sa.proto != IpsecProto::Ipcomp)
             .map(|sa| (sa.proto, sa.spi, sa.src, sa.dst))
@@ -621,21 +615,13 @@ impl Endpoint {
         ip: IpAddr,
         notify: bool,
     ) {
-        let p2: Vec<u64> = self
-            .p2
-            .values()
-            .filter(|s| s.conn == conn && self.p2_peer(s) == Some(ip))
-            .map(|s| s.serial)
-            .collect();
+        let mut p2 = self.p2_with_peer(ip);
+        p2.retain(|s| self.p2.get(s).is_some_and(|s| s.conn == conn));
         for s in p2 {
             self.delete_phase2(now, s, notify);
         }
-        let p1: Vec<u64> = self
-            .p1
-            .values()
-            .filter(|s| s.conn == conn && s.remote.ip() == ip)
-            .map(|s| s.serial)
-            .collect();
+        let mut p1 = self.p1_with_peer(ip);
+        p1.retain(|s| self.p1.get(s).is_some_and(|s| s.conn == conn));
         for s in p1 {
             self.delete_phase1(now, s, notify);
         }
@@ -665,4 +651,4 @@ impl Endpoint {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -5,7 +5,7 @@ use super::config::{ConnConfig, Secrets};
 use super::crypto::{hash, DhProvider, HashAlg};
 use super::kernel::{KernelOp, KernelReply};
 use super::rng::Rng;
-use super::state::{lifetime_deadline, Phase1, Phase2, Role, StateKind, MAX_SENDS};
+use super::state::{lifetime_deadline, Phase1, Phase2, Role, StateKey, StateKind, MAX_SENDS};
 use super::table::StateTable;
 use super::wire::{exchange, flags, parse_header};
 pub use crate::ctl::Rc;
@@ -663,12 +663,9 @@ impl Endpoint {
         // Phase-2 negotiations that have not finished cannot go on without it.
         // They go first, while the parent's addresses are there to release
         // the SPIs they reserved.
-        let orphans: Vec<u64> = self
-            .p2
-            .values()
-            .filter(|c| c.parent == serial && !c.kind.is_established())
-            .map(|c| c.serial)
-            .collect();
+        let orphans = self.p2.find_all(&StateKey::Child(serial), |c| {
+            c.parent == serial && !c.kind.is_established()
+        });
         for o in orphans {
             self.delete_phase2(now, o, false);
         }

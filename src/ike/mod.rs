@@ -35,10 +35,13 @@ mod loglimit;
 mod main_mode;
 pub mod natt;
 mod packet;
+mod peers;
 pub mod proposal;
 mod quick_mode;
 pub mod rng;
 pub mod routing;
+#[cfg(test)]
+mod scale_tests;
 pub mod state;
 mod table;
 pub mod vendor;

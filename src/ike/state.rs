@@ -302,6 +302,10 @@ impl Phase2 {
 pub(crate) enum StateKey {
     /// A Quick Mode exchange: its ISAKMP SA and message ID.
     Exchange { parent: u64, msgid: u32 },
+    /// An IPsec state negotiated under this ISAKMP SA.
+    Child(u64),
+    /// An ISAKMP SA's peer address; an IPsec state's inbound SAs' source.
+    Peer(std::net::IpAddr),
     /// A kernel request the state waits for the answer to.
     KernelReq(u64),
     /// A kernel SA the state installed: protocol, SPI, destination.
@@ -327,6 +331,7 @@ impl super::table::Tracked for Phase1 {
     }
 
     fn keys(&self, out: &mut Vec<StateKey>) {
+        out.push(StateKey::Peer(self.remote.ip()));
         out.extend(self.dpd.pending_reqs().map(StateKey::KernelReq));
     }
 }
@@ -339,6 +344,7 @@ impl super::table::Tracked for Phase2 {
     }
 
     fn keys(&self, out: &mut Vec<StateKey>) {
+        out.push(StateKey::Child(self.parent));
         out.push(StateKey::Exchange {
             parent: self.parent,
             msgid: self.msgid,
@@ -358,5 +364,11 @@ impl super::table::Tracked for Phase2 {
                 .iter()
                 .map(|sa| StateKey::Sa(sa.proto, sa.spi, sa.dst)),
         );
+        let mut inbound: Vec<StateKey> = (self.installed.iter())
+            .filter(|sa| sa.inbound)
+            .map(|sa| StateKey::Peer(sa.src))
+            .collect();
+        inbound.dedup();
+        out.extend(inbound);
     }
 }

@@ -124,13 +124,29 @@ impl<T: Tracked> StateTable<T> {
     /// `pred` holds. States touched since the last refresh are checked
     /// directly, so the answer is exact at any time.
     pub(crate) fn find(&self, key: &T::Key, pred: impl Fn(&T) -> bool) -> Option<u64> {
+        self.candidates(key, pred).min()
+    }
+
+    /// Every state indexed under `key` for which `pred` holds, in serial
+    /// order (exact at any time, as [`StateTable::find`]).
+    pub(crate) fn find_all(&self, key: &T::Key, pred: impl Fn(&T) -> bool) -> Vec<u64> {
+        let mut v: Vec<u64> = self.candidates(key, pred).collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+
+    fn candidates<'a>(
+        &'a self,
+        key: &T::Key,
+        pred: impl Fn(&T) -> bool + 'a,
+    ) -> impl Iterator<Item = u64> + 'a {
         let indexed = self.index.get(key).map_or(&[][..], Vec::as_slice);
         self.visit(indexed.len() + self.touched.len());
         indexed
             .iter()
             .chain(self.touched.iter())
-            .filter(|s| self.states.get(*s).is_some_and(&pred))
-            .min()
+            .filter(move |s| self.states.get(*s).is_some_and(&pred))
             .copied()
     }
 
@@ -332,10 +348,17 @@ mod tests {
         // Touched: found by its new key, and no longer by its old one.
         assert_eq!(t.find(&9, |s| s.key == Some(9)), Some(2));
         assert_eq!(t.find(&2, |s| s.key == Some(2)), None);
+        if let Some(s) = t.get_mut(&3) {
+            s.key = Some(9);
+        }
+        assert_eq!(t.find_all(&9, |s| s.key == Some(9)), vec![2, 3]);
         t.refresh();
+        assert_eq!(t.find_all(&9, |s| s.key == Some(9)), vec![2, 3]);
         assert_eq!(t.find(&9, |s| s.key == Some(9)), Some(2));
         assert_eq!(t.find(&2, |s| s.key == Some(2)), None);
         assert!(t.remove(&2).is_some());
+        assert_eq!(t.find_all(&9, |_| true), vec![3]);
+        assert!(t.remove(&3).is_some());
         assert_eq!(t.find(&9, |_| true), None);
     }
 
