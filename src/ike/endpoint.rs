@@ -632,22 +632,10 @@ impl Endpoint {
 
     /// Kills every state of `name`, telling the peer about established ones.
     pub(crate) fn terminate(&mut self, now: Instant, name: &str) {
-        let p2: Vec<u64> = self
-            .p2
-            .values()
-            .filter(|s| s.conn == name)
-            .map(|s| s.serial)
-            .collect();
-        for s in p2 {
+        for s in self.p2_of(name) {
             self.delete_phase2(now, s, true);
         }
-        let p1: Vec<u64> = self
-            .p1
-            .values()
-            .filter(|s| s.conn == name)
-            .map(|s| s.serial)
-            .collect();
-        for s in p1 {
+        for s in self.p1_of(name) {
             self.delete_phase1(now, s, true);
         }
     }
@@ -829,9 +817,10 @@ impl Endpoint {
         }
         // Reuse an ISAKMP SA: an established one, or one we are negotiating.
         let existing = self
-            .p1
-            .values()
-            .filter(|s| s.conn == name && (s.kind.is_established() || s.role == Role::Initiator))
+            .p1_of(name)
+            .iter()
+            .filter_map(|s| self.p1.get(s))
+            .filter(|s| s.kind.is_established() || s.role == Role::Initiator)
             .max_by_key(|s| (s.kind.is_established(), s.serial))
             .map(|s| (s.serial, s.kind.is_established()));
         match existing {

@@ -68,9 +68,10 @@ impl Endpoint {
             }
             self.eroute_owner.remove(&key);
             let heir = self
-                .p2
-                .values()
-                .filter(|s| s.serial != serial && s.conn == conn && s.kind.is_established())
+                .p2_of(conn)
+                .iter()
+                .filter_map(|s| self.p2.get(s))
+                .filter(|s| s.serial != serial && s.kind.is_established())
                 .filter_map(|s| {
                     s.policies
                         .iter()

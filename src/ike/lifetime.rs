@@ -290,11 +290,9 @@ impl Endpoint {
     }
 
     fn newest_p1(&self, conn: &str) -> Option<u64> {
-        self.p1
-            .values()
-            .filter(|s| s.conn == conn && s.kind.is_established())
-            .map(|s| s.serial)
-            .max()
+        let mut v = self.p1_of(conn);
+        v.retain(|s| self.p1.get(s).is_some_and(|s| s.kind.is_established()));
+        v.last().copied()
     }
 
     /// A road warrior's IPsec SA is due for replacement on our side (the
@@ -313,15 +311,17 @@ impl Endpoint {
         };
         let same_peer = |p: u64| self.p1.get(&p).is_some_and(|p| p.remote.ip() == peer);
         let newest = self
-            .p2
-            .values()
-            .filter(|o| o.conn == conn && o.kind.is_established() && same_peer(o.parent))
+            .p2_of(&conn)
+            .iter()
+            .filter_map(|o| self.p2.get(o))
+            .filter(|o| o.kind.is_established() && same_peer(o.parent))
             .map(|o| o.serial)
             .max();
         let isakmp = self
-            .p1
-            .values()
-            .filter(|p| p.conn == conn && p.kind.is_established() && p.remote.ip() == peer)
+            .p1_with_peer(peer)
+            .iter()
+            .filter_map(|p| self.p1.get(p))
+            .filter(|p| p.conn == conn && p.kind.is_established())
             .map(|p| p.serial)
             .max();
         if newest != Some(serial) {
@@ -341,10 +341,8 @@ impl Endpoint {
     }
 
     fn newest_p2(&self, conn: &str) -> Option<u64> {
-        self.p2
-            .values()
-            .filter(|s| s.conn == conn && s.kind.is_established())
-            .map(|s| s.serial)
-            .max()
+        let mut v = self.p2_of(conn);
+        v.retain(|s| self.p2.get(s).is_some_and(|s| s.kind.is_established()));
+        v.last().copied()
     }
 }

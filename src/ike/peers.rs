@@ -1,12 +1,24 @@
-//! States by peer address, through the state tables' indexes: what DPD,
-//! INITIAL-CONTACT and replacing an older ISAKMP SA look for costs what
-//! that peer has, not what every peer has.
+//! States by peer address and by connection, through the state tables'
+//! indexes: what DPD, INITIAL-CONTACT, rekeying or routing look for costs
+//! what that peer or connection has, not what every one has.
 
 use super::endpoint::Endpoint;
 use super::state::{Phase2, StateKey};
 use std::net::IpAddr;
 
 impl Endpoint {
+    /// The ISAKMP states of connection `conn`, in serial order.
+    pub(crate) fn p1_of(&self, conn: &str) -> Vec<u64> {
+        self.p1
+            .find_all(&StateKey::Conn(conn.to_string()), |s| s.conn == conn)
+    }
+
+    /// The IPsec states of connection `conn`, in serial order.
+    pub(crate) fn p2_of(&self, conn: &str) -> Vec<u64> {
+        self.p2
+            .find_all(&StateKey::Conn(conn.to_string()), |s| s.conn == conn)
+    }
+
     /// The ISAKMP states with the peer at `ip`, in serial order.
     pub(crate) fn p1_with_peer(&self, ip: IpAddr) -> Vec<u64> {
         self.p1

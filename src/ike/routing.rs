@@ -221,20 +221,16 @@ impl Endpoint {
 
     /// True while an established IPsec SA of `conn` exists.
     pub(crate) fn keyed(&self, conn: &str) -> bool {
-        self.p2
-            .values()
-            .any(|s| s.conn == conn && s.kind.is_established())
+        self.p2_of(conn)
+            .iter()
+            .any(|s| self.p2.get(s).is_some_and(|s| s.kind.is_established()))
     }
 
     /// A negotiation of `conn` is under way (a state not yet established).
     fn negotiating(&self, conn: &str) -> bool {
-        self.p1
-            .values()
-            .any(|s| s.conn == conn && !s.kind.is_established())
-            || self
-                .p2
-                .values()
-                .any(|s| s.conn == conn && !s.kind.is_established())
+        let unfinished1 = |s: &u64| self.p1.get(s).is_some_and(|s| !s.kind.is_established());
+        let unfinished2 = |s: &u64| self.p2.get(s).is_some_and(|s| !s.kind.is_established());
+        self.p1_of(conn).iter().any(unfinished1) || self.p2_of(conn).iter().any(unfinished2)
     }
 
     fn updown(&mut self, conn: &str, verbs: &[Verb]) {

@@ -298,8 +298,10 @@ impl Phase2 {
 }
 
 /// What a state can be found by, besides its serial (see `table`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum StateKey {
+    /// The connection the state belongs to.
+    Conn(String),
     /// A Quick Mode exchange: its ISAKMP SA and message ID.
     Exchange { parent: u64, msgid: u32 },
     /// An IPsec state negotiated under this ISAKMP SA.
@@ -308,6 +310,8 @@ pub(crate) enum StateKey {
     Peer(std::net::IpAddr),
     /// A kernel request the state waits for the answer to.
     KernelReq(u64),
+    /// An SPI the peer chose for an IPsec SA (what its Delete names).
+    PeerSpi(IpsecProto, u32),
     /// A kernel SA the state installed: protocol, SPI, destination.
     Sa(IpsecProto, u32, std::net::IpAddr),
 }
@@ -331,6 +335,7 @@ impl super::table::Tracked for Phase1 {
     }
 
     fn keys(&self, out: &mut Vec<StateKey>) {
+        out.push(StateKey::Conn(self.conn.clone()));
         out.push(StateKey::Peer(self.remote.ip()));
         out.extend(self.dpd.pending_reqs().map(StateKey::KernelReq));
     }
@@ -344,7 +349,13 @@ impl super::table::Tracked for Phase2 {
     }
 
     fn keys(&self, out: &mut Vec<StateKey>) {
+        out.push(StateKey::Conn(self.conn.clone()));
         out.push(StateKey::Child(self.parent));
+        out.extend(self.chosen.iter().flat_map(|c| {
+            c.protos
+                .iter()
+                .map(|cp| StateKey::PeerSpi(cp.proto, cp.peer_spi))
+        }));
         out.push(StateKey::Exchange {
             parent: self.parent,
             msgid: self.msgid,
