@@ -306,7 +306,8 @@ pub(crate) enum StateKey {
     Exchange { parent: u64, msgid: u32 },
     /// An IPsec state negotiated under this ISAKMP SA.
     Child(u64),
-    /// An ISAKMP SA's peer address; an IPsec state's inbound SAs' source.
+    /// An ISAKMP SA's peer address; an IPsec state's SAs' peer end (the
+    /// source of inbound ones, the destination of outbound ones).
     Peer(std::net::IpAddr),
     /// A kernel request the state waits for the answer to.
     KernelReq(u64),
@@ -375,11 +376,11 @@ impl super::table::Tracked for Phase2 {
                 .iter()
                 .map(|sa| StateKey::Sa(sa.proto, sa.spi, sa.dst)),
         );
-        let mut inbound: Vec<StateKey> = (self.installed.iter())
-            .filter(|sa| sa.inbound)
-            .map(|sa| StateKey::Peer(sa.src))
+        let mut peers: Vec<std::net::IpAddr> = (self.installed.iter())
+            .map(|sa| if sa.inbound { sa.src } else { sa.dst })
             .collect();
-        inbound.dedup();
-        out.extend(inbound);
+        peers.sort_unstable();
+        peers.dedup();
+        out.extend(peers.into_iter().map(StateKey::Peer));
     }
 }

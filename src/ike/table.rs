@@ -109,17 +109,6 @@ impl<T: Tracked> StateTable<T> {
         self.states.values().inspect(|_| self.visit(1))
     }
 
-    pub(crate) fn keys(&self) -> impl Iterator<Item = &u64> + '_ {
-        self.states.keys().inspect(|_| self.visit(1))
-    }
-
-    /// Every state, mutably: all of them count as touched.
-    pub(crate) fn values_mut(&mut self) -> impl Iterator<Item = &mut T> + '_ {
-        self.touched.extend(self.states.keys().copied());
-        self.visit(self.states.len());
-        self.states.values_mut()
-    }
-
     /// The lowest serial among the states indexed under `key` for which
     /// `pred` holds. States touched since the last refresh are checked
     /// directly, so the answer is exact at any time.

@@ -217,12 +217,18 @@ impl Endpoint {
     /// the same NAT has another port and is left alone.
     fn natt_move_sas(&mut self, p1: u64, old: SocketAddr, port: u16) {
         let mut updates = Vec::new();
-        let live: Vec<u64> = self.p1.keys().copied().collect();
-        for s in self
-            .p2
-            .values_mut()
-            .filter(|s| s.parent == p1 || !live.contains(&s.parent))
-        {
+        // Only SAs with the peer at `old` change: the states indexed under
+        // its address, besides `p1`'s own.
+        let mut moved = self.p2.find_all(&StateKey::Child(p1), |s| s.parent == p1);
+        moved.extend(self.p2.find_all(&StateKey::Peer(old.ip()), |s| {
+            s.parent == p1 || !self.p1.contains_key(&s.parent)
+        }));
+        moved.sort_unstable();
+        moved.dedup();
+        for serial in moved {
+            let Some(s) = self.p2.get_mut(&serial) else {
+                continue;
+            };
             for sa in s.installed.iter_mut() {
                 let Some(mut e) = sa.encap else { continue };
                 let (peer_ip, peer_port) = if sa.inbound {
