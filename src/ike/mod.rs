@@ -43,6 +43,7 @@ pub mod routing;
 #[cfg(test)]
 mod scale_tests;
 pub mod state;
+mod state_info;
 mod table;
 pub mod vendor;
 pub mod wire;
