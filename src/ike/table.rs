@@ -40,6 +40,10 @@ pub(crate) struct StateTable<T: Tracked> {
     states: BTreeMap<u64, T>,
     /// States mutably borrowed since the last refresh.
     touched: BTreeSet<u64>,
+    /// States taken off the heap as due, to be armed again at the refresh.
+    /// Unlike touched ones their keys have not changed: lookups need not
+    /// look at them (a burst of due timers must not slow every lookup).
+    unarmed: Vec<u64>,
     /// The deadline each state is armed for; the heap may hold older ones.
     armed: HashMap<u64, Instant>,
     heap: BinaryHeap<Reverse<(Instant, u64)>>,
@@ -56,6 +60,7 @@ impl<T: Tracked> Default for StateTable<T> {
         StateTable {
             states: BTreeMap::new(),
             touched: BTreeSet::new(),
+            unarmed: Vec::new(),
             armed: HashMap::new(),
             heap: BinaryHeap::new(),
             index: HashMap::new(),
@@ -141,18 +146,19 @@ impl<T: Tracked> StateTable<T> {
 
     /// When the earliest timer of any state fires.
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
-        self.visit(1 + self.touched.len());
+        self.visit(1 + self.touched.len() + self.unarmed.len());
         let armed = self.heap.peek().map(|Reverse((t, _))| *t);
         let touched = self
             .touched
             .iter()
+            .chain(&self.unarmed)
             .filter_map(|s| self.states.get(s))
             .filter_map(T::deadline);
         armed.into_iter().chain(touched).min()
     }
 
-    /// The states whose armed deadline is due, in serial order. They count
-    /// as touched, so the next refresh arms them again for what follows.
+    /// The states whose armed deadline is due, in serial order. The next
+    /// refresh arms them again for what follows.
     pub(crate) fn take_due(&mut self, now: Instant) -> Vec<u64> {
         self.refresh();
         let mut due = Vec::new();
@@ -164,7 +170,7 @@ impl<T: Tracked> StateTable<T> {
             self.visit(1);
             if self.armed.get(&serial) == Some(&t) {
                 self.armed.remove(&serial);
-                self.touched.insert(serial);
+                self.unarmed.push(serial);
                 due.push(serial);
             }
         }
@@ -173,24 +179,20 @@ impl<T: Tracked> StateTable<T> {
         due
     }
 
-    /// Re-arms and re-indexes the touched states.
+    /// Re-arms and re-indexes the touched states, and re-arms the ones
+    /// taken as due.
     pub(crate) fn refresh(&mut self) {
+        for serial in std::mem::take(&mut self.unarmed) {
+            self.visit(1);
+            self.rearm(serial);
+        }
         let touched = std::mem::take(&mut self.touched);
         self.visit(touched.len());
         for serial in touched {
+            self.rearm(serial);
             let Some(s) = self.states.get(&serial) else {
                 continue;
             };
-            match s.deadline() {
-                Some(t) => {
-                    if self.armed.insert(serial, t) != Some(t) {
-                        self.heap.push(Reverse((t, serial)));
-                    }
-                }
-                None => {
-                    self.armed.remove(&serial);
-                }
-            }
             let mut keys = Vec::new();
             s.keys(&mut keys);
             if self.indexed.get(&serial) != Some(&keys) {
@@ -204,6 +206,19 @@ impl<T: Tracked> StateTable<T> {
             }
         }
         self.drop_stale();
+    }
+
+    fn rearm(&mut self, serial: u64) {
+        match self.states.get(&serial).and_then(T::deadline) {
+            Some(t) => {
+                if self.armed.insert(serial, t) != Some(t) {
+                    self.heap.push(Reverse((t, serial)));
+                }
+            }
+            None => {
+                self.armed.remove(&serial);
+            }
+        }
     }
 
     fn unindex(&mut self, serial: u64) {
@@ -365,6 +380,23 @@ mod tests {
         };
         assert_eq!(cost(10), cost(20_000));
         assert!(cost(10) <= 6);
+    }
+
+    #[test]
+    fn states_taken_as_due_do_not_slow_lookups_and_are_armed_again() {
+        let t0 = Instant::now();
+        let mut t = table(1000, t0);
+        let late = t0 + Duration::from_secs(5000);
+        assert_eq!(t.take_due(late).len(), 1000);
+        let before = t.visits();
+        assert_eq!(t.find(&7, |_| true), Some(7));
+        assert_eq!(t.visits() - before, 1);
+        // Before the refresh they still count for the next deadline ...
+        assert_eq!(t.next_deadline(), Some(t0 + Duration::from_secs(100)));
+        // ... and after it they are armed again.
+        t.refresh();
+        assert_eq!(t.next_deadline(), Some(t0 + Duration::from_secs(100)));
+        assert_eq!(t.take_due(late).len(), 1000);
     }
 
     #[test]
