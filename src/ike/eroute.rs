@@ -68,17 +68,20 @@ impl Endpoint {
             }
             self.eroute_owner.remove(&key);
             let heir = self
-                .p2_of(conn)
-                .iter()
-                .filter_map(|s| self.p2.get(s))
-                .filter(|s| s.serial != serial && s.kind.is_established())
-                .filter_map(|s| {
+                .p2
+                .find_last(&super::peers::conn_key(conn, true), |s| {
+                    s.serial != serial
+                        && s.conn == conn
+                        && s.kind.is_established()
+                        && s.policies.iter().any(|q| PolicyKey::of(q) == key)
+                })
+                .and_then(|h| self.p2.get(&h))
+                .and_then(|s| {
                     s.policies
                         .iter()
                         .find(|q| PolicyKey::of(q) == key)
                         .map(|q| (s.serial, q.clone()))
-                })
-                .max_by_key(|(s, _)| *s);
+                });
             match heir {
                 Some((s, q)) => {
                     self.eroute_owner.insert(key, s);

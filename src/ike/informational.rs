@@ -161,12 +161,7 @@ impl Endpoint {
         }
         let parent = Some(s.parent)
             .filter(|p| self.p1.get(p).is_some_and(|x| x.kind.is_established()))
-            .or_else(|| {
-                self.p1_of(&s.conn)
-                    .into_iter()
-                    .filter(|x| self.p1.get(x).is_some_and(|x| x.kind.is_established()))
-                    .max()
-            });
+            .or_else(|| self.newest_p1(&s.conn));
         if let (Some(p1), false) = (parent, payloads.is_empty()) {
             self.send_protected_info(p1, payloads);
         }

@@ -289,12 +289,6 @@ impl Endpoint {
         self.log_state(conn, serial, Some(Rc::Retransmission), text);
     }
 
-    fn newest_p1(&self, conn: &str) -> Option<u64> {
-        let mut v = self.p1_of(conn);
-        v.retain(|s| self.p1.get(s).is_some_and(|s| s.kind.is_established()));
-        v.last().copied()
-    }
-
     /// A road warrior's IPsec SA is due for replacement on our side (the
     /// road warrior did not replace it: `--dontrekey`, or it is late): the
     /// gateway negotiates its successor over the newest ISAKMP SA with that
@@ -338,11 +332,5 @@ impl Endpoint {
         };
         self.log_state(&conn, serial, None, "replacing IPsec SA".into());
         self.start_quick_to(now, p1, 1, peer_client);
-    }
-
-    fn newest_p2(&self, conn: &str) -> Option<u64> {
-        let mut v = self.p2_of(conn);
-        v.retain(|s| self.p2.get(s).is_some_and(|s| s.kind.is_established()));
-        v.last().copied()
     }
 }

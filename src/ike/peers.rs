@@ -6,17 +6,57 @@ use super::endpoint::Endpoint;
 use super::state::{Phase2, StateKey};
 use std::net::IpAddr;
 
+/// The index key of `conn`'s states, established or not.
+pub(crate) fn conn_key(conn: &str, established: bool) -> StateKey {
+    StateKey::Conn {
+        conn: conn.to_string(),
+        established,
+    }
+}
+
 impl Endpoint {
     /// The ISAKMP states of connection `conn`, in serial order.
     pub(crate) fn p1_of(&self, conn: &str) -> Vec<u64> {
-        self.p1
-            .find_all(&StateKey::Conn(conn.to_string()), |s| s.conn == conn)
+        let mut v = self.p1.find_all(&conn_key(conn, false), |s| s.conn == conn);
+        v.extend(self.p1.find_all(&conn_key(conn, true), |s| s.conn == conn));
+        v.sort_unstable();
+        v.dedup();
+        v
     }
 
     /// The IPsec states of connection `conn`, in serial order.
     pub(crate) fn p2_of(&self, conn: &str) -> Vec<u64> {
-        self.p2
-            .find_all(&StateKey::Conn(conn.to_string()), |s| s.conn == conn)
+        let mut v = self.p2.find_all(&conn_key(conn, false), |s| s.conn == conn);
+        v.extend(self.p2.find_all(&conn_key(conn, true), |s| s.conn == conn));
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+
+    /// The newest established ISAKMP SA of `conn`.
+    pub(crate) fn newest_p1(&self, conn: &str) -> Option<u64> {
+        self.p1.find_last(&conn_key(conn, true), |s| {
+            s.conn == conn && s.kind.is_established()
+        })
+    }
+
+    /// The newest established IPsec SA of `conn`.
+    pub(crate) fn newest_p2(&self, conn: &str) -> Option<u64> {
+        self.p2.find_last(&conn_key(conn, true), |s| {
+            s.conn == conn && s.kind.is_established()
+        })
+    }
+
+    /// A state of `conn` is still negotiating.
+    pub(crate) fn negotiating(&self, conn: &str) -> bool {
+        let key = conn_key(conn, false);
+        self.p1
+            .find(&key, |s| s.conn == conn && !s.kind.is_established())
+            .is_some()
+            || self
+                .p2
+                .find(&key, |s| s.conn == conn && !s.kind.is_established())
+                .is_some()
     }
 
     /// The ISAKMP states with the peer at `ip`, in serial order.

@@ -221,16 +221,7 @@ impl Endpoint {
 
     /// True while an established IPsec SA of `conn` exists.
     pub(crate) fn keyed(&self, conn: &str) -> bool {
-        self.p2_of(conn)
-            .iter()
-            .any(|s| self.p2.get(s).is_some_and(|s| s.kind.is_established()))
-    }
-
-    /// A negotiation of `conn` is under way (a state not yet established).
-    fn negotiating(&self, conn: &str) -> bool {
-        let unfinished1 = |s: &u64| self.p1.get(s).is_some_and(|s| !s.kind.is_established());
-        let unfinished2 = |s: &u64| self.p2.get(s).is_some_and(|s| !s.kind.is_established());
-        self.p1_of(conn).iter().any(unfinished1) || self.p2_of(conn).iter().any(unfinished2)
+        self.newest_p2(conn).is_some()
     }
 
     fn updown(&mut self, conn: &str, verbs: &[Verb]) {

@@ -66,9 +66,9 @@ fn pair_with(n: u32) -> Pair {
 }
 
 /// What the responder's state tables visit for: a new MI1, a whole Quick
-/// Mode exchange on the established ISAKMP SA, and the timer that
-/// discards the half-open state the MI1 made.
-fn costs(n: u32) -> [u64; 3] {
+/// Mode exchange on the established ISAKMP SA, the timer that discards the
+/// half-open state the MI1 made, and the kernel's hard expiry of an SA.
+fn costs(n: u32) -> [u64; 4] {
     let mut p = pair_with(n);
     let now = p.now;
     // A new Main Mode from the peer's address: its MI1 only.
@@ -101,7 +101,21 @@ fn costs(n: u32) -> [u64; 3] {
     let timer_cost = visits(&p.eps[1]) - before;
     // The half-open state is gone, nothing else.
     assert_eq!(p.eps[1].states().len(), 3 * n as usize + 3);
-    [mi1_cost, qm_cost, timer_cost]
+    // The kernel deletes the new IPsec SA: its state goes, and its
+    // policies go to the newest of the (many) others with the same ones.
+    let Some(sa) = p.eps[1]
+        .p2
+        .values()
+        .last()
+        .and_then(|s| s.installed.first().cloned())
+    else {
+        panic!("no installed SA");
+    };
+    let before = visits(&p.eps[1]);
+    p.eps[1].handle_sa_expire(later, sa.proto, sa.spi, sa.dst, true);
+    let expire_cost = visits(&p.eps[1]) - before;
+    assert_eq!(p.eps[1].states().len(), 3 * n as usize + 2);
+    [mi1_cost, qm_cost, timer_cost, expire_cost]
 }
 
 #[test]

@@ -300,8 +300,8 @@ impl Phase2 {
 /// What a state can be found by, besides its serial (see `table`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum StateKey {
-    /// The connection the state belongs to.
-    Conn(String),
+    /// The connection the state belongs to, and whether it is established.
+    Conn { conn: String, established: bool },
     /// A Quick Mode exchange: its ISAKMP SA and message ID.
     Exchange { parent: u64, msgid: u32 },
     /// An IPsec state negotiated under this ISAKMP SA.
@@ -336,7 +336,10 @@ impl super::table::Tracked for Phase1 {
     }
 
     fn keys(&self, out: &mut Vec<StateKey>) {
-        out.push(StateKey::Conn(self.conn.clone()));
+        out.push(StateKey::Conn {
+            conn: self.conn.clone(),
+            established: self.kind.is_established(),
+        });
         out.push(StateKey::Peer(self.remote.ip()));
         out.extend(self.dpd.pending_reqs().map(StateKey::KernelReq));
     }
@@ -350,7 +353,10 @@ impl super::table::Tracked for Phase2 {
     }
 
     fn keys(&self, out: &mut Vec<StateKey>) {
-        out.push(StateKey::Conn(self.conn.clone()));
+        out.push(StateKey::Conn {
+            conn: self.conn.clone(),
+            established: self.kind.is_established(),
+        });
         out.push(StateKey::Child(self.parent));
         out.extend(self.chosen.iter().flat_map(|c| {
             c.protos

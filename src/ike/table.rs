@@ -47,7 +47,7 @@ pub(crate) struct StateTable<T: Tracked> {
     /// The deadline each state is armed for; the heap may hold older ones.
     armed: HashMap<u64, Instant>,
     heap: BinaryHeap<Reverse<(Instant, u64)>>,
-    index: HashMap<T::Key, Vec<u64>>,
+    index: HashMap<T::Key, BTreeSet<u64>>,
     /// The keys each state is indexed under, to unindex it.
     indexed: HashMap<u64, Vec<T::Key>>,
     /// States looked at by scans, index lookups and refreshes: what a call
@@ -118,7 +118,27 @@ impl<T: Tracked> StateTable<T> {
     /// `pred` holds. States touched since the last refresh are checked
     /// directly, so the answer is exact at any time.
     pub(crate) fn find(&self, key: &T::Key, pred: impl Fn(&T) -> bool) -> Option<u64> {
-        self.candidates(key, pred).min()
+        let ok = |s: &&u64| self.states.get(*s).is_some_and(&pred);
+        let indexed = self.indexed_under(key).find(ok);
+        let touched = self.touched_ones().filter(ok).min();
+        indexed.into_iter().chain(touched).min().copied()
+    }
+
+    /// The highest serial among them (as [`StateTable::find`]).
+    pub(crate) fn find_last(&self, key: &T::Key, pred: impl Fn(&T) -> bool) -> Option<u64> {
+        let ok = |s: &&u64| self.states.get(*s).is_some_and(&pred);
+        let indexed = self.indexed_under(key).rev().find(ok);
+        let touched = self.touched_ones().filter(ok).max();
+        indexed.into_iter().chain(touched).max().copied()
+    }
+
+    fn indexed_under<'a>(&'a self, key: &T::Key) -> impl DoubleEndedIterator<Item = &'a u64> {
+        let set = self.index.get(key);
+        set.into_iter().flatten().inspect(|_| self.visit(1))
+    }
+
+    fn touched_ones(&self) -> impl Iterator<Item = &u64> {
+        self.touched.iter().inspect(|_| self.visit(1))
     }
 
     /// Every state indexed under `key` for which `pred` holds, in serial
@@ -135,11 +155,8 @@ impl<T: Tracked> StateTable<T> {
         key: &T::Key,
         pred: impl Fn(&T) -> bool + 'a,
     ) -> impl Iterator<Item = u64> + 'a {
-        let indexed = self.index.get(key).map_or(&[][..], Vec::as_slice);
-        self.visit(indexed.len() + self.touched.len());
-        indexed
-            .iter()
-            .chain(self.touched.iter())
+        self.indexed_under(key)
+            .chain(self.touched_ones())
             .filter(move |s| self.states.get(*s).is_some_and(&pred))
             .copied()
     }
@@ -198,7 +215,7 @@ impl<T: Tracked> StateTable<T> {
             if self.indexed.get(&serial) != Some(&keys) {
                 self.unindex(serial);
                 for k in &keys {
-                    self.index.entry(k.clone()).or_default().push(serial);
+                    self.index.entry(k.clone()).or_default().insert(serial);
                 }
                 if !keys.is_empty() {
                     self.indexed.insert(serial, keys);
@@ -224,7 +241,7 @@ impl<T: Tracked> StateTable<T> {
     fn unindex(&mut self, serial: u64) {
         for k in self.indexed.remove(&serial).unwrap_or_default() {
             if let Some(v) = self.index.get_mut(&k) {
-                v.retain(|s| *s != serial);
+                v.remove(&serial);
                 if v.is_empty() {
                     self.index.remove(&k);
                 }
