@@ -188,6 +188,7 @@ impl Endpoint {
         match then {
             Then::Mr2 { serial } => self.responder_mr2(now, serial, outcome),
         }
+        self.settle();
     }
 
     /// Queues `work` (see [`Endpoint::run_in_place`]).

@@ -19,6 +19,7 @@ use super::config::{Dpd, DpdAction};
 use super::endpoint::{Endpoint, Level};
 use super::informational::notify_name;
 use super::kernel::{IpsecProto, KernelOp, KernelReply};
+use super::state::StateKey;
 use super::wire::{notify_type, NotifyPayload};
 use crate::ctl::Rc;
 use std::net::IpAddr;
@@ -76,8 +77,15 @@ struct Check {
 }
 
 impl DpdState {
+    /// The kernel requests of the check under way, not answered yet.
+    pub(crate) fn pending_reqs(&self) -> impl Iterator<Item = u64> + '_ {
+        self.check
+            .iter()
+            .flat_map(|c| c.pending.iter().map(|(r, _, _)| *r))
+    }
+
     /// When this SA's DPD timers next want attention.
-    fn deadline(&self) -> Option<Instant> {
+    pub(crate) fn deadline(&self) -> Option<Instant> {
         [
             self.next,
             self.dead_at,
@@ -203,17 +211,22 @@ impl Endpoint {
     }
 
     /// The earliest DPD timer of any ISAKMP SA.
+    #[cfg(test)]
     pub(crate) fn dpd_deadline(&self) -> Option<Instant> {
         self.p1.values().filter_map(|s| s.dpd.deadline()).min()
     }
 
-    /// Runs the DPD timers that are due.
+    /// Runs the DPD timers that are due (of the ISAKMP SAs whose timers
+    /// are due, those that are so for DPD).
     pub(crate) fn dpd_timeouts(&mut self, now: Instant) {
-        let due: Vec<u64> = self
-            .p1
-            .values()
-            .filter(|s| s.dpd.deadline().is_some_and(|t| t <= now))
-            .map(|s| s.serial)
+        let due = self.p1.take_due(now);
+        let due: Vec<u64> = due
+            .into_iter()
+            .filter(|s| {
+                self.p1
+                    .get(s)
+                    .is_some_and(|s| s.dpd.deadline().is_some_and(|t| t <= now))
+            })
             .collect();
         for p1 in due {
             self.dpd_due(now, p1);
@@ -249,20 +262,14 @@ impl Endpoint {
 
     /// The newest established ISAKMP SA of `conn` with the peer at `ip`.
     fn newest_p1_with(&self, conn: &str, ip: IpAddr) -> Option<u64> {
-        self.p1
-            .values()
-            .filter(|s| s.conn == conn && s.remote.ip() == ip && s.kind.is_established())
-            .map(|s| s.serial)
+        self.p1_with_peer(ip)
+            .into_iter()
+            .filter(|s| {
+                self.p1
+                    .get(s)
+                    .is_some_and(|s| s.conn == conn && s.kind.is_established())
+            })
             .max()
-    }
-
-    /// The peer address of IPsec state `p2`: its ISAKMP SA's, or for one
-    /// that outlived it, the source of its inbound SAs.
-    pub(crate) fn p2_peer(&self, p2: &super::state::Phase2) -> Option<IpAddr> {
-        self.p1
-            .get(&p2.parent)
-            .map(|p| p.remote.ip())
-            .or_else(|| p2.installed.iter().find(|sa| sa.inbound).map(|sa| sa.src))
     }
 
     /// EVENT_DPD: was the peer heard from since the last check? Asks the
@@ -279,10 +286,10 @@ impl Endpoint {
             return;
         }
         let sas: Vec<(IpsecProto, u32, IpAddr, IpAddr)> = self
-            .p2
-            .values()
+            .p2_with_peer(ip)
+            .iter()
+            .filter_map(|x| self.p2.get(x))
             .filter(|x| x.conn == conn && x.kind.is_established())
-            .filter(|x| self.p2_peer(x) == Some(ip))
             .flat_map(|x| x.installed.iter())
             .filter(|sa| sa.inbound && sa.proto != IpsecProto::Ipcomp)
             .map(|sa| (sa.proto, sa.spi, sa.src, sa.dst))
@@ -325,12 +332,14 @@ impl Endpoint {
             KernelReply::Failed { req, .. } => (*req, None),
             KernelReply::Spi { .. } | KernelReply::Installed { .. } => return false,
         };
-        let Some(s) = self.p1.values_mut().find(|s| {
+        let asked = |s: &super::state::Phase1| {
             s.dpd
                 .check
                 .as_ref()
                 .is_some_and(|c| c.pending.iter().any(|(r, _, _)| *r == req))
-        }) else {
+        };
+        let found = self.p1.find(&StateKey::KernelReq(req), asked);
+        let Some(s) = found.and_then(|serial| self.p1.get_mut(&serial)) else {
             return false;
         };
         let p1 = s.serial;
@@ -606,21 +615,13 @@ impl Endpoint {
         ip: IpAddr,
         notify: bool,
     ) {
-        let p2: Vec<u64> = self
-            .p2
-            .values()
-            .filter(|s| s.conn == conn && self.p2_peer(s) == Some(ip))
-            .map(|s| s.serial)
-            .collect();
+        let mut p2 = self.p2_with_peer(ip);
+        p2.retain(|s| self.p2.get(s).is_some_and(|s| s.conn == conn));
         for s in p2 {
             self.delete_phase2(now, s, notify);
         }
-        let p1: Vec<u64> = self
-            .p1
-            .values()
-            .filter(|s| s.conn == conn && s.remote.ip() == ip)
-            .map(|s| s.serial)
-            .collect();
+        let mut p1 = self.p1_with_peer(ip);
+        p1.retain(|s| self.p1.get(s).is_some_and(|s| s.conn == conn));
         for s in p1 {
             self.delete_phase1(now, s, notify);
         }
@@ -650,4 +651,4 @@ impl Endpoint {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -5,10 +5,11 @@ use super::config::{ConnConfig, Secrets};
 use super::crypto::{hash, DhProvider, HashAlg};
 use super::kernel::{KernelOp, KernelReply};
 use super::rng::Rng;
-use super::state::{Phase1, Phase2, Role, StateKind, MAX_SENDS};
+use super::state::{lifetime_deadline, Phase1, Phase2, Role, StateKey, StateKind, MAX_SENDS};
+use super::table::StateTable;
 use super::wire::{exchange, flags, parse_header};
 pub use crate::ctl::Rc;
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::time::Instant;
 
@@ -87,34 +88,7 @@ pub enum Event {
 
 pub use super::command::{Command, CommandError};
 
-/// A summary of one state, for status output and tests.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StateInfo {
-    pub serial: u64,
-    pub conn: String,
-    pub kind: StateKind,
-    pub ipsec: bool,
-    pub parent: Option<u64>,
-    pub role: Role,
-    pub local: SocketAddr,
-    pub peer: SocketAddr,
-    /// The next timer event (`EVENT_RETRANSMIT`, `EVENT_SA_REPLACE`, `EVENT_SA_EXPIRE`) and when.
-    pub event: Option<(&'static str, Instant)>,
-    /// IPsec SAs: per protocol, the peer's SPI (our outbound) and ours (inbound).
-    pub saids: Vec<(super::kernel::IpsecProto, u32, u32)>,
-    /// ISAKMP SAs whose peer announced DPD: `lastdpd=`; `None`: `nodpd`.
-    pub dpd: Option<super::dpd::DpdStatus>,
-    /// The DPD timer (`EVENT_DPD` or `EVENT_DPD_TIMEOUT`) and when.
-    pub dpd_event: Option<(&'static str, Instant)>,
-    /// NAT traversal of the ISAKMP SA (an IPsec SA's: its parent's). With
-    /// a NAT between the ends `local` and `peer` are the port-4500 ones.
-    pub nat: super::natt::NatState,
-    /// IPsec SAs: encapsulation, NAT-OA and NAT-D (`NATOA=… NATD=…`).
-    pub sa_nat: Option<super::natt::SaNatInfo>,
-}
-
-const UNSPECIFIED: SocketAddr =
-    SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), 0);
+pub use super::state_info::StateInfo;
 
 /// Counters per class of refused input.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -136,8 +110,9 @@ pub struct Endpoint {
     pub(crate) rng: Box<dyn Rng>,
     pub(crate) conns: Vec<ConnConfig>,
     pub(crate) secrets: Secrets,
-    pub(crate) p1: BTreeMap<u64, Phase1>,
-    pub(crate) p2: BTreeMap<u64, Phase2>,
+    /// ISAKMP and IPsec states by serial, with their timers and indexes.
+    pub(crate) p1: StateTable<Phase1>,
+    pub(crate) p2: StateTable<Phase2>,
     /// (icookie, rcookie) -> ISAKMP state.
     pub(crate) by_cookies: HashMap<([u8; 8], [u8; 8]), u64>,
     /// Our own initiator states still waiting for the responder's cookie.
@@ -179,8 +154,8 @@ impl Endpoint {
             rng,
             conns: Vec::new(),
             secrets: Secrets::default(),
-            p1: BTreeMap::new(),
-            p2: BTreeMap::new(),
+            p1: StateTable::default(),
+            p2: StateTable::default(),
             by_cookies: HashMap::new(),
             by_icookie: HashMap::new(),
             next_serial: 1,
@@ -226,14 +201,20 @@ impl Endpoint {
     ) {
         self.clock = Some(now);
         // Port 4500 (NAT traversal): marker, keepalive, floating ports.
-        let Some(data) = self.natt_unwrap(local, remote, data) else {
-            return;
-        };
-        let float = self.natt_float_begin(local, remote, data);
-        self.dispatch_datagram(now, local, remote, data);
-        self.natt_float_end(float);
-        self.natt_arm_keepalive(now, data);
+        if let Some(data) = self.natt_unwrap(local, remote, data) {
+            let float = self.natt_float_begin(local, remote, data);
+            self.dispatch_datagram(now, local, remote, data);
+            self.natt_float_end(float);
+            self.natt_arm_keepalive(now, data);
+        }
         self.run_in_place(now);
+        self.settle();
+    }
+
+    /// Re-arms the timers and re-indexes the states an input changed.
+    pub(crate) fn settle(&mut self) {
+        self.p1.refresh();
+        self.p2.refresh();
     }
 
     fn dispatch_datagram(
@@ -284,33 +265,40 @@ impl Endpoint {
     pub fn handle_timeout(&mut self, now: Instant) {
         self.clock = Some(now);
         self.log_suppressed(now);
-        let due1: Vec<u64> = self
-            .p1
-            .iter()
-            .filter(|(_, s)| {
-                deadline((s.retransmit.as_ref(), s.replace, s.expires)).is_some_and(|d| d <= now)
+        // Only the states whose timers are due are looked at; one that is
+        // due for DPD only is left to `dpd_timeouts`.
+        let due1: Vec<u64> = self.p1.take_due(now);
+        let due1 = due1.into_iter().filter(|s| {
+            self.p1.get(s).is_some_and(|s| {
+                lifetime_deadline(s.retransmit.as_ref(), s.replace, s.expires)
+                    .is_some_and(|d| d <= now)
             })
-            .map(|(k, _)| *k)
-            .collect();
-        for serial in due1 {
+        });
+        for serial in due1.collect::<Vec<u64>>() {
             self.phase1_timeout(now, serial);
         }
-        let due2: Vec<u64> = self
-            .p2
-            .iter()
-            .filter(|(_, s)| {
-                deadline((s.retransmit.as_ref(), s.replace, s.expires)).is_some_and(|d| d <= now)
+        let due2: Vec<u64> = self.p2.take_due(now);
+        let due2 = due2.into_iter().filter(|s| {
+            self.p2.get(s).is_some_and(|s| {
+                lifetime_deadline(s.retransmit.as_ref(), s.replace, s.expires)
+                    .is_some_and(|d| d <= now)
             })
-            .map(|(k, _)| *k)
-            .collect();
-        for serial in due2 {
+        });
+        for serial in due2.collect::<Vec<u64>>() {
             self.phase2_timeout(now, serial);
         }
         self.dpd_timeouts(now);
         self.natt_keepalive_timeout(now);
+        self.settle();
     }
 
     pub fn handle_command(&mut self, now: Instant, cmd: Command) -> Result<(), CommandError> {
+        let r = self.command(now, cmd);
+        self.settle();
+        r
+    }
+
+    fn command(&mut self, now: Instant, cmd: Command) -> Result<(), CommandError> {
         match cmd {
             Command::AddConnection(c) => {
                 if self.conn(&c.name).is_some() {
@@ -361,17 +349,19 @@ impl Endpoint {
     }
 
     pub fn handle_kernel_reply(&mut self, now: Instant, reply: KernelReply) {
-        if self.dpd_kernel_reply(now, &reply) {
-            return;
+        if !self.dpd_kernel_reply(now, &reply) {
+            let routed = match &reply {
+                KernelReply::Installed { req } => self.route_answered(*req, None),
+                KernelReply::Failed { req, reason } => {
+                    self.route_answered(*req, Some(reason.clone()))
+                }
+                KernelReply::Spi { .. } | KernelReply::SaUse { .. } => false,
+            };
+            if !routed {
+                self.quick_kernel_reply(now, reply);
+            }
         }
-        let routed = match &reply {
-            KernelReply::Installed { req } => self.route_answered(*req, None),
-            KernelReply::Failed { req, reason } => self.route_answered(*req, Some(reason.clone())),
-            KernelReply::Spi { .. } | KernelReply::SaUse { .. } => false,
-        };
-        if !routed {
-            self.quick_kernel_reply(now, reply);
-        }
+        self.settle();
     }
 
     // ---- outputs ------------------------------------------------------------
@@ -390,74 +380,13 @@ impl Endpoint {
 
     /// When [`Endpoint::handle_timeout`] should next be called.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let a = self
-            .p1
-            .values()
-            .filter_map(|s| deadline((s.retransmit.as_ref(), s.replace, s.expires)));
-        let b = self
-            .p2
-            .values()
-            .filter_map(|s| deadline((s.retransmit.as_ref(), s.replace, s.expires)));
-        a.chain(b)
-            .chain(self.dpd_deadline())
+        self.p1
+            .next_deadline()
+            .into_iter()
+            .chain(self.p2.next_deadline())
             .chain(self.keepalive_at)
             .chain(self.loglimit.deadline())
             .min()
-    }
-
-    pub fn states(&self) -> Vec<StateInfo> {
-        let mut v: Vec<StateInfo> = self
-            .p1
-            .values()
-            .map(|s| StateInfo {
-                serial: s.serial,
-                conn: s.conn.clone(),
-                kind: s.kind,
-                ipsec: false,
-                parent: None,
-                role: s.role,
-                local: s.local,
-                peer: s.remote,
-                event: super::lifetime::next_event(s.retransmit.as_ref(), s.replace, s.expires),
-                saids: Vec::new(),
-                dpd: self.dpd_status(s.serial),
-                dpd_event: s.dpd.event(),
-                nat: s.nat,
-                sa_nat: None,
-            })
-            .chain(self.p2.values().map(|s| {
-                let (local, peer, nat) = self
-                    .p1
-                    .get(&s.parent)
-                    .map_or((UNSPECIFIED, UNSPECIFIED, Default::default()), |p| {
-                        (p.local, p.remote, p.nat)
-                    });
-                let saids = s.chosen.as_ref().map_or(Vec::new(), |c| {
-                    c.protos
-                        .iter()
-                        .map(|cp| (cp.proto, cp.peer_spi, s.our_spi(cp.proto)))
-                        .collect()
-                });
-                StateInfo {
-                    serial: s.serial,
-                    conn: s.conn.clone(),
-                    kind: s.kind,
-                    ipsec: true,
-                    parent: Some(s.parent),
-                    role: s.role,
-                    local,
-                    peer,
-                    event: super::lifetime::next_event(s.retransmit.as_ref(), s.replace, s.expires),
-                    saids,
-                    dpd: None,
-                    dpd_event: None,
-                    nat,
-                    sa_nat: Some(self.natt_sa_info(s.serial)),
-                }
-            }))
-            .collect();
-        v.sort_by_key(|s| s.serial);
-        v
     }
 
     pub fn counters(&self) -> Counters {
@@ -632,22 +561,10 @@ impl Endpoint {
 
     /// Kills every state of `name`, telling the peer about established ones.
     pub(crate) fn terminate(&mut self, now: Instant, name: &str) {
-        let p2: Vec<u64> = self
-            .p2
-            .values()
-            .filter(|s| s.conn == name)
-            .map(|s| s.serial)
-            .collect();
-        for s in p2 {
+        for s in self.p2_of(name) {
             self.delete_phase2(now, s, true);
         }
-        let p1: Vec<u64> = self
-            .p1
-            .values()
-            .filter(|s| s.conn == name)
-            .map(|s| s.serial)
-            .collect();
-        for s in p1 {
+        for s in self.p1_of(name) {
             self.delete_phase1(now, s, true);
         }
     }
@@ -663,12 +580,9 @@ impl Endpoint {
         // Phase-2 negotiations that have not finished cannot go on without it.
         // They go first, while the parent's addresses are there to release
         // the SPIs they reserved.
-        let orphans: Vec<u64> = self
-            .p2
-            .values()
-            .filter(|c| c.parent == serial && !c.kind.is_established())
-            .map(|c| c.serial)
-            .collect();
+        let orphans = self.p2.find_all(&StateKey::Child(serial), |c| {
+            c.parent == serial && !c.kind.is_established()
+        });
         for o in orphans {
             self.delete_phase2(now, o, false);
         }
@@ -832,9 +746,10 @@ impl Endpoint {
         }
         // Reuse an ISAKMP SA: an established one, or one we are negotiating.
         let existing = self
-            .p1
-            .values()
-            .filter(|s| s.conn == name && (s.kind.is_established() || s.role == Role::Initiator))
+            .p1_of(name)
+            .iter()
+            .filter_map(|s| self.p1.get(s))
+            .filter(|s| s.kind.is_established() || s.role == Role::Initiator)
             .max_by_key(|s| (s.kind.is_established(), s.serial))
             .map(|s| (s.serial, s.kind.is_established()));
         match existing {
@@ -852,16 +767,6 @@ impl Endpoint {
         }
         Ok(())
     }
-}
-
-fn deadline(
-    s: (
-        Option<&super::state::Retransmit>,
-        Option<Instant>,
-        Option<Instant>,
-    ),
-) -> Option<Instant> {
-    super::lifetime::next_event(s.0, s.1, s.2).map(|(_, t)| t)
 }
 
 impl Role {

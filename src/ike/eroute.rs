@@ -69,15 +69,19 @@ impl Endpoint {
             self.eroute_owner.remove(&key);
             let heir = self
                 .p2
-                .values()
-                .filter(|s| s.serial != serial && s.conn == conn && s.kind.is_established())
-                .filter_map(|s| {
+                .find_last(&super::peers::conn_key(conn, true), |s| {
+                    s.serial != serial
+                        && s.conn == conn
+                        && s.kind.is_established()
+                        && s.policies.iter().any(|q| PolicyKey::of(q) == key)
+                })
+                .and_then(|h| self.p2.get(&h))
+                .and_then(|s| {
                     s.policies
                         .iter()
                         .find(|q| PolicyKey::of(q) == key)
                         .map(|q| (s.serial, q.clone()))
-                })
-                .max_by_key(|(s, _)| *s);
+                });
             match heir {
                 Some((s, q)) => {
                     self.eroute_owner.insert(key, s);

@@ -5,7 +5,7 @@ use super::crypto::{informational_hash, phase2_iv};
 use super::endpoint::{Endpoint, Level};
 use super::kernel::IpsecProto;
 use super::packet::{build_encrypted, ct_eq, decrypt_body, HeaderFields, Parsed};
-use super::state::StateKind;
+use super::state::{StateKey, StateKind};
 use super::wire::{
     emit_chain, exchange, flags, notify_type, protocol, DeletePayload, Header, NotifyPayload,
     Payload, DOI_IPSEC,
@@ -161,13 +161,7 @@ impl Endpoint {
         }
         let parent = Some(s.parent)
             .filter(|p| self.p1.get(p).is_some_and(|x| x.kind.is_established()))
-            .or_else(|| {
-                self.p1
-                    .values()
-                    .filter(|x| x.conn == s.conn && x.kind.is_established())
-                    .map(|x| x.serial)
-                    .max()
-            });
+            .or_else(|| self.newest_p1(&s.conn));
         if let (Some(p1), false) = (parent, payloads.is_empty()) {
             self.send_protected_info(p1, payloads);
         }
@@ -418,20 +412,16 @@ impl Endpoint {
                         continue;
                     };
                     let spi_v = u32::from_be_bytes(b);
-                    let victim = self
-                        .p2
-                        .values()
-                        .find(|s| {
-                            s.chosen.as_ref().is_some_and(|c| {
-                                c.protos
-                                    .iter()
-                                    .any(|cp| cp.proto == proto && cp.peer_spi == spi_v)
-                            }) && self
-                                .p1
-                                .get(&s.parent)
-                                .map_or(s.conn == conn, |x| x.remote.ip() == remote.ip())
-                        })
-                        .map(|s| s.serial);
+                    let victim = self.p2.find(&StateKey::PeerSpi(proto, spi_v), |s| {
+                        s.chosen.as_ref().is_some_and(|c| {
+                            c.protos
+                                .iter()
+                                .any(|cp| cp.proto == proto && cp.peer_spi == spi_v)
+                        }) && self
+                            .p1
+                            .get(&s.parent)
+                            .map_or(s.conn == conn, |x| x.remote.ip() == remote.ip())
+                    });
                     match victim {
                         Some(v) => {
                             self.log_state(&conn, v, None, format!("received Delete SA({spi_v:#010x}) payload: deleting IPsec State"));

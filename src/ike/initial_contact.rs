@@ -22,11 +22,8 @@ impl Endpoint {
     /// ISAKMP or IPsec state with its peer exists.
     pub(crate) fn initial_contact_payload(&self, st: &Phase1) -> Option<Payload> {
         let ip = st.remote.ip();
-        let other_p1 = self
-            .p1
-            .values()
-            .any(|s| s.serial != st.serial && s.remote.ip() == ip);
-        let any_p2 = self.p2.values().any(|s| self.p2_peer(s) == Some(ip));
+        let other_p1 = self.p1_with_peer(ip).iter().any(|s| *s != st.serial);
+        let any_p2 = !self.p2_with_peer(ip).is_empty();
         if other_p1 || any_p2 {
             return None;
         }
@@ -57,17 +54,17 @@ impl Endpoint {
         let Some(s) = self.p1.get(&p1) else { return };
         let (conn, ip, id) = (s.conn.clone(), s.remote.ip(), s.peer_id.clone());
         let stale: Vec<u64> = self
-            .p1
-            .values()
-            .filter(|x| {
-                x.serial != p1 && x.remote.ip() == ip && x.peer_id == id && x.kind.is_established()
-            })
+            .p1_with_peer(ip)
+            .iter()
+            .filter_map(|x| self.p1.get(x))
+            .filter(|x| x.serial != p1 && x.peer_id == id && x.kind.is_established())
             .map(|x| x.serial)
             .collect();
         let ipsec: Vec<u64> = self
-            .p2
-            .values()
-            .filter(|x| x.parent != p1 && self.p2_peer(x) == Some(ip))
+            .p2_with_peer(ip)
+            .iter()
+            .filter_map(|x| self.p2.get(x))
+            .filter(|x| x.parent != p1)
             .filter(|x| match self.p1.get(&x.parent) {
                 Some(parent) => stale.contains(&parent.serial),
                 // Outlived its ISAKMP SA: ours if its connection is.
@@ -106,9 +103,10 @@ impl Endpoint {
         }
         let (conn, ip) = (s.conn.clone(), s.remote.ip());
         let doubted: Vec<u64> = self
-            .p1
-            .values()
-            .filter(|x| x.serial < p1 && x.conn == conn && x.remote.ip() == ip)
+            .p1_with_peer(ip)
+            .iter()
+            .filter_map(|x| self.p1.get(x))
+            .filter(|x| x.serial < p1 && x.conn == conn)
             .map(|x| x.serial)
             .filter(|x| self.dpd_pending(*x))
             .collect();

@@ -3,7 +3,7 @@
 
 use super::endpoint::{Endpoint, Level};
 use super::kernel::IpsecProto;
-use super::state::{Retransmit, Role, StateKind, MAX_SENDS};
+use super::state::{Phase2, Retransmit, Role, StateKey, StateKind, MAX_SENDS};
 use crate::ctl::Rc;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
@@ -143,11 +143,18 @@ impl Endpoint {
         dst: IpAddr,
         hard: bool,
     ) {
-        let Some(s) = self.p2.values_mut().find(|s| {
+        self.sa_expire(now, proto, spi, dst, hard);
+        self.settle();
+    }
+
+    fn sa_expire(&mut self, now: Instant, proto: IpsecProto, spi: u32, dst: IpAddr, hard: bool) {
+        let holds = |s: &Phase2| {
             s.installed
                 .iter()
                 .any(|sa| sa.proto == proto && sa.spi == spi && sa.dst == dst)
-        }) else {
+        };
+        let found = self.p2.find(&StateKey::Sa(proto, spi, dst), holds);
+        let Some(s) = found.and_then(|serial| self.p2.get_mut(&serial)) else {
             self.log(
                 Level::Debug,
                 None,
@@ -282,14 +289,6 @@ impl Endpoint {
         self.log_state(conn, serial, Some(Rc::Retransmission), text);
     }
 
-    fn newest_p1(&self, conn: &str) -> Option<u64> {
-        self.p1
-            .values()
-            .filter(|s| s.conn == conn && s.kind.is_established())
-            .map(|s| s.serial)
-            .max()
-    }
-
     /// A road warrior's IPsec SA is due for replacement on our side (the
     /// road warrior did not replace it: `--dontrekey`, or it is late): the
     /// gateway negotiates its successor over the newest ISAKMP SA with that
@@ -306,15 +305,17 @@ impl Endpoint {
         };
         let same_peer = |p: u64| self.p1.get(&p).is_some_and(|p| p.remote.ip() == peer);
         let newest = self
-            .p2
-            .values()
-            .filter(|o| o.conn == conn && o.kind.is_established() && same_peer(o.parent))
+            .p2_of(&conn)
+            .iter()
+            .filter_map(|o| self.p2.get(o))
+            .filter(|o| o.kind.is_established() && same_peer(o.parent))
             .map(|o| o.serial)
             .max();
         let isakmp = self
-            .p1
-            .values()
-            .filter(|p| p.conn == conn && p.kind.is_established() && p.remote.ip() == peer)
+            .p1_with_peer(peer)
+            .iter()
+            .filter_map(|p| self.p1.get(p))
+            .filter(|p| p.conn == conn && p.kind.is_established())
             .map(|p| p.serial)
             .max();
         if newest != Some(serial) {
@@ -331,13 +332,5 @@ impl Endpoint {
         };
         self.log_state(&conn, serial, None, "replacing IPsec SA".into());
         self.start_quick_to(now, p1, 1, peer_client);
-    }
-
-    fn newest_p2(&self, conn: &str) -> Option<u64> {
-        self.p2
-            .values()
-            .filter(|s| s.conn == conn && s.kind.is_established())
-            .map(|s| s.serial)
-            .max()
     }
 }

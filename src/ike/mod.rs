@@ -36,11 +36,16 @@ mod loglimit;
 mod main_mode;
 pub mod natt;
 mod packet;
+mod peers;
 pub mod proposal;
 mod quick_mode;
 pub mod rng;
 pub mod routing;
+#[cfg(test)]
+mod scale_tests;
 pub mod state;
+mod state_info;
+mod table;
 pub mod vendor;
 pub mod wire;
 

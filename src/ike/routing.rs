@@ -221,20 +221,7 @@ impl Endpoint {
 
     /// True while an established IPsec SA of `conn` exists.
     pub(crate) fn keyed(&self, conn: &str) -> bool {
-        self.p2
-            .values()
-            .any(|s| s.conn == conn && s.kind.is_established())
-    }
-
-    /// A negotiation of `conn` is under way (a state not yet established).
-    fn negotiating(&self, conn: &str) -> bool {
-        self.p1
-            .values()
-            .any(|s| s.conn == conn && !s.kind.is_established())
-            || self
-                .p2
-                .values()
-                .any(|s| s.conn == conn && !s.kind.is_established())
+        self.newest_p2(conn).is_some()
     }
 
     fn updown(&mut self, conn: &str, verbs: &[Verb]) {
@@ -406,6 +393,11 @@ impl Endpoint {
     /// The kernel caught traffic for a routed connection: negotiate it,
     /// unless a negotiation of it is already under way.
     pub fn handle_acquire(&mut self, now: Instant, acq: Acquire) {
+        self.acquire(now, acq);
+        self.settle();
+    }
+
+    fn acquire(&mut self, now: Instant, acq: Acquire) {
         let by_reqid = acq.reqid.filter(|r| *r != 0).and_then(|reqid| {
             self.routing
                 .iter()

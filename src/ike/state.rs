@@ -170,6 +170,7 @@ impl Phase1Crypto {
     }
 }
 
+#[cfg_attr(test, derive(Clone))]
 pub struct Phase1 {
     pub serial: u64,
     pub conn: String,
@@ -214,6 +215,7 @@ pub struct Phase1 {
     pub nat: super::natt::NatState,
 }
 
+#[cfg_attr(test, derive(Clone))]
 pub struct Phase2 {
     pub serial: u64,
     pub parent: u64,
@@ -267,6 +269,7 @@ pub struct Phase2 {
 
 /// SAs and policies handed to the kernel, waiting for its answer.
 #[derive(Debug)]
+#[cfg_attr(test, derive(Clone))]
 pub struct PendingInstall {
     pub req: u64,
     pub sas: Vec<super::kernel::SaInstall>,
@@ -278,6 +281,7 @@ pub struct PendingInstall {
 /// is only sent (and the SA only announced) after that, so that a kernel
 /// refusal never leaves the peer believing in an SA we cannot carry.
 #[derive(Debug)]
+#[cfg_attr(test, derive(Clone))]
 pub enum AfterInstall {
     /// Initiator: send QI2, the IPsec SA is established.
     SendQi2(Vec<u8>),
@@ -293,5 +297,99 @@ impl Phase2 {
             .iter()
             .find(|(q, _)| *q == p)
             .map_or(0, |(_, s)| *s)
+    }
+}
+
+/// What a state can be found by, besides its serial (see `table`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum StateKey {
+    /// The connection the state belongs to, and whether it is established.
+    Conn { conn: String, established: bool },
+    /// A Quick Mode exchange: its ISAKMP SA and message ID.
+    Exchange { parent: u64, msgid: u32 },
+    /// An IPsec state negotiated under this ISAKMP SA.
+    Child(u64),
+    /// An ISAKMP SA's peer address; an IPsec state's SAs' peer end (the
+    /// source of inbound ones, the destination of outbound ones).
+    Peer(std::net::IpAddr),
+    /// A kernel request the state waits for the answer to.
+    KernelReq(u64),
+    /// An SPI the peer chose for an IPsec SA (what its Delete names).
+    PeerSpi(IpsecProto, u32),
+    /// A kernel SA the state installed: protocol, SPI, destination.
+    Sa(IpsecProto, u32, std::net::IpAddr),
+}
+
+/// The earliest of a state's retransmit, replace and expiry timers.
+pub(crate) fn lifetime_deadline(
+    r: Option<&Retransmit>,
+    replace: Option<Instant>,
+    expires: Option<Instant>,
+) -> Option<Instant> {
+    super::lifetime::next_event(r, replace, expires).map(|(_, t)| t)
+}
+
+impl super::table::Tracked for Phase1 {
+    type Key = StateKey;
+
+    /// The lifetime timers and the DPD ones.
+    fn deadline(&self) -> Option<Instant> {
+        let life = lifetime_deadline(self.retransmit.as_ref(), self.replace, self.expires);
+        life.into_iter().chain(self.dpd.deadline()).min()
+    }
+
+    fn keys(&self, out: &mut Vec<StateKey>) {
+        out.push(StateKey::Conn {
+            conn: self.conn.clone(),
+            established: self.kind.is_established(),
+        });
+        out.push(StateKey::Peer(self.remote.ip()));
+        out.extend(self.dpd.pending_reqs().map(StateKey::KernelReq));
+    }
+}
+
+impl super::table::Tracked for Phase2 {
+    type Key = StateKey;
+
+    fn deadline(&self) -> Option<Instant> {
+        lifetime_deadline(self.retransmit.as_ref(), self.replace, self.expires)
+    }
+
+    fn keys(&self, out: &mut Vec<StateKey>) {
+        out.push(StateKey::Conn {
+            conn: self.conn.clone(),
+            established: self.kind.is_established(),
+        });
+        out.push(StateKey::Child(self.parent));
+        out.extend(self.chosen.iter().flat_map(|c| {
+            c.protos
+                .iter()
+                .map(|cp| StateKey::PeerSpi(cp.proto, cp.peer_spi))
+        }));
+        out.push(StateKey::Exchange {
+            parent: self.parent,
+            msgid: self.msgid,
+        });
+        out.extend(
+            self.pending_install
+                .as_ref()
+                .map(|p| StateKey::KernelReq(p.req)),
+        );
+        out.extend(
+            self.pending_spis
+                .iter()
+                .map(|(r, _)| StateKey::KernelReq(*r)),
+        );
+        out.extend(
+            self.installed
+                .iter()
+                .map(|sa| StateKey::Sa(sa.proto, sa.spi, sa.dst)),
+        );
+        let mut peers: Vec<std::net::IpAddr> = (self.installed.iter())
+            .map(|sa| if sa.inbound { sa.src } else { sa.dst })
+            .collect();
+        peers.sort_unstable();
+        peers.dedup();
+        out.extend(peers.into_iter().map(StateKey::Peer));
     }
 }

@@ -219,6 +219,7 @@ impl fmt::Display for DhError {
 impl std::error::Error for DhError {}
 
 /// Our half of an exchange. `secret` is provider-specific and never logged.
+#[cfg_attr(test, derive(Clone))]
 pub struct DhKeyPair {
     pub group: DhGroup,
     pub public: Vec<u8>,

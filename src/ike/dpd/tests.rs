@@ -11,7 +11,7 @@ use crate::ike::wire::{protocol, Identity, Payload, DOI_IPSEC};
 use crate::ike::{Command, Transmit};
 use std::net::Ipv4Addr;
 
-const CONN: &str = "c";
+pub(crate) const CONN: &str = "c";
 
 fn addr(last: u8) -> Ipv4Addr {
     Ipv4Addr::new(192, 0, 2, last)
@@ -27,7 +27,7 @@ fn end(last: u8) -> End {
     }
 }
 
-fn endpoint(me: u8, peer: u8, seed: u64, dpd: Option<Dpd>) -> Endpoint {
+pub(crate) fn endpoint(me: u8, peer: u8, seed: u64, dpd: Option<Dpd>) -> Endpoint {
     let mut ep = Endpoint::new(Box::new(NullDh), Box::new(SeededRng::new(seed)));
     let policy = Policy {
         psk: true,
@@ -58,14 +58,14 @@ fn endpoint(me: u8, peer: u8, seed: u64, dpd: Option<Dpd>) -> Endpoint {
 }
 
 /// Two endpoints and a kernel that says yes; datagrams go straight across.
-struct Pair {
-    eps: [Endpoint; 2],
-    now: Instant,
+pub(crate) struct Pair {
+    pub(crate) eps: [Endpoint; 2],
+    pub(crate) now: Instant,
     next_spi: u32,
 }
 
 impl Pair {
-    fn new(dpd: Option<Dpd>) -> Pair {
+    pub(crate) fn new(dpd: Option<Dpd>) -> Pair {
         let mut p = Pair {
             eps: [endpoint(1, 2, 11, dpd), endpoint(2, 1, 12, None)],
             now: Instant::now(),
@@ -80,7 +80,7 @@ impl Pair {
     }
 
     /// Delivers everything until quiet; returns what each side sent.
-    fn pump(&mut self) -> [Vec<Transmit>; 2] {
+    pub(crate) fn pump(&mut self) -> [Vec<Transmit>; 2] {
         let mut sent: [Vec<Transmit>; 2] = [Vec::new(), Vec::new()];
         loop {
             let mut any = false;

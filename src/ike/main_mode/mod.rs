@@ -601,8 +601,9 @@ impl Endpoint {
         remote: SocketAddr,
     ) {
         let older: Vec<u64> = self
-            .p1
-            .values()
+            .p1_with_peer(remote.ip())
+            .iter()
+            .filter_map(|s| self.p1.get(s))
             .filter(|s| {
                 s.serial < serial
                     && s.conn == conn

@@ -3,7 +3,7 @@
 
 use super::super::endpoint::{Endpoint, Level};
 use super::super::kernel::{KernelOp, NatMapping};
-use super::super::state::StateKind;
+use super::super::state::{StateKey, StateKind};
 use super::super::wire::HEADER_LEN;
 use crate::ike::config::NAT_T_PORT;
 use std::net::SocketAddr;
@@ -147,15 +147,21 @@ impl Endpoint {
     /// IPsec SA that went to the old port follow (an address change is not
     /// followed: the SAs would need new addresses, which only a new
     /// negotiation gives). An IPsec SA whose ISAKMP SA is gone follows too.
-    pub fn handle_nat_mapping(&mut self, _now: Instant, m: NatMapping) {
+    pub fn handle_nat_mapping(&mut self, now: Instant, m: NatMapping) {
+        self.nat_mapping(now, m);
+        self.settle();
+    }
+
+    fn nat_mapping(&mut self, _now: Instant, m: NatMapping) {
+        let holds = |s: &crate::ike::state::Phase2| {
+            s.installed.iter().any(|sa| {
+                sa.proto == m.proto && sa.spi == m.spi && sa.dst == m.dst && sa.encap.is_some()
+            })
+        };
         let found = self
             .p2
-            .values()
-            .find(|s| {
-                s.installed.iter().any(|sa| {
-                    sa.proto == m.proto && sa.spi == m.spi && sa.dst == m.dst && sa.encap.is_some()
-                })
-            })
+            .find(&StateKey::Sa(m.proto, m.spi, m.dst), holds)
+            .and_then(|serial| self.p2.get(&serial))
             .map(|s| (s.serial, s.conn.clone(), s.parent));
         let Some((p2, conn, parent)) = found else {
             self.log(
@@ -211,12 +217,18 @@ impl Endpoint {
     /// the same NAT has another port and is left alone.
     fn natt_move_sas(&mut self, p1: u64, old: SocketAddr, port: u16) {
         let mut updates = Vec::new();
-        let live: Vec<u64> = self.p1.keys().copied().collect();
-        for s in self
-            .p2
-            .values_mut()
-            .filter(|s| s.parent == p1 || !live.contains(&s.parent))
-        {
+        // Only SAs with the peer at `old` change: the states indexed under
+        // its address, besides `p1`'s own.
+        let mut moved = self.p2.find_all(&StateKey::Child(p1), |s| s.parent == p1);
+        moved.extend(self.p2.find_all(&StateKey::Peer(old.ip()), |s| {
+            s.parent == p1 || !self.p1.contains_key(&s.parent)
+        }));
+        moved.sort_unstable();
+        moved.dedup();
+        for serial in moved {
+            let Some(s) = self.p2.get_mut(&serial) else {
+                continue;
+            };
             for sa in s.installed.iter_mut() {
                 let Some(mut e) = sa.encap else { continue };
                 let (peer_ip, peer_port) = if sa.inbound {

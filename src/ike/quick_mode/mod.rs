@@ -8,7 +8,8 @@ use super::error::{misbehaved, missing, Incompatible, Misbehaviour, Reject};
 use super::main_mode::NONCE_LEN;
 use super::packet::{build_encrypted, ct_eq, decrypt_body, HeaderFields, Parsed};
 use super::state::{
-    AfterInstall, PendingInstall, Phase2, Retransmit, Role, StateKind, MAX_DUPLICATE_RESENDS,
+    AfterInstall, PendingInstall, Phase2, Retransmit, Role, StateKey, StateKind,
+    MAX_DUPLICATE_RESENDS,
 };
 use crate::ctl::Rc;
 use crate::ike::crypto::{
@@ -159,12 +160,8 @@ impl Endpoint {
             | KernelReply::Installed { req }
             | KernelReply::Failed { req, .. } => *req,
         };
-        if let Some(serial) = self
-            .p2
-            .values()
-            .find(|s| s.pending_install.as_ref().is_some_and(|p| p.req == req))
-            .map(|s| s.serial)
-        {
+        let waits_install = |s: &Phase2| s.pending_install.as_ref().is_some_and(|p| p.req == req);
+        if let Some(serial) = self.p2.find(&StateKey::KernelReq(req), waits_install) {
             let refusal = match reply {
                 KernelReply::Failed { reason, .. } => Some(reason),
                 _ => None,
@@ -182,12 +179,8 @@ impl Endpoint {
             }
             return;
         }
-        let Some(serial) = self
-            .p2
-            .values()
-            .find(|s| s.pending_spis.iter().any(|(r, _)| *r == req))
-            .map(|s| s.serial)
-        else {
+        let waits_spi = |s: &Phase2| s.pending_spis.iter().any(|(r, _)| *r == req);
+        let Some(serial) = self.p2.find(&StateKey::KernelReq(req), waits_spi) else {
             self.log(
                 Level::Debug,
                 None,
@@ -330,11 +323,12 @@ impl Endpoint {
             return;
         }
         let digest = Self::digest(data);
+        let msgid = hdr.msgid;
         let existing = self
             .p2
-            .values()
-            .find(|s| s.parent == p1 && s.msgid == hdr.msgid)
-            .map(|s| s.serial);
+            .find(&StateKey::Exchange { parent: p1, msgid }, |s| {
+                s.parent == p1 && s.msgid == msgid
+            });
         let Some(serial) = existing else {
             if parent.msgids.contains(&hdr.msgid) {
                 self.counters.peer_misbehaved += 1;

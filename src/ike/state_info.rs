@@ -1,0 +1,92 @@
+//! What `--status` and tests see of each state.
+
+use super::endpoint::Endpoint;
+use super::state::{Role, StateKind};
+use std::net::SocketAddr;
+use std::time::Instant;
+
+/// A summary of one state, for status output and tests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateInfo {
+    pub serial: u64,
+    pub conn: String,
+    pub kind: StateKind,
+    pub ipsec: bool,
+    pub parent: Option<u64>,
+    pub role: Role,
+    pub local: SocketAddr,
+    pub peer: SocketAddr,
+    /// The next timer event (`EVENT_RETRANSMIT`, `EVENT_SA_REPLACE`, `EVENT_SA_EXPIRE`) and when.
+    pub event: Option<(&'static str, Instant)>,
+    /// IPsec SAs: per protocol, the peer's SPI (our outbound) and ours (inbound).
+    pub saids: Vec<(super::kernel::IpsecProto, u32, u32)>,
+    /// ISAKMP SAs whose peer announced DPD: `lastdpd=`; `None`: `nodpd`.
+    pub dpd: Option<super::dpd::DpdStatus>,
+    /// The DPD timer (`EVENT_DPD` or `EVENT_DPD_TIMEOUT`) and when.
+    pub dpd_event: Option<(&'static str, Instant)>,
+    /// NAT traversal of the ISAKMP SA (an IPsec SA's: its parent's). With
+    /// a NAT between the ends `local` and `peer` are the port-4500 ones.
+    pub nat: super::natt::NatState,
+    /// IPsec SAs: encapsulation, NAT-OA and NAT-D (`NATOA=… NATD=…`).
+    pub sa_nat: Option<super::natt::SaNatInfo>,
+}
+
+const UNSPECIFIED: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), 0);
+
+impl Endpoint {
+    pub fn states(&self) -> Vec<StateInfo> {
+        let mut v: Vec<StateInfo> = self
+            .p1
+            .values()
+            .map(|s| StateInfo {
+                serial: s.serial,
+                conn: s.conn.clone(),
+                kind: s.kind,
+                ipsec: false,
+                parent: None,
+                role: s.role,
+                local: s.local,
+                peer: s.remote,
+                event: super::lifetime::next_event(s.retransmit.as_ref(), s.replace, s.expires),
+                saids: Vec::new(),
+                dpd: self.dpd_status(s.serial),
+                dpd_event: s.dpd.event(),
+                nat: s.nat,
+                sa_nat: None,
+            })
+            .chain(self.p2.values().map(|s| {
+                let (local, peer, nat) = self
+                    .p1
+                    .get(&s.parent)
+                    .map_or((UNSPECIFIED, UNSPECIFIED, Default::default()), |p| {
+                        (p.local, p.remote, p.nat)
+                    });
+                let saids = s.chosen.as_ref().map_or(Vec::new(), |c| {
+                    c.protos
+                        .iter()
+                        .map(|cp| (cp.proto, cp.peer_spi, s.our_spi(cp.proto)))
+                        .collect()
+                });
+                StateInfo {
+                    serial: s.serial,
+                    conn: s.conn.clone(),
+                    kind: s.kind,
+                    ipsec: true,
+                    parent: Some(s.parent),
+                    role: s.role,
+                    local,
+                    peer,
+                    event: super::lifetime::next_event(s.retransmit.as_ref(), s.replace, s.expires),
+                    saids,
+                    dpd: None,
+                    dpd_event: None,
+                    nat,
+                    sa_nat: Some(self.natt_sa_info(s.serial)),
+                }
+            }))
+            .collect();
+        v.sort_by_key(|s| s.serial);
+        v
+    }
+}

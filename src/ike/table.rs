@@ -1,0 +1,432 @@
+//! A table of states whose timers and lookups cost the same at ten states
+//! and at a hundred thousand.
+//!
+//! Every mutable access marks a state "touched". [`StateTable::refresh`]
+//! (run at the end of each input the endpoint handles) recomputes the
+//! touched states' deadlines and index keys: a deadline goes into a
+//! min-heap, and keys into a hash index. A heap entry whose deadline is no
+//! longer the one armed for its state is stale and dropped when it reaches
+//! the top. Until the refresh, a touched state is looked at directly: the
+//! answers of [`StateTable::next_deadline`] and [`StateTable::find`] never
+//! depend on a refresh having happened, only their cost does.
+
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
+use std::cell::Cell;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
+use std::hash::Hash;
+use std::time::Instant;
+
+/// What the table needs to know of a state.
+pub(crate) trait Tracked {
+    /// What the state can be looked up by besides its serial.
+    type Key: Hash + Eq + Clone;
+    /// When the state's earliest timer fires.
+    fn deadline(&self) -> Option<Instant>;
+    /// Appends the keys the state can be found by now.
+    fn keys(&self, out: &mut Vec<Self::Key>);
+}
+
+pub(crate) struct StateTable<T: Tracked> {
+    states: BTreeMap<u64, T>,
+    /// States mutably borrowed since the last refresh.
+    touched: BTreeSet<u64>,
+    /// States taken off the heap as due, to be armed again at the refresh.
+    /// Unlike touched ones their keys have not changed: lookups need not
+    /// look at them (a burst of due timers must not slow every lookup).
+    unarmed: Vec<u64>,
+    /// The deadline each state is armed for; the heap may hold older ones.
+    armed: HashMap<u64, Instant>,
+    heap: BinaryHeap<Reverse<(Instant, u64)>>,
+    index: HashMap<T::Key, BTreeSet<u64>>,
+    /// The keys each state is indexed under, to unindex it.
+    indexed: HashMap<u64, Vec<T::Key>>,
+    /// States looked at by scans, index lookups and refreshes: what a call
+    /// cost, counted rather than timed.
+    visits: Cell<u64>,
+}
+
+impl<T: Tracked> Default for StateTable<T> {
+    fn default() -> Self {
+        StateTable {
+            states: BTreeMap::new(),
+            touched: BTreeSet::new(),
+            unarmed: Vec::new(),
+            armed: HashMap::new(),
+            heap: BinaryHeap::new(),
+            index: HashMap::new(),
+            indexed: HashMap::new(),
+            visits: Cell::new(0),
+        }
+    }
+}
+
+impl<T: Tracked> StateTable<T> {
+    fn visit(&self, n: usize) {
+        self.visits.set(self.visits.get().saturating_add(n as u64));
+    }
+
+    /// How many states have been visited since the table was made.
+    #[cfg(test)]
+    pub(crate) fn visits(&self) -> u64 {
+        self.visits.get()
+    }
+
+    pub(crate) fn get(&self, serial: &u64) -> Option<&T> {
+        self.states.get(serial)
+    }
+
+    pub(crate) fn get_mut(&mut self, serial: &u64) -> Option<&mut T> {
+        let s = self.states.get_mut(serial)?;
+        self.touched.insert(*serial);
+        Some(s)
+    }
+
+    pub(crate) fn contains_key(&self, serial: &u64) -> bool {
+        self.states.contains_key(serial)
+    }
+
+    pub(crate) fn insert(&mut self, serial: u64, state: T) -> Option<T> {
+        self.touched.insert(serial);
+        self.states.insert(serial, state)
+    }
+
+    pub(crate) fn remove(&mut self, serial: &u64) -> Option<T> {
+        let s = self.states.remove(serial)?;
+        self.touched.remove(serial);
+        self.armed.remove(serial);
+        self.unindex(*serial);
+        self.drop_stale();
+        Some(s)
+    }
+
+    /// Every state, in serial order. A scan: it visits them all.
+    pub(crate) fn values(&self) -> impl Iterator<Item = &T> + '_ {
+        self.states.values().inspect(|_| self.visit(1))
+    }
+
+    /// The lowest serial among the states indexed under `key` for which
+    /// `pred` holds. States touched since the last refresh are checked
+    /// directly, so the answer is exact at any time.
+    pub(crate) fn find(&self, key: &T::Key, pred: impl Fn(&T) -> bool) -> Option<u64> {
+        let ok = |s: &&u64| self.states.get(*s).is_some_and(&pred);
+        let indexed = self.indexed_under(key).find(ok);
+        let touched = self.touched_ones().filter(ok).min();
+        indexed.into_iter().chain(touched).min().copied()
+    }
+
+    /// The highest serial among them (as [`StateTable::find`]).
+    pub(crate) fn find_last(&self, key: &T::Key, pred: impl Fn(&T) -> bool) -> Option<u64> {
+        let ok = |s: &&u64| self.states.get(*s).is_some_and(&pred);
+        let indexed = self.indexed_under(key).rev().find(ok);
+        let touched = self.touched_ones().filter(ok).max();
+        indexed.into_iter().chain(touched).max().copied()
+    }
+
+    fn indexed_under<'a>(&'a self, key: &T::Key) -> impl DoubleEndedIterator<Item = &'a u64> {
+        let set = self.index.get(key);
+        set.into_iter().flatten().inspect(|_| self.visit(1))
+    }
+
+    fn touched_ones(&self) -> impl Iterator<Item = &u64> {
+        self.touched.iter().inspect(|_| self.visit(1))
+    }
+
+    /// Every state indexed under `key` for which `pred` holds, in serial
+    /// order (exact at any time, as [`StateTable::find`]).
+    pub(crate) fn find_all(&self, key: &T::Key, pred: impl Fn(&T) -> bool) -> Vec<u64> {
+        let mut v: Vec<u64> = self.candidates(key, pred).collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+
+    fn candidates<'a>(
+        &'a self,
+        key: &T::Key,
+        pred: impl Fn(&T) -> bool + 'a,
+    ) -> impl Iterator<Item = u64> + 'a {
+        self.indexed_under(key)
+            .chain(self.touched_ones())
+            .filter(move |s| self.states.get(*s).is_some_and(&pred))
+            .copied()
+    }
+
+    /// When the earliest timer of any state fires.
+    pub(crate) fn next_deadline(&self) -> Option<Instant> {
+        self.visit(1 + self.touched.len() + self.unarmed.len());
+        let armed = self.heap.peek().map(|Reverse((t, _))| *t);
+        let touched = self
+            .touched
+            .iter()
+            .chain(&self.unarmed)
+            .filter_map(|s| self.states.get(s))
+            .filter_map(T::deadline);
+        armed.into_iter().chain(touched).min()
+    }
+
+    /// The states whose armed deadline is due, in serial order. The next
+    /// refresh arms them again for what follows.
+    pub(crate) fn take_due(&mut self, now: Instant) -> Vec<u64> {
+        self.refresh();
+        let mut due = Vec::new();
+        while let Some(&Reverse((t, serial))) = self.heap.peek() {
+            if t > now {
+                break;
+            }
+            self.heap.pop();
+            self.visit(1);
+            if self.armed.get(&serial) == Some(&t) {
+                self.armed.remove(&serial);
+                self.unarmed.push(serial);
+                due.push(serial);
+            }
+        }
+        self.drop_stale();
+        due.sort_unstable();
+        due
+    }
+
+    /// Re-arms and re-indexes the touched states, and re-arms the ones
+    /// taken as due.
+    pub(crate) fn refresh(&mut self) {
+        for serial in std::mem::take(&mut self.unarmed) {
+            self.visit(1);
+            self.rearm(serial);
+        }
+        let touched = std::mem::take(&mut self.touched);
+        self.visit(touched.len());
+        for serial in touched {
+            self.rearm(serial);
+            let Some(s) = self.states.get(&serial) else {
+                continue;
+            };
+            let mut keys = Vec::new();
+            s.keys(&mut keys);
+            if self.indexed.get(&serial) != Some(&keys) {
+                self.unindex(serial);
+                for k in &keys {
+                    self.index.entry(k.clone()).or_default().insert(serial);
+                }
+                if !keys.is_empty() {
+                    self.indexed.insert(serial, keys);
+                }
+            }
+        }
+        self.drop_stale();
+    }
+
+    fn rearm(&mut self, serial: u64) {
+        match self.states.get(&serial).and_then(T::deadline) {
+            Some(t) => {
+                if self.armed.insert(serial, t) != Some(t) {
+                    self.heap.push(Reverse((t, serial)));
+                }
+            }
+            None => {
+                self.armed.remove(&serial);
+            }
+        }
+    }
+
+    fn unindex(&mut self, serial: u64) {
+        for k in self.indexed.remove(&serial).unwrap_or_default() {
+            if let Some(v) = self.index.get_mut(&k) {
+                v.remove(&serial);
+                if v.is_empty() {
+                    self.index.remove(&k);
+                }
+            }
+        }
+    }
+
+    /// Pops heap entries that no longer match their state's armed deadline
+    /// until the top is a live one (so that a peek is the answer). Each
+    /// entry is pushed once and popped once, so this costs O(log n) a
+    /// re-arm over time. The heap is also rebuilt when stale entries are
+    /// most of it, so that states re-armed far in the future cannot pile up.
+    fn drop_stale(&mut self) {
+        while let Some(&Reverse((t, serial))) = self.heap.peek() {
+            if self.armed.get(&serial) == Some(&t) {
+                break;
+            }
+            self.heap.pop();
+        }
+        if self.heap.len() > 64 && self.heap.len() > 2 * self.armed.len() {
+            self.heap = self.armed.iter().map(|(s, t)| Reverse((*t, *s))).collect();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    struct S {
+        at: Option<Instant>,
+        key: Option<u32>,
+    }
+
+    impl Tracked for S {
+        type Key = u32;
+        fn deadline(&self) -> Option<Instant> {
+            self.at
+        }
+        fn keys(&self, out: &mut Vec<u32>) {
+            out.extend(self.key);
+        }
+    }
+
+    fn table(n: u64, t0: Instant) -> StateTable<S> {
+        let mut t = StateTable::default();
+        for i in 0..n {
+            let s = S {
+                at: Some(t0 + Duration::from_secs(100 + i)),
+                key: Some(i as u32),
+            };
+            t.insert(i, s);
+        }
+        t.refresh();
+        t
+    }
+
+    #[test]
+    fn earliest_deadline_and_due_states() {
+        let t0 = Instant::now();
+        let mut t = table(5, t0);
+        assert_eq!(t.next_deadline(), Some(t0 + Duration::from_secs(100)));
+        assert_eq!(t.take_due(t0 + Duration::from_secs(101)), vec![0, 1]);
+        // Nothing changed them: refreshed, they are armed again as before.
+        t.refresh();
+        assert_eq!(t.take_due(t0 + Duration::from_secs(101)), vec![0, 1]);
+        assert!(t.take_due(t0 + Duration::from_secs(99)).is_empty());
+    }
+
+    #[test]
+    fn rearm_later_leaves_a_stale_entry_that_never_fires() {
+        let t0 = Instant::now();
+        let mut t = table(3, t0);
+        if let Some(s) = t.get_mut(&0) {
+            s.at = Some(t0 + Duration::from_secs(500));
+        }
+        // Before the refresh the old entry is still in the heap but the
+        // touched state's own deadline is what counts for it.
+        assert_eq!(t.next_deadline(), Some(t0 + Duration::from_secs(100)));
+        t.refresh();
+        assert_eq!(t.next_deadline(), Some(t0 + Duration::from_secs(101)));
+        assert_eq!(t.take_due(t0 + Duration::from_secs(200)), vec![1, 2]);
+        assert_eq!(t.take_due(t0 + Duration::from_secs(500)), vec![0, 1, 2]);
+    }
+
+    #[test]
+    fn rearm_earlier_is_seen_before_and_after_refresh() {
+        let t0 = Instant::now();
+        let mut t = table(3, t0);
+        if let Some(s) = t.get_mut(&2) {
+            s.at = Some(t0 + Duration::from_secs(5));
+        }
+        assert_eq!(t.next_deadline(), Some(t0 + Duration::from_secs(5)));
+        t.refresh();
+        assert_eq!(t.next_deadline(), Some(t0 + Duration::from_secs(5)));
+        assert_eq!(t.take_due(t0 + Duration::from_secs(5)), vec![2]);
+    }
+
+    #[test]
+    fn disarmed_and_removed_states_never_fire() {
+        let t0 = Instant::now();
+        let mut t = table(3, t0);
+        if let Some(s) = t.get_mut(&0) {
+            s.at = None;
+        }
+        assert!(t.remove(&1).is_some());
+        t.refresh();
+        assert_eq!(t.next_deadline(), Some(t0 + Duration::from_secs(102)));
+        assert_eq!(t.take_due(t0 + Duration::from_secs(1000)), vec![2]);
+        assert!(t.remove(&2).is_some());
+        assert_eq!(t.next_deadline(), None);
+        assert!(t.take_due(t0 + Duration::from_secs(1000)).is_empty());
+    }
+
+    #[test]
+    fn index_follows_changes_with_or_without_refresh() {
+        let t0 = Instant::now();
+        let mut t = table(4, t0);
+        assert_eq!(t.find(&2, |_| true), Some(2));
+        assert_eq!(t.find(&2, |s| s.key == Some(7)), None);
+        if let Some(s) = t.get_mut(&2) {
+            s.key = Some(9);
+        }
+        // Touched: found by its new key, and no longer by its old one.
+        assert_eq!(t.find(&9, |s| s.key == Some(9)), Some(2));
+        assert_eq!(t.find(&2, |s| s.key == Some(2)), None);
+        if let Some(s) = t.get_mut(&3) {
+            s.key = Some(9);
+        }
+        assert_eq!(t.find_all(&9, |s| s.key == Some(9)), vec![2, 3]);
+        t.refresh();
+        assert_eq!(t.find_all(&9, |s| s.key == Some(9)), vec![2, 3]);
+        assert_eq!(t.find(&9, |s| s.key == Some(9)), Some(2));
+        assert_eq!(t.find(&2, |s| s.key == Some(2)), None);
+        assert!(t.remove(&2).is_some());
+        assert_eq!(t.find_all(&9, |_| true), vec![3]);
+        assert!(t.remove(&3).is_some());
+        assert_eq!(t.find(&9, |_| true), None);
+    }
+
+    #[test]
+    fn cost_of_lookups_and_timers_does_not_grow() {
+        let t0 = Instant::now();
+        let cost = |n: u64| {
+            let mut t = table(n, t0);
+            let before = t.visits();
+            assert_eq!(t.find(&3, |_| true), Some(3));
+            assert!(t.next_deadline().is_some());
+            assert_eq!(t.take_due(t0 + Duration::from_secs(100)), vec![0]);
+            t.refresh();
+            t.visits() - before
+        };
+        assert_eq!(cost(10), cost(20_000));
+        assert!(cost(10) <= 6);
+    }
+
+    #[test]
+    fn states_taken_as_due_do_not_slow_lookups_and_are_armed_again() {
+        let t0 = Instant::now();
+        let mut t = table(1000, t0);
+        let late = t0 + Duration::from_secs(5000);
+        assert_eq!(t.take_due(late).len(), 1000);
+        let before = t.visits();
+        assert_eq!(t.find(&7, |_| true), Some(7));
+        assert_eq!(t.visits() - before, 1);
+        // Before the refresh they still count for the next deadline ...
+        assert_eq!(t.next_deadline(), Some(t0 + Duration::from_secs(100)));
+        // ... and after it they are armed again.
+        t.refresh();
+        assert_eq!(t.next_deadline(), Some(t0 + Duration::from_secs(100)));
+        assert_eq!(t.take_due(late).len(), 1000);
+    }
+
+    #[test]
+    fn many_rearms_do_not_grow_the_heap_without_bound() {
+        let t0 = Instant::now();
+        let mut t = table(2, t0);
+        for i in 0..10_000u64 {
+            if let Some(s) = t.get_mut(&1) {
+                s.at = Some(t0 + Duration::from_secs(1000 + i));
+            }
+            t.refresh();
+        }
+        assert!(t.heap.len() <= 65);
+        assert_eq!(t.take_due(t0 + Duration::from_secs(100)), vec![0]);
+    }
+}
