@@ -3,7 +3,9 @@
 
 use rswan::ike::wire::Identity;
 use rswan::ike::{SecretIndex, SecretValue};
-use rswan::secrets::{load_secrets, parse_secrets_str, Loaded, SecretsError, MAX_INCLUDE_DEPTH};
+use rswan::secrets::{
+    load_secrets, parse_secrets_str, Loaded, SecretsError, MAX_INCLUDE_DEPTH, MAX_INCLUDE_MATCHES,
+};
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -162,14 +164,134 @@ fn include_nesting_limit() {
             s.path(&format!("f{}", MAX_INCLUDE_DEPTH + 1)).display()
         )]
     );
+}
 
-    // A file including itself stops at the same limit.
-    let s2 = Scratch::new("self");
-    let me = s2.write("loop.secrets", "@me: PSK \"me\"\ninclude loop.secrets\n");
+#[test]
+fn a_file_including_itself_is_a_cycle() {
+    let s = Scratch::new("self");
+    let me = s.write("loop.secrets", "@me: PSK \"me\"\ninclude loop.secrets\n");
     let l = load_secrets(&me).unwrap();
-    assert_eq!(l.psk.entries.len(), MAX_INCLUDE_DEPTH + 1);
-    assert_eq!(l.warnings.len(), 1);
-    assert!(l.warnings[0].ends_with("nested too deeply"));
+    assert_eq!(psks(&l), ["me"]);
+    assert_eq!(
+        l.warnings,
+        vec![format!(
+            "\"{0}\" line 2: include cycle: \"{0}\" is already being read; ignored",
+            me.display()
+        )]
+    );
+}
+
+#[test]
+fn self_including_glob_loads_each_file_once_and_quickly() {
+    // Four files that each include all four: without cycle and repeat checks
+    // this grows exponentially (millions of entries); it must load each once.
+    let s = Scratch::new("globloop");
+    for i in 0..4 {
+        s.write(
+            &format!("d/g{i}.secrets"),
+            &format!("@g{i}: PSK \"g{i}\"\ninclude *.secrets\n"),
+        );
+    }
+    let start = std::time::Instant::now();
+    let l = load_secrets(&s.path("d/g0.secrets")).unwrap();
+    assert!(start.elapsed() < std::time::Duration::from_secs(2));
+    assert_eq!(psks(&l), ["g0", "g1", "g2", "g3"]);
+    assert_eq!(l.files.len(), 4);
+    // g0 line 2 meets itself (cycle) and reads g1, which meets g0 (cycle), g1
+    // (cycle) and reads g2, and so on: every refusal names file and line.
+    let g = |i: usize| s.path(&format!("d/g{i}.secrets")).display().to_string();
+    let cycle = |from: usize, to: usize| {
+        format!(
+            "\"{}\" line 2: include cycle: \"{}\" is already being read; ignored",
+            g(from),
+            g(to)
+        )
+    };
+    // Unwinding, g1 and g0 find the rest already read.
+    let again = |from: usize, to: usize| {
+        format!(
+            "\"{}\" line 2: \"{}\" was already read; not read again",
+            g(from),
+            g(to)
+        )
+    };
+    let want = vec![
+        cycle(0, 0),
+        cycle(1, 0),
+        cycle(1, 1),
+        cycle(2, 0),
+        cycle(2, 1),
+        cycle(2, 2),
+        cycle(3, 0),
+        cycle(3, 1),
+        cycle(3, 2),
+        cycle(3, 3),
+        again(1, 3),
+        again(0, 2),
+        again(0, 3),
+    ];
+    assert_eq!(l.warnings, want);
+}
+
+#[test]
+fn a_file_included_twice_is_read_once() {
+    let s = Scratch::new("twice");
+    s.write("one.secrets", "@one: PSK \"one\"\n");
+    let top = s.write(
+        "top.secrets",
+        "include one.secrets\n@t: PSK \"t\"\ninclude one.secrets\n",
+    );
+    let l = load_secrets(&top).unwrap();
+    assert_eq!(psks(&l), ["one", "t"]);
+    assert_eq!(
+        l.warnings,
+        vec![format!(
+            "\"{}\" line 3: \"{}\" was already read; not read again",
+            top.display(),
+            s.path("one.secrets").display()
+        )]
+    );
+}
+
+#[test]
+fn include_fan_out_limit() {
+    let s = Scratch::new("fan");
+    for i in 0..=MAX_INCLUDE_MATCHES {
+        s.write(
+            &format!("many/f{i:03}.secrets"),
+            &format!("@f{i}: PSK \"f{i}\"\n"),
+        );
+    }
+    s.write("few/a.secrets", "@a: PSK \"a\"\n");
+    let top = s.write(
+        "top.secrets",
+        "@t: PSK \"t\"\ninclude many/*.secrets\ninclude few/*.secrets\n",
+    );
+    let l = load_secrets(&top).unwrap();
+    // The over-wide include is refused whole; what came before and after stays.
+    assert_eq!(psks(&l), ["t", "a"]);
+    assert_eq!(
+        l.warnings,
+        vec![format!(
+            "\"{}\" line 2: include \"{}\" matched {} files (at most {} allowed); ignored",
+            top.display(),
+            s.path("many/*.secrets").display(),
+            MAX_INCLUDE_MATCHES + 1,
+            MAX_INCLUDE_MATCHES
+        )]
+    );
+    // Exactly at the limit is fine.
+    std::fs::remove_file(s.path("many/f000.secrets")).unwrap();
+    let l = load_secrets(&top).unwrap();
+    assert_eq!(l.warnings, Vec::<String>::new());
+    assert_eq!(l.psk.entries.len(), MAX_INCLUDE_MATCHES + 2);
+    // The top-level pattern has the same bound, and is fatal like a pattern
+    // that matches nothing.
+    s.write("many/f000.secrets", "@f0: PSK \"f0\"\n");
+    let e = load_secrets(&s.path("many/*.secrets")).unwrap_err();
+    assert!(
+        matches!(e, SecretsError::TooManyMatches { count, .. } if count == MAX_INCLUDE_MATCHES + 1)
+    );
 }
 
 #[test]

@@ -242,16 +242,85 @@ fn connection_reaches_pluto_and_partial_line_is_reported() {
             ctl::POLICY_PSK | ctl::POLICY_ENCRYPT | ctl::POLICY_TUNNEL | ctl::POLICY_PFS
         );
     });
-    // Complete lines are copied; the unterminated one is not, and counts not.
+    // Every line is copied; the unterminated one is reported and does not count.
     assert_eq!(
         text(&o.stdout),
-        "002 added connection description \"secret\"\n003 oops\n"
+        "002 added connection description \"secret\"\n003 oops\n020 no newline\n"
     );
     assert_eq!(
         text(&o.stderr),
-        "whack: last line from pluto too long or unterminated\n"
+        "whack: last line from pluto unterminated\n"
     );
     assert_eq!(o.status.code(), Some(3));
+}
+
+#[test]
+fn unterminated_last_line_after_success_exits_1() {
+    let reply = "004 fine\n000 cut her";
+    let o = converse("cut", &["--status"], reply, |m| assert!(m.status));
+    assert_eq!(text(&o.stdout), "004 fine\n000 cut her\n");
+    assert_eq!(
+        text(&o.stderr),
+        "whack: last line from pluto unterminated\n"
+    );
+    assert_eq!(o.status.code(), Some(1));
+}
+
+#[test]
+fn long_status_lines_are_printed_completely() {
+    // Lines far beyond whack's 4096-byte buffer, some ending exactly on a
+    // buffer boundary, and a long failure line whose code must still count.
+    let mut reply = String::new();
+    for i in 0..40 {
+        let len = 4096 * (i % 4 + 1) - 5 + i;
+        reply.push_str(&format!("000 {}\n", "n".repeat(len)));
+    }
+    reply.push_str(&format!("031 {}\n", "f".repeat(9000)));
+    reply.push_str("000 after\n");
+    let o = converse("long", &["--status"], &reply, |m| assert!(m.status));
+    assert!(o.stderr.is_empty(), "{}", text(&o.stderr));
+    assert_eq!(o.stdout.len(), reply.len());
+    assert!(text(&o.stdout) == reply, "status output differs");
+    assert_eq!(o.status.code(), Some(31));
+    // A long line then success: 004 resets the status as usual.
+    let reply = format!("025 {}\n004 ok\n", "r".repeat(10_000));
+    let o = converse("long2", &["--status"], &reply, |m| assert!(m.status));
+    assert!(text(&o.stdout) == reply, "status output differs");
+    assert_eq!(o.status.code(), Some(0));
+}
+
+#[test]
+fn overlong_connection_name_is_refused_before_pluto_is_reached() {
+    let name = "n".repeat(4000);
+    let o = whack(&[
+        "--ctlbase",
+        "/nonexistent-rswan/x",
+        "--initiate",
+        "--name",
+        &name,
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(o.stdout.is_empty());
+    assert_eq!(
+        text(&o.stderr),
+        format!(
+            "whack error: connection name is 4000 bytes long; at most {} allowed\n",
+            ctl::MAX_CONN_NAME
+        )
+    );
+    // At the limit the name is accepted (and pluto, absent here, is looked for).
+    let name = "n".repeat(ctl::MAX_CONN_NAME);
+    let o = whack(&[
+        "--ctlbase",
+        "/nonexistent-rswan/x",
+        "--initiate",
+        "--name",
+        &name,
+    ]);
+    assert_eq!(
+        text(&o.stderr),
+        "whack: Pluto is not running (no \"/nonexistent-rswan/x.ctl\")\n"
+    );
 }
 
 #[test]

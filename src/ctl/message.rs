@@ -13,6 +13,12 @@ use super::{
     REKEY_FUZZ_DEFAULT, REKEY_MARGIN_DEFAULT,
 };
 
+/// Longest connection name (`--name`), in bytes. The name starts most status
+/// and log lines about its connection, so pluto refuses a longer one
+/// (RC_BADWHACKMESSAGE) instead of carrying it into every line; whack refuses
+/// it before sending (RC_WHACK_PROBLEM).
+pub const MAX_CONN_NAME: usize = 256;
+
 /// One whack request. Pluto executes the parts in the fixed order of the spec
 /// (§2.7): debug, myid, delete, deletestate, crash, add connection, listen,
 /// unlisten, reread secrets, list pubkeys, reread certs/CRLs, purge OCSP,

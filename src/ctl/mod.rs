@@ -41,7 +41,7 @@ pub use codec::{
 };
 pub use message::{
     AddrFamily, Connection, DpdAction, End, KeyRequest, OppoInitiate, SendCert, Subnet,
-    WhackMessage,
+    WhackMessage, MAX_CONN_NAME,
 };
 pub use reply::{exit_code, exit_status, format_line, parse_line, update_status, Rc, ReplyLine};
 

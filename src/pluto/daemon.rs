@@ -757,7 +757,9 @@ pub fn vname(raw: &RawIface, c: &Config) -> String {
 }
 
 /// Writes one `NNN text` reply line to whack.
+/// A newline inside `text` (from a name or id whack sent) would start a
+/// line of its own, so [`ctl::format_line`] turns it into a space.
 pub fn reply_line(mut s: &UnixStream, rc: Rc, text: &str) -> io::Result<()> {
-    let line = format!("{:03} {text}\n", rc.code());
+    let line = crate::ctl::format_line(rc, text);
     s.write_all(line.as_bytes())
 }

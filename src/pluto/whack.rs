@@ -81,6 +81,20 @@ fn execute(d: &mut Daemon, msg: &WhackMessage, r: &Reply<'_>) -> Option<(String,
         r.line(Rc::BadWhackMessage, &line);
         return None;
     }
+    if let Some(len) = msg
+        .name
+        .as_ref()
+        .map(String::len)
+        .filter(|l| *l > ctl::MAX_CONN_NAME)
+    {
+        let line = format!(
+            "connection name is {len} bytes long; at most {} allowed; nothing was done",
+            ctl::MAX_CONN_NAME
+        );
+        d.log.info(&line);
+        r.line(Rc::BadWhackMessage, &line);
+        return None;
+    }
     if let Some(bits) = msg.debug {
         // Debugging of one connection (with --name) is refused above.
         d.config.debug = bits;

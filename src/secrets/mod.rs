@@ -8,6 +8,14 @@
 //! [`Loaded::warnings`]; only an unreadable top-level file is an error, so the caller
 //! can keep the secrets it had.
 //!
+//! Loading is bounded so that a hostile or careless set of files cannot make pluto
+//! spin: every file is read at most once per load (an `include` that reaches a file
+//! already read, a cycle included, is refused with a warning instead of repeating
+//! it), one `include` may match at most [`MAX_INCLUDE_MATCHES`] files, and a load
+//! reads at most [`MAX_TOTAL_BYTES`] bytes and [`MAX_RECORDS`] records. A refused
+//! include or the records past a limit are dropped with a warning; what was loaded
+//! before stays, as for any other bad record.
+//!
 //! Deviations from pluto 2.4.9, all deliberate:
 //! * a malformed index drops the whole entry (pluto drops only the index, which can
 //!   silently turn `badname: PSK "x"` into a default entry matching everything);
@@ -47,6 +55,13 @@ use std::path::{Path, PathBuf};
 
 /// Deepest `include` nesting followed (the top-level file is depth 0).
 pub const MAX_INCLUDE_DEPTH: usize = 10;
+/// Most files one `include` pattern (or the top-level pattern) may match; an
+/// include matching more is refused whole.
+pub const MAX_INCLUDE_MATCHES: usize = 100;
+/// Most bytes read in one load, over all files; a file that would pass it is not read.
+pub const MAX_TOTAL_BYTES: u64 = 16 * 1024 * 1024;
+/// Most records (entries and includes, good or bad) taken in one load; the rest are dropped.
+pub const MAX_RECORDS: usize = 100_000;
 
 /// The result of loading ipsec.secrets.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -68,6 +83,8 @@ pub enum SecretsError {
     Unreadable { path: PathBuf, reason: String },
     /// The top-level name is a pattern that matched nothing.
     NoMatch { pattern: String },
+    /// The top-level pattern matched more than [`MAX_INCLUDE_MATCHES`] files.
+    TooManyMatches { pattern: String, count: usize },
 }
 
 impl core::fmt::Display for SecretsError {
@@ -79,6 +96,11 @@ impl core::fmt::Display for SecretsError {
             SecretsError::NoMatch { pattern } => {
                 write!(f, "no secrets filename matched \"{pattern}\"")
             }
+            SecretsError::TooManyMatches { pattern, count } => write!(
+                f,
+                "secrets filename pattern \"{pattern}\" matched {count} files \
+                 (at most {MAX_INCLUDE_MATCHES} allowed)"
+            ),
         }
     }
 }
@@ -101,19 +123,33 @@ pub fn load_secrets(path: &Path) -> Result<Loaded, SecretsError> {
     } else {
         vec![path.to_path_buf()]
     };
-    let mut contents = Vec::with_capacity(files.len());
-    for f in files {
-        let text = std::fs::read(&f).map_err(|e| SecretsError::Unreadable {
-            path: f.clone(),
-            reason: e.to_string(),
-        })?;
-        contents.push((f, text));
+    if files.len() > MAX_INCLUDE_MATCHES {
+        return Err(SecretsError::TooManyMatches {
+            pattern: path.display().to_string(),
+            count: files.len(),
+        });
     }
     let mut loader = Loader::default();
+    let mut contents = Vec::with_capacity(files.len());
+    for f in files {
+        let text = loader
+            .read_bounded(&f)
+            .map_err(|reason| SecretsError::Unreadable {
+                path: f.clone(),
+                reason,
+            })?;
+        contents.push((f, text));
+    }
     for (f, text) in contents {
+        if !loader.first_visit(&f) {
+            continue;
+        }
         let dir = parent_dir(&f);
         loader.out.files.push(f.clone());
+        let key = file_key(&f);
+        loader.stack.push(key);
         loader.process_file(&f.display().to_string(), dir.as_deref(), &text, 0);
+        loader.stack.pop();
     }
     Ok(loader.out)
 }
@@ -134,9 +170,25 @@ fn parent_dir(file: &Path) -> Option<PathBuf> {
         .map(Path::to_path_buf)
 }
 
+/// How a file is recognised when it is reached again: its canonical path when it
+/// has one (so `a/../x` and `x`, or a symlink, are the same file).
+fn file_key(f: &Path) -> PathBuf {
+    std::fs::canonicalize(f).unwrap_or_else(|_| f.to_path_buf())
+}
+
 #[derive(Default)]
 struct Loader {
     out: Loaded,
+    /// Every file read so far (by [`file_key`]).
+    seen: std::collections::HashSet<PathBuf>,
+    /// The files being processed, outermost first (by [`file_key`]).
+    stack: Vec<PathBuf>,
+    /// Bytes read so far.
+    bytes: u64,
+    /// Records taken so far.
+    records: usize,
+    /// Set once [`MAX_RECORDS`] is reached: every later record is dropped.
+    records_full: bool,
 }
 
 impl Loader {
@@ -144,6 +196,31 @@ impl Loader {
         self.out
             .warnings
             .push(format!("\"{file}\" line {line}: {msg}"));
+    }
+
+    /// Marks `f` as read; false if it was read already in this load.
+    fn first_visit(&mut self, f: &Path) -> bool {
+        self.seen.insert(file_key(f))
+    }
+
+    /// Reads `f` unless that would take the load past [`MAX_TOTAL_BYTES`].
+    fn read_bounded(&mut self, f: &Path) -> Result<Vec<u8>, String> {
+        use std::io::Read;
+        let left = MAX_TOTAL_BYTES.saturating_sub(self.bytes);
+        let file = std::fs::File::open(f).map_err(|e| e.to_string())?;
+        let mut text = Vec::new();
+        // One byte more than allowed tells "exactly at the limit" from "over it".
+        file.take(left.saturating_add(1))
+            .read_to_end(&mut text)
+            .map_err(|e| e.to_string())?;
+        let n = u64::try_from(text.len()).unwrap_or(u64::MAX);
+        if n > left {
+            return Err(format!(
+                "secrets files total more than {MAX_TOTAL_BYTES} bytes; not read"
+            ));
+        }
+        self.bytes = self.bytes.saturating_add(n);
+        Ok(text)
     }
 
     fn process_file(&mut self, name: &str, dir: Option<&Path>, text: &[u8], depth: usize) {
@@ -157,6 +234,21 @@ impl Loader {
         }
         for rec in &lexed.records {
             let line = rec.line();
+            if self.records_full {
+                return;
+            }
+            if self.records >= MAX_RECORDS {
+                self.records_full = true;
+                self.warn(
+                    name,
+                    line,
+                    &format!(
+                        "more than {MAX_RECORDS} records in secrets files; the rest are ignored"
+                    ),
+                );
+                return;
+            }
+            self.records += 1;
             match parser::parse_record(rec) {
                 Err((l, msg)) => self.warn(name, l, &msg),
                 Ok(Parsed::Include(pat)) => {
@@ -165,7 +257,7 @@ impl Loader {
                         Some(d) if pat.is_relative() => d.join(pat),
                         _ => pat.to_path_buf(),
                     };
-                    self.include(&full, depth + 1);
+                    self.include(name, line, &full, depth + 1);
                 }
                 Ok(Parsed::Psk { indices, secret }) => self.out.psk.entries.push(SecretEntry {
                     indices,
@@ -180,7 +272,8 @@ impl Loader {
         }
     }
 
-    fn include(&mut self, pattern: &Path, depth: usize) {
+    /// Follows `include <pattern>` found at `from` line `line`.
+    fn include(&mut self, from: &str, line: usize, pattern: &Path, depth: usize) {
         let shown = pattern.display().to_string();
         if depth > MAX_INCLUDE_DEPTH {
             self.out.warnings.push(format!(
@@ -204,12 +297,45 @@ impl Loader {
                 .push(format!("no secrets filename matched \"{shown}\""));
             return;
         }
+        if found.len() > MAX_INCLUDE_MATCHES {
+            self.warn(
+                from,
+                line,
+                &format!(
+                    "include \"{shown}\" matched {} files (at most {MAX_INCLUDE_MATCHES} allowed); ignored",
+                    found.len()
+                ),
+            );
+            return;
+        }
         for f in found {
-            match std::fs::read(&f) {
+            let key = file_key(&f);
+            if self.stack.contains(&key) {
+                self.warn(
+                    from,
+                    line,
+                    &format!(
+                        "include cycle: \"{}\" is already being read; ignored",
+                        f.display()
+                    ),
+                );
+                continue;
+            }
+            if !self.seen.insert(key.clone()) {
+                self.warn(
+                    from,
+                    line,
+                    &format!("\"{}\" was already read; not read again", f.display()),
+                );
+                continue;
+            }
+            match self.read_bounded(&f) {
                 Ok(text) => {
                     self.out.files.push(f.clone());
                     let dir = parent_dir(&f);
+                    self.stack.push(key);
                     self.process_file(&f.display().to_string(), dir.as_deref(), &text, depth);
+                    self.stack.pop();
                 }
                 Err(e) => self
                     .out

@@ -9,8 +9,10 @@ use std::os::unix::net::UnixStream;
 use super::parser::Request;
 use crate::ctl::{self, reply};
 
-/// whack's line buffer: a longer line is not a line.
+/// whack's read buffer. A longer line is copied out in pieces, never cut.
 const MAX_LINE: usize = 4096;
+/// How much of a long line's start is kept to read its code.
+const HEAD: usize = 32;
 /// Size of the xauth answer buffers (answers are cut to 127 bytes).
 const XAUTH_BUF: usize = 128;
 /// RC_WHACK_PROBLEM.
@@ -87,18 +89,28 @@ pub fn send(req: &Request) -> i32 {
 }
 
 /// Reads reply lines until pluto closes the socket.
+///
+/// Lines are never cut: a line longer than the buffer is copied out in
+/// pieces as it arrives, and its code (read from its first bytes) counts
+/// like any other line's. A last line without its newline is still copied
+/// out, with a diagnostic, and whack then exits with RC_WHACK_PROBLEM
+/// unless the status is already a failure.
 fn relay(sock: &mut UnixStream, req: &Request) -> i32 {
     let mut status: u64 = 0;
     let mut pending: Vec<u8> = Vec::with_capacity(MAX_LINE);
+    // The first bytes of a line already partly copied out (enough for its code).
+    let mut head: Option<Vec<u8>> = None;
     let mut chunk = [0u8; MAX_LINE];
     loop {
         let room = MAX_LINE - pending.len();
         if room == 0 {
-            let _ = writeln!(
-                std::io::stderr().lock(),
-                "whack: last line from pluto too long or unterminated"
-            );
-            break;
+            // No newline in a full buffer: copy it out and keep reading the line.
+            if head.is_none() {
+                head = Some(pending.iter().take(HEAD).copied().collect());
+            }
+            copy_out(&pending);
+            pending.clear();
+            continue;
         }
         let n = match sock.read(&mut chunk[..room]) {
             Ok(n) => n,
@@ -109,23 +121,29 @@ fn relay(sock: &mut UnixStream, req: &Request) -> i32 {
             }
         };
         if n == 0 {
-            if !pending.is_empty() {
+            if !pending.is_empty() || head.is_some() {
+                copy_out(&pending);
+                copy_out(b"\n");
                 let _ = writeln!(
                     std::io::stderr().lock(),
-                    "whack: last line from pluto too long or unterminated"
+                    "whack: last line from pluto unterminated"
                 );
+                if reply::exit_code(status) == 0 {
+                    return PROBLEM;
+                }
             }
             break;
         }
         pending.extend_from_slice(&chunk[..n]);
         while let Some(pos) = pending.iter().position(|b| *b == b'\n') {
             let line: Vec<u8> = pending.drain(..=pos).collect();
-            {
-                let mut out = std::io::stdout().lock();
-                let _ = out.write_all(&line);
-                let _ = out.flush();
-            }
-            let answer = match reply::leading_number(&line) {
+            copy_out(&line);
+            // The code is at the start of the whole line.
+            let start = match head.take() {
+                Some(h) => h,
+                None => line,
+            };
+            let answer = match reply::leading_number(&start) {
                 40 => Some(match &req.xauth_pass {
                     Some(p) => p.clone(),
                     None => get_secret(),
@@ -148,10 +166,17 @@ fn relay(sock: &mut UnixStream, req: &Request) -> i32 {
                     return problem(&format!("whack: write() failed ({n} {})", strerror(n)));
                 }
             }
-            status = reply::update_status(status, &line);
+            status = reply::update_status(status, &start);
         }
     }
     reply::exit_code(status)
+}
+
+/// Copies reply bytes to stdout as they are.
+fn copy_out(bytes: &[u8]) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(bytes);
+    let _ = out.flush();
 }
 
 /// `getpass("Enter secret: ")`: from the terminal without echo, or from

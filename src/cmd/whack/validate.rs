@@ -57,6 +57,19 @@ pub(super) fn finish(mut st: State) -> Result<Request, WhackError> {
         || st.msg.terminate
         || st.msg.delete
         || st.opt_cd;
+    if let Some(len) = st
+        .name
+        .as_ref()
+        .map(String::len)
+        .filter(|l| *l > ctl::MAX_CONN_NAME)
+    {
+        // Not echoed: the name is what is too long.
+        st.name = None;
+        return Err(st.diag(format!(
+            "connection name is {len} bytes long; at most {} allowed",
+            ctl::MAX_CONN_NAME
+        )));
+    }
     if needs_name {
         if st.name.is_none() {
             return Err(st.diag("missing --name <connection_name>"));

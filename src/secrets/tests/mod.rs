@@ -4,6 +4,7 @@
 mod codec;
 mod grammar;
 mod lexer;
+mod limits;
 mod rsa;
 
 use super::*;
