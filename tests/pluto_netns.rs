@@ -638,7 +638,7 @@ fn not_implemented_options_and_nat_dpd_connection_options() {
     c.right.nexthop = WEST.parse().unwrap();
     let frame = rswan::ctl::encode(&rswan::ctl::WhackMessage {
         name: Some("aggr".into()),
-        connection: Some(c),
+        connection: Some(c.clone()),
         shutdown: true,
         ..Default::default()
     })
@@ -654,6 +654,29 @@ fn not_implemented_options_and_nat_dpd_connection_options() {
     lab.assert_alive("w", "a refused --shutdown");
     let status = lab.status("w");
     assert!(!status.contains("\"aggr\""), "{status}");
+
+    // A connection name past the limit (not from rswan's whack, which
+    // refuses it itself) is refused whole: it would start every line.
+    let mut c2 = c;
+    c2.policy = rswan::ctl::POLICY_PSK;
+    let long = "n".repeat(4000);
+    let frame = rswan::ctl::encode(&rswan::ctl::WhackMessage {
+        name: Some(long.clone()),
+        connection: Some(c2),
+        ..Default::default()
+    })
+    .expect("encode");
+    let mut s = connect(&ctl);
+    s.write_all(&frame).expect("write frame");
+    assert_eq!(
+        read_reply(s),
+        format!(
+            "030 connection name is 4000 bytes long; at most {} allowed; nothing was done\n",
+            rswan::ctl::MAX_CONN_NAME
+        )
+    );
+    let status = lab.status("w");
+    assert!(!status.contains(&long[..300]), "{status}");
 
     // A road-warrior template with DPD, --forceencaps and a virtual client.
     lab.whack_expect(

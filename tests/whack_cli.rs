@@ -175,9 +175,15 @@ fn converse(tag: &str, args: &[&str], reply: &str, check: impl Fn(&WhackMessage)
     let mut s = accept(&listener, &mut child);
     let msg = read_message(&mut s);
     check(&msg);
-    s.write_all(reply.as_bytes()).expect("reply");
-    drop(s);
-    child.wait_with_output().expect("whack output")
+    // From another thread: a reply larger than the pipes would otherwise
+    // block on whack's stdout, which is read only below.
+    let reply = reply.to_string();
+    let writer = std::thread::spawn(move || {
+        s.write_all(reply.as_bytes()).expect("reply");
+    });
+    let out = child.wait_with_output().expect("whack output");
+    writer.join().expect("reply writer");
+    out
 }
 
 #[test]
