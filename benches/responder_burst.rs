@@ -50,6 +50,12 @@ struct Round {
 }
 
 fn main() {
+    // `cargo bench` passes --bench; `cargo test --all-targets` builds and
+    // runs this too, without it: nothing to measure then.
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("responder_burst: a benchmark; run it with `make bench`");
+        return;
+    }
     let n: usize = std::env::var("BENCH_N")
         .ok()
         .and_then(|v| v.parse().ok())
