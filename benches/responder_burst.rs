@@ -17,6 +17,9 @@
 #[path = "../tests/common/netns.rs"]
 #[allow(dead_code)]
 mod netns;
+#[path = "../tests/common/procfs.rs"]
+#[allow(dead_code)]
+mod procfs;
 
 use mio::net::UdpSocket;
 use mio::{Events, Interest, Poll, Token};
@@ -156,7 +159,7 @@ fn burst(n: usize, helpers: &str) -> Round {
     );
     lab.whack_expect("e", &["--listen"], 0);
     let pid = lab.pid("e");
-    let drops0 = rcvbuf_errors(lab.ns(1));
+    let drops0 = procfs::udp_rcvbuf_errors(pid);
     let cpu0 = cpu_secs(pid);
     let (secs, resends) = {
         let ns = west.clone();
@@ -165,7 +168,7 @@ fn burst(n: usize, helpers: &str) -> Round {
             .expect("generator thread")
     };
     let cpu = cpu_secs(pid) - cpu0;
-    let drops = rcvbuf_errors(lab.ns(1)) - drops0;
+    let drops = procfs::udp_rcvbuf_errors(pid) - drops0;
     Round {
         secs,
         cpu,
@@ -293,38 +296,5 @@ fn enter(ns: &str) {
 
 /// CPU seconds (user + system, all threads) of process `pid`.
 fn cpu_secs(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the command name (which may contain spaces) in parentheses.
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let f: Vec<u64> = rest
-        .split_whitespace()
-        .map(|x| x.parse().unwrap_or(0))
-        .collect();
-    // utime and stime are fields 14 and 15 of stat: 12 and 13 after ')'.
-    let ticks = f.get(11).copied().unwrap_or(0) + f.get(12).copied().unwrap_or(0);
-    // SAFETY: sysconf has no preconditions.
-    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
-    ticks as f64 / hz
-}
-
-/// UDP receive-buffer errors so far in namespace `ns` (/proc/net/snmp).
-fn rcvbuf_errors(ns: &str) -> u64 {
-    let out = netns::run(
-        std::process::Command::new("ip").args(["netns", "exec", ns, "cat", "/proc/net/snmp"]),
-        netns::CMD_LIMIT,
-    );
-    let udp: Vec<&str> = out
-        .stdout
-        .lines()
-        .filter(|l| l.starts_with("Udp:"))
-        .collect();
-    let (Some(names), Some(values)) = (udp.first(), udp.get(1)) else {
-        return 0;
-    };
-    names
-        .split_whitespace()
-        .zip(values.split_whitespace())
-        .find(|(k, _)| *k == "RcvbufErrors")
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(0)
+    procfs::cpu_ticks(pid).unwrap_or(0) as f64 / procfs::clock_ticks_per_s()
 }

@@ -21,6 +21,7 @@
 mod common;
 use common::flood::*;
 use common::netns::*;
+use common::procfs::*;
 use common::sim::{conn_pair, esp_tunnel_policy, ip, pair};
 use rswan::ike::Command as IkeCommand;
 use std::fmt::Write as _;
@@ -113,49 +114,6 @@ fn garbage(i: u64, rng: &mut Rng) -> Vec<u8> {
             g
         }
     }
-}
-
-/// utime + stime of `pid`, in clock ticks.
-fn cpu_ticks(pid: u32) -> Option<u64> {
-    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let rest = &stat[stat.rfind(')')? + 2..];
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    // Fields 14 and 15 of stat(5); `rest` starts at field 3.
-    Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
-}
-
-fn clock_ticks_per_s() -> f64 {
-    // SAFETY: sysconf(3) has no memory effects.
-    let t = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-    if t > 0 {
-        t as f64
-    } else {
-        100.0
-    }
-}
-
-fn status_kb(pid: u32, key: &str) -> u64 {
-    fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix(key))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0)
-}
-
-/// UdpRcvbufErrors of the namespace `pid` lives in.
-fn udp_rcvbuf_errors(pid: u32) -> u64 {
-    let snmp = fs::read_to_string(format!("/proc/{pid}/net/snmp")).unwrap_or_default();
-    let udp: Vec<&str> = snmp.lines().filter(|l| l.starts_with("Udp:")).collect();
-    let (Some(names), Some(values)) = (udp.first(), udp.get(1)) else {
-        return 0;
-    };
-    names
-        .split_whitespace()
-        .zip(values.split_whitespace())
-        .find(|(n, _)| *n == "RcvbufErrors")
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(0)
 }
 
 /// Samples a process's CPU time every 100 ms from `t0` on.

@@ -5,4 +5,5 @@ pub mod flood;
 pub mod mutate;
 pub mod netns;
 pub mod pcap;
+pub mod procfs;
 pub mod sim;

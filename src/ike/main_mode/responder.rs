@@ -45,6 +45,15 @@ impl Endpoint {
         self.send(local, remote, pkt);
     }
 
+    /// An acceptable MI1 for a connection we hold no key for: our fault,
+    /// logged within the rate limits (the MI1 may be one of a flood).
+    fn mi1_without_key(&mut self, remote: SocketAddr, conn: &str, text: &str) {
+        self.counters.local += 1;
+        if self.peer_budget(remote) {
+            self.log(Level::Error, Some(conn), None, None, text.into());
+        }
+    }
+
     pub(super) fn responder_mi1(
         &mut self,
         now: Instant,
@@ -110,34 +119,20 @@ impl Endpoint {
             AuthMethod::Psk => match self.conn_psk(&conn) {
                 Some(k) => k,
                 None => {
-                    self.counters.local += 1;
-                    if self.peer_budget(remote) {
-                        self.log(
-                            Level::Error,
-                            Some(&conn.name),
-                            None,
-                            None,
-                            "Can't authenticate: no preshared key found for the connection's IDs"
-                                .into(),
-                        );
-                    }
-                    return;
+                    return self.mi1_without_key(
+                        remote,
+                        &conn.name,
+                        "Can't authenticate: no preshared key found for the connection's IDs",
+                    );
                 }
             },
             AuthMethod::RsaSig => {
                 if self.conn_rsa_key(&conn).is_none() {
-                    self.counters.local += 1;
-                    if self.peer_budget(remote) {
-                        self.log(
-                            Level::Error,
-                            Some(&conn.name),
-                            None,
-                            None,
-                            "Can't authenticate: no RSA private key for our ID in ipsec.secrets"
-                                .into(),
-                        );
-                    }
-                    return;
+                    return self.mi1_without_key(
+                        remote,
+                        &conn.name,
+                        "Can't authenticate: no RSA private key for our ID in ipsec.secrets",
+                    );
                 }
                 Vec::new()
             }
