@@ -7,6 +7,7 @@
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make demo       the two-gateway lab demo: rswan plutos negotiate, ping crosses in ESP
 #   make interop    rswan against strongSwan 5.9 and libreswan 4.10 in the lab (long)
+#   make fuzz       every fuzz target under AFL++ (FUZZ_SECONDS each, default 1800, in parallel)
 #   make bench      benchmarks (none yet)
 #   make clean
 
@@ -90,6 +91,14 @@ interop: build
 	lab/interop/run-all
 
 .PHONY: lab lab-smoke lab-test interop
+
+# Coverage-guided fuzzing (fuzz/, a package of its own; installs cargo-afl if
+# missing). Not part of `make test`; tests/fuzz_corpus.rs replays the corpus.
+FUZZ_SECONDS ?= 1800
+fuzz:
+	fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+.PHONY: fuzz
 
 bench:
 	@echo "make bench: no benchmarks yet" >&2
