@@ -113,14 +113,33 @@ pub fn whack(data: &[u8]) {
 }
 
 /// ipsec.secrets text, with `include` resolved in a scratch directory that
-/// holds a few files of its own (one includes another, one includes itself).
+/// holds a few files of its own (one includes another, one includes itself,
+/// one is a link to /dev/zero). Text that could name a file outside it (an
+/// absolute path, `..`) is skipped: the host's files are not fuzz input.
 pub fn secrets(data: &[u8]) {
     let Some(dir) = secrets_dir() else {
         return;
     };
     let text = String::from_utf8_lossy(data);
+    if may_leave_scratch_dir(&text) {
+        return;
+    }
     let loaded = crate::secrets::parse_secrets_str(&text, "fuzz.secrets", dir);
     let _ = loaded.psk_secrets();
+}
+
+/// Whether an `include` in `text` could reach outside the scratch
+/// directory: any `..`, or a `/` or `~` that starts a word.
+fn may_leave_scratch_dir(text: &str) -> bool {
+    let mut prev = ' ';
+    for c in text.chars() {
+        let word_start = prev.is_whitespace() || matches!(prev, '"' | '\'' | '=');
+        if word_start && matches!(c, '/' | '~') {
+            return true;
+        }
+        prev = c;
+    }
+    text.contains("..")
 }
 
 /// The scratch directory of [`secrets`], made once per process.
@@ -144,6 +163,11 @@ fn secrets_dir() -> Option<&'static Path> {
             let path = dir.join(name);
             std::fs::create_dir_all(path.parent()?).ok()?;
             std::fs::write(&path, text).ok()?;
+        }
+        // A pattern may match a device: it must be refused, not read.
+        let zero = dir.join("zero.secrets");
+        if !zero.exists() {
+            std::os::unix::fs::symlink("/dev/zero", zero).ok()?;
         }
         Some(dir)
     })

@@ -48,6 +48,44 @@ use std::path::{Path, PathBuf};
 /// Deepest `include` nesting followed (the top-level file is depth 0).
 pub const MAX_INCLUDE_DEPTH: usize = 10;
 
+/// Largest secrets file read: some hundreds of RSA keys. A bigger one (an
+/// `include` pattern that matched `/proc/kcore`, say) is refused unread.
+pub const MAX_SECRETS_FILE: u64 = 4 << 20;
+
+/// Reads one secrets file. Only regular files: a pattern that matches a
+/// FIFO or a device (`include /dev/*`) would block or never end.
+fn read_secrets_file(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::{Error, ErrorKind, Read};
+    use std::os::unix::fs::OpenOptionsExt;
+    // Non-blocking: opening a FIFO for reading would otherwise wait for a
+    // writer. It changes nothing for a regular file.
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    let meta = f.metadata()?;
+    if !meta.is_file() {
+        return Err(Error::new(ErrorKind::InvalidInput, "not a regular file"));
+    }
+    if meta.len() > MAX_SECRETS_FILE {
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            format!("larger than {MAX_SECRETS_FILE} bytes"),
+        ));
+    }
+    let mut text = Vec::new();
+    // Files whose size says 0 (/proc) are read too, but never past the cap.
+    f.take(MAX_SECRETS_FILE.saturating_add(1))
+        .read_to_end(&mut text)?;
+    if text.len() as u64 > MAX_SECRETS_FILE {
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            format!("larger than {MAX_SECRETS_FILE} bytes"),
+        ));
+    }
+    Ok(text)
+}
+
 /// The result of loading ipsec.secrets.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Loaded {
@@ -103,7 +141,7 @@ pub fn load_secrets(path: &Path) -> Result<Loaded, SecretsError> {
     };
     let mut contents = Vec::with_capacity(files.len());
     for f in files {
-        let text = std::fs::read(&f).map_err(|e| SecretsError::Unreadable {
+        let text = read_secrets_file(&f).map_err(|e| SecretsError::Unreadable {
             path: f.clone(),
             reason: e.to_string(),
         })?;
@@ -205,7 +243,7 @@ impl Loader {
             return;
         }
         for f in found {
-            match std::fs::read(&f) {
+            match read_secrets_file(&f) {
                 Ok(text) => {
                     self.out.files.push(f.clone());
                     let dir = parent_dir(&f);
