@@ -279,7 +279,9 @@ fn include_reads_only_regular_files() {
         "include ../inc/*.secrets\n@after: PSK \"after\"\n",
     );
     let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || tx.send(load_secrets(&top)));
+    std::thread::spawn(move || {
+        let _ = tx.send(load_secrets(&top));
+    });
     let l = rx
         .recv_timeout(std::time::Duration::from_secs(20))
         .expect("loading blocked on a special file")
