@@ -41,12 +41,13 @@ rm -rf out.prev
 [ -d out ] && mv out out.prev
 mkdir -p out
 # Several instances share two cores: no CPU pinning, and no refusal over the
-# host's core_pattern or CPU governor.
+# host's core_pattern or CPU governor. An input takes milliseconds; the 5 s
+# timeout only keeps a starved instance from calling that a hang.
 export AFL_NO_UI=1 AFL_NO_AFFINITY=1 AFL_SKIP_CPUFREQ=1 \
     AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
     AFL_FORKSRV_INIT_TMOUT=60000
 for t in $targets; do
-    nice -n 10 cargo afl fuzz -i "corpus/$t" -o "out/$t" -V "$secs" -t 2000 \
+    nice -n 10 cargo afl fuzz -i "corpus/$t" -o "out/$t" -V "$secs" -t 5000 \
         -- target/release/fuzz "$t" >"out/$t.log" 2>&1 &
 done
 wait
