@@ -9,6 +9,7 @@
 #   make interop    rswan against strongSwan 5.9 and libreswan 4.10 in the lab (long)
 #   make attack     floods and forged packets against a --noklips responder (tests/attack.rs,
 #                   root, about 70 s); ATTACK_IPSEC=/path/to/ipsec measures another build
+#   make fuzz       every fuzz target under AFL++ (FUZZ_SECONDS each, default 1800, in parallel)
 #   make bench      benchmarks (root: network namespaces); not part of make test
 #   make clean
 
@@ -103,6 +104,14 @@ attack: $(if $(ATTACK_IPSEC),,build)
 	  $(CARGO) test --locked --test attack -- --ignored --nocapture
 
 .PHONY: attack
+
+# Coverage-guided fuzzing (fuzz/, a package of its own; installs cargo-afl if
+# missing). Not part of `make test`; tests/fuzz_corpus.rs replays the corpus.
+FUZZ_SECONDS ?= 1800
+fuzz:
+	fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+.PHONY: fuzz
 
 bench:
 	$(CARGO) bench --locked --bench responder_burst

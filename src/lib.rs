@@ -6,6 +6,9 @@
 pub mod cmd;
 pub mod ctl;
 pub mod eroute;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod getopt;
 pub mod ident;
 pub mod ike;

@@ -380,3 +380,42 @@ fn parse_str_resolves_includes_against_base_dir() {
     assert_eq!(secrets.psk(&v4(192, 0, 2, 1), None), Some(&b"rw"[..]));
     assert_eq!(secrets.psk(&v4(192, 0, 2, 1), Some(&fqdn("gw2"))), None);
 }
+
+/// An include pattern that matches a FIFO, a device or a directory reads
+/// none of them (the FIFO would block pluto, /dev/zero never ends) and the
+/// files around them still load. Found by fuzzing (`include /*/*`).
+#[test]
+fn include_reads_only_regular_files() {
+    let s = Scratch::new("special");
+    s.write("inc/a-ok.secrets", "@ok: PSK \"ok\"\n");
+    let fifo = s.path("inc/b-pipe.secrets");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    std::os::unix::fs::symlink("/dev/zero", s.path("inc/c-zero.secrets")).unwrap();
+    std::fs::create_dir_all(s.path("inc/d-dir.secrets")).unwrap();
+    let top = s.write(
+        "etc/ipsec.secrets",
+        "include ../inc/*.secrets\n@after: PSK \"after\"\n",
+    );
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(load_secrets(&top));
+    });
+    let l = rx
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("loading blocked on a special file")
+        .unwrap();
+    assert_eq!(psks(&l), ["ok", "after"]);
+    let refused: Vec<&String> = l
+        .warnings
+        .iter()
+        .filter(|w| w.contains("not a regular file"))
+        .collect();
+    assert_eq!(refused.len(), 3, "{:?}", l.warnings);
+    for name in ["b-pipe", "c-zero", "d-dir"] {
+        assert!(refused.iter().any(|w| w.contains(name)), "{:?}", l.warnings);
+    }
+}

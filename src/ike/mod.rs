@@ -27,6 +27,8 @@ pub mod dpd;
 pub mod endpoint;
 mod eroute;
 pub mod error;
+#[cfg(feature = "fuzzing")]
+mod fuzzing;
 mod half_open;
 mod informational;
 mod initial_contact;

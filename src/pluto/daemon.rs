@@ -124,7 +124,9 @@ impl Daemon {
         // the mask, so SIGTERM and the rest still reach the loop only.
         let n = super::helpers::count(config.nhelpers);
         let helpers = if n == 0 {
-            log.info("no helpers will be started, all cryptographic operations will be done inline");
+            log.info(
+                "no helpers will be started, all cryptographic operations will be done inline",
+            );
             None
         } else {
             log.info(&format!("starting up {n} cryptographic helpers"));

@@ -63,6 +63,44 @@ pub const MAX_TOTAL_BYTES: u64 = 16 * 1024 * 1024;
 /// Most records (entries and includes, good or bad) taken in one load; the rest are dropped.
 pub const MAX_RECORDS: usize = 100_000;
 
+/// Largest secrets file read: some hundreds of RSA keys. A bigger one (an
+/// `include` pattern that matched `/proc/kcore`, say) is refused unread.
+pub const MAX_SECRETS_FILE: u64 = 4 << 20;
+
+/// Reads one secrets file. Only regular files: a pattern that matches a
+/// FIFO or a device (`include /dev/*`) would block or never end.
+fn read_secrets_file(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::{Error, ErrorKind, Read};
+    use std::os::unix::fs::OpenOptionsExt;
+    // Non-blocking: opening a FIFO for reading would otherwise wait for a
+    // writer. It changes nothing for a regular file.
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    let meta = f.metadata()?;
+    if !meta.is_file() {
+        return Err(Error::new(ErrorKind::InvalidInput, "not a regular file"));
+    }
+    if meta.len() > MAX_SECRETS_FILE {
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            format!("larger than {MAX_SECRETS_FILE} bytes"),
+        ));
+    }
+    let mut text = Vec::new();
+    // Files whose size says 0 (/proc) are read too, but never past the cap.
+    f.take(MAX_SECRETS_FILE.saturating_add(1))
+        .read_to_end(&mut text)?;
+    if text.len() as u64 > MAX_SECRETS_FILE {
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            format!("larger than {MAX_SECRETS_FILE} bytes"),
+        ));
+    }
+    Ok(text)
+}
+
 /// The result of loading ipsec.secrets.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Loaded {
@@ -205,16 +243,9 @@ impl Loader {
 
     /// Reads `f` unless that would take the load past [`MAX_TOTAL_BYTES`].
     fn read_bounded(&mut self, f: &Path) -> Result<Vec<u8>, String> {
-        use std::io::Read;
-        let left = MAX_TOTAL_BYTES.saturating_sub(self.bytes);
-        let file = std::fs::File::open(f).map_err(|e| e.to_string())?;
-        let mut text = Vec::new();
-        // One byte more than allowed tells "exactly at the limit" from "over it".
-        file.take(left.saturating_add(1))
-            .read_to_end(&mut text)
-            .map_err(|e| e.to_string())?;
+        let text = read_secrets_file(f).map_err(|e| e.to_string())?;
         let n = u64::try_from(text.len()).unwrap_or(u64::MAX);
-        if n > left {
+        if self.bytes.saturating_add(n) > MAX_TOTAL_BYTES {
             return Err(format!(
                 "secrets files total more than {MAX_TOTAL_BYTES} bytes; not read"
             ));
