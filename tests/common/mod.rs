@@ -6,4 +6,5 @@ pub mod mutate;
 pub mod netns;
 pub mod pcap;
 pub mod procfs;
+pub mod shared_dh;
 pub mod sim;

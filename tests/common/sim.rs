@@ -1,8 +1,9 @@
 //! A deterministic network of rswan endpoints on a virtual clock, with a fake
 //! kernel per node and seeded faults (loss, duplication, mutation) per link.
 
+use super::shared_dh::SharedDh;
 use rswan::ike::compute::Computation;
-use rswan::ike::crypto::{DhError, DhGroup, DhKeyPair, DhProvider, ModpDh, NullDh};
+use rswan::ike::crypto::{DhProvider, ModpDh, NullDh};
 use rswan::ike::kernel::{
     Acquire, IpsecProto, KernelOp, KernelReply, PolicyAction, PolicySpec, SaInstall, Selector,
 };
@@ -15,21 +16,6 @@ use rswan::ike::{
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-/// One provider for a node's engine and its simulated worker.
-struct SharedDh(Arc<dyn DhProvider>);
-
-impl DhProvider for SharedDh {
-    fn generate(&self, group: DhGroup, rng: &mut dyn Rng) -> DhKeyPair {
-        self.0.generate(group, rng)
-    }
-    fn shared(&self, ours: &DhKeyPair, peer_public: &[u8]) -> Result<Vec<u8>, DhError> {
-        self.0.shared(ours, peer_public)
-    }
-    fn seed_len(&self, group: DhGroup) -> usize {
-        self.0.seed_len(group)
-    }
-}
 
 /// What a node's kernel holds.
 #[derive(Default)]
