@@ -304,26 +304,9 @@ fn topology(lab: &Lab) {
     veth("c", "d", r, a, "198.51.100.2/24", "198.51.100.1/24");
     veth("e", "f", g, a, "203.0.113.2/24", "203.0.113.1/24");
     // Replies to forged sources go to the attacker, which takes them as local.
-    sh(&[
-        "ip",
-        "-n",
-        r,
-        "route",
-        "add",
-        "198.18.0.0/15",
-        "via",
-        "198.51.100.1",
-    ]);
-    sh(&[
-        "ip",
-        "-n",
-        g,
-        "route",
-        "add",
-        "198.18.0.0/15",
-        "via",
-        "203.0.113.1",
-    ]);
+    for (ns, via) in [(r, "198.51.100.1"), (g, "203.0.113.1")] {
+        sh(&["ip", "-n", ns, "route", "add", "198.18.0.0/15", "via", via]);
+    }
     sh(&[
         "ip",
         "-n",

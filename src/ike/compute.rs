@@ -114,17 +114,8 @@ pub(crate) struct Queue {
 impl Queue {
     /// Whether a computation for a stranger (`stranger`) may be asked for now.
     pub(crate) fn has_room(&self, stranger: bool) -> bool {
-        let limit = if stranger {
-            MAX_OUTSTANDING_STRANGERS
-        } else {
-            MAX_OUTSTANDING
-        };
-        let used = if stranger {
-            self.strangers
-        } else {
-            self.out.len()
-        };
-        used < limit && self.out.len() < MAX_OUTSTANDING
+        self.out.len() < MAX_OUTSTANDING
+            && (!stranger || self.strangers < MAX_OUTSTANDING_STRANGERS)
     }
 
     pub(crate) fn push(&mut self, work: Work, then: Then, stranger: bool) -> u64 {
