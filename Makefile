@@ -10,7 +10,9 @@
 #   make attack     floods and forged packets against a --noklips responder (tests/attack.rs,
 #                   root, about 70 s); ATTACK_IPSEC=/path/to/ipsec measures another build
 #   make fuzz       every fuzz target under AFL++ (FUZZ_SECONDS each, default 1800, in parallel)
-#   make bench      benchmarks (root: network namespaces); not part of make test
+#   make bench      benchmarks (root: network namespaces, the lab VM; about an hour): every
+#                   benches/*.rs, then rswan against strongSwan and libreswan (bench/run);
+#                   BENCH_VM=no skips the VM part; not part of make test
 #   make clean
 
 CARGO  ?= cargo
@@ -113,8 +115,10 @@ fuzz:
 
 .PHONY: fuzz
 
-bench:
-	$(CARGO) bench --locked --bench responder_burst
+# bench/run: the load-tester (lab/setup-bench), every benches/*.rs, the responder bursts
+# natively and in the lab VM, one summary table (also in /tmp/rswan-bench/summary.txt).
+bench: build
+	bench/run
 
 clean:
 	$(CARGO) clean
