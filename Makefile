@@ -10,7 +10,7 @@
 #   make attack     floods and forged packets against a --noklips responder (tests/attack.rs,
 #                   root, about 70 s); ATTACK_IPSEC=/path/to/ipsec measures another build
 #   make fuzz       every fuzz target under AFL++ (FUZZ_SECONDS each, default 1800, in parallel)
-#   make bench      benchmarks (root: network namespaces, the lab VM; about an hour): every
+#   make bench      benchmarks (root: network namespaces, the lab VM; about 20 minutes): every
 #                   benches/*.rs, then rswan against strongSwan and libreswan (bench/run);
 #                   BENCH_VM=no skips the VM part; not part of make test
 #   make clean

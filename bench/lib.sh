@@ -314,3 +314,16 @@ bench_burst() {
                      n, ok, (t1 != "" && t0 != "") ? t1 - t0 : 0, (c1 - c0) / hz, d, re, r0, r1 }' \
         "$d/initiator.log"
 }
+
+# burst_failures DIR RESPONDER_DIR: after a burst that did not establish everything, what
+# went wrong: the initiator's and the responder's complaints, counted (numbers as N)
+burst_failures() {
+    local f
+    for f in "$1/initiator.log" "$2"/*.log; do
+        [ -f "$f" ] || continue
+        echo "    $(basename "$f"):"
+        grep -aE 'giving up|error notify|failed|fail|timeout|no proposal|ignor|half.open|invalid|dropp|refus|exceed' "$f" \
+            | sed -E 's/^[0-9.]+ [0-9]+\[[A-Z]+\] //; s/^[A-Z][a-z]{2} [0-9 ]+ [0-9:.]+: //; s/[0-9]+/N/g' \
+            | sort | uniq -c | sort -rn | head -n 8 | sed 's/^/      /'
+    done
+}

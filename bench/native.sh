@@ -6,7 +6,8 @@
 #   rswan-h0   rswan's pluto --noklips --nhelpers 0 (all in one thread)
 #   rswan-h2   rswan's pluto --noklips --nhelpers 2
 #   charon     strongSwan 5.9.8's charon, the load-tester's responder with its fake kernel
-# Every burst gets a freshly started responder.  Appends one line per burst to RESULTS:
+# Every burst gets a freshly started responder; a burst that did not establish all is
+# followed by what the logs complain about.  Appends one line per burst to RESULTS:
 #   native RESPONDER ROUND n=... ok=... wall=... (bench/lib.sh bench_burst)
 # Needs root, IPSEC, CHARON_PREFIX.
 set -uo pipefail
@@ -32,5 +33,9 @@ for ((r = 1; r <= ROUNDS; r++)); do
         line=$(bench_burst "$W/$resp/burst" "$N")
         stop_responder
         echo "native $resp $r $line" | tee -a "$RESULTS"
+        case $line in *" ok=$N "*) ;; *)
+            echo "bench/native: $resp round $r: not all established (logs in $W/$resp):"
+            burst_failures "$W/$resp/burst" "$W/$resp" ;;
+        esac
     done
 done

@@ -6,7 +6,9 @@
 #   strongswan Debian's charon 5.9.8 (kernel-netlink) with a swanctl %any PSK connection
 #   libreswan  libreswan 4.10's pluto (NETKEY/XFRM), leftupdown=%disabled
 # The initiator is the load-tester (fake kernel) in the other namespace, as natively.
-# Prints one line per burst:  vm RESPONDER ROUND n=... (bench/lib.sh bench_burst)
+# Prints one line per burst:  vm RESPONDER ROUND n=... (bench/lib.sh bench_burst); after
+# a burst that did not establish all, what the logs complain about (their copies go to
+# $VMRUN_OUT/RESPONDER.ROUND/, and the exit status is 1).
 set -uo pipefail
 REPO=${REPO:-$(cd "$(dirname "$0")/.." && pwd)}
 . "$REPO/bench/lib.sh"
@@ -30,6 +32,7 @@ ip xfrm state flush
 topo_up || { echo "bench/vm-guest: cannot build the topology"; exit 1; }
 echo "bench/vm-guest: kernel $(uname -r), $(nproc) vCPUs, $ROUNDS x $N per responder: $RESPONDERS"
 
+incomplete=0
 for ((r = 1; r <= ROUNDS; r++)); do
     for resp in $RESPONDERS; do
         d=$W/$resp; rm -rf "$d"; mkdir -p "$d"
@@ -44,8 +47,12 @@ for ((r = 1; r <= ROUNDS; r++)); do
         ip xfrm state flush; ip xfrm policy flush
         echo "vm $resp $r $line"
         case $line in *" ok=$N "*) ;; *)
-            echo "bench/vm-guest: $resp round $r: not all established; its log ends:"
-            tail -n 15 "$d"/*.log | sed 's/^/    /' ;;
+            incomplete=$((incomplete + 1))
+            echo "bench/vm-guest: $resp round $r: not all established:"
+            burst_failures "$d/burst" "$d"
+            mkdir -p "$VMRUN_OUT/$resp.$r"; cp "$d"/*.log "$d/burst/initiator.log" "$VMRUN_OUT/$resp.$r/" ;;
         esac
     done
 done
+# vm-run keeps its run directory (out/: the logs of every incomplete burst) on failure
+[ "$incomplete" = 0 ]
