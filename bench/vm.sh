@@ -2,7 +2,7 @@
 # bench/vm.sh RESULTS: the lab-VM part of `make bench` (real SAs in the lab kernel under
 # qemu TCG): lab/setup (kernel, strongSwan and libreswan, as for make interop), then ONE
 # VM running bench/vm-guest.sh; its "vm ..." lines are appended to RESULTS.  The VM run
-# is bounded by BENCH_VM_TIMEOUT seconds (default 1500).  Output of the guest goes to
+# is bounded by BENCH_VM_TIMEOUT seconds (default 2400).  Output of the guest goes to
 # $BENCH_DIR/vm.log and is shown.
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -16,7 +16,7 @@ envs=()
 for v in BENCH_VM_ROUNDS BENCH_VM_N BENCH_VM_RESPONDERS BURST_LIMIT; do
     [ -n "${!v:-}" ] && envs+=(-e "$v=${!v}")
 done
-"$REPO/lab/vm-run" -t "${BENCH_VM_TIMEOUT:-1500}" "${envs[@]}" "$HERE/vm-guest.sh" 2>&1 \
+"$REPO/lab/vm-run" -t "${BENCH_VM_TIMEOUT:-2400}" "${envs[@]}" "$HERE/vm-guest.sh" 2>&1 \
     | tee "$BENCH_DIR/vm.log"
 rc=${PIPESTATUS[0]}
 grep -a '^vm ' "$BENCH_DIR/vm.log" >> "$RESULTS"
