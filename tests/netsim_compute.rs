@@ -75,8 +75,9 @@ fn a_repeated_mi2_while_computing_draws_nothing() {
 fn an_outcome_for_a_deleted_state_is_dropped() {
     let mut net = offloading_pair(5, false);
     net.command(0, Command::Initiate("west-east".into()));
-    // MI1 -> MR1 -> MI2 takes three latencies; stop while MR2 is computed.
-    net.run(net.latency * 3 + DELAY / 2);
+    // MI1 -> MR1 -> MI2 takes three latencies and the initiator's key
+    // pair; stop while MR2 is computed.
+    net.run(net.latency * 3 + DELAY + DELAY / 2);
     let east = &net.nodes[1];
     assert_eq!(
         east.ep.computations_outstanding(),
