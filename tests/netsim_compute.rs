@@ -106,9 +106,12 @@ fn an_outcome_for_a_deleted_state_is_dropped() {
     assert!(east.states().iter().all(|s| s.serial != st.serial));
 }
 
+/// Key pairs made and shared secrets computed by one node's worker.
+type Counts = Arc<Mutex<(u32, u32)>>;
+
 /// Counts modular exponentiations (key pairs made, shared secrets
 /// computed): a second computation for one step would show.
-struct CountingDh(Arc<Mutex<(u32, u32)>>);
+struct CountingDh(Counts);
 
 impl DhProvider for CountingDh {
     fn generate(&self, group: DhGroup, rng: &mut dyn Rng) -> DhKeyPair {
@@ -130,7 +133,7 @@ impl DhProvider for CountingDh {
 
 /// West initiates Main Mode + Quick Mode with PFS to east, both handing
 /// their computations out; returns the net and each side's counts.
-fn pfs_pair(seed: u64, duplicate: bool) -> (Net, [Arc<Mutex<(u32, u32)>>; 2]) {
+fn pfs_pair(seed: u64, duplicate: bool) -> (Net, [Counts; 2]) {
     let policy = Policy {
         pfs: true,
         ..esp_tunnel_policy()
