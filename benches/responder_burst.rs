@@ -9,10 +9,11 @@
 //! per negotiation, g^xy in each phase, against the responder's four) and
 //! a stand-in kernel that grants every SPI and installation,
 //! `BENCH_N` connections (default 960, at most 1000), each from a source
-//! address of its own, all initiated at once. East runs pluto with a `%any` PSK connection. The
-//! clock stops when every negotiation has its IPsec SA (QI2 sent).
-//! Reported per setting and round: that time, negotiations per second,
-//! pluto's CPU time (all threads) in all and per negotiation, UDP
+//! address of its own, all initiated at once. East runs pluto with a
+//! `%any` PSK connection. The clock stops when every negotiation has its
+//! IPsec SA (QI2 sent). Reported per setting and round: that time,
+//! negotiations per second, pluto's CPU time (all threads) in all and per
+//! negotiation, the generator's CPU time (it shares the machine), UDP
 //! receive-buffer drops in east, and the generator's retransmissions (each
 //! means east dropped or was late).
 //!
@@ -61,6 +62,8 @@ fn source(i: usize) -> Ipv4Addr {
 struct Round {
     secs: f64,
     cpu: f64,
+    /// The generator's CPU time (it shares the machine with pluto).
+    gen_cpu: f64,
     drops: u64,
     resends: usize,
 }
@@ -92,10 +95,11 @@ fn main() {
         for (helpers, label) in settings {
             let got = burst(n, helpers);
             eprintln!(
-                "round {} {label}: {:.3} s, cpu {:.3} s, drops {}, resends {}",
+                "round {} {label}: {:.3} s, cpu {:.3} s, generator cpu {:.3} s, drops {}, resends {}",
                 r + 1,
                 got.secs,
                 got.cpu,
+                got.gen_cpu,
                 got.drops,
                 got.resends
             );
@@ -107,12 +111,13 @@ fn main() {
          (PSK, 3DES-SHA1-MODP1536, ESP 3DES-SHA1), {rounds} rounds; drops and resends summed"
     );
     println!(
-        "{:<14} {:>22} {:>8} {:>16} {:>12} {:>7} {:>8}",
+        "{:<14} {:>22} {:>8} {:>12} {:>11} {:>10} {:>6} {:>8}",
         "setting",
         "wall s mean (min-max)",
         "neg/s",
         "pluto cpu s",
         "cpu ms/neg",
+        "gen cpu s",
         "drops",
         "resends"
     );
@@ -122,7 +127,7 @@ fn main() {
         let secs = mean(v, |r| r.secs);
         let cpu = mean(v, |r| r.cpu);
         println!(
-            "{:<14} {:>8.3} ({:.3}-{:.3}) {:>8.0} {:>16.3} {:>12.3} {:>7} {:>8}   wall x{:.2} of --nhelpers 0",
+            "{:<14} {:>8.3} ({:.3}-{:.3}) {:>8.0} {:>12.3} {:>11.3} {:>10.3} {:>6} {:>8}   wall x{:.2} of --nhelpers 0",
             label,
             secs,
             v.iter().map(|r| r.secs).fold(f64::MAX, f64::min),
@@ -130,6 +135,7 @@ fn main() {
             n as f64 / secs,
             cpu,
             cpu * 1000.0 / n as f64,
+            mean(v, |r| r.gen_cpu),
             v.iter().map(|r| r.drops).sum::<u64>(),
             v.iter().map(|r| r.resends).sum::<usize>(),
             secs / base
@@ -197,7 +203,7 @@ fn burst(n: usize, helpers: &str) -> Round {
     let pid = lab.pid("e");
     let drops0 = procfs::udp_rcvbuf_errors(pid);
     let cpu0 = cpu_secs(pid);
-    let (secs, resends) = {
+    let (secs, resends, gen_cpu) = {
         let ns = west.clone();
         std::thread::spawn(move || generate(&ns, n))
             .join()
@@ -208,21 +214,22 @@ fn burst(n: usize, helpers: &str) -> Round {
     Round {
         secs,
         cpu,
+        gen_cpu,
         drops,
         resends,
     }
 }
 
 /// Runs in `ns`: initiates `n` negotiations at once and returns the
-/// seconds until all have their IPsec SA, and how many datagrams were sent
-/// again.
+/// seconds until all have their IPsec SA, how many datagrams were sent
+/// again, and the CPU seconds the generator spent meanwhile.
 ///
 /// Each negotiation has an engine of its own: east announces
 /// INITIAL-CONTACT to each of them (each is a new peer to it), and one
 /// engine with all the connections would take that as the same peer
 /// starting over and delete the others. Datagrams from east go to the
 /// engine whose initiator cookie they carry.
-fn generate(ns: &str, n: usize) -> (f64, usize) {
+fn generate(ns: &str, n: usize) -> (f64, usize, f64) {
     enter(ns);
     let dh = std::sync::Arc::new(OneKeyDh::default());
     let policy = Policy {
@@ -291,6 +298,7 @@ fn generate(ns: &str, n: usize) -> (f64, usize) {
     }
     let by_token: HashMap<Token, IpAddr> = gen.sockets.iter().map(|(a, (t, _))| (*t, *a)).collect();
     let start = Instant::now();
+    let cpu0 = thread_cpu_secs();
     for i in 0..n {
         gen.eps[i]
             .handle_command(start, Command::Initiate(format!("g{i}")))
@@ -349,7 +357,11 @@ fn generate(ns: &str, n: usize) -> (f64, usize) {
     }
     let secs = start.elapsed().as_secs_f64();
     // MI1, MI2, MI3, QI1 and QI2 once each; anything more was sent again.
-    (secs, gen.sent.saturating_sub(5 * n))
+    (
+        secs,
+        gen.sent.saturating_sub(5 * n),
+        thread_cpu_secs() - cpu0,
+    )
 }
 
 /// The generator's engines, one per negotiation, and their sockets (one
@@ -448,6 +460,18 @@ fn enter(ns: &str) {
     // changes the namespace of the calling thread.
     let r = unsafe { libc::setns(f.as_raw_fd(), libc::CLONE_NEWNET) };
     assert_eq!(r, 0, "setns {ns}: {}", std::io::Error::last_os_error());
+}
+
+/// CPU seconds of the calling thread.
+fn thread_cpu_secs() -> f64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes one timespec, which `ts` is.
+    let r = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(r, 0, "clock_gettime");
+    ts.tv_sec as f64 + ts.tv_nsec as f64 / 1e9
 }
 
 /// CPU seconds (user + system, all threads) of process `pid`.
