@@ -423,4 +423,55 @@ mod tests {
         assert_eq!(q.take(ids[0]), None, "an outcome counts once");
         assert!(q.has_room(true) && q.has_room(false));
     }
+
+    /// With the queue full, MR1 (which needs our key pair) is dropped
+    /// unremembered; the responder's resend of it, once there is room, is
+    /// answered.
+    #[test]
+    fn a_full_queue_drops_mr1_and_its_resend_is_answered() {
+        use crate::ike::dpd::tests::{endpoint, CONN};
+        use crate::ike::state::StateKind;
+        use crate::ike::Command;
+        let now = Instant::now();
+        let (mut west, mut east) = (endpoint(1, 2, 11, None), endpoint(2, 1, 12, None));
+        west.set_offload(true);
+        east.set_offload(true);
+        let mut filler = Vec::new();
+        while west.compute.has_room(false) {
+            let work = Work::KeyPair {
+                group: DhGroup::Modp1024,
+                seed: Vec::new(),
+            };
+            filler.push(
+                west.compute
+                    .push(work, Then::Mi2 { serial: u64::MAX }, false),
+            );
+        }
+        assert!(west
+            .handle_command(now, Command::Initiate(CONN.into()))
+            .is_ok());
+        let mi1 = west.poll_transmit().expect("MI1");
+        east.handle_datagram(now, mi1.remote, mi1.local, &mi1.payload);
+        let mr1 = east.poll_transmit().expect("MR1");
+        west.handle_datagram(now, mr1.remote, mr1.local, &mr1.payload);
+        assert!(west.poll_transmit().is_none(), "no MI2 without a key pair");
+        assert_eq!(west.computations_outstanding(), MAX_OUTSTANDING);
+        let st = west.p1.values().next().expect("the initiator's state");
+        assert_eq!((st.kind, st.computing), (StateKind::MainI1, None));
+        // The queue drains (outcomes for no state are dropped) ...
+        while west.poll_computation().is_some() {}
+        for id in filler {
+            west.handle_computed(now, id, Outcome::Signed(Err(RsaError::Fault)));
+        }
+        assert_eq!(west.computations_outstanding(), 0);
+        // ... and the same MR1 again is not taken for a duplicate.
+        west.handle_datagram(now, mr1.remote, mr1.local, &mr1.payload);
+        let c = west.poll_computation().expect("the key pair is asked for");
+        assert!(west.poll_transmit().is_none());
+        let outcome = c.work.run(&NullDh);
+        west.handle_computed(now, c.id, outcome);
+        assert!(west.poll_transmit().is_some(), "MI2");
+        let st = west.p1.values().next().expect("the initiator's state");
+        assert_eq!((st.kind, st.computing), (StateKind::MainI2, None));
+    }
 }

@@ -60,6 +60,19 @@ impl Endpoint {
                 "Quick Mode HASH(1)",
             ))));
         }
+        if parsed.all(payload_type::KE).next().is_some() && !self.compute.has_room(false) {
+            // PFS needs a computation and the queue is full: nothing is
+            // remembered (not even the message ID), so the peer's resend
+            // of QI1 is answered once the computations out have come back.
+            self.log(
+                Level::Debug,
+                None,
+                Some(p1),
+                None,
+                "too many computations in progress; QI1 dropped".into(),
+            );
+            return Ok(());
+        }
         // From here the message is authentic: the peer deserves a notification.
         let auth = |e: Reject| (e, true);
         if let Some(p) = self.p1.get_mut(&p1) {
