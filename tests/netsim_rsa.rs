@@ -251,3 +251,57 @@ fn a_peer_id_no_connection_names_is_refused() {
     );
     assert_eq!(net.nodes[0].established(true), 0);
 }
+
+/// Datagrams `from` sent, with their times since the start.
+fn sent_by(net: &Net, from: u8) -> Vec<Duration> {
+    net.wire
+        .iter()
+        .filter(|p| p.from.ip() == ip(from))
+        .map(|p| p.at - net.start)
+        .collect()
+}
+
+/// Signatures are computations too: MI3 waits for g^xy and then for the
+/// signature, MR3 for its signature; every datagram arrives twice, and a
+/// copy of MI3 while MR3's signature is made draws nothing (not even MR2
+/// again).
+#[test]
+fn signatures_made_elsewhere_in_both_roles() {
+    const DELAY: Duration = Duration::from_millis(200);
+    let (kw, ke, _) = keys();
+    let pol = Policy {
+        rsasig: true,
+        encrypt: true,
+        tunnel: true,
+        ..Policy::default()
+    };
+    let (w, e) = conn_pair("west-east", pol);
+    let mut net = pair(6, false, w, e, "unused", "unused");
+    net.command(0, Command::LoadSecrets(secrets(ip(1), ip(2), kw, ke)));
+    net.command(1, Command::LoadSecrets(secrets(ip(2), ip(1), ke, kw)));
+    net.compute_delay = Some(DELAY);
+    net.duplicate = true;
+    net.command(0, Command::Initiate("west-east".into()));
+    net.run(Duration::from_secs(10));
+    for n in &net.nodes {
+        assert_eq!(n.established(false), 1, "{}", n.dump_logs());
+        assert!(n.log_contains("auth=OAKLEY_RSA_SIG"), "{}", n.dump_logs());
+        assert_eq!(n.ep.computations_outstanding(), 0);
+    }
+    let (w, e) = (sent_by(&net, 1), sent_by(&net, 2));
+    let l = net.latency;
+    let between = |t: &[Duration], from: Duration, to: Duration| {
+        t.iter().filter(|x| **x >= from && **x < to).count()
+    };
+    // East: MR1, MR1 again (the repeated MI1), MR2, MR3; west: MI1, MI2, MI3.
+    let (mr2, mi3) = (e[2], w[2]);
+    assert_eq!(
+        mi3,
+        mr2 + l + DELAY * 2,
+        "g^xy, then the signature: {w:?} {e:?}"
+    );
+    let mi3_in = mi3 + l;
+    assert_eq!(between(&e, mi3_in, mi3_in + DELAY), 0, "{e:?}");
+    assert_eq!(between(&e, mi3_in + DELAY, mi3_in + DELAY + l), 1, "{e:?}");
+    assert!(net.nodes[1].log_contains("duplicate"));
+}

@@ -207,12 +207,14 @@ impl Endpoint {
             self.natt_float_end(float);
             self.natt_arm_keepalive(now, data);
         }
-        self.run_in_place(now);
         self.settle();
     }
 
-    /// Re-arms the timers and re-indexes the states an input changed.
+    /// Runs the computations the input asked for when they are not handed
+    /// out (`compute`), then re-arms the timers and re-indexes the states
+    /// the input changed.
     pub(crate) fn settle(&mut self) {
+        self.run_in_place();
         self.p1.refresh();
         self.p2.refresh();
     }
@@ -293,6 +295,7 @@ impl Endpoint {
     }
 
     pub fn handle_command(&mut self, now: Instant, cmd: Command) -> Result<(), CommandError> {
+        self.clock = Some(now);
         let r = self.command(now, cmd);
         self.settle();
         r
@@ -349,6 +352,7 @@ impl Endpoint {
     }
 
     pub fn handle_kernel_reply(&mut self, now: Instant, reply: KernelReply) {
+        self.clock = Some(now);
         if !self.dpd_kernel_reply(now, &reply) {
             let routed = match &reply {
                 KernelReply::Installed { req } => self.route_answered(*req, None),

@@ -143,6 +143,7 @@ impl Endpoint {
         dst: IpAddr,
         hard: bool,
     ) {
+        self.clock = Some(now);
         self.sa_expire(now, proto, spi, dst, hard);
         self.settle();
     }

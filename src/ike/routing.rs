@@ -393,6 +393,7 @@ impl Endpoint {
     /// The kernel caught traffic for a routed connection: negotiate it,
     /// unless a negotiation of it is already under way.
     pub fn handle_acquire(&mut self, now: Instant, acq: Acquire) {
+        self.clock = Some(now);
         self.acquire(now, acq);
         self.settle();
     }

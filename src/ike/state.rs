@@ -213,6 +213,10 @@ pub struct Phase1 {
     pub dpd: super::dpd::DpdState,
     /// NAT traversal: the method in use and which end is behind a NAT.
     pub nat: super::natt::NatState,
+    /// The computation (`compute`) the current step waits for: until it
+    /// comes back the state stays as it is and another copy of the peer's
+    /// message asks for nothing more.
+    pub computing: Option<u64>,
 }
 
 #[cfg_attr(test, derive(Clone))]
@@ -237,6 +241,8 @@ pub struct Phase2 {
     /// PFS: g^xy of `dh` and `peer_ke`, computed once for both directions'
     /// KEYMAT (a responder installs them at different times).
     pub gqm: Option<Vec<u8>>,
+    /// The computation (`compute`) the current step waits for, as in [`Phase1`].
+    pub computing: Option<u64>,
     /// Client IDs as sent/received (IDci, IDcr), if any.
     pub id_i: Option<Vec<u8>>,
     pub id_r: Option<Vec<u8>>,

@@ -330,15 +330,24 @@ impl Daemon {
 
     /// Hands the helpers' outcomes to the engine.
     fn helpers_finished(&mut self) {
+        if self.take_outcomes() {
+            self.pump();
+        }
+    }
+
+    /// Hands the outcomes ready now to the engine (without moving what
+    /// that produces); returns whether there were any.
+    fn take_outcomes(&mut self) -> bool {
         let Some(h) = self.helpers.as_ref() else {
-            return;
+            return false;
         };
         let done: Vec<_> = h.finished().collect();
         let now = Instant::now();
+        let any = !done.is_empty();
         for (id, outcome) in done {
             self.ep.handle_computed(now, id, outcome);
         }
-        self.pump();
+        any
     }
 
     fn accept_clients(&mut self) {
@@ -475,6 +484,11 @@ impl Daemon {
         self.pump();
     }
 
+    /// Reads the socket until it is empty: edge-triggered readiness says
+    /// nothing more until then, and what stays queued in a burst is what
+    /// overflows the buffer. Outcomes the helpers finished meanwhile are
+    /// taken between datagrams, so that answers do not wait for the burst
+    /// to end (a peer would resend in the meantime).
     fn read_udp(&mut self, token: Token, buf: &mut [u8]) {
         let Some(i) = self.ifaces.iter().position(|f| f.token == token) else {
             return;
@@ -489,6 +503,7 @@ impl Daemon {
                     let now = Instant::now();
                     self.ep
                         .handle_datagram(now, local, from, buf.get(..n).unwrap_or_default());
+                    self.take_outcomes();
                     self.pump();
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,

@@ -219,7 +219,9 @@ impl fmt::Display for DhError {
 impl std::error::Error for DhError {}
 
 /// Our half of an exchange. `secret` is provider-specific and never logged.
-#[cfg_attr(test, derive(Clone))]
+/// Not `Clone` in the daemon: the secret has one owner (tests, and load
+/// generators built with `fuzzing`, reuse a pair).
+#[cfg_attr(any(test, feature = "fuzzing"), derive(Clone))]
 pub struct DhKeyPair {
     pub group: DhGroup,
     pub public: Vec<u8>,

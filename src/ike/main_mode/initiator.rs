@@ -1,8 +1,14 @@
-//! The initiator's side of Main Mode: MR1, MR2 and MR3 in.
+//! The initiator's side of Main Mode: MR1, MR2 and MR3 in. Our key pair
+//! (for MI2) and g^xy (on MR2) are computations (`compute`): MI2 and MI3
+//! go out when they come back.
 
 use super::*;
+use crate::ike::compute::{Then, Work};
+use crate::ike::crypto::{DhError, DhKeyPair};
 
 impl Endpoint {
+    /// MR1 (SA): the responder's choice. Asks for our key pair; MI2 follows
+    /// in [`Endpoint::initiator_mi2`].
     pub(super) fn initiator_mr1(
         &mut self,
         serial: u64,
@@ -41,7 +47,11 @@ impl Endpoint {
             })?,
             AuthMethod::RsaSig => Vec::new(),
         };
-        let dh = self.dh.generate(xform.group, self.rng.as_mut());
+        if !self.room_to_compute(serial, false) {
+            return Ok(Next::Drop);
+        }
+        // Drawn in the order the key pair and the nonce always were.
+        let seed = self.dh_seed(xform.group);
         let ni = self.random_vec(NONCE_LEN);
         let st = self
             .p1
@@ -51,9 +61,28 @@ impl Endpoint {
         st.chosen = Some(xform);
         st.peer = peer;
         st.psk = psk;
-        st.gxi = dh.public.clone();
-        st.ni = ni.clone();
-        st.dh = Some(dh);
+        st.ni = ni;
+        let (ic, rc) = (st.icookie, st.rcookie);
+        self.by_icookie.remove(&ic);
+        self.by_cookies.insert((ic, rc), serial);
+        self.ask(
+            Work::KeyPair {
+                group: xform.group,
+                seed,
+            },
+            Then::Mi2 { serial },
+            false,
+        );
+        Ok(Next::Computing)
+    }
+
+    /// MI2 (KE, Ni), once our key pair is known.
+    pub(crate) fn initiator_mi2(&mut self, now: Instant, serial: u64, pair: DhKeyPair) {
+        let Some(st) = self.p1.get_mut(&serial) else {
+            return;
+        };
+        st.gxi = pair.public.clone();
+        st.dh = Some(pair);
         st.kind = StateKind::MainI2;
         let h = HeaderFields {
             icookie: st.icookie,
@@ -61,19 +90,20 @@ impl Endpoint {
             exchange: exchange::IDENTITY_PROTECTION,
             msgid: 0,
         };
-        let mut payloads = vec![Payload::Ke(st.gxi.clone()), Payload::Nonce(ni)];
-        let (ic, rc) = (st.icookie, st.rcookie);
+        let mut payloads = vec![Payload::Ke(st.gxi.clone()), Payload::Nonce(st.ni.clone())];
         payloads.extend(self.natd_out(serial));
         let packet = build_clear(&h, &payloads);
-        self.by_icookie.remove(&ic);
-        self.by_cookies.insert((ic, rc), serial);
-        Ok(Next::Reply {
-            packet,
-            timed: true,
-        })
+        self.main_step_done(
+            now,
+            serial,
+            Next::Reply {
+                packet,
+                timed: true,
+            },
+        );
     }
 
-    /// KE and nonce of MI2/MR2.
+    /// MR2 (KE, Nr): asks for g^xy; [`Endpoint::initiator_mi3`] goes on.
     pub(super) fn initiator_mr2(
         &mut self,
         serial: u64,
@@ -83,32 +113,62 @@ impl Endpoint {
         clear_phase1(hdr)?;
         let parsed = Parsed::parse(hdr.next_payload, body.to_vec(), false)?;
         let (gxr, nr) = Self::ke_nonce(&parsed)?;
+        if !self.room_to_compute(serial, false) {
+            return Ok(Next::Drop);
+        }
         self.natd_in(serial, &parsed);
         let st = self
             .p1
             .get_mut(&serial)
             .ok_or_else(|| Reject::Local("state vanished".into()))?;
+        let pair = st
+            .dh
+            .take()
+            .ok_or_else(|| Reject::Local("no DH key".into()))?;
         st.nr = nr;
+        st.gxr = gxr.clone();
+        self.ask(
+            Work::Shared { pair, peer: gxr },
+            Then::Mi3 { serial },
+            false,
+        );
+        Ok(Next::Computing)
+    }
+
+    /// g^xy of MR2 is known: the keys, and MI3 (IDii, HASH_I or SIG_I).
+    pub(crate) fn initiator_mi3(
+        &mut self,
+        now: Instant,
+        serial: u64,
+        pair: DhKeyPair,
+        shared: Result<Vec<u8>, DhError>,
+    ) {
+        let Some(st) = self.p1.get_mut(&serial) else {
+            return;
+        };
+        st.dh = Some(pair);
+        let (conn, kind) = (st.conn.clone(), st.kind);
+        match self.initiator_keys(now, serial, shared) {
+            Ok(next) => self.main_step_done(now, serial, next),
+            Err(e) => self.main_rejected(now, serial, &conn, kind, e),
+        }
+    }
+
+    fn initiator_keys(
+        &mut self,
+        now: Instant,
+        serial: u64,
+        shared: Result<Vec<u8>, DhError>,
+    ) -> Result<Next, Reject> {
+        let gxy = shared.map_err(|e| misbehaved(Misbehaviour::BadKeyExchange(format!("{e:?}"))))?;
         let st = self
             .p1
             .get(&serial)
             .ok_or_else(|| Reject::Local("state vanished".into()))?;
-        let crypto = self.derive_phase1(st, &gxr)?;
-        let id = IdPayload {
-            protocol: 0,
-            port: 0,
-            id: self.our_id(&st.conn)?,
-        };
-        let mut idii_b = Vec::new();
-        id.emit(&mut idii_b);
-        let st = self
-            .p1
-            .get_mut(&serial)
-            .ok_or_else(|| Reject::Local("state vanished".into()))?;
-        st.gxr = gxr;
-        let prf = crypto.prf();
+        let crypto = self.phase1_crypto(st, &st.gxr, &gxy)?;
+        let idii_b = self.our_id_bytes(&st.conn)?;
         let hi = hash_i(
-            prf,
+            crypto.prf(),
             &crypto.keys.skeyid,
             &st.gxi,
             &st.gxr,
@@ -117,21 +177,12 @@ impl Endpoint {
             &st.sai_b,
             &idii_b,
         );
-        let (packet, next_iv) = self.id_proof_message(serial, id, hi, &crypto, &crypto.iv)?;
         let st = self
             .p1
             .get_mut(&serial)
             .ok_or_else(|| Reject::Local("state vanished".into()))?;
-        st.crypto = Some(Phase1Crypto {
-            iv: next_iv,
-            ..crypto
-        });
-        st.kind = StateKind::MainI3;
-        self.natt_float_initiator(serial);
-        Ok(Next::Reply {
-            packet,
-            timed: true,
-        })
+        st.crypto = Some(crypto);
+        self.prove_identity(now, serial, hi)
     }
 
     /// Decrypts MI3/MR3 and checks the peer's ID and hash. Returns the peer ID

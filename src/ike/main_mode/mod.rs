@@ -2,7 +2,9 @@
 //!
 //! MI1 SA -> MR1 SA -> MI2 KE,Ni -> MR2 KE,Nr -> MI3* IDii,HASH_I -> MR3* IDir,HASH_R
 
+use super::compute::{Then, Work};
 use super::config::ConnConfig;
+use super::crypto::rsa::RsaError;
 use super::crypto::rsa::RsaPrivateKeyParts;
 use super::crypto::{
     hash_i, hash_r, phase1_iv, skeyid_psk, skeyid_sig, CipherAlg, HashAlg, Phase1Keys,
@@ -78,41 +80,65 @@ impl Endpoint {
         self.secrets.rsa_key(&me, him.as_ref()).cloned()
     }
 
-    /// The proof of identity in MI3/MR3: HASH for a PSK, SIG (our RSA
-    /// signature over the hash, PKCS#1 v1.5 type 1 without DigestInfo) otherwise.
-    fn proof_payload(&self, st: &Phase1, hash: Vec<u8>) -> Result<Payload, Reject> {
-        match st.chosen.map(|x| x.auth) {
-            Some(AuthMethod::RsaSig) => {
-                let conn = self
-                    .conn(&st.conn)
-                    .ok_or_else(|| Reject::Local("connection vanished".into()))?;
-                let key = self.conn_rsa_key(conn).ok_or_else(|| {
-                    Reject::Local("no RSA private key for our ID in ipsec.secrets".into())
-                })?;
-                let sig = key
-                    .sign_pkcs1_raw(&hash)
-                    .map_err(|e| Reject::Local(format!("cannot sign: {e}")))?;
-                Ok(Payload::Sig(sig))
-            }
-            _ => Ok(Payload::Hash(hash)),
-        }
-    }
-
-    /// MI3 or MR3: our ID and its proof over `hash` (HASH_I or HASH_R),
-    /// encrypted from `iv`. Returns the datagram and the IV that follows it.
-    fn id_proof_message(
-        &self,
-        serial: u64,
-        id: IdPayload,
-        hash: Vec<u8>,
-        c: &Phase1Crypto,
-        iv: &[u8],
-    ) -> Result<(Vec<u8>, Vec<u8>), Reject> {
+    /// MI3 or MR3 with the proof of our identity over `hash` (HASH_I or
+    /// HASH_R): for a PSK the hash itself, sent now; for RSA our signature
+    /// over it (PKCS#1 v1.5 type 1 without DigestInfo), asked for as a
+    /// computation and sent by [`Endpoint::signed_id`].
+    fn prove_identity(&mut self, now: Instant, serial: u64, hash: Vec<u8>) -> Result<Next, Reject> {
         let st = self
             .p1
             .get(&serial)
             .ok_or_else(|| Reject::Local("state vanished".into()))?;
-        let proof = self.proof_payload(st, hash)?;
+        if st.chosen.map(|x| x.auth) != Some(AuthMethod::RsaSig) {
+            return self.id_proof_message(now, serial, Payload::Hash(hash));
+        }
+        let conn = self
+            .conn(&st.conn)
+            .ok_or_else(|| Reject::Local("connection vanished".into()))?;
+        let key = self.conn_rsa_key(conn).ok_or_else(|| {
+            Reject::Local("no RSA private key for our ID in ipsec.secrets".into())
+        })?;
+        let key = Box::new(key);
+        self.ask(Work::Sign { key, hash }, Then::Signed { serial }, false);
+        Ok(Next::Computing)
+    }
+
+    /// Our signature for MI3/MR3 came back: the message goes out.
+    pub(crate) fn signed_id(&mut self, now: Instant, serial: u64, sig: Result<Vec<u8>, RsaError>) {
+        let Some(st) = self.p1.get(&serial) else {
+            return;
+        };
+        let (conn, kind) = (st.conn.clone(), st.kind);
+        let result = sig
+            .map_err(|e| Reject::Local(format!("cannot sign: {e}")))
+            .and_then(|sig| self.id_proof_message(now, serial, Payload::Sig(sig)));
+        match result {
+            Ok(next) => self.main_step_done(now, serial, next),
+            Err(e) => self.main_rejected(now, serial, &conn, kind, e),
+        }
+    }
+
+    /// MI3 or MR3: our ID and `proof`, encrypted from the state's IV; moves
+    /// the state on (MAIN_I3, or MAIN_R3 established).
+    fn id_proof_message(
+        &mut self,
+        now: Instant,
+        serial: u64,
+        proof: Payload,
+    ) -> Result<Next, Reject> {
+        let st = self
+            .p1
+            .get(&serial)
+            .ok_or_else(|| Reject::Local("state vanished".into()))?;
+        let id = IdPayload {
+            protocol: 0,
+            port: 0,
+            id: self.our_id(&st.conn)?,
+        };
+        let c = st
+            .crypto
+            .clone()
+            .ok_or_else(|| Reject::Local("no keys".into()))?;
         let mut payloads = vec![Payload::Id(id), proof];
         payloads.extend(self.initial_contact_payload(st));
         let (first, chain) = emit_chain(&payloads);
@@ -122,7 +148,45 @@ impl Endpoint {
             exchange: exchange::IDENTITY_PROTECTION,
             msgid: 0,
         };
-        build_encrypted(&h, first, &chain, c.xform.cipher, &c.keys.enc_key, iv)
+        let (packet, next_iv) =
+            build_encrypted(&h, first, &chain, c.xform.cipher, &c.keys.enc_key, &c.iv)?;
+        let st = self
+            .p1
+            .get_mut(&serial)
+            .ok_or_else(|| Reject::Local("state vanished".into()))?;
+        st.crypto = Some(Phase1Crypto { iv: next_iv, ..c });
+        match st.role {
+            Role::Initiator => {
+                st.kind = StateKind::MainI3;
+                self.natt_float_initiator(serial);
+                Ok(Next::Reply {
+                    packet,
+                    timed: true,
+                })
+            }
+            Role::Responder => {
+                st.kind = StateKind::MainR3;
+                st.expires = Some(now + Duration::from_secs(u64::from(c.xform.lifetime)));
+                st.dh = None;
+                // The final reply is resent only when the peer repeats MI3.
+                Ok(Next::Reply {
+                    packet,
+                    timed: false,
+                })
+            }
+        }
+    }
+
+    /// Our ID payload's body as HASH_I/HASH_R cover it.
+    fn our_id_bytes(&self, conn: &str) -> Result<Vec<u8>, Reject> {
+        let id = IdPayload {
+            protocol: 0,
+            port: 0,
+            id: self.our_id(conn)?,
+        };
+        let mut b = Vec::new();
+        id.emit(&mut b);
+        Ok(b)
     }
 
     /// Starts Main Mode; `with_quick` goes on to Quick Mode once it is up.
@@ -210,6 +274,7 @@ impl Endpoint {
             nat: Default::default(),
             peer: PeerCaps::default(),
             dpd: Default::default(),
+            computing: None,
         };
         self.p1.insert(serial, st);
         self.by_icookie.insert(icookie, serial);
@@ -285,6 +350,18 @@ impl Endpoint {
         }
         let kind = st.kind;
         let conn = st.conn.clone();
+        if st.computing.is_some() {
+            // Another version of the message whose answer is being
+            // computed: not remembered, so a resend of it counts afresh.
+            self.log_peer(
+                remote,
+                format!(
+                    "dropping a second Main Mode message while the first is being answered; {}",
+                    kind.name()
+                ),
+            );
+            return;
+        }
         let result = match kind {
             StateKind::MainI1 => self.initiator_mr1(serial, hdr, body),
             StateKind::MainR1 => self.responder_mi2(serial, hdr, body),
@@ -311,23 +388,48 @@ impl Endpoint {
                     return;
                 };
                 st.last_rx = Some(digest);
-                let (local, remote, new_kind) = (st.local, st.remote, st.kind);
-                match next {
-                    Next::Reply { packet, timed } => {
-                        st.retransmit = Some(Retransmit::new(packet.clone(), now, timed));
-                        self.send(local, remote, packet);
-                    }
-                    Next::Quiet => st.retransmit = None,
-                    Next::Computing | Next::Drop => return,
-                }
-                if new_kind.is_established() {
-                    self.main_established(now, serial);
-                } else {
-                    self.announce(&conn, serial, new_kind, "");
-                }
+                self.main_step_done(now, serial, next);
             }
             Err(e) => self.main_rejected(now, serial, &conn, kind, e),
         }
+    }
+
+    /// Sends what a step (or the computation it waited for) produced, and
+    /// says where the state is now.
+    fn main_step_done(&mut self, now: Instant, serial: u64, next: Next) {
+        let Some(st) = self.p1.get_mut(&serial) else {
+            return;
+        };
+        let (local, remote, new_kind, conn) = (st.local, st.remote, st.kind, st.conn.clone());
+        match next {
+            Next::Reply { packet, timed } => {
+                st.retransmit = Some(Retransmit::new(packet.clone(), now, timed));
+                self.send(local, remote, packet);
+            }
+            Next::Quiet => st.retransmit = None,
+            Next::Computing | Next::Drop => return,
+        }
+        if new_kind.is_established() {
+            self.main_established(now, serial);
+        } else {
+            self.announce(&conn, serial, new_kind, "");
+        }
+    }
+
+    /// Whether a step may ask for a computation now; if not, the message
+    /// that wants it is dropped (`Next::Drop`) and the peer's resend of it
+    /// is answered once the computations out have come back.
+    fn room_to_compute(&mut self, serial: u64, stranger: bool) -> bool {
+        if self.compute.has_room(stranger) {
+            return true;
+        }
+        if let Some(remote) = self.p1.get(&serial).map(|s| s.remote) {
+            self.log_peer(
+                remote,
+                "too many computations in progress; Main Mode message dropped".into(),
+            );
+        }
+        false
     }
 
     /// A Main Mode step refused its input (or its computation's outcome).
@@ -357,7 +459,11 @@ impl Endpoint {
             return;
         };
         let (kind, conn, local, remote) = (st.kind, st.conn.clone(), st.local, st.remote);
-        let resend = Retransmit::for_duplicate(st.retransmit.as_mut(), kind);
+        // While the answer is computed, the last message is not it.
+        let resend = match st.computing {
+            Some(_) => None,
+            None => Retransmit::for_duplicate(st.retransmit.as_mut(), kind),
+        };
         self.note_duplicate(&conn, serial, kind, resend.is_some());
         if let Some(pkt) = resend {
             self.send(local, remote, pkt);
@@ -373,19 +479,6 @@ impl Endpoint {
             return Err(crate::ike::error::missing("NONCE"));
         };
         Ok((ke.clone(), n.clone()))
-    }
-
-    /// g^xy, SKEYID and its children, and the first phase-1 IV.
-    fn derive_phase1(&self, st: &Phase1, peer_ke: &[u8]) -> Result<Phase1Crypto, Reject> {
-        let dh = st
-            .dh
-            .as_ref()
-            .ok_or_else(|| Reject::Local("no DH key".into()))?;
-        let gxy = self
-            .dh
-            .shared(dh, peer_ke)
-            .map_err(|e| misbehaved(Misbehaviour::BadKeyExchange(format!("{e:?}"))))?;
-        self.phase1_crypto(st, peer_ke, &gxy)
     }
 
     /// SKEYID and its children, and the first phase-1 IV, from g^xy.

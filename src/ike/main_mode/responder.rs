@@ -2,8 +2,8 @@
 //! (where the connection may change for the peer's ID: `switch`).
 
 use super::*;
-use crate::ike::compute::{Outcome, Then, Work};
-use crate::ike::crypto::validate_public;
+use crate::ike::compute::{Then, Work};
+use crate::ike::crypto::{validate_public, DhError, DhKeyPair};
 
 impl Endpoint {
     /// Responder connection choice on MI1: by addresses only (spec §7.1).
@@ -199,6 +199,7 @@ impl Endpoint {
             nat: Default::default(),
             peer,
             dpd: Default::default(),
+            computing: None,
         };
         self.p1.insert(serial, st);
         let configured = conn.remote.host == Some(remote.ip());
@@ -231,14 +232,6 @@ impl Endpoint {
             .p1
             .get(&serial)
             .ok_or_else(|| Reject::Local("state vanished".into()))?;
-        if !st.gxi.is_empty() {
-            // A different MI2 while the first one's answer is being computed.
-            self.log_peer(
-                st.remote,
-                "dropping a second MI2 while the first is being answered".into(),
-            );
-            return Ok(Next::Drop);
-        }
         let group = st
             .chosen
             .map(|x| x.group)
@@ -284,8 +277,13 @@ impl Endpoint {
     }
 
     /// MR2 (KE, Nr), once our key pair and g^xy for MI2 are known.
-    pub(crate) fn responder_mr2(&mut self, now: Instant, serial: u64, outcome: Outcome) {
-        let Outcome::Dh { pair, shared } = outcome;
+    pub(crate) fn responder_mr2(
+        &mut self,
+        now: Instant,
+        serial: u64,
+        pair: DhKeyPair,
+        shared: Result<Vec<u8>, DhError>,
+    ) {
         let Some(st) = self.p1.get_mut(&serial) else {
             return; // gone meanwhile (deleted, evicted, expired)
         };
@@ -334,6 +332,8 @@ impl Endpoint {
         self.announce(&conn, serial, StateKind::MainR2, "");
     }
 
+    /// MI3 (IDii, HASH_I or SIG_I): checks the peer's proof and answers
+    /// with ours (MR3), at once or when our signature is made.
     pub(super) fn responder_mi3(
         &mut self,
         now: Instant,
@@ -341,6 +341,14 @@ impl Endpoint {
         hdr: &Header,
         body: &[u8],
     ) -> Result<Next, Reject> {
+        let rsa = self
+            .p1
+            .get(&serial)
+            .and_then(|s| s.chosen)
+            .is_some_and(|x| x.auth == AuthMethod::RsaSig);
+        if rsa && !self.room_to_compute(serial, false) {
+            return Ok(Next::Drop);
+        }
         let (peer_id, iv, switch_to, initial_contact) = self.open_id_hash(serial, hdr, body)?;
         if let Some(to) = switch_to {
             self.switch_conn(serial, to);
@@ -349,20 +357,10 @@ impl Endpoint {
             .p1
             .get(&serial)
             .ok_or_else(|| Reject::Local("state vanished".into()))?;
-        let id = IdPayload {
-            protocol: 0,
-            port: 0,
-            id: self.our_id(&st.conn)?,
-        };
-        let mut idir_b = Vec::new();
-        id.emit(&mut idir_b);
-        let st = self
-            .p1
-            .get_mut(&serial)
-            .ok_or_else(|| Reject::Local("state vanished".into()))?;
+        let idir_b = self.our_id_bytes(&st.conn)?;
         let c = st
             .crypto
-            .clone()
+            .as_ref()
             .ok_or_else(|| Reject::Local("no keys".into()))?;
         let hr = hash_r(
             c.prf(),
@@ -374,21 +372,15 @@ impl Endpoint {
             &st.sai_b,
             &idir_b,
         );
-        let (packet, next_iv) = self.id_proof_message(serial, id, hr, &c, &iv)?;
         let st = self
             .p1
             .get_mut(&serial)
             .ok_or_else(|| Reject::Local("state vanished".into()))?;
-        st.crypto = Some(Phase1Crypto { iv: next_iv, ..c });
+        if let Some(c) = st.crypto.as_mut() {
+            c.iv = iv;
+        }
         st.peer_id = Some(peer_id);
         st.dpd.initial_contact = initial_contact;
-        st.kind = StateKind::MainR3;
-        st.expires = Some(now + Duration::from_secs(u64::from(c.xform.lifetime)));
-        st.dh = None;
-        // The final reply is resent only when the peer repeats MI3.
-        Ok(Next::Reply {
-            packet,
-            timed: false,
-        })
+        self.prove_identity(now, serial, hr)
     }
 }

@@ -148,6 +148,7 @@ impl Endpoint {
     /// followed: the SAs would need new addresses, which only a new
     /// negotiation gives). An IPsec SA whose ISAKMP SA is gone follows too.
     pub fn handle_nat_mapping(&mut self, now: Instant, m: NatMapping) {
+        self.clock = Some(now);
         self.nat_mapping(now, m);
         self.settle();
     }

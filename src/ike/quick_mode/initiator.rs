@@ -30,6 +30,12 @@ impl Endpoint {
             parent.remote.ip(),
         );
         let group = self.pfs_group_for(&conn, st.parent);
+        if let (Some(group), None) = (group, &st.dh) {
+            // Our key pair is made elsewhere; QI1 goes when it is back.
+            let seed = self.dh_seed(group);
+            self.ask(Work::KeyPair { group, seed }, Then::Qi1 { serial }, false);
+            return Ok(());
+        }
         let udp = self.natt_udp(st.parent);
         let mode = if conn.policy.tunnel {
             Mode::Tunnel
@@ -37,12 +43,12 @@ impl Endpoint {
             Mode::Transport
         };
         let nat_oas = self.natt_oa_out(st.parent, Role::Initiator, mode, udp);
-        let dh = group.map(|g| self.dh.generate(g, self.rng.as_mut()));
         let ni = self.random_vec(NONCE_LEN);
         let st = self
             .p2
             .get_mut(&serial)
             .ok_or_else(|| Reject::Local("state vanished".into()))?;
+        let dh = st.dh.take().filter(|_| group.is_some());
         let spis = st.our_spis.clone();
         let spi_of = move |p: IpsecProto| spis.iter().find(|(q, _)| *q == p).map_or(0, |(_, s)| *s);
         let sa = ipsec_sa_payload_udp(&st.offered, &spi_of, mode, udp, group, conn.ipsec_lifetime);
@@ -91,12 +97,16 @@ impl Endpoint {
         Ok(())
     }
 
+    /// QR1: checks it; with PFS first asks for g^xy (the state waits,
+    /// unchanged, and [`Endpoint::initiator_qr1_resumed`] handles the same
+    /// QR1 again), then sends QI2 once the SAs are installed.
     pub(super) fn initiator_qr1(
         &mut self,
         now: Instant,
         serial: u64,
         hdr: &Header,
         body: &[u8],
+        data: &[u8],
     ) -> Result<(), Reject> {
         let st = self
             .p2
@@ -159,6 +169,24 @@ impl Endpoint {
                     "Quick Mode reply IDs differ from ours",
                 )))
             }
+        }
+        if let (Some(_), Some(peer), None) = (&st.dh, &ke, &st.gqm) {
+            let peer = peer.clone();
+            let st = self
+                .p2
+                .get_mut(&serial)
+                .ok_or_else(|| Reject::Local("state vanished".into()))?;
+            let pair = st
+                .dh
+                .take()
+                .ok_or_else(|| Reject::Local("no DH key".into()))?;
+            let qr1 = data.to_vec();
+            self.ask(
+                Work::Shared { pair, peer },
+                Then::Qr1In { serial, qr1 },
+                false,
+            );
+            return Ok(());
         }
         let ni = st.ni.clone();
         let msgid = st.msgid;
@@ -265,5 +293,34 @@ impl Endpoint {
         let (l, r) = self.p1_addrs(serial)?;
         self.send(l, r, packet);
         Ok(())
+    }
+
+    /// g^xy for QR1 came back: QR1, kept meanwhile, is handled again
+    /// (the state did not change), now going on to the SAs and QI2.
+    pub(crate) fn initiator_qr1_resumed(
+        &mut self,
+        now: Instant,
+        serial: u64,
+        pair: DhKeyPair,
+        shared: Result<Vec<u8>, DhError>,
+        qr1: &[u8],
+    ) {
+        let Some(st) = self.p2.get_mut(&serial) else {
+            return;
+        };
+        st.dh = Some(pair);
+        let (conn, kind) = (st.conn.clone(), st.kind);
+        let result = shared
+            .map_err(|e| misbehaved(Misbehaviour::BadKeyExchange(format!("{e:?}"))))
+            .and_then(|g| {
+                if let Some(st) = self.p2.get_mut(&serial) {
+                    st.gqm = Some(g);
+                }
+                let (hdr, body) = crate::ike::wire::parse_header(qr1).map_err(Reject::from)?;
+                self.initiator_qr1(now, serial, &hdr, body, qr1)
+            });
+        if let Err(e) = result {
+            self.quick_rejected(now, serial, &conn, kind, e);
+        }
     }
 }

@@ -89,24 +89,17 @@ impl Endpoint {
         self.announce(&conn, serial, kind, &details);
     }
 
-    /// With PFS, g^xy of the Quick Mode exchange, once per state: the
-    /// second direction's KEYMAT reuses it.
-    fn pfs_shared(&mut self, serial: u64) -> Result<(), Reject> {
+    /// With PFS, g^xy of the Quick Mode exchange must be known: it was
+    /// computed once (`compute`) before the first direction's KEYMAT.
+    fn pfs_ready(&self, serial: u64) -> Result<(), Reject> {
         let st = self
             .p2
             .get(&serial)
             .ok_or_else(|| Reject::Local("state vanished".into()))?;
-        let (Some(d), Some(k), None) = (&st.dh, &st.peer_ke, &st.gqm) else {
-            return Ok(());
-        };
-        let g = self
-            .dh
-            .shared(d, k)
-            .map_err(|e| misbehaved(Misbehaviour::BadKeyExchange(format!("{e:?}"))))?;
-        if let Some(st) = self.p2.get_mut(&serial) {
-            st.gqm = Some(g);
+        match (&st.dh, &st.peer_ke, &st.gqm) {
+            (Some(_), Some(_), None) => Err(Reject::Local("PFS secret not computed".into())),
+            _ => Ok(()),
         }
-        Ok(())
     }
 
     /// Computes KEYMAT and hands the kernel the SAs (inbound and/or
@@ -121,7 +114,7 @@ impl Endpoint {
         then: AfterInstall,
     ) -> Result<(), Reject> {
         self.plan_replace(now, serial);
-        self.pfs_shared(serial)?;
+        self.pfs_ready(serial)?;
         let st = self
             .p2
             .get(&serial)

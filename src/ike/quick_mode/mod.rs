@@ -12,8 +12,10 @@ use super::state::{
     MAX_DUPLICATE_RESENDS,
 };
 use crate::ctl::Rc;
+use crate::ike::compute::{Then, Work};
 use crate::ike::crypto::{
-    keymat, phase2_iv, qm_hash1, qm_hash2, qm_hash3, CipherAlg, DhGroup, HashAlg,
+    keymat, phase2_iv, qm_hash1, qm_hash2, qm_hash3, CipherAlg, DhError, DhGroup, DhKeyPair,
+    HashAlg,
 };
 use crate::ike::endpoint::{Endpoint, Event, Level};
 use crate::ike::kernel::{
@@ -209,28 +211,40 @@ impl Endpoint {
         if !st.pending_spis.is_empty() {
             return;
         }
-        let kind = st.kind;
+        self.quick_first_message(now, serial);
+    }
+
+    /// QI1 or QR1, once the SPIs (and with PFS our key pair) are there.
+    fn quick_first_message(&mut self, now: Instant, serial: u64) {
+        let Some(kind) = self.p2.get(&serial).map(|s| s.kind) else {
+            return;
+        };
         let result = match kind {
             StateKind::QuickI0 => self.send_qi1(now, serial),
             StateKind::QuickR0 => self.send_qr1(now, serial),
             _ => Ok(()),
         };
         if let Err(e) = result {
-            self.count_reject(&e);
-            let conn = self
-                .p2
-                .get(&serial)
-                .map(|s| s.conn.clone())
-                .unwrap_or_default();
-            self.log(
-                Level::Error,
-                Some(&conn),
-                Some(serial),
-                Some(Rc::InternalErr),
-                format!("{}: {e}", kind.name()),
-            );
-            self.delete_phase2(now, serial, false);
+            self.quick_first_failed(now, serial, kind, e);
         }
+    }
+
+    /// QI1 or QR1 cannot be sent: the state goes.
+    fn quick_first_failed(&mut self, now: Instant, serial: u64, kind: StateKind, e: Reject) {
+        self.count_reject(&e);
+        let conn = self
+            .p2
+            .get(&serial)
+            .map(|s| s.conn.clone())
+            .unwrap_or_default();
+        self.log(
+            Level::Error,
+            Some(&conn),
+            Some(serial),
+            Some(Rc::InternalErr),
+            format!("{}: {e}", kind.name()),
+        );
+        self.delete_phase2(now, serial, false);
     }
 
     /// The kernel failed state `serial`: say so (RC 32, whack's
@@ -359,8 +373,30 @@ impl Endpoint {
             return;
         }
         let kind = st.kind;
+        if st.computing.is_some() {
+            // Another version of the message whose answer is being computed.
+            self.log(
+                Level::Debug,
+                Some(&conn),
+                Some(serial),
+                None,
+                "dropping a second Quick Mode message while the first is being answered".into(),
+            );
+            return;
+        }
+        if kind == StateKind::QuickI1 && st.dh.is_some() && !self.compute.has_room(false) {
+            // PFS needs g^xy: the responder resends QR1 when it is answered.
+            self.log(
+                Level::Debug,
+                Some(&conn),
+                Some(serial),
+                None,
+                "too many computations in progress; QR1 dropped".into(),
+            );
+            return;
+        }
         let result = match kind {
-            StateKind::QuickI1 => self.initiator_qr1(now, serial, hdr, body),
+            StateKind::QuickI1 => self.initiator_qr1(now, serial, hdr, body, data),
             StateKind::QuickR1 => self.responder_qi2(now, serial, hdr, body),
             StateKind::QuickI2 => self.initiator_qr1_again(serial, hdr, body),
             _ => {
@@ -386,20 +422,55 @@ impl Endpoint {
                     p.auth_rx += 1;
                 }
             }
-            Err(e) => {
-                self.count_reject(&e);
-                self.log(
-                    Level::Warn,
-                    Some(&conn),
-                    Some(serial),
-                    Some(Rc::Notification(u32::from(e.notify().unwrap_or(0)))),
-                    format!("{}: {e}", kind.name()),
-                );
-                if let Reject::Local(_) = e {
-                    self.delete_phase2(now, serial, false);
-                }
-            }
+            Err(e) => self.quick_rejected(now, serial, &conn, kind, e),
         }
+    }
+
+    /// A Quick Mode step refused its input (or its computation's outcome).
+    fn quick_rejected(
+        &mut self,
+        now: Instant,
+        serial: u64,
+        conn: &str,
+        kind: StateKind,
+        e: Reject,
+    ) {
+        self.count_reject(&e);
+        self.log(
+            Level::Warn,
+            Some(conn),
+            Some(serial),
+            Some(Rc::Notification(u32::from(e.notify().unwrap_or(0)))),
+            format!("{}: {e}", kind.name()),
+        );
+        if let Reject::Local(_) = e {
+            self.delete_phase2(now, serial, false);
+        }
+    }
+
+    /// Our key pair for QI1/QR1 (and, for QR1, g^xy) came back: the
+    /// message goes out.
+    pub(crate) fn quick_resumed(
+        &mut self,
+        now: Instant,
+        serial: u64,
+        pair: DhKeyPair,
+        shared: Option<Result<Vec<u8>, DhError>>,
+    ) {
+        let Some(st) = self.p2.get_mut(&serial) else {
+            return;
+        };
+        st.dh = Some(pair);
+        match shared {
+            Some(Ok(g)) => st.gqm = Some(g),
+            Some(Err(e)) => {
+                let kind = st.kind;
+                let e = misbehaved(Misbehaviour::BadKeyExchange(format!("{e:?}")));
+                return self.quick_first_failed(now, serial, kind, e);
+            }
+            None => {}
+        }
+        self.quick_first_message(now, serial);
     }
 
     /// Decrypts a Quick Mode message with `iv`, checks that HASH comes first,
@@ -480,6 +551,7 @@ fn new_phase2(
         dh: None,
         peer_ke: None,
         gqm: None,
+        computing: None,
         id_i: None,
         id_r: None,
         offered,

@@ -3,6 +3,7 @@
 use super::install::{id_bytes, id_of, same_selector, selector_of};
 use super::*;
 use crate::ctl::Rc;
+use crate::ike::crypto::validate_public;
 
 impl Endpoint {
     pub(super) fn responder_qi1(
@@ -58,6 +59,19 @@ impl Endpoint {
             return Err(unauth(misbehaved(Misbehaviour::BadHash(
                 "Quick Mode HASH(1)",
             ))));
+        }
+        if parsed.all(payload_type::KE).next().is_some() && !self.compute.has_room(false) {
+            // PFS needs a computation and the queue is full: nothing is
+            // remembered (not even the message ID), so the peer's resend
+            // of QI1 is answered once the computations out have come back.
+            self.log(
+                Level::Debug,
+                None,
+                Some(p1),
+                None,
+                "too many computations in progress; QI1 dropped".into(),
+            );
+            return Ok(());
         }
         // From here the message is authentic: the peer deserves a notification.
         let auth = |e: Reject| (e, true);
@@ -250,15 +264,22 @@ impl Endpoint {
             .chosen
             .clone()
             .ok_or_else(|| Reject::Local("nothing chosen".into()))?;
-        let dh = chosen
-            .pfs_group
-            .map(|g| self.dh.generate(g, self.rng.as_mut()));
+        if let (Some(group), None) = (chosen.pfs_group, &st.dh) {
+            // Our key pair and g^xy are made elsewhere; QR1 goes when they are back.
+            let peer = st.peer_ke.clone().ok_or_else(|| missing("KE"))?;
+            validate_public(group, &peer)
+                .map_err(|e| misbehaved(Misbehaviour::BadKeyExchange(e.to_string())))?;
+            let seed = self.dh_seed(group);
+            self.ask(Work::Dh { group, seed, peer }, Then::Qr1 { serial }, false);
+            return Ok(());
+        }
         let nat_oas = self.natt_oa_out(st.parent, Role::Responder, chosen.mode, chosen.udp);
         let nr = self.random_vec(NONCE_LEN);
         let st = self
             .p2
             .get_mut(&serial)
             .ok_or_else(|| Reject::Local("state vanished".into()))?;
+        let dh = st.dh.take().filter(|_| chosen.pfs_group.is_some());
         let spis = st.our_spis.clone();
         let spi_of = move |p: IpsecProto| spis.iter().find(|(q, _)| *q == p).map_or(0, |(_, s)| *s);
         let mut rest = vec![
