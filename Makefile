@@ -115,6 +115,7 @@ fuzz:
 
 bench:
 	$(CARGO) bench --locked --bench responder_burst
+	$(CARGO) bench --locked --bench primitives
 
 clean:
 	$(CARGO) clean

@@ -1,0 +1,398 @@
+//! Modular exponentiation b^e mod n for odd n, in Montgomery form with 64-bit
+//! limbs, in constant time with respect to the base and the exponent's value.
+//!
+//! What may leak through timing is public by construction: the modulus, the
+//! byte lengths of base and exponent, and which entry point was called (the
+//! generator is public). Everything that depends on secret data runs
+//! without branches or secret-indexed memory accesses:
+//!
+//! - Montgomery multiplication is CIOS (Koç, Acar and Kaliski, "Analyzing and
+//!   comparing Montgomery multiplication algorithms", 1996) with `u128`
+//!   products; its final subtraction is always computed and selected by mask.
+//! - The exponent is read in fixed windows of w bits, most significant first:
+//!   every window costs w squarings and one multiplication, whatever its
+//!   value, and the table entry is fetched by scanning the whole table.
+//! - [`Modulus::pow_of_two`] (base 2, the MODP generator) squares once per
+//!   exponent bit and doubles every time, keeping or dropping the doubled
+//!   value by mask: a doubling is a shift and a subtraction, far cheaper than
+//!   the multiplication by a table entry it replaces.
+//!
+//! Nothing here allocates per multiplication: an exponentiation takes one
+//! scratch buffer for its table and temporaries.
+//!
+//! Inputs are never trusted: the modulus must be odd, at least 3 and at most
+//! [`MAX_MODULUS_BYTES`] long; a base may be any value (0, 1, n-1, >= n) that
+//! is no longer in bytes than the modulus; an exponent may be any value up to
+//! [`MAX_MODULUS_BYTES`] long (all zeros gives 1).
+
+use std::fmt;
+
+/// Longest modulus and exponent accepted, in bytes (8192 bits, the largest
+/// RSA key the secrets file takes).
+pub const MAX_MODULUS_BYTES: usize = 1024;
+
+/// Why an exponentiation refused its input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModexpError {
+    /// The modulus is even or below 3.
+    BadModulus,
+    /// The modulus is longer than [`MAX_MODULUS_BYTES`].
+    ModulusTooLong,
+    /// The base has more bytes than the modulus.
+    BaseTooLong,
+    /// The exponent is longer than [`MAX_MODULUS_BYTES`].
+    ExponentTooLong,
+}
+
+impl fmt::Display for ModexpError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ModexpError::BadModulus => "modulus is even or below 3",
+            ModexpError::ModulusTooLong => "modulus too long",
+            ModexpError::BaseTooLong => "base longer than the modulus",
+            ModexpError::ExponentTooLong => "exponent too long",
+        })
+    }
+}
+
+impl std::error::Error for ModexpError {}
+
+/// An odd modulus with its Montgomery constants (R = 2^(64k), k limbs).
+#[derive(Clone)]
+pub struct Modulus {
+    /// n, little-endian limbs, the top one nonzero.
+    n: Vec<u64>,
+    /// -n^-1 mod 2^64.
+    n0: u64,
+    /// R mod n: 1 in Montgomery form.
+    one: Vec<u64>,
+    /// R^2 mod n: converts into Montgomery form.
+    rr: Vec<u64>,
+    /// Byte length of n (without leading zeros): the length of every result.
+    len: usize,
+}
+
+impl fmt::Debug for Modulus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Modulus")
+            .field("bytes", &self.len)
+            .finish_non_exhaustive()
+    }
+}
+
+/// a + b*c + carry as (low, high); cannot overflow u128.
+#[inline(always)]
+fn mac(a: u64, b: u64, c: u64, carry: u64) -> (u64, u64) {
+    let t = u128::from(a) + u128::from(b) * u128::from(c) + u128::from(carry);
+    (t as u64, (t >> 64) as u64)
+}
+
+/// a - b - borrow as (difference, borrow out 0 or 1).
+#[inline(always)]
+fn sbb(a: u64, b: u64, borrow: u64) -> (u64, u64) {
+    let t = u128::from(a)
+        .wrapping_sub(u128::from(b))
+        .wrapping_sub(u128::from(borrow));
+    (t as u64, (t >> 127) as u64)
+}
+
+/// All ones when `bit` is 1, zero when it is 0. `black_box` keeps the
+/// optimiser from turning the masked selections back into branches.
+#[inline(always)]
+fn mask(bit: u64) -> u64 {
+    std::hint::black_box(0u64.wrapping_sub(bit & 1))
+}
+
+/// x = (x + top*R) - n when that is not negative, else x unchanged, where
+/// x + top*R < 2n. `scratch` has x's length.
+#[inline(always)]
+fn reduce_once(x: &mut [u64], top: u64, n: &[u64], scratch: &mut [u64]) {
+    let mut borrow = 0;
+    for ((d, &xi), &ni) in scratch.iter_mut().zip(x.iter()).zip(n) {
+        let (v, b) = sbb(xi, ni, borrow);
+        *d = v;
+        borrow = b;
+    }
+    // x + top*R >= n exactly when top is set or x - n did not borrow.
+    let m = mask(top | (borrow ^ 1));
+    for (xi, &d) in x.iter_mut().zip(scratch.iter()) {
+        *xi ^= m & (*xi ^ d);
+    }
+}
+
+/// out = a*b/R mod n (CIOS). a, b < R with a*b < R*n (one of them below n);
+/// out, a, b and n have k limbs, `scratch` has k.
+#[inline(always)]
+fn mont_mul(out: &mut [u64], a: &[u64], b: &[u64], n: &[u64], n0: u64, scratch: &mut [u64]) {
+    out.fill(0);
+    let mut top = 0u64;
+    let (Some((&a0, a_rest)), Some((&n_0, n_rest))) = (a.split_first(), n.split_first()) else {
+        return;
+    };
+    for &bi in b {
+        // t += a*bi and t += m*n, with m chosen so that the sum ends in a
+        // zero limb, then t >>= 64: both passes fused into one loop.
+        let mut limbs = out.iter_mut();
+        let Some(first) = limbs.next() else {
+            return;
+        };
+        let (lo, mut c1) = mac(*first, a0, bi, 0);
+        let m = lo.wrapping_mul(n0);
+        let (_, mut c2) = mac(lo, m, n_0, 0);
+        let mut prev = first;
+        for ((tj, &aj), &nj) in limbs.zip(a_rest).zip(n_rest) {
+            let (x, h1) = mac(*tj, aj, bi, c1);
+            let (y, h2) = mac(x, m, nj, c2);
+            *prev = y;
+            prev = tj;
+            c1 = h1;
+            c2 = h2;
+        }
+        let s = u128::from(top) + u128::from(c1) + u128::from(c2);
+        *prev = s as u64;
+        top = (s >> 64) as u64;
+    }
+    reduce_once(out, top, n, scratch);
+}
+
+/// x = 2x mod n for x < n; `scratch` has x's length.
+#[inline(always)]
+fn double_mod(x: &mut [u64], n: &[u64], scratch: &mut [u64]) {
+    let mut carry = 0;
+    for xi in x.iter_mut() {
+        let next = *xi >> 63;
+        *xi = (*xi << 1) | carry;
+        carry = next;
+    }
+    reduce_once(x, carry, n, scratch);
+}
+
+/// `be` (big-endian, at most 8*out.len() bytes) into little-endian limbs.
+fn limbs_from_be(be: &[u8], out: &mut [u64]) {
+    out.fill(0);
+    for (limb, chunk) in out.iter_mut().zip(be.rchunks(8)) {
+        *limb = chunk.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
+    }
+}
+
+/// Little-endian limbs into exactly `len` big-endian bytes (the limbs hold a
+/// value below 256^len).
+fn limbs_to_be(limbs: &[u64], len: usize) -> Vec<u8> {
+    let mut out = vec![0u8; len];
+    for (chunk, limb) in out.rchunks_mut(8).zip(limbs) {
+        let bytes = limb.to_be_bytes();
+        let skip = bytes.len().saturating_sub(chunk.len());
+        for (o, &b) in chunk.iter_mut().zip(bytes.iter().skip(skip)) {
+            *o = b;
+        }
+    }
+    out
+}
+
+/// The w bits of the big-endian `exp` starting at bit `lo` (bit 0 is the
+/// least significant); bits past the top read as zero. Positions are public.
+fn window(exp: &[u8], lo: usize, w: usize) -> usize {
+    let mut v = 0usize;
+    for i in (lo..lo + w).rev() {
+        let byte = exp
+            .len()
+            .checked_sub(1 + i / 8)
+            .and_then(|j| exp.get(j))
+            .copied()
+            .unwrap_or(0);
+        v = (v << 1) | usize::from((byte >> (i % 8)) & 1);
+    }
+    v
+}
+
+/// The fixed window width for an exponent of `bits` bits: the one with the
+/// fewest multiplications (one per window plus 2^w - 2 to fill the table);
+/// squarings are one per bit whatever w is.
+fn window_bits(bits: usize) -> usize {
+    (1..=6)
+        .min_by_key(|&w| bits.div_ceil(w) + (1usize << w) - 2)
+        .unwrap_or(4)
+}
+
+/// out = table[idx] (entries of k limbs), reading every entry.
+#[inline(always)]
+fn select(out: &mut [u64], table: &[u64], k: usize, idx: usize) {
+    out.fill(0);
+    for (i, entry) in table.chunks_exact(k).enumerate() {
+        let diff = (i ^ idx) as u64;
+        // diff == 0 exactly when diff - 1 borrows (diff is small).
+        let m = mask(diff.wrapping_sub(1) >> 63);
+        for (o, &e) in out.iter_mut().zip(entry) {
+            *o |= m & e;
+        }
+    }
+}
+
+impl Modulus {
+    /// Checks n (big-endian, leading zeros allowed) and prepares its constants.
+    pub fn new(n_be: &[u8]) -> Result<Modulus, ModexpError> {
+        let start = n_be.iter().position(|&b| b != 0).unwrap_or(n_be.len());
+        let n_be = n_be.get(start..).unwrap_or(&[]);
+        let len = n_be.len();
+        if len > MAX_MODULUS_BYTES {
+            return Err(ModexpError::ModulusTooLong);
+        }
+        match n_be {
+            [] => return Err(ModexpError::BadModulus),
+            [.., last] if last & 1 == 0 => return Err(ModexpError::BadModulus),
+            [1] => return Err(ModexpError::BadModulus),
+            _ => {}
+        }
+        let k = len.div_ceil(8);
+        let mut n = vec![0u64; k];
+        limbs_from_be(n_be, &mut n);
+        let n_low = n.first().copied().unwrap_or(1);
+        // Newton's iteration for n^-1 mod 2^64: each step doubles the number
+        // of correct low bits, and n*n = 1 mod 8 gives three to start with.
+        let mut inv = n_low;
+        for _ in 0..5 {
+            inv = inv.wrapping_mul(2u64.wrapping_sub(n_low.wrapping_mul(inv)));
+        }
+        let n0 = inv.wrapping_neg();
+
+        let mut scratch = vec![0u64; k];
+        // R mod n: start from 2^(bits-1), which is below n (n is odd and
+        // above 2, so not a power of two), and double up to 2^(64k).
+        let top = n.last().copied().unwrap_or(0);
+        let bits = 64 * k - top.leading_zeros() as usize;
+        let mut one = vec![0u64; k];
+        if let Some(limb) = one.get_mut((bits - 1) / 64) {
+            *limb = 1 << ((bits - 1) % 64);
+        }
+        for _ in bits - 1..64 * k {
+            double_mod(&mut one, &n, &mut scratch);
+        }
+        // R^2 mod n: 64k = j * 2^t with t = trailing zeros. Doubling R j
+        // times gives 2^j in Montgomery form; t Montgomery squarings raise
+        // it to 2^(j*2^t) = R, i.e. R*R mod n in Montgomery form.
+        let r_bits = 64 * k;
+        let t = r_bits.trailing_zeros();
+        let mut rr = one.clone();
+        for _ in 0..r_bits >> t {
+            double_mod(&mut rr, &n, &mut scratch);
+        }
+        let mut tmp = vec![0u64; k];
+        for _ in 0..t {
+            mont_mul(&mut tmp, &rr, &rr, &n, n0, &mut scratch);
+            std::mem::swap(&mut rr, &mut tmp);
+        }
+        Ok(Modulus {
+            n,
+            n0,
+            one,
+            rr,
+            len,
+        })
+    }
+
+    /// Byte length of the modulus, and of every result.
+    #[allow(clippy::len_without_is_empty)]
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    fn check(&self, base: &[u8], exp: &[u8]) -> Result<(), ModexpError> {
+        if base.len() > self.len {
+            return Err(ModexpError::BaseTooLong);
+        }
+        if exp.len() > MAX_MODULUS_BYTES {
+            return Err(ModexpError::ExponentTooLong);
+        }
+        Ok(())
+    }
+
+    /// base^exp mod n as exactly [`Modulus::len`] big-endian bytes. Both
+    /// are big-endian; time depends on their lengths, not their values.
+    pub fn pow(&self, base: &[u8], exp: &[u8]) -> Result<Vec<u8>, ModexpError> {
+        self.check(base, exp)?;
+        let k = self.n.len();
+        let bits = exp.len() * 8;
+        let w = window_bits(bits);
+        let entries = 1usize << w;
+        let mut buf = vec![0u64; (entries + 4) * k];
+        let (table, rest) = buf.split_at_mut(entries * k);
+        let (acc, rest) = rest.split_at_mut(k);
+        let (tmp, rest) = rest.split_at_mut(k);
+        let (prod, scratch) = rest.split_at_mut(k);
+        let (n, n0) = (self.n.as_slice(), self.n0);
+
+        // table[i] = base^i in Montgomery form; base*R^2/R = base*R mod n
+        // for any base < R (the product is below R*n).
+        limbs_from_be(base, tmp);
+        for (i, entry) in table.chunks_exact_mut(k).enumerate() {
+            match i {
+                0 => entry.copy_from_slice(&self.one),
+                1 => {
+                    mont_mul(entry, tmp, &self.rr, n, n0, scratch);
+                    acc.copy_from_slice(entry);
+                }
+                _ => {
+                    // acc holds table[1] and prod table[i-1].
+                    let prev = if i == 2 { &*acc } else { &*prod };
+                    mont_mul(entry, prev, acc, n, n0, scratch);
+                    prod.copy_from_slice(entry);
+                }
+            }
+        }
+
+        // Windows from the top; the first one only loads its entry.
+        let windows = bits.div_ceil(w);
+        acc.copy_from_slice(&self.one);
+        for win in (0..windows).rev() {
+            let idx = window(exp, win * w, w);
+            if win + 1 == windows {
+                select(acc, table, k, idx);
+                continue;
+            }
+            for _ in 0..w {
+                mont_mul(prod, acc, acc, n, n0, scratch);
+                acc.copy_from_slice(prod);
+            }
+            select(tmp, table, k, idx);
+            mont_mul(prod, acc, tmp, n, n0, scratch);
+            acc.copy_from_slice(prod);
+        }
+        Ok(self.leave_mont(acc, prod, scratch))
+    }
+
+    /// 2^exp mod n as exactly [`Modulus::len`] big-endian bytes: what
+    /// [`Modulus::pow`] gives for base 2, faster (see the module docs).
+    pub fn pow_of_two(&self, exp: &[u8]) -> Result<Vec<u8>, ModexpError> {
+        self.check(&[2], exp)?;
+        let k = self.n.len();
+        let mut buf = vec![0u64; 4 * k];
+        let (acc, rest) = buf.split_at_mut(k);
+        let (dbl, rest) = rest.split_at_mut(k);
+        let (prod, scratch) = rest.split_at_mut(k);
+        let (n, n0) = (self.n.as_slice(), self.n0);
+        acc.copy_from_slice(&self.one);
+        for &byte in exp {
+            for shift in (0..8).rev() {
+                mont_mul(prod, acc, acc, n, n0, scratch);
+                acc.copy_from_slice(prod);
+                dbl.copy_from_slice(acc);
+                double_mod(dbl, n, scratch);
+                let m = mask(u64::from(byte >> shift));
+                for (a, &d) in acc.iter_mut().zip(dbl.iter()) {
+                    *a ^= m & (*a ^ d);
+                }
+            }
+        }
+        Ok(self.leave_mont(acc, prod, scratch))
+    }
+
+    /// x/R mod n as big-endian bytes (out of Montgomery form).
+    fn leave_mont(&self, x: &[u64], out: &mut [u64], scratch: &mut [u64]) -> Vec<u8> {
+        let mut unit = vec![0u64; self.n.len()];
+        if let Some(u) = unit.first_mut() {
+            *u = 1;
+        }
+        mont_mul(out, x, &unit, &self.n, self.n0, scratch);
+        limbs_to_be(out, self.len)
+    }
+}
