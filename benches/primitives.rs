@@ -6,12 +6,15 @@
 //! Modexp candidates:
 //! - `num-bigint-dig`: `BigUint::modpow` (4-bit windows, table indexed by
 //!   the exponent, variable-time final subtraction: not constant time);
-//! - `in-tree`: `rswan::ike::crypto::modexp` (CIOS Montgomery, fixed
-//!   windows, masked table scan, constant time), `pow` for a random base,
-//!   `pow_of_two` for the generator 2;
+//! - `in-tree`: `rswan::ike::crypto::modexp` (CIOS Montgomery, dedicated
+//!   squaring, fixed windows, masked table scans, constant time):
+//!   `Modulus::pow` for a peer's value y, `FixedBase::pow` (a comb table
+//!   made once per group) for the generator g = 2;
 //! - `crypto-bigint`: RustCrypto's `DynResidue::pow_bounded_exp` (constant
 //!   time, 4-bit windows), with the exponent length bounded as given.
 //!
+//! Rows "y^x" raise a random base, rows "g^x" the generator 2 (what a DH
+//! key pair costs; only the in-tree code has a fixed-base method).
 //! Sizes 1024/1536/2048 use the RFC 2409/3526 primes; 3072 and 4096 use
 //! random odd moduli (the cost does not depend on primality). "short"
 //! exponents are 256 and 320 bits (what `ModpDh` draws), "full" as long as
@@ -26,7 +29,7 @@ use std::time::{Duration, Instant};
 use crypto_bigint::modular::runtime_mod::{DynResidue, DynResidueParams};
 use crypto_bigint::{Encoding, Uint, U1024, U1536, U2048, U3072, U4096};
 use num_bigint_dig::BigUint;
-use rswan::ike::crypto::modexp::Modulus;
+use rswan::ike::crypto::modexp::{FixedBase, Modulus};
 use rswan::ike::crypto::{cbc_decrypt, cbc_encrypt, prf, CipherAlg, DhGroup, HashAlg};
 use rswan::ike::rng::{Rng, SeededRng};
 
@@ -157,50 +160,71 @@ fn modexp_table(rounds: usize, sizes: &[usize]) {
             };
             let base = random(&mut rng, bits / 8);
             let exp = random(&mut rng, ebits / 8);
-            // All three must agree before their times mean anything.
-            let want = BigUint::from_bytes_be(&base).modpow(&BigUint::from_bytes_be(&exp), &nb);
-            let ours = m.pow(&base, &exp).unwrap_or_default();
-            let mut cb = crypto_bigint_for(bits, &n, &base, &exp);
-            assert_eq!(
-                BigUint::from_bytes_be(&ours),
-                want,
-                "in-tree {name} e{ebits}"
-            );
-            assert_eq!(
-                BigUint::from_bytes_be(&cb()),
-                want,
-                "crypto-bigint {name} e{ebits}"
-            );
-            let g2 = BigUint::from(2u32).modpow(&BigUint::from_bytes_be(&exp), &nb);
-            let ours2 = m.pow_of_two(&exp).unwrap_or_default();
-            assert_eq!(
-                BigUint::from_bytes_be(&ours2),
-                g2,
-                "in-tree 2^e {name} e{ebits}"
-            );
-
-            let (bb, eb) = (BigUint::from_bytes_be(&base), BigUint::from_bytes_be(&exp));
+            let comb = match FixedBase::new(&m, &[2], exp.len()) {
+                Ok(c) => c,
+                Err(e) => {
+                    println!("{name}: {e}");
+                    continue;
+                }
+            };
             let s = measure(rounds, || {
-                black_box(black_box(&bb).modpow(black_box(&eb), &nb));
-            });
-            row(&format!("{name} e{label} num-bigint-dig"), "ms", 1e-3, &s);
-            let s = measure(rounds, || {
-                black_box(m.pow(black_box(&base), black_box(&exp)).ok());
-            });
-            row(&format!("{name} e{label} in-tree pow"), "ms", 1e-3, &s);
-            let s = measure(rounds, || {
-                black_box(m.pow_of_two(black_box(&exp)).ok());
+                black_box(FixedBase::new(&m, &[2], black_box(exp.len())).ok());
             });
             row(
-                &format!("{name} e{label} in-tree pow_of_two (g=2)"),
+                &format!("{name} e{label} in-tree FixedBase::new (once)"),
                 "ms",
                 1e-3,
                 &s,
             );
-            let s = measure(rounds, || {
-                black_box(cb());
-            });
-            row(&format!("{name} e{label} crypto-bigint"), "ms", 1e-3, &s);
+            for (what, base) in [("y^x", base.as_slice()), ("g^x", &[2u8][..])] {
+                // All candidates must agree before their times mean anything.
+                let (bb, eb) = (BigUint::from_bytes_be(base), BigUint::from_bytes_be(&exp));
+                let want = bb.modpow(&eb, &nb);
+                let mut cb = crypto_bigint_for(bits, &n, base, &exp);
+                let ours = if what == "g^x" {
+                    comb.pow(&exp)
+                } else {
+                    m.pow(base, &exp)
+                };
+                let ours = BigUint::from_bytes_be(&ours.unwrap_or_default());
+                assert_eq!(ours, want, "in-tree {name} {what} e{ebits}");
+                let theirs = BigUint::from_bytes_be(&cb());
+                assert_eq!(theirs, want, "crypto-bigint {name} {what} e{ebits}");
+
+                let s = measure(rounds, || {
+                    black_box(black_box(&bb).modpow(black_box(&eb), &nb));
+                });
+                row(
+                    &format!("{name} e{label} {what} num-bigint-dig"),
+                    "ms",
+                    1e-3,
+                    &s,
+                );
+                let s = if what == "g^x" {
+                    measure(rounds, || {
+                        black_box(comb.pow(black_box(&exp)).ok());
+                    })
+                } else {
+                    measure(rounds, || {
+                        black_box(m.pow(black_box(base), black_box(&exp)).ok());
+                    })
+                };
+                let ours = if what == "g^x" {
+                    "in-tree comb"
+                } else {
+                    "in-tree"
+                };
+                row(&format!("{name} e{label} {what} {ours}"), "ms", 1e-3, &s);
+                let s = measure(rounds, || {
+                    black_box(cb());
+                });
+                row(
+                    &format!("{name} e{label} {what} crypto-bigint"),
+                    "ms",
+                    1e-3,
+                    &s,
+                );
+            }
         }
     }
 }
@@ -235,7 +259,7 @@ fn cipher_table(rounds: usize) {
 }
 
 /// `BENCH_COUNT=candidate:bits:ebits:calls` makes only that many calls of
-/// one modexp candidate (`num-bigint-dig`, `pow`, `pow_of_two`,
+/// one modexp candidate (`num-bigint-dig`, `pow`, `comb` with base 2,
 /// `crypto-bigint`) and nothing else: run it under
 /// `valgrind --tool=cachegrind --cache-sim=no` twice with different call
 /// counts, and the difference of the instruction counts divided by the
@@ -260,11 +284,14 @@ fn count_one(spec: &str) {
     let nb = BigUint::from_bytes_be(&n);
     let (bb, eb) = (BigUint::from_bytes_be(&base), BigUint::from_bytes_be(&exp));
     let mut cb = crypto_bigint_for(bits, &n, &base, &exp);
+    let comb = m
+        .as_ref()
+        .and_then(|m| FixedBase::new(m, &[2], exp.len()).ok());
     for _ in 0..calls {
         match (what, &m) {
             ("num-bigint-dig", _) => drop(black_box(bb.modpow(&eb, &nb))),
             ("pow", Some(m)) => drop(black_box(m.pow(&base, &exp))),
-            ("pow_of_two", Some(m)) => drop(black_box(m.pow_of_two(&exp))),
+            ("comb", _) => drop(black_box(comb.as_ref().map(|c| c.pow(&exp)))),
             ("crypto-bigint", _) => drop(black_box(cb())),
             _ => {
                 println!("BENCH_COUNT: unknown candidate {what}");

@@ -1,6 +1,6 @@
 //! The Montgomery exponentiation against num-bigint-dig's `modpow`.
 use super::*;
-use crate::ike::crypto::modexp::{ModexpError, Modulus, MAX_MODULUS_BYTES};
+use crate::ike::crypto::modexp::{FixedBase, ModexpError, Modulus, MAX_MODULUS_BYTES};
 
 const GROUPS: [DhGroup; 3] = [DhGroup::Modp1024, DhGroup::Modp1536, DhGroup::Modp2048];
 
@@ -24,9 +24,6 @@ fn reference(base: &[u8], exp: &[u8], n: &[u8], len: usize) -> Vec<u8> {
 fn check(m: &Modulus, n: &[u8], base: &[u8], exp: &[u8], what: &str) {
     let want = reference(base, exp, n, m.len());
     assert_eq!(m.pow(base, exp).unwrap(), want, "{what}");
-    if base == [2] {
-        assert_eq!(m.pow_of_two(exp).unwrap(), want, "{what} (base 2)");
-    }
 }
 
 #[test]
@@ -185,10 +182,71 @@ fn refuses_bad_input() {
     );
     let e = vec![1u8; MAX_MODULUS_BYTES + 1];
     assert_eq!(m.pow(&[2], &e).unwrap_err(), ModexpError::ExponentTooLong);
-    assert_eq!(m.pow_of_two(&e).unwrap_err(), ModexpError::ExponentTooLong);
     assert_eq!(m.pow(&[3], &[]).unwrap(), {
         let mut one = vec![0u8; 128];
         one[127] = 1;
         one
     });
+}
+
+#[test]
+fn fixed_base_against_reference() {
+    let mut rng = SeededRng::new(16);
+    for g in GROUPS {
+        let p = g.prime_bytes();
+        let m = Modulus::new(p).unwrap();
+        for elen in [g.exponent_len(), g.len(), 1, 5, 0] {
+            for base in [
+                vec![2u8],
+                random_bytes(&mut rng, g.len()),
+                p.to_vec(),
+                vec![],
+            ] {
+                let fb = FixedBase::new(&m, &base, elen).unwrap();
+                assert_eq!(fb.modulus().len(), g.len());
+                let mut exps = vec![vec![0u8; elen], vec![0xff; elen]];
+                exps.push(random_bytes(&mut rng, elen));
+                if let Some(e) = exps.last_mut().and_then(|e| e.last_mut()) {
+                    *e |= 1;
+                }
+                for exp in &exps {
+                    let want = reference(&base, exp, p, g.len());
+                    assert_eq!(fb.pow(exp).unwrap(), want, "{} e{elen}", g.name());
+                }
+                // Only the prepared length is accepted.
+                for bad in [elen + 1, elen.wrapping_sub(1)] {
+                    if bad <= MAX_MODULUS_BYTES {
+                        assert_eq!(
+                            fb.pow(&vec![1u8; bad]).unwrap_err(),
+                            ModexpError::ExponentLength
+                        );
+                    }
+                }
+            }
+        }
+    }
+    // Odd moduli of other sizes, including a single limb.
+    for len in [3usize, 8, 9, 100] {
+        let mut n = random_bytes(&mut rng, len);
+        n[0] |= 0x80;
+        n[len - 1] |= 1;
+        let m = Modulus::new(&n).unwrap();
+        let base = random_bytes(&mut rng, len);
+        let fb = FixedBase::new(&m, &base, 13).unwrap();
+        let exp = random_bytes(&mut rng, 13);
+        assert_eq!(
+            fb.pow(&exp).unwrap(),
+            reference(&base, &exp, &n, len),
+            "len {len}"
+        );
+    }
+    let m = Modulus::new(DhGroup::Modp1024.prime_bytes()).unwrap();
+    assert_eq!(
+        FixedBase::new(&m, &[1; 129], 32).unwrap_err(),
+        ModexpError::BaseTooLong
+    );
+    assert_eq!(
+        FixedBase::new(&m, &[2], MAX_MODULUS_BYTES + 1).unwrap_err(),
+        ModexpError::ExponentTooLong
+    );
 }
