@@ -104,10 +104,14 @@ where
 {
     let n = Uint::<L>::from_be_slice(n);
     let params = DynResidueParams::new(&n);
-    let base = Uint::<L>::from_be_slice(base);
-    let mut padded = vec![0u8; L * 8 - exp.len()];
-    padded.extend_from_slice(exp);
-    let e = Uint::<L>::from_be_slice(&padded);
+    // from_be_slice wants exactly L limbs of bytes.
+    let padded = |v: &[u8]| {
+        let mut out = vec![0u8; L * 8 - v.len()];
+        out.extend_from_slice(v);
+        out
+    };
+    let base = Uint::<L>::from_be_slice(&padded(base));
+    let e = Uint::<L>::from_be_slice(&padded(exp));
     let bits = exp.len() * 8;
     move || {
         let r = DynResidue::new(black_box(&base), params).pow_bounded_exp(black_box(&e), bits);
