@@ -91,6 +91,31 @@ fn mac(a: u64, b: u64, c: u64, carry: u64) -> (u64, u64) {
     (t as u64, (t >> 64) as u64)
 }
 
+/// z += x*y for the limbs of z and x (equal lengths; y one limb), returning
+/// the carry out. Two limbs per turn: the loop's own bookkeeping otherwise
+/// costs almost as much as the multiply-add.
+#[inline(always)]
+fn mul_add(z: &mut [u64], x: &[u64], y: u64) -> u64 {
+    let mut c = 0;
+    let mut zs = z.chunks_exact_mut(2);
+    let mut xs = x.chunks_exact(2);
+    for (zp, xp) in (&mut zs).zip(&mut xs) {
+        if let ([z0, z1], [x0, x1]) = (zp, xp) {
+            let (v0, h0) = mac(*z0, *x0, y, c);
+            let (v1, h1) = mac(*z1, *x1, y, h0);
+            *z0 = v0;
+            *z1 = v1;
+            c = h1;
+        }
+    }
+    for (zj, &xj) in zs.into_remainder().iter_mut().zip(xs.remainder()) {
+        let (v, h) = mac(*zj, xj, y, c);
+        *zj = v;
+        c = h;
+    }
+    c
+}
+
 /// a - b - borrow as (difference, borrow out 0 or 1).
 #[inline(always)]
 fn sbb(a: u64, b: u64, borrow: u64) -> (u64, u64) {
@@ -176,14 +201,7 @@ fn mont_sqr(out: &mut [u64], a: &[u64], n: &[u64], n0: u64, wide: &mut [u64], sc
         else {
             continue;
         };
-        let mut c = 0;
-        let a_high = a.get(i + 1..).unwrap_or(&[]);
-        for (zj, &aj) in row.iter_mut().zip(a_high) {
-            let (v, h) = mac(*zj, ai, aj, c);
-            *zj = v;
-            c = h;
-        }
-        *last = c;
+        *last = mul_add(row, a.get(i + 1..).unwrap_or(&[]), ai);
     }
     // Double them and add the squares a[i]^2 at limb 2i.
     let (mut shifted_out, mut c) = (0u64, 0u64);
@@ -211,12 +229,7 @@ fn mont_sqr(out: &mut [u64], a: &[u64], n: &[u64], n0: u64, wide: &mut [u64], sc
             break;
         };
         let m = body.first().copied().unwrap_or(0).wrapping_mul(n0);
-        let mut c = 0;
-        for (zj, &nj) in body.iter_mut().zip(n) {
-            let (v, h) = mac(*zj, m, nj, c);
-            *zj = v;
-            c = h;
-        }
+        let c = mul_add(body, n, m);
         let s = u128::from(*last) + u128::from(c) + u128::from(top);
         *last = s as u64;
         top = (s >> 64) as u64;
