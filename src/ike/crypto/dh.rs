@@ -31,13 +31,11 @@
 //! to the exponent and the peer's value, the modulus of each group prepared
 //! once; g^x uses the generator's precomputed comb table.
 use std::fmt;
-
 use std::sync::OnceLock;
 
 use sha2::{Digest, Sha256};
 
 use super::modexp::{FixedBase, Modulus};
-
 use crate::ike::rng::Rng;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -103,7 +101,7 @@ impl DhGroup {
 
     /// The prime p with its Montgomery constants and the generator's comb
     /// table for exponents of [`DhGroup::exponent_len`], made once per group
-    /// on first use (6 KB for MODP1024, 12 KB for MODP1536, 16 KB for
+    /// on first use (8 KB for MODP1024, 12 KB for MODP1536, 16 KB for
     /// MODP2048).
     fn generator(self) -> Option<&'static FixedBase> {
         static GENERATORS: [OnceLock<Option<FixedBase>>; 3] =

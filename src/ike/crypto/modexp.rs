@@ -92,8 +92,7 @@ fn mac(a: u64, b: u64, c: u64, carry: u64) -> (u64, u64) {
 }
 
 /// z += x*y for the limbs of z and x (equal lengths; y one limb), returning
-/// the carry out. Two limbs per turn: the loop's own bookkeeping otherwise
-/// costs almost as much as the multiply-add.
+/// the carry out. Two limbs per turn, which halves the loop's bookkeeping.
 #[inline(always)]
 fn mul_add(z: &mut [u64], x: &[u64], y: u64) -> u64 {
     let mut c = 0;
