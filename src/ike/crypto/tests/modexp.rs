@@ -91,11 +91,13 @@ fn modp_groups_edge_values() {
         ];
         for (i, base) in bases.iter().enumerate() {
             for (j, exp) in exps.iter().enumerate() {
+                // Full-length exponents (the last three) with every fourth
+                // base only: they cost as much as all the others together.
+                if j >= 5 && i % 4 != 0 {
+                    continue;
+                }
                 check(&m, p, base, exp, &format!("{} base {i} exp {j}", g.name()));
             }
-        }
-        for exp in &exps {
-            check(&m, p, &[2], exp, &format!("{} base 2", g.name()));
         }
         // Fermat: b^(p-1) = 1 for b not divisible by p.
         let fermat = m.pow(&[3], &be(&(&pn - &one))).unwrap();
