@@ -6,6 +6,7 @@ mod cipher;
 mod dh;
 mod hash;
 mod keys;
+pub mod modexp;
 pub mod rsa;
 #[cfg(test)]
 mod tests;

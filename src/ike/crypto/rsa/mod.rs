@@ -53,13 +53,16 @@
 //! with [`RsaError::BadRandom`] instead of producing a weak key.
 //!
 //! Signing uses the CRT and checks s^e mod n = m before returning s, so a
-//! fault (or an inconsistent key) cannot leak a factor of n. It is not constant
-//! time (num-bigint-dig is not); there is no blinding.
+//! fault (or an inconsistent key) cannot leak a factor of n. The two
+//! exponentiations mod p and mod q run in constant time ([`super::modexp`]);
+//! the reductions and the CRT recombination use num-bigint-dig, which is not
+//! constant time; there is no blinding.
 
 use std::fmt;
 
 use num_bigint_dig::{BigUint, ModInverse};
 
+use super::modexp::Modulus;
 use crate::ike::rng::Rng;
 
 /// Smallest modulus, in bits, accepted for signing and verification.
@@ -170,6 +173,16 @@ impl fmt::Display for RsaError {
 }
 
 impl std::error::Error for RsaError {}
+
+/// x^e mod m (odd m, x < m) by the Montgomery code of [`super::modexp`],
+/// constant time with respect to x and e.
+fn modpow(x: &BigUint, e: &BigUint, m: &BigUint) -> Result<BigUint, RsaError> {
+    let m = Modulus::new(&m.to_bytes_be()).map_err(|_| RsaError::BadModulus)?;
+    let r = m
+        .pow(&x.to_bytes_be(), &e.to_bytes_be())
+        .map_err(|_| RsaError::OutOfRange)?;
+    Ok(BigUint::from_bytes_be(&r))
+}
 
 fn big(v: u32) -> BigUint {
     BigUint::from(v)
@@ -383,7 +396,7 @@ pub fn verify_pkcs1_raw(key: &RsaPublicKey, hash: &[u8], sig: &[u8]) -> Result<(
     if s == big(0) || s >= key.n {
         return Err(RsaError::OutOfRange);
     }
-    let m = s.modpow(&key.e, &key.n);
+    let m = modpow(&s, &key.e, &key.n)?;
     let em = to_fixed_be(&m, k).ok_or(RsaError::OutOfRange)?;
     if em == expected {
         return Ok(());
@@ -600,14 +613,17 @@ impl RsaPrivateKeyParts {
         if *m >= self.n {
             return Err(RsaError::OutOfRange);
         }
-        let m1 = (m % &self.p).modpow(&self.dp, &self.p);
-        let m2 = (m % &self.q).modpow(&self.dq, &self.q);
+        let half = |m: &BigUint, d: &BigUint, prime: &BigUint| {
+            modpow(&(m % prime), d, prime).map_err(|_| RsaError::BadKey("p or q is even"))
+        };
+        let m1 = half(m, &self.dp, &self.p)?;
+        let m2 = half(m, &self.dq, &self.q)?;
         let diff = (&m1 + &self.p - (&m2 % &self.p)) % &self.p;
         let h = (&self.qinv * diff) % &self.p;
         let s = m2 + h * &self.q;
         // Fault guard: a wrong s (glitch, or p, q, dp, dq, qinv not matching n)
         // must not leave this function; it would reveal a factor of n.
-        if s >= self.n || s.modpow(&self.e, &self.n) != *m {
+        if s >= self.n || modpow(&s, &self.e, &self.n)? != *m {
             return Err(RsaError::Fault);
         }
         Ok(s)
@@ -695,18 +711,33 @@ fn is_probable_prime(
     let n1 = n - &one;
     let s = n1.trailing_zeros().unwrap_or(0);
     let d = &n1 >> s;
+    // n is odd and above 2^64 here, so the modulus always exists.
+    let Ok(m) = Modulus::new(&n.to_bytes_be()) else {
+        return Ok(false);
+    };
+    let (d, one_be, n1_be) = (
+        d.to_bytes_be(),
+        to_fixed_be(&one, m.len()),
+        to_fixed_be(&n1, m.len()),
+    );
     let witness = |a: &BigUint| -> bool {
-        // true when a proves n composite
-        let mut x = a.modpow(&d, n);
-        if x == one || x == n1 {
+        // true when a proves n composite (or, never, when the arithmetic
+        // refuses its input: n is then no prime of ours either)
+        let Ok(mut x) = m.pow(&a.to_bytes_be(), &d) else {
+            return true;
+        };
+        if Some(&x) == one_be.as_ref() || Some(&x) == n1_be.as_ref() {
             return false;
         }
         for _ in 1..s {
-            x = x.modpow(&two, n);
-            if x == n1 {
+            x = match m.pow(&x, &[2]) {
+                Ok(x) => x,
+                Err(_) => return true,
+            };
+            if Some(&x) == n1_be.as_ref() {
                 return false;
             }
-            if x == one {
+            if Some(&x) == one_be.as_ref() {
                 return true;
             }
         }

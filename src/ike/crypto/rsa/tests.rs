@@ -490,6 +490,13 @@ fn signing_refuses_small_and_broken_keys() {
         }
         assert_eq!(k.sign_pkcs1_raw(&h), Err(RsaError::Fault), "field {field}");
     }
+    // An even prime is refused before any exponentiation.
+    let mut k = good.clone();
+    k.q += big(1);
+    assert_eq!(
+        k.sign_pkcs1_raw(&h),
+        Err(RsaError::BadKey("p or q is even"))
+    );
     // Zero primes do not reach a division by zero.
     let mut k = good.clone();
     k.p = big(0);

@@ -38,4 +38,5 @@ fn pat(n: usize, mul: usize, add: usize) -> Vec<u8> {
 mod ciphers;
 mod dh;
 mod hashes;
+mod modexp;
 mod schedule;
