@@ -27,6 +27,9 @@ STATIC_RUSTFLAGS := -C target-feature=+crt-static
 # packs them into a bitmap (glibc 2.36 relocates it at start): 66 KB less than
 # .rela.dyn, the same layout at run time.
 STATIC_RUSTFLAGS += -C link-arg=-Wl,-z,pack-relative-relocs
+# No unwind tables: panic = "abort" never unwinds (ld/no-eh-frame.ld says why
+# that is safe): 189 KB.
+STATIC_RUSTFLAGS += -C link-arg=-Wl,-T,$(CURDIR)/ld/no-eh-frame.ld
 
 BUILT  := target/$(TARGET)/release/ipsec
 BIN    := target/ipsec
