@@ -11,6 +11,7 @@
 #                   root, about 70 s); ATTACK_IPSEC=/path/to/ipsec measures another build
 #   make fuzz       every fuzz target under AFL++ (FUZZ_SECONDS each, default 1800, in parallel)
 #   make bench      benchmarks (root: network namespaces); not part of make test
+#   make size       stripped size of target/ipsec; fails above SIZE_LIMIT (2 MiB)
 #   make clean
 
 CARGO  ?= cargo
@@ -122,6 +123,15 @@ fuzz:
 
 bench:
 	$(CARGO) bench --locked --bench responder_burst
+
+# The stripped static binary against its budget (issue 13: 2 MiB); fails above it.
+SIZE_LIMIT ?= 2097152
+size: build
+	@n=$$(stat -c %s $(BIN)); \
+	echo "ipsec: $$n bytes stripped, limit $(SIZE_LIMIT) ($$(( $(SIZE_LIMIT) - n )) to spare)"; \
+	test $$n -le $(SIZE_LIMIT) || { echo "ipsec: $(BIN) is over the size limit" >&2; exit 1; }
+
+.PHONY: size
 
 clean:
 	$(CARGO) clean
