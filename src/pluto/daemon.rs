@@ -17,6 +17,7 @@ use std::io::{self, Read, Write};
 use std::net::{IpAddr, SocketAddr};
 use std::os::fd::AsRawFd;
 use std::os::unix::net::{UnixListener, UnixStream};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 const CTL: Token = Token(0);
@@ -32,6 +33,15 @@ const FIRST_CLIENT: usize = 1 << 20;
 const MAX_CLIENTS: usize = 32;
 /// A whack client must send its whole request within this time.
 const CLIENT_DEADLINE: Duration = Duration::from_secs(5);
+
+/// Largest UDP payload.
+const DATAGRAM_MAX: usize = 65536;
+
+/// The IKE receive buffer, in zero-initialised static memory: its pages
+/// become resident only as datagrams reach them (one for the usual IKE
+/// message), where a zeroed heap buffer would be written whole at start
+/// (64 KB of idle RSS).
+static DATAGRAM: Mutex<[u8; DATAGRAM_MAX]> = Mutex::new([0; DATAGRAM_MAX]);
 /// Largest request accepted from whack.
 pub const MAX_REQUEST: usize = 64 * 1024;
 
@@ -168,7 +178,16 @@ impl Daemon {
     /// Runs until shutdown. Returns the exit status.
     pub fn run(&mut self) -> i32 {
         let mut events = Events::with_capacity(256);
-        let mut dgram = vec![0u8; 65536];
+        // A second daemon in the process (none runs one) takes a heap buffer.
+        let mut shared = DATAGRAM.try_lock().ok();
+        let mut own = Vec::new();
+        let dgram: &mut [u8] = match shared.as_deref_mut() {
+            Some(b) => b,
+            None => {
+                own.resize(DATAGRAM_MAX, 0);
+                &mut own
+            }
+        };
         while !self.shutdown {
             let now = Instant::now();
             let mut timeout = self
@@ -198,7 +217,7 @@ impl Daemon {
                     t if self.children.owns(t) => self.children.on_event(self.poll.registry(), t),
                     t if t.0 >= FIRST_CLIENT => self.read_client(t),
                     t if t.0 >= KERNEL.0 && t.0 < FIRST_UDP => self.pump(),
-                    t => self.read_udp(t, &mut dgram),
+                    t => self.read_udp(t, dgram),
                 }
             }
             let now = Instant::now();

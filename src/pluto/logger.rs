@@ -1,13 +1,18 @@
 //! Where pluto's lines go: syslog (ident "pluto", facility authpriv, with
 //! the PID) or stderr with `--stderrlog`.
 
+use super::syslog::{Severity, Syslog, FACILITY_AUTHPRIV};
 use crate::ike::{Level, LogLine};
-use std::ffi::CString;
 use std::io::Write;
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::OnceLock;
 
 /// Longest line written, as the old pluto's LOG_WIDTH.
 const LOG_WIDTH: usize = 1024;
+
+/// The process's syslog connection, opened by the first syslog Logger.
+static SYSLOG: OnceLock<Syslog> = OnceLock::new();
 
 #[derive(Clone, Copy)]
 pub enum Sink {
@@ -23,14 +28,9 @@ pub struct Logger {
 impl Logger {
     pub fn new(stderr: bool) -> Logger {
         if !stderr {
-            // SAFETY: openlog keeps the ident pointer; a 'static C string literal outlives the process.
-            unsafe {
-                libc::openlog(
-                    c"pluto".as_ptr(),
-                    libc::LOG_CONS | libc::LOG_NDELAY | libc::LOG_PID,
-                    libc::LOG_AUTHPRIV,
-                );
-            }
+            SYSLOG.get_or_init(|| {
+                Syslog::open(Path::new("/dev/log"), "pluto", FACILITY_AUTHPRIV, true)
+            });
         }
         Logger {
             sink: if stderr { Sink::Stderr } else { Sink::Syslog },
@@ -60,14 +60,13 @@ impl Logger {
                 let _ = writeln!(std::io::stderr(), "{clean}");
             }
             Sink::Syslog => {
-                let prio = match level {
-                    Level::Debug => libc::LOG_DEBUG,
-                    Level::Error => libc::LOG_ERR,
-                    Level::Info | Level::Warn => libc::LOG_WARNING,
+                let severity = match level {
+                    Level::Debug => Severity::Debug,
+                    Level::Error => Severity::Err,
+                    Level::Info | Level::Warn => Severity::Warning,
                 };
-                if let Ok(c) = CString::new(clean) {
-                    // SAFETY: "%s" with one valid NUL-terminated argument.
-                    unsafe { libc::syslog(prio, c"%s".as_ptr(), c.as_ptr()) };
+                if let Some(s) = SYSLOG.get() {
+                    s.send(severity, &clean);
                 }
             }
         }

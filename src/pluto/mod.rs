@@ -17,6 +17,7 @@ mod requests;
 pub mod signals;
 mod sockbuf;
 pub mod status;
+mod syslog;
 pub mod updown;
 pub mod whack;
 pub mod xfrm;
