@@ -6,8 +6,8 @@ mod cipher;
 mod dh;
 mod hash;
 mod keys;
-pub mod modexp;
 pub mod rsa;
+pub use rswan_modexp as modexp;
 #[cfg(test)]
 mod tests;
 
