@@ -65,7 +65,7 @@ test-deps:
 
 test: test-deps
 	$(CARGO) test --locked --all-targets
-	$(CARGO) clippy --locked --all-targets -- -D warnings
+	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 	$(MAKE) attack
 	$(MAKE) lab-test
 	$(MAKE) interop
