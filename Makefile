@@ -115,6 +115,7 @@ fuzz:
 
 bench:
 	$(CARGO) bench --locked --bench responder_burst
+	$(CARGO) bench --locked --bench conn_load
 
 clean:
 	$(CARGO) clean
