@@ -39,6 +39,8 @@ enum Next {
     Drop,
 }
 
+#[cfg(test)]
+mod choice_tests;
 mod initiator;
 mod responder;
 mod switch;

@@ -7,7 +7,7 @@ use crate::ike::crypto::validate_public;
 
 impl Endpoint {
     /// Responder connection choice on MI1: by addresses only (spec §7.1).
-    pub(super) fn conn_for_mi1(&self, local: SocketAddr, remote: SocketAddr) -> Option<ConnConfig> {
+    pub(crate) fn conn_for_mi1(&self, local: SocketAddr, remote: SocketAddr) -> Option<ConnConfig> {
         let exact = self
             .conns
             .iter()
