@@ -70,6 +70,11 @@ fn main() {
     )
     .expect("write secrets");
 
+    // `BENCH_ONLY=pairs`: the SA pairs alone.
+    if std::env::var("BENCH_ONLY").is_ok_and(|v| v == "pairs") {
+        report_pairs(&mut lab, pairs);
+        return;
+    }
     let startups: Vec<f64> = (0..5)
         .map(|i| startup(&mut lab, &format!("s{i}")))
         .collect();
@@ -122,7 +127,11 @@ fn main() {
     );
     stop(&mut lab, "p");
 
-    let m = sa_pairs(&mut lab, pairs);
+    report_pairs(&mut lab, pairs);
+}
+
+fn report_pairs(lab: &mut Lab, pairs: usize) {
+    let m = sa_pairs(lab, pairs);
     println!(
         "{} IKE+IPsec SA pairs (MM+QM, PSK, 3DES-SHA1-MODP1536, PFS): up in {:.2} s; \
          RSS {} kB idle -> {} kB; {:.0} bytes per pair",
@@ -375,6 +384,8 @@ fn sa_pairs(lab: &mut Lab, n: usize) -> Pairs {
             "rw",
             "--host",
             "192.0.2.2",
+            "--nexthop",
+            "192.0.2.1",
             "--to",
             "--host",
             "%any",

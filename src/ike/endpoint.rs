@@ -108,7 +108,7 @@ pub use super::half_open::{MAX_PER_ADDRESS as MAX_HALF_OPEN_PER_PEER, MAX_TOTAL 
 pub struct Endpoint {
     pub(crate) dh: Box<dyn DhProvider>,
     pub(crate) rng: Box<dyn Rng>,
-    pub(crate) conns: Vec<ConnConfig>,
+    pub(crate) conns: super::conns::Conns,
     pub(crate) secrets: Secrets,
     /// ISAKMP and IPsec states by serial, with their timers and indexes.
     pub(crate) p1: StateTable<Phase1>,
@@ -152,7 +152,7 @@ impl Endpoint {
         Endpoint {
             dh,
             rng,
-            conns: Vec::new(),
+            conns: super::conns::Conns::default(),
             secrets: Secrets::default(),
             p1: StateTable::default(),
             p2: StateTable::default(),
@@ -305,7 +305,7 @@ impl Endpoint {
                     return Err(CommandError::DuplicateName(c.name));
                 }
                 self.add_routing(&c.name);
-                self.conns.push(*c);
+                self.conns.insert(*c);
                 Ok(())
             }
             Command::DeleteConnection(name) => {
@@ -314,7 +314,7 @@ impl Endpoint {
                 }
                 self.terminate(now, &name);
                 self.remove_routing(&name);
-                self.conns.retain(|c| c.name != name);
+                self.conns.remove(&name);
                 Ok(())
             }
             Command::Initiate(name) => self.initiate(now, &name, 1),
@@ -393,14 +393,19 @@ impl Endpoint {
         self.counters
     }
 
-    pub fn connections(&self) -> &[ConnConfig] {
-        &self.conns
+    /// Every connection, in the order added.
+    pub fn connections(&self) -> impl Iterator<Item = &ConnConfig> {
+        self.conns.iter()
+    }
+
+    pub fn connection(&self, name: &str) -> Option<&ConnConfig> {
+        self.conns.get(name)
     }
 
     // ---- shared helpers -----------------------------------------------------
 
     pub(crate) fn conn(&self, name: &str) -> Option<&ConnConfig> {
-        self.conns.iter().find(|c| c.name == name)
+        self.conns.get(name)
     }
 
     pub(crate) fn new_serial(&mut self) -> u64 {

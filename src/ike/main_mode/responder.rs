@@ -8,16 +8,11 @@ use crate::ike::crypto::validate_public;
 impl Endpoint {
     /// Responder connection choice on MI1: by addresses only (spec §7.1).
     pub(crate) fn conn_for_mi1(&self, local: SocketAddr, remote: SocketAddr) -> Option<ConnConfig> {
-        let exact = self
-            .conns
-            .iter()
-            .find(|c| c.local.host == Some(local.ip()) && c.remote.host == Some(remote.ip()));
-        let wild = || {
-            self.conns
-                .iter()
-                .find(|c| c.local.host == Some(local.ip()) && c.remote.host.is_none())
-        };
-        exact.or_else(wild).cloned()
+        let (l, r) = (local.ip(), remote.ip());
+        self.conns
+            .first_with_hosts(l, Some(r))
+            .or_else(|| self.conns.first_with_hosts(l, None))
+            .cloned()
     }
 
     pub(super) fn send_clear_notify(
