@@ -560,8 +560,9 @@ impl Endpoint {
     }
 
     /// Digest that identifies a datagram for duplicate detection.
-    pub(crate) fn digest(data: &[u8]) -> Vec<u8> {
-        hash(HashAlg::Sha1, &[data])
+    pub(crate) fn digest(data: &[u8]) -> super::state::Digest {
+        let h = hash(HashAlg::Sha1, &[data]);
+        super::state::Digest::try_from(h.as_slice()).unwrap_or_default()
     }
 
     /// Kills every state of `name`, telling the peer about established ones.

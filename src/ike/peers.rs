@@ -9,7 +9,7 @@ use std::net::IpAddr;
 /// The index key of `conn`'s states, established or not.
 pub(crate) fn conn_key(conn: &str, established: bool) -> StateKey {
     StateKey::Conn {
-        conn: conn.to_string(),
+        conn: conn.into(),
         established,
     }
 }

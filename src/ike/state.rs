@@ -119,6 +119,9 @@ pub const HALF_OPEN_DISCARD: Duration = Duration::from_secs(70);
 /// Resends triggered by duplicates per state, to bound amplification.
 pub const MAX_DUPLICATE_RESENDS: u8 = 2;
 
+/// SHA-1 of a datagram: what duplicate detection compares.
+pub type Digest = [u8; 20];
+
 /// The last message we sent, kept for retransmission.
 #[derive(Debug, Clone)]
 pub struct Retransmit {
@@ -195,7 +198,7 @@ pub struct Phase1 {
     pub peer_id: Option<Identity>,
     pub retransmit: Option<Retransmit>,
     /// Digest of the last message that moved this state, to spot duplicates.
-    pub last_rx: Option<Vec<u8>>,
+    pub last_rx: Option<Digest>,
     /// Message IDs seen or used under this SA: a reused one is a replay.
     pub msgids: Vec<u32>,
     /// When to start replacing this SA (EVENT_SA_REPLACE), if it is rekeyed.
@@ -213,6 +216,30 @@ pub struct Phase1 {
     pub dpd: super::dpd::DpdState,
     /// NAT traversal: the method in use and which end is behind a NAT.
     pub nat: super::natt::NatState,
+}
+
+impl Phase1 {
+    /// Main Mode is over: what only its messages needed goes (the DH pair
+    /// and public values, nonces, the PSK, SA payload and offers, SKEYID).
+    /// SKEYID_d/a/e, the IV and the last message (a responder resends MR3
+    /// for a repeated MI3) stay.
+    pub(crate) fn forget_exchange(&mut self) {
+        self.dh = None;
+        for v in [
+            &mut self.sai_b,
+            &mut self.gxi,
+            &mut self.gxr,
+            &mut self.ni,
+            &mut self.nr,
+            &mut self.psk,
+        ] {
+            *v = Vec::new();
+        }
+        self.offered = Vec::new();
+        if let Some(c) = self.crypto.as_mut() {
+            c.keys.skeyid = Vec::new();
+        }
+    }
 }
 
 #[cfg_attr(test, derive(Clone))]
@@ -248,7 +275,7 @@ pub struct Phase2 {
     pub pending_spis: Vec<(u64, IpsecProto)>,
     pub reqid: u32,
     pub retransmit: Option<Retransmit>,
-    pub last_rx: Option<Vec<u8>>,
+    pub last_rx: Option<Digest>,
     /// When to start replacing this SA (EVENT_SA_REPLACE), if it is rekeyed.
     pub replace: Option<Instant>,
     pub expires: Option<Instant>,
@@ -260,7 +287,7 @@ pub struct Phase2 {
     pub installed: Vec<super::kernel::SaInstall>,
     pub policies: Vec<super::kernel::PolicySpec>,
     /// An install the kernel has not answered yet, and what follows it.
-    pub pending_install: Option<PendingInstall>,
+    pub pending_install: Option<Box<PendingInstall>>,
     /// The peer's original address (NAT-OA), if it sent one.
     pub nat_oa: Option<std::net::IpAddr>,
     /// The peer's client when it is a virtual one it proposed (`vhost:`/`vnet:`).
@@ -292,6 +319,27 @@ pub enum AfterInstall {
 }
 
 impl Phase2 {
+    /// The SAs are in the kernel: the KEYMAT inputs (nonces, PFS values)
+    /// and the offers go. An initiator keeps its nonces, to recognise and
+    /// answer a repeated QR1 (`initiator_qr1_again`).
+    pub(crate) fn forget_exchange(&mut self) {
+        self.dh = None;
+        self.peer_ke = None;
+        self.gqm = None;
+        self.offered = Vec::new();
+        self.pending_spis = Vec::new();
+        if let Some(c) = self.chosen.as_mut() {
+            c.forget_wire();
+        }
+        self.our_spis.shrink_to_fit();
+        self.installed.shrink_to_fit();
+        self.policies.shrink_to_fit();
+        if self.role == Role::Responder {
+            self.ni = Vec::new();
+            self.nr = Vec::new();
+        }
+    }
+
     pub fn our_spi(&self, p: IpsecProto) -> u32 {
         self.our_spis
             .iter()
@@ -304,7 +352,7 @@ impl Phase2 {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum StateKey {
     /// The connection the state belongs to, and whether it is established.
-    Conn { conn: String, established: bool },
+    Conn { conn: Box<str>, established: bool },
     /// A Quick Mode exchange: its ISAKMP SA and message ID.
     Exchange { parent: u64, msgid: u32 },
     /// An IPsec state negotiated under this ISAKMP SA.
@@ -340,7 +388,7 @@ impl super::table::Tracked for Phase1 {
 
     fn keys(&self, out: &mut Vec<StateKey>) {
         out.push(StateKey::Conn {
-            conn: self.conn.clone(),
+            conn: self.conn.as_str().into(),
             established: self.kind.is_established(),
         });
         out.push(StateKey::Peer(self.remote.ip()));
@@ -357,7 +405,7 @@ impl super::table::Tracked for Phase2 {
 
     fn keys(&self, out: &mut Vec<StateKey>) {
         out.push(StateKey::Conn {
-            conn: self.conn.clone(),
+            conn: self.conn.as_str().into(),
             established: self.kind.is_established(),
         });
         out.push(StateKey::Child(self.parent));

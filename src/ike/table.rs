@@ -37,7 +37,9 @@ pub(crate) trait Tracked {
 }
 
 pub(crate) struct StateTable<T: Tracked> {
-    states: BTreeMap<u64, T>,
+    /// Boxed: a B-tree node holds eleven values and is often half full, so
+    /// large states inline would leave kilobytes of slack per state.
+    states: BTreeMap<u64, Box<T>>,
     /// States mutably borrowed since the last refresh.
     touched: BTreeSet<u64>,
     /// States taken off the heap as due, to be armed again at the refresh.
@@ -47,7 +49,7 @@ pub(crate) struct StateTable<T: Tracked> {
     /// The deadline each state is armed for; the heap may hold older ones.
     armed: HashMap<u64, Instant>,
     heap: BinaryHeap<Reverse<(Instant, u64)>>,
-    index: HashMap<T::Key, BTreeSet<u64>>,
+    index: HashMap<T::Key, Serials>,
     /// The keys each state is indexed under, to unindex it.
     indexed: HashMap<u64, Vec<T::Key>>,
     /// States looked at by scans, index lookups and refreshes: what a call
@@ -82,13 +84,13 @@ impl<T: Tracked> StateTable<T> {
     }
 
     pub(crate) fn get(&self, serial: &u64) -> Option<&T> {
-        self.states.get(serial)
+        self.states.get(serial).map(|b| &**b)
     }
 
     pub(crate) fn get_mut(&mut self, serial: &u64) -> Option<&mut T> {
         let s = self.states.get_mut(serial)?;
         self.touched.insert(*serial);
-        Some(s)
+        Some(&mut **s)
     }
 
     pub(crate) fn contains_key(&self, serial: &u64) -> bool {
@@ -97,7 +99,7 @@ impl<T: Tracked> StateTable<T> {
 
     pub(crate) fn insert(&mut self, serial: u64, state: T) -> Option<T> {
         self.touched.insert(serial);
-        self.states.insert(serial, state)
+        self.states.insert(serial, Box::new(state)).map(|b| *b)
     }
 
     pub(crate) fn remove(&mut self, serial: &u64) -> Option<T> {
@@ -106,19 +108,22 @@ impl<T: Tracked> StateTable<T> {
         self.armed.remove(serial);
         self.unindex(*serial);
         self.drop_stale();
-        Some(s)
+        Some(*s)
     }
 
     /// Every state, in serial order. A scan: it visits them all.
     pub(crate) fn values(&self) -> impl Iterator<Item = &T> + '_ {
-        self.states.values().inspect(|_| self.visit(1))
+        self.states
+            .values()
+            .map(|b| &**b)
+            .inspect(|_| self.visit(1))
     }
 
     /// The lowest serial among the states indexed under `key` for which
     /// `pred` holds. States touched since the last refresh are checked
     /// directly, so the answer is exact at any time.
     pub(crate) fn find(&self, key: &T::Key, pred: impl Fn(&T) -> bool) -> Option<u64> {
-        let ok = |s: &&u64| self.states.get(*s).is_some_and(&pred);
+        let ok = |s: &&u64| self.get(s).is_some_and(&pred);
         let indexed = self.indexed_under(key).find(ok);
         let touched = self.touched_ones().filter(ok).min();
         indexed.into_iter().chain(touched).min().copied()
@@ -126,7 +131,7 @@ impl<T: Tracked> StateTable<T> {
 
     /// The highest serial among them (as [`StateTable::find`]).
     pub(crate) fn find_last(&self, key: &T::Key, pred: impl Fn(&T) -> bool) -> Option<u64> {
-        let ok = |s: &&u64| self.states.get(*s).is_some_and(&pred);
+        let ok = |s: &&u64| self.get(s).is_some_and(&pred);
         let indexed = self.indexed_under(key).rev().find(ok);
         let touched = self.touched_ones().filter(ok).max();
         indexed.into_iter().chain(touched).max().copied()
@@ -134,7 +139,9 @@ impl<T: Tracked> StateTable<T> {
 
     fn indexed_under<'a>(&'a self, key: &T::Key) -> impl DoubleEndedIterator<Item = &'a u64> {
         let set = self.index.get(key);
-        set.into_iter().flatten().inspect(|_| self.visit(1))
+        set.into_iter()
+            .flat_map(Serials::iter)
+            .inspect(|_| self.visit(1))
     }
 
     fn touched_ones(&self) -> impl Iterator<Item = &u64> {
@@ -157,7 +164,7 @@ impl<T: Tracked> StateTable<T> {
     ) -> impl Iterator<Item = u64> + 'a {
         self.indexed_under(key)
             .chain(self.touched_ones())
-            .filter(move |s| self.states.get(*s).is_some_and(&pred))
+            .filter(move |s| self.get(s).is_some_and(&pred))
             .copied()
     }
 
@@ -169,7 +176,7 @@ impl<T: Tracked> StateTable<T> {
             .touched
             .iter()
             .chain(&self.unarmed)
-            .filter_map(|s| self.states.get(s))
+            .filter_map(|s| self.get(s))
             .filter_map(T::deadline);
         armed.into_iter().chain(touched).min()
     }
@@ -207,7 +214,7 @@ impl<T: Tracked> StateTable<T> {
         self.visit(touched.len());
         for serial in touched {
             self.rearm(serial);
-            let Some(s) = self.states.get(&serial) else {
+            let Some(s) = self.get(&serial) else {
                 continue;
             };
             let mut keys = Vec::new();
@@ -215,9 +222,15 @@ impl<T: Tracked> StateTable<T> {
             if self.indexed.get(&serial) != Some(&keys) {
                 self.unindex(serial);
                 for k in &keys {
-                    self.index.entry(k.clone()).or_default().insert(serial);
+                    match self.index.get_mut(k) {
+                        Some(set) => set.insert(serial),
+                        None => {
+                            self.index.insert(k.clone(), Serials::One(serial));
+                        }
+                    }
                 }
                 if !keys.is_empty() {
+                    keys.shrink_to_fit();
                     self.indexed.insert(serial, keys);
                 }
             }
@@ -226,7 +239,7 @@ impl<T: Tracked> StateTable<T> {
     }
 
     fn rearm(&mut self, serial: u64) {
-        match self.states.get(&serial).and_then(T::deadline) {
+        match self.get(&serial).and_then(T::deadline) {
             Some(t) => {
                 if self.armed.insert(serial, t) != Some(t) {
                     self.heap.push(Reverse((t, serial)));
@@ -241,8 +254,7 @@ impl<T: Tracked> StateTable<T> {
     fn unindex(&mut self, serial: u64) {
         for k in self.indexed.remove(&serial).unwrap_or_default() {
             if let Some(v) = self.index.get_mut(&k) {
-                v.remove(&serial);
-                if v.is_empty() {
+                if v.remove(serial) {
                     self.index.remove(&k);
                 }
             }
@@ -264,6 +276,48 @@ impl<T: Tracked> StateTable<T> {
         if self.heap.len() > 64 && self.heap.len() > 2 * self.armed.len() {
             self.heap = self.armed.iter().map(|(s, t)| Reverse((*t, *s))).collect();
         }
+    }
+}
+
+/// The states under one index key: most keys (a peer's SPI, an
+/// exchange, an SA) have one, so one is kept without a set of its own.
+enum Serials {
+    One(u64),
+    /// Boxed: keeps the index's buckets small for the common `One` (the
+    /// extra allocation is paid only by keys many states share).
+    #[allow(clippy::box_collection)]
+    Many(Box<BTreeSet<u64>>),
+}
+
+impl Serials {
+    fn insert(&mut self, serial: u64) {
+        match self {
+            Serials::One(s) if *s == serial => {}
+            Serials::One(s) => *self = Serials::Many(Box::new(BTreeSet::from([*s, serial]))),
+            Serials::Many(set) => {
+                set.insert(serial);
+            }
+        }
+    }
+
+    /// Removes `serial`; true when none is left.
+    fn remove(&mut self, serial: u64) -> bool {
+        match self {
+            Serials::One(s) => *s == serial,
+            Serials::Many(set) => {
+                set.remove(&serial);
+                set.is_empty()
+            }
+        }
+    }
+
+    /// In serial order.
+    fn iter(&self) -> impl DoubleEndedIterator<Item = &u64> {
+        let (one, many) = match self {
+            Serials::One(s) => (Some(s), None),
+            Serials::Many(set) => (None, Some(&**set)),
+        };
+        one.into_iter().chain(many.into_iter().flatten())
     }
 }
 

@@ -156,7 +156,7 @@ impl Endpoint {
         st.dpd.initial_contact = initial_contact;
         st.kind = StateKind::MainI4;
         st.expires = Some(now + Duration::from_secs(u64::from(life)));
-        st.dh = None;
+        st.forget_exchange();
         Ok(Next::Quiet)
     }
 }

@@ -241,7 +241,7 @@ impl Endpoint {
                 // repeat is answered again, anything else is not ours to read.
                 Some(s) => {
                     let serial = s.serial;
-                    if s.last_rx.as_deref() == Some(Self::digest(data).as_slice()) {
+                    if s.last_rx == Some(Self::digest(data)) {
                         self.duplicate_p1(serial);
                     } else {
                         self.counters.peer_misbehaved += 1;
@@ -281,7 +281,7 @@ impl Endpoint {
             return;
         }
         let digest = Self::digest(data);
-        if st.last_rx.as_deref() == Some(digest.as_slice()) {
+        if st.last_rx == Some(digest) {
             self.duplicate_p1(serial);
             return;
         }

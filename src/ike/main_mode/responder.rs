@@ -379,7 +379,7 @@ impl Endpoint {
         st.dpd.initial_contact = initial_contact;
         st.kind = StateKind::MainR3;
         st.expires = Some(now + Duration::from_secs(u64::from(c.xform.lifetime)));
-        st.dh = None;
+        st.forget_exchange();
         // The final reply is resent only when the peer repeats MI3.
         Ok(Next::Reply {
             packet,

@@ -45,6 +45,9 @@ pub(super) fn id_bytes(id: &IdPayload) -> Vec<u8> {
 impl Endpoint {
     pub(super) fn ipsec_established(&mut self, now: Instant, serial: u64) {
         self.schedule_replace(now, serial, true);
+        if let Some(st) = self.p2.get_mut(&serial) {
+            st.forget_exchange();
+        }
         let Some(st) = self.p2.get(&serial) else {
             return;
         };
@@ -250,12 +253,12 @@ impl Endpoint {
         let req = self.next_req;
         self.next_req += 1;
         if let Some(st) = self.p2.get_mut(&serial) {
-            st.pending_install = Some(PendingInstall {
+            st.pending_install = Some(Box::new(PendingInstall {
                 req,
                 sas: sas.clone(),
                 policies: policies.clone(),
                 then,
-            });
+            }));
         }
         if let Err(reason) = conflict {
             return self.install_answered(now, serial, Some(reason));
@@ -298,6 +301,7 @@ impl Endpoint {
         let Some(done) = st.pending_install.take() else {
             return Ok(());
         };
+        let done = *done;
         if let Some(reason) = refusal {
             // The peer holds SAs once it has our QI2 or sent its QR1 (it is
             // only told when it can have something to delete).

@@ -349,7 +349,7 @@ impl Endpoint {
         let Some(st) = self.p2.get_mut(&serial) else {
             return;
         };
-        if st.last_rx.as_deref() == Some(digest.as_slice()) {
+        if st.last_rx == Some(digest) {
             let kind = st.kind;
             let resend = Retransmit::for_duplicate(st.retransmit.as_mut(), kind);
             self.note_duplicate(&conn, serial, kind, resend.is_some());

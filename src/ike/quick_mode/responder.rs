@@ -11,7 +11,7 @@ impl Endpoint {
         p1: u64,
         hdr: &Header,
         body: &[u8],
-        digest: Vec<u8>,
+        digest: crate::ike::state::Digest,
     ) {
         let conn_name = self.p1.get(&p1).map(|s| s.conn.clone()).unwrap_or_default();
         match self.responder_qi1_inner(now, p1, hdr, body, digest) {
@@ -40,7 +40,7 @@ impl Endpoint {
         p1: u64,
         hdr: &Header,
         body: &[u8],
-        digest: Vec<u8>,
+        digest: crate::ike::state::Digest,
     ) -> Result<(), (Reject, bool)> {
         let unauth = |e: Reject| (e, false);
         let P1Keys {
