@@ -183,17 +183,10 @@ pub struct Phase1 {
     pub remote: SocketAddr,
     pub icookie: [u8; 8],
     pub rcookie: [u8; 8],
-    /// Initiator: what MI1 offered. Responder: what it accepts.
-    pub offered: Vec<IkeTransform>,
     pub chosen: Option<IkeTransform>,
-    /// The initiator's SA payload body as sent: input of HASH_I/HASH_R.
-    pub sai_b: Vec<u8>,
-    pub dh: Option<DhKeyPair>,
-    pub gxi: Vec<u8>,
-    pub gxr: Vec<u8>,
-    pub ni: Vec<u8>,
-    pub nr: Vec<u8>,
-    pub psk: Vec<u8>,
+    /// What only Main Mode's messages need (see [`MainExchange`]); `None`
+    /// once the ISAKMP SA is established.
+    pub ex: Option<Box<MainExchange>>,
     pub crypto: Option<Phase1Crypto>,
     pub peer_id: Option<Identity>,
     pub retransmit: Option<Retransmit>,
@@ -218,24 +211,51 @@ pub struct Phase1 {
     pub nat: super::natt::NatState,
 }
 
+/// The inputs of Main Mode's keys and hashes, kept only while it runs
+/// (boxed, so that an established ISAKMP SA carries none of it).
+#[derive(Default)]
+#[cfg_attr(test, derive(Clone))]
+pub struct MainExchange {
+    /// Initiator: what MI1 offered. Responder: what it accepts.
+    pub offered: Vec<IkeTransform>,
+    /// The initiator's SA payload body as sent: input of HASH_I/HASH_R.
+    pub sai_b: Vec<u8>,
+    pub dh: Option<DhKeyPair>,
+    pub gxi: Vec<u8>,
+    pub gxr: Vec<u8>,
+    pub ni: Vec<u8>,
+    pub nr: Vec<u8>,
+    pub psk: Vec<u8>,
+}
+
+/// What an established ISAKMP SA reads as its exchange: nothing.
+static NO_EXCHANGE: MainExchange = MainExchange {
+    offered: Vec::new(),
+    sai_b: Vec::new(),
+    dh: None,
+    gxi: Vec::new(),
+    gxr: Vec::new(),
+    ni: Vec::new(),
+    nr: Vec::new(),
+    psk: Vec::new(),
+};
+
 impl Phase1 {
+    /// Main Mode's inputs (empty once it is over).
+    pub fn ex(&self) -> &MainExchange {
+        self.ex.as_deref().unwrap_or(&NO_EXCHANGE)
+    }
+
+    pub fn ex_mut(&mut self) -> &mut MainExchange {
+        self.ex.get_or_insert_with(Box::default)
+    }
+
     /// Main Mode is over: what only its messages needed goes (the DH pair
     /// and public values, nonces, the PSK, SA payload and offers, SKEYID).
     /// SKEYID_d/a/e, the IV and the last message (a responder resends MR3
     /// for a repeated MI3) stay.
     pub(crate) fn forget_exchange(&mut self) {
-        self.dh = None;
-        for v in [
-            &mut self.sai_b,
-            &mut self.gxi,
-            &mut self.gxr,
-            &mut self.ni,
-            &mut self.nr,
-            &mut self.psk,
-        ] {
-            *v = Vec::new();
-        }
-        self.offered = Vec::new();
+        self.ex = None;
         if let Some(c) = self.crypto.as_mut() {
             c.keys.skeyid = Vec::new();
         }
@@ -259,15 +279,12 @@ pub struct Phase2 {
     pub parent_auth_rx: u64,
     pub ni: Vec<u8>,
     pub nr: Vec<u8>,
-    pub dh: Option<DhKeyPair>,
-    pub peer_ke: Option<Vec<u8>>,
-    /// PFS: g^xy of `dh` and `peer_ke`, computed once for both directions'
-    /// KEYMAT (a responder installs them at different times).
-    pub gqm: Option<Vec<u8>>,
+    /// The offers and PFS values (see [`QuickExchange`]); `None` once the
+    /// IPsec SA is established.
+    pub qx: Option<Box<QuickExchange>>,
     /// Client IDs as sent/received (IDci, IDcr), if any.
     pub id_i: Option<Vec<u8>>,
     pub id_r: Option<Vec<u8>>,
-    pub offered: Vec<IpsecProposal>,
     pub chosen: Option<Chosen>,
     /// Our inbound SPIs (from the kernel), per protocol.
     pub our_spis: Vec<(IpsecProto, u32)>,
@@ -292,6 +309,37 @@ pub struct Phase2 {
     pub nat_oa: Option<std::net::IpAddr>,
     /// The peer's client when it is a virtual one it proposed (`vhost:`/`vnet:`).
     pub peer_client: Option<super::kernel::Selector>,
+}
+
+/// A Quick Mode exchange's offers and PFS values, kept only while it runs
+/// (boxed, so that an established IPsec SA carries none of it).
+#[derive(Default)]
+#[cfg_attr(test, derive(Clone))]
+pub struct QuickExchange {
+    pub offered: Vec<IpsecProposal>,
+    pub dh: Option<DhKeyPair>,
+    pub peer_ke: Option<Vec<u8>>,
+    /// PFS: g^xy of `dh` and `peer_ke`, computed once for both directions'
+    /// KEYMAT (a responder installs them at different times).
+    pub gqm: Option<Vec<u8>>,
+}
+
+static NO_QUICK_EXCHANGE: QuickExchange = QuickExchange {
+    offered: Vec::new(),
+    dh: None,
+    peer_ke: None,
+    gqm: None,
+};
+
+impl Phase2 {
+    /// The exchange's offers and PFS values (empty once it is over).
+    pub fn qx(&self) -> &QuickExchange {
+        self.qx.as_deref().unwrap_or(&NO_QUICK_EXCHANGE)
+    }
+
+    pub fn qx_mut(&mut self) -> &mut QuickExchange {
+        self.qx.get_or_insert_with(Box::default)
+    }
 }
 
 /// SAs and policies handed to the kernel, waiting for its answer.
@@ -323,10 +371,7 @@ impl Phase2 {
     /// and the offers go. An initiator keeps its nonces, to recognise and
     /// answer a repeated QR1 (`initiator_qr1_again`).
     pub(crate) fn forget_exchange(&mut self) {
-        self.dh = None;
-        self.peer_ke = None;
-        self.gqm = None;
-        self.offered = Vec::new();
+        self.qx = None;
         self.pending_spis = Vec::new();
         if let Some(c) = self.chosen.as_mut() {
             c.forget_wire();

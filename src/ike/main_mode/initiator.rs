@@ -28,7 +28,7 @@ impl Endpoint {
             .p1
             .get(&serial)
             .ok_or_else(|| Reject::Local("state vanished".into()))?;
-        let xform = parse_ike_reply(sa, &st.offered)?;
+        let xform = parse_ike_reply(sa, &st.ex().offered)?;
         let peer = PeerCaps::learn(
             parsed.all(payload_type::VID).map(|p| &p.payload),
             self.nat.enabled,
@@ -50,10 +50,10 @@ impl Endpoint {
         st.rcookie = hdr.rcookie;
         st.chosen = Some(xform);
         st.peer = peer;
-        st.psk = psk;
-        st.gxi = dh.public.clone();
-        st.ni = ni.clone();
-        st.dh = Some(dh);
+        st.ex_mut().psk = psk;
+        st.ex_mut().gxi = dh.public.clone();
+        st.ex_mut().ni = ni.clone();
+        st.ex_mut().dh = Some(dh);
         st.kind = StateKind::MainI2;
         let h = HeaderFields {
             icookie: st.icookie,
@@ -61,7 +61,7 @@ impl Endpoint {
             exchange: exchange::IDENTITY_PROTECTION,
             msgid: 0,
         };
-        let mut payloads = vec![Payload::Ke(st.gxi.clone()), Payload::Nonce(ni)];
+        let mut payloads = vec![Payload::Ke(st.ex().gxi.clone()), Payload::Nonce(ni)];
         let (ic, rc) = (st.icookie, st.rcookie);
         payloads.extend(self.natd_out(serial));
         let packet = build_clear(&h, &payloads);
@@ -88,7 +88,7 @@ impl Endpoint {
             .p1
             .get_mut(&serial)
             .ok_or_else(|| Reject::Local("state vanished".into()))?;
-        st.nr = nr;
+        st.ex_mut().nr = nr;
         let st = self
             .p1
             .get(&serial)
@@ -105,16 +105,16 @@ impl Endpoint {
             .p1
             .get_mut(&serial)
             .ok_or_else(|| Reject::Local("state vanished".into()))?;
-        st.gxr = gxr;
+        st.ex_mut().gxr = gxr;
         let prf = crypto.prf();
         let hi = hash_i(
             prf,
             &crypto.keys.skeyid,
-            &st.gxi,
-            &st.gxr,
+            &st.ex().gxi,
+            &st.ex().gxr,
             &st.icookie,
             &st.rcookie,
-            &st.sai_b,
+            &st.ex().sai_b,
             &idii_b,
         );
         let (packet, next_iv) = self.id_proof_message(serial, id, hi, &crypto, &crypto.iv)?;

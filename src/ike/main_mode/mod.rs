@@ -11,7 +11,7 @@ use super::packet::{build_clear, build_encrypted, ct_eq, decrypt_body, HeaderFie
 use super::proposal::{
     default_ike_transforms, ike_sa_payload, parse_ike_reply, select_ike, AuthMethod, IkeTransform,
 };
-use super::state::{Phase1, Phase1Crypto, Retransmit, Role, StateKind};
+use super::state::{MainExchange, Phase1, Phase1Crypto, Retransmit, Role, StateKind};
 use super::vendor::{self, PeerCaps};
 use crate::ctl::Rc;
 use crate::ike::endpoint::{Endpoint, Level};
@@ -190,15 +190,12 @@ impl Endpoint {
             remote,
             icookie,
             rcookie: [0; 8],
-            offered,
             chosen: None,
-            sai_b,
-            dh: None,
-            gxi: Vec::new(),
-            gxr: Vec::new(),
-            ni: Vec::new(),
-            nr: Vec::new(),
-            psk: Vec::new(),
+            ex: Some(Box::new(MainExchange {
+                offered,
+                sai_b,
+                ..MainExchange::default()
+            })),
             crypto: None,
             peer_id: None,
             retransmit: Some(Retransmit::new(packet.clone(), now, true)),
@@ -380,6 +377,7 @@ impl Endpoint {
     /// g^xy, SKEYID and its children, and the first phase-1 IV.
     fn derive_phase1(&self, st: &Phase1, peer_ke: &[u8]) -> Result<Phase1Crypto, Reject> {
         let dh = st
+            .ex()
             .dh
             .as_ref()
             .ok_or_else(|| Reject::Local("no DH key".into()))?;
@@ -401,12 +399,13 @@ impl Endpoint {
             .chosen
             .ok_or_else(|| Reject::Local("no transform chosen".into()))?;
         let dh = st
+            .ex()
             .dh
             .as_ref()
             .ok_or_else(|| Reject::Local("no DH key".into()))?;
         let skeyid = match xform.auth {
-            AuthMethod::Psk => skeyid_psk(xform.hash, &st.psk, &st.ni, &st.nr),
-            AuthMethod::RsaSig => skeyid_sig(xform.hash, &st.ni, &st.nr, gxy),
+            AuthMethod::Psk => skeyid_psk(xform.hash, &st.ex().psk, &st.ex().ni, &st.ex().nr),
+            AuthMethod::RsaSig => skeyid_sig(xform.hash, &st.ex().ni, &st.ex().nr, gxy),
         };
         let keys = Phase1Keys::derive(
             xform.hash,
@@ -486,11 +485,11 @@ impl Endpoint {
                 hash_i(
                     prf,
                     &c.keys.skeyid,
-                    &st.gxi,
-                    &st.gxr,
+                    &st.ex().gxi,
+                    &st.ex().gxr,
                     &st.icookie,
                     &st.rcookie,
-                    &st.sai_b,
+                    &st.ex().sai_b,
                     id_b,
                 ),
             ),
@@ -499,11 +498,11 @@ impl Endpoint {
                 hash_r(
                     prf,
                     &c.keys.skeyid,
-                    &st.gxi,
-                    &st.gxr,
+                    &st.ex().gxi,
+                    &st.ex().gxr,
                     &st.icookie,
                     &st.rcookie,
-                    &st.sai_b,
+                    &st.ex().sai_b,
                     id_b,
                 ),
             ),

@@ -168,15 +168,13 @@ impl Endpoint {
             remote,
             icookie: hdr.icookie,
             rcookie,
-            offered: Self::ike_transforms(&conn),
             chosen: Some(xform),
-            sai_b,
-            dh: None,
-            gxi: Vec::new(),
-            gxr: Vec::new(),
-            ni: Vec::new(),
-            nr: Vec::new(),
-            psk,
+            ex: Some(Box::new(MainExchange {
+                offered: Self::ike_transforms(&conn),
+                sai_b,
+                psk,
+                ..MainExchange::default()
+            })),
             crypto: None,
             peer_id: None,
             // MR1 goes again only for a repeated MI1, never on a timer: the
@@ -226,7 +224,7 @@ impl Endpoint {
             .p1
             .get(&serial)
             .ok_or_else(|| Reject::Local("state vanished".into()))?;
-        if !st.gxi.is_empty() {
+        if !st.ex().gxi.is_empty() {
             // A different MI2 while the first one's answer is being computed.
             self.log_peer(
                 st.remote,
@@ -259,9 +257,9 @@ impl Endpoint {
             .p1
             .get_mut(&serial)
             .ok_or_else(|| Reject::Local("state vanished".into()))?;
-        st.gxi = gxi.clone();
-        st.ni = ni;
-        st.nr = nr;
+        st.ex_mut().gxi = gxi.clone();
+        st.ex_mut().ni = ni;
+        st.ex_mut().nr = nr;
         // MR1 is not sent again once MI2 came: a repeated MI2 meanwhile
         // draws nothing, and MR2 takes over when it is ready.
         st.retransmit = None;
@@ -284,12 +282,12 @@ impl Endpoint {
         let Some(st) = self.p1.get_mut(&serial) else {
             return; // gone meanwhile (deleted, evicted, expired)
         };
-        if st.kind != StateKind::MainR1 || st.gxi.is_empty() || st.crypto.is_some() {
+        if st.kind != StateKind::MainR1 || st.ex().gxi.is_empty() || st.crypto.is_some() {
             return;
         }
         let conn = st.conn.clone();
-        st.gxr = pair.public.clone();
-        st.dh = Some(pair);
+        st.ex_mut().gxr = pair.public.clone();
+        st.ex_mut().dh = Some(pair);
         let result = shared
             .map_err(|e| misbehaved(Misbehaviour::BadKeyExchange(e.to_string())))
             .and_then(|gxy| {
@@ -297,7 +295,7 @@ impl Endpoint {
                     .p1
                     .get(&serial)
                     .ok_or_else(|| Reject::Local("state vanished".into()))?;
-                self.phase1_crypto(st, &st.gxi, &gxy)
+                self.phase1_crypto(st, &st.ex().gxi, &gxy)
             });
         let crypto = match result {
             Ok(c) => c,
@@ -317,7 +315,10 @@ impl Endpoint {
             exchange: exchange::IDENTITY_PROTECTION,
             msgid: 0,
         };
-        let mut payloads = vec![Payload::Ke(st.gxr.clone()), Payload::Nonce(st.nr.clone())];
+        let mut payloads = vec![
+            Payload::Ke(st.ex().gxr.clone()),
+            Payload::Nonce(st.ex().nr.clone()),
+        ];
         payloads.extend(self.natd_out(serial));
         let packet = build_clear(&h, &payloads);
         let Some(st) = self.p1.get_mut(&serial) else {
@@ -362,11 +363,11 @@ impl Endpoint {
         let hr = hash_r(
             c.prf(),
             &c.keys.skeyid,
-            &st.gxi,
-            &st.gxr,
+            &st.ex().gxi,
+            &st.ex().gxr,
             &st.icookie,
             &st.rcookie,
-            &st.sai_b,
+            &st.ex().sai_b,
             &idir_b,
         );
         let (packet, next_iv) = self.id_proof_message(serial, id, hr, &c, &iv)?;

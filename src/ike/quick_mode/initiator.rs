@@ -45,7 +45,14 @@ impl Endpoint {
             .ok_or_else(|| Reject::Local("state vanished".into()))?;
         let spis = st.our_spis.clone();
         let spi_of = move |p: IpsecProto| spis.iter().find(|(q, _)| *q == p).map_or(0, |(_, s)| *s);
-        let sa = ipsec_sa_payload_udp(&st.offered, &spi_of, mode, udp, group, conn.ipsec_lifetime);
+        let sa = ipsec_sa_payload_udp(
+            &st.qx().offered,
+            &spi_of,
+            mode,
+            udp,
+            group,
+            conn.ipsec_lifetime,
+        );
         let mut rest = vec![Payload::Sa(sa), Payload::Nonce(ni.clone())];
         if let Some(d) = &dh {
             rest.push(Payload::Ke(d.public.clone()));
@@ -75,7 +82,7 @@ impl Endpoint {
             build_encrypted(&h, first, &chain, c.xform.cipher, &c.keys.enc_key, &iv)?;
         st.iv = next_iv;
         st.ni = ni;
-        st.dh = dh;
+        st.qx_mut().dh = dh;
         st.kind = StateKind::QuickI1;
         st.parent_auth_rx = parent_auth_rx;
         st.retransmit = Some(Retransmit::new(packet.clone(), now, true));
@@ -126,7 +133,7 @@ impl Endpoint {
         let Payload::Nonce(nr) = &parsed.one(payload_type::NONCE, "NONCE")?.payload else {
             return Err(missing("NONCE"));
         };
-        let chosen = parse_ipsec_reply(sa, &st.offered, !conn.esp.is_empty())?;
+        let chosen = parse_ipsec_reply(sa, &st.qx().offered, !conn.esp.is_empty())?;
         let udp = self.natt_udp(st.parent);
         if chosen.udp != udp {
             return Err(misbehaved(Misbehaviour::BadProposalReply(
@@ -134,13 +141,13 @@ impl Endpoint {
             )));
         }
         let nat_oa = Self::natt_oa_in(udp, Role::Initiator, &parsed);
-        let our_group = st.dh.as_ref().map(|d| d.group);
+        let our_group = st.qx().dh.as_ref().map(|d| d.group);
         if chosen.pfs_group != our_group {
             return Err(misbehaved(Misbehaviour::BadProposalReply(
                 "PFS group differs from ours".into(),
             )));
         }
-        let ke = match (&st.dh, parsed.all(payload_type::KE).count()) {
+        let ke = match (&st.qx().dh, parsed.all(payload_type::KE).count()) {
             (Some(_), 1) => parsed.all(payload_type::KE).find_map(|p| match &p.payload {
                 Payload::Ke(k) => Some(k.clone()),
                 _ => None,
@@ -177,7 +184,7 @@ impl Endpoint {
             .ok_or_else(|| Reject::Local("state vanished".into()))?;
         st.nr = nr.clone();
         st.nat_oa = nat_oa;
-        st.peer_ke = ke;
+        st.qx_mut().peer_ke = ke;
         st.qr1_iv = std::mem::replace(&mut st.iv, after_qi2);
         st.chosen = Some(chosen.clone());
         st.kind = StateKind::QuickI2;

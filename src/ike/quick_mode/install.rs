@@ -99,7 +99,7 @@ impl Endpoint {
             .p2
             .get(&serial)
             .ok_or_else(|| Reject::Local("state vanished".into()))?;
-        let (Some(d), Some(k), None) = (&st.dh, &st.peer_ke, &st.gqm) else {
+        let (Some(d), Some(k), None) = (&st.qx().dh, &st.qx().peer_ke, &st.qx().gqm) else {
             return Ok(());
         };
         let g = self
@@ -107,7 +107,7 @@ impl Endpoint {
             .shared(d, k)
             .map_err(|e| misbehaved(Misbehaviour::BadKeyExchange(format!("{e:?}"))))?;
         if let Some(st) = self.p2.get_mut(&serial) {
-            st.gqm = Some(g);
+            st.qx_mut().gqm = Some(g);
         }
         Ok(())
     }
@@ -144,7 +144,7 @@ impl Endpoint {
             .chosen
             .as_ref()
             .ok_or_else(|| Reject::Local("nothing chosen".into()))?;
-        let gqm = st.gqm.as_deref();
+        let gqm = st.qx().gqm.as_deref();
         // The replace time, planned once for both directions: the kernel
         // gets it as the SAs' soft lifetime.
         let planned = st.planned;

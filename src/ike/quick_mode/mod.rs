@@ -477,12 +477,12 @@ fn new_phase2(
         parent_auth_rx: 0,
         ni: Vec::new(),
         nr: Vec::new(),
-        dh: None,
-        peer_ke: None,
-        gqm: None,
+        qx: Some(Box::new(crate::ike::state::QuickExchange {
+            offered,
+            ..Default::default()
+        })),
         id_i: None,
         id_r: None,
-        offered,
         chosen: None,
         our_spis: Vec::new(),
         pending_spis: Vec::new(),

@@ -140,7 +140,7 @@ impl Endpoint {
         );
         st.iv = next_iv;
         st.ni = ni.clone();
-        st.peer_ke = ke;
+        st.qx_mut().peer_ke = ke;
         st.id_i = id_i;
         st.id_r = id_r;
         st.nat_oa = nat_oa;
@@ -289,7 +289,7 @@ impl Endpoint {
         let (packet, next_iv) = build_encrypted(&h, first, &chain, cipher, &enc_key, &st.iv)?;
         st.iv = next_iv;
         st.nr = nr;
-        st.dh = dh;
+        st.qx_mut().dh = dh;
         st.kind = StateKind::QuickR1;
         st.retransmit = None;
         self.install(now, serial, true, false, AfterInstall::SendQr1(packet))
