@@ -113,6 +113,25 @@ pub struct SaInstall {
     pub encap: Option<Encap>,
 }
 
+impl SaInstall {
+    /// The kernel holds the SA. One without UDP encapsulation is never
+    /// handed to the kernel again (only deleted or queried, by protocol,
+    /// SPI and addresses), so its keys and group go; an encapsulated one
+    /// keeps everything, to be re-added when the peer's NAT mapping moves.
+    pub(crate) fn settle(&mut self) {
+        if self.encap.is_some() {
+            return;
+        }
+        if let Some((_, k)) = self.encrypt.as_mut() {
+            *k = Vec::new();
+        }
+        if let Some((_, k)) = self.integ.as_mut() {
+            *k = Vec::new();
+        }
+        self.group = Vec::new();
+    }
+}
+
 /// RFC 3948 UDP encapsulation of an ESP SA: the ports of its packets' outer
 /// UDP header (the NAT's, as the IKE exchange saw them), type ESPINUDP with
 /// the non-ESP marker.

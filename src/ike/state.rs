@@ -251,13 +251,15 @@ impl Phase1 {
     }
 
     /// Main Mode is over: what only its messages needed goes (the DH pair
-    /// and public values, nonces, the PSK, SA payload and offers, SKEYID).
-    /// SKEYID_d/a/e, the IV and the last message (a responder resends MR3
-    /// for a repeated MI3) stay.
+    /// and public values, nonces, the PSK, SA payload and offers, SKEYID,
+    /// and SKEYID_e, which the encryption key is made from). SKEYID_d/a,
+    /// the encryption key, the IV and the last message (a responder
+    /// resends MR3 for a repeated MI3) stay.
     pub(crate) fn forget_exchange(&mut self) {
         self.ex = None;
         if let Some(c) = self.crypto.as_mut() {
             c.keys.skeyid = Vec::new();
+            c.keys.skeyid_e = Vec::new();
         }
     }
 }
@@ -397,7 +399,10 @@ impl Phase2 {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum StateKey {
     /// The connection the state belongs to, and whether it is established.
-    Conn { conn: Box<str>, established: bool },
+    /// `conn` is a hash of the name (see `peers::conn_key`): every lookup
+    /// by it also checks the name, so two names of one hash only share a
+    /// bucket, and the key needs no copy of the name.
+    Conn { conn: u64, established: bool },
     /// A Quick Mode exchange: its ISAKMP SA and message ID.
     Exchange { parent: u64, msgid: u32 },
     /// An IPsec state negotiated under this ISAKMP SA.
@@ -432,10 +437,10 @@ impl super::table::Tracked for Phase1 {
     }
 
     fn keys(&self, out: &mut Vec<StateKey>) {
-        out.push(StateKey::Conn {
-            conn: self.conn.as_str().into(),
-            established: self.kind.is_established(),
-        });
+        out.push(super::peers::conn_key(
+            &self.conn,
+            self.kind.is_established(),
+        ));
         out.push(StateKey::Peer(self.remote.ip()));
         out.extend(self.dpd.pending_reqs().map(StateKey::KernelReq));
     }
@@ -449,10 +454,10 @@ impl super::table::Tracked for Phase2 {
     }
 
     fn keys(&self, out: &mut Vec<StateKey>) {
-        out.push(StateKey::Conn {
-            conn: self.conn.as_str().into(),
-            established: self.kind.is_established(),
-        });
+        out.push(super::peers::conn_key(
+            &self.conn,
+            self.kind.is_established(),
+        ));
         out.push(StateKey::Child(self.parent));
         out.extend(self.chosen.iter().flat_map(|c| {
             c.protos
@@ -484,5 +489,36 @@ impl super::table::Tracked for Phase2 {
         peers.sort_unstable();
         peers.dedup();
         out.extend(peers.into_iter().map(StateKey::Peer));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::mem::size_of;
+
+    /// Every established SA pair holds one of each: growing them grows
+    /// pluto's memory per SA pair (see `tests/sa_memory.rs` for the heap
+    /// behind them). What only an exchange needs belongs in `MainExchange`
+    /// or `QuickExchange`, which go once the SA is up.
+    #[test]
+    fn states_stay_small() {
+        assert!(
+            size_of::<Phase1>() <= 600,
+            "Phase1: {}",
+            size_of::<Phase1>()
+        );
+        assert!(
+            size_of::<Phase2>() <= 544,
+            "Phase2: {}",
+            size_of::<Phase2>()
+        );
+        assert!(size_of::<Retransmit>() <= 64);
+        assert!(size_of::<super::super::dpd::DpdState>() <= 112);
+        assert!(size_of::<super::super::kernel::SaInstall>() <= 224);
+        assert!(size_of::<StateKey>() <= 24);
+        // The exchanges are boxed: a pointer each in the state.
+        assert_eq!(size_of::<Option<Box<MainExchange>>>(), size_of::<usize>());
+        assert_eq!(size_of::<Option<Box<QuickExchange>>>(), size_of::<usize>());
     }
 }

@@ -39,7 +39,7 @@ pub(crate) trait Tracked {
 pub(crate) struct StateTable<T: Tracked> {
     /// Boxed: a B-tree node holds eleven values and is often half full, so
     /// large states inline would leave kilobytes of slack per state.
-    states: BTreeMap<u64, Box<T>>,
+    states: BTreeMap<u64, Box<Slot<T>>>,
     /// States mutably borrowed since the last refresh.
     touched: BTreeSet<u64>,
     /// States taken off the heap as due, to be armed again at the refresh.
@@ -50,8 +50,6 @@ pub(crate) struct StateTable<T: Tracked> {
     armed: HashMap<u64, Instant>,
     heap: BinaryHeap<Reverse<(Instant, u64)>>,
     index: HashMap<T::Key, Serials>,
-    /// The keys each state is indexed under, to unindex it.
-    indexed: HashMap<u64, Vec<T::Key>>,
     /// States looked at by scans, index lookups and refreshes: what a call
     /// cost, counted rather than timed.
     visits: Cell<u64>,
@@ -66,7 +64,6 @@ impl<T: Tracked> Default for StateTable<T> {
             armed: HashMap::new(),
             heap: BinaryHeap::new(),
             index: HashMap::new(),
-            indexed: HashMap::new(),
             visits: Cell::new(0),
         }
     }
@@ -84,13 +81,13 @@ impl<T: Tracked> StateTable<T> {
     }
 
     pub(crate) fn get(&self, serial: &u64) -> Option<&T> {
-        self.states.get(serial).map(|b| &**b)
+        self.states.get(serial).map(|b| &b.state)
     }
 
     pub(crate) fn get_mut(&mut self, serial: &u64) -> Option<&mut T> {
         let s = self.states.get_mut(serial)?;
         self.touched.insert(*serial);
-        Some(&mut **s)
+        Some(&mut s.state)
     }
 
     pub(crate) fn contains_key(&self, serial: &u64) -> bool {
@@ -99,23 +96,32 @@ impl<T: Tracked> StateTable<T> {
 
     pub(crate) fn insert(&mut self, serial: u64, state: T) -> Option<T> {
         self.touched.insert(serial);
-        self.states.insert(serial, Box::new(state)).map(|b| *b)
+        match self.states.get_mut(&serial) {
+            // Indexed as the old state was until the refresh.
+            Some(slot) => Some(std::mem::replace(&mut slot.state, state)),
+            None => {
+                let keys = Box::default();
+                self.states.insert(serial, Box::new(Slot { state, keys }));
+                None
+            }
+        }
     }
 
     pub(crate) fn remove(&mut self, serial: &u64) -> Option<T> {
-        let s = self.states.remove(serial)?;
+        let slot = self.states.remove(serial)?;
+        let Slot { state, keys } = *slot;
         self.touched.remove(serial);
         self.armed.remove(serial);
-        self.unindex(*serial);
+        unindex(&mut self.index, *serial, &keys);
         self.drop_stale();
-        Some(*s)
+        Some(state)
     }
 
     /// Every state, in serial order. A scan: it visits them all.
     pub(crate) fn values(&self) -> impl Iterator<Item = &T> + '_ {
         self.states
             .values()
-            .map(|b| &**b)
+            .map(|b| &b.state)
             .inspect(|_| self.visit(1))
     }
 
@@ -214,13 +220,13 @@ impl<T: Tracked> StateTable<T> {
         self.visit(touched.len());
         for serial in touched {
             self.rearm(serial);
-            let Some(s) = self.get(&serial) else {
+            let Some(slot) = self.states.get_mut(&serial) else {
                 continue;
             };
             let mut keys = Vec::new();
-            s.keys(&mut keys);
-            if self.indexed.get(&serial) != Some(&keys) {
-                self.unindex(serial);
+            slot.state.keys(&mut keys);
+            if *slot.keys != *keys {
+                unindex(&mut self.index, serial, &slot.keys);
                 for k in &keys {
                     match self.index.get_mut(k) {
                         Some(set) => set.insert(serial),
@@ -229,10 +235,7 @@ impl<T: Tracked> StateTable<T> {
                         }
                     }
                 }
-                if !keys.is_empty() {
-                    keys.shrink_to_fit();
-                    self.indexed.insert(serial, keys);
-                }
+                slot.keys = keys.into_boxed_slice();
             }
         }
         self.drop_stale();
@@ -251,16 +254,6 @@ impl<T: Tracked> StateTable<T> {
         }
     }
 
-    fn unindex(&mut self, serial: u64) {
-        for k in self.indexed.remove(&serial).unwrap_or_default() {
-            if let Some(v) = self.index.get_mut(&k) {
-                if v.remove(serial) {
-                    self.index.remove(&k);
-                }
-            }
-        }
-    }
-
     /// Pops heap entries that no longer match their state's armed deadline
     /// until the top is a live one (so that a peek is the answer). Each
     /// entry is pushed once and popped once, so this costs O(log n) a
@@ -275,6 +268,24 @@ impl<T: Tracked> StateTable<T> {
         }
         if self.heap.len() > 64 && self.heap.len() > 2 * self.armed.len() {
             self.heap = self.armed.iter().map(|(s, t)| Reverse((*t, *s))).collect();
+        }
+    }
+}
+
+/// A state and the keys it is indexed under (kept to unindex it: its
+/// own keys may have changed since).
+struct Slot<T: Tracked> {
+    state: T,
+    keys: Box<[T::Key]>,
+}
+
+/// Takes `serial` out of the index under `keys`.
+fn unindex<K: Hash + Eq>(index: &mut HashMap<K, Serials>, serial: u64, keys: &[K]) {
+    for k in keys {
+        if let Some(v) = index.get_mut(k) {
+            if v.remove(serial) {
+                index.remove(k);
+            }
         }
     }
 }

@@ -310,7 +310,10 @@ impl Endpoint {
             self.kernel_failed(now, serial, text, reason, peer_has_sas);
             return Ok(());
         }
-        st.installed.extend(done.sas);
+        st.installed.extend(done.sas.into_iter().map(|mut sa| {
+            sa.settle();
+            sa
+        }));
         st.policies.extend(done.policies.iter().cloned());
         self.policies_installed(serial, &done.policies);
         let Some(st) = self.p2.get_mut(&serial) else {
