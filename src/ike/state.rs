@@ -129,7 +129,6 @@ pub struct Retransmit {
     /// Whether the timer may resend it (a responder's final reply waits for duplicates only).
     pub timed: bool,
     pub sends: u8,
-    pub delay: Duration,
     pub next: Instant,
     pub dup_resends: u8,
 }
@@ -145,12 +144,18 @@ impl Retransmit {
         Some(r.packet.clone())
     }
 
+    /// The wait after the latest send: the first delay, doubled for each
+    /// send after the first.
+    pub fn delay(&self) -> Duration {
+        let doublings = u32::from(self.sends.saturating_sub(1)).min(16);
+        RETRANSMIT_DELAY.saturating_mul(1 << doublings)
+    }
+
     pub fn new(packet: Vec<u8>, now: Instant, timed: bool) -> Retransmit {
         Retransmit {
             packet,
             timed,
             sends: 1,
-            delay: RETRANSMIT_DELAY,
             next: now + RETRANSMIT_DELAY,
             dup_resends: 0,
         }
@@ -513,7 +518,7 @@ mod tests {
             "Phase2: {}",
             size_of::<Phase2>()
         );
-        assert!(size_of::<Retransmit>() <= 64);
+        assert!(size_of::<Retransmit>() <= 48);
         assert!(size_of::<super::super::dpd::DpdState>() <= 112);
         assert!(size_of::<super::super::kernel::SaInstall>() <= 224);
         assert!(size_of::<StateKey>() <= 24);
