@@ -113,22 +113,31 @@ pub struct SaInstall {
     pub encap: Option<Encap>,
 }
 
-impl SaInstall {
-    /// The kernel holds the SA. One without UDP encapsulation is never
-    /// handed to the kernel again (only deleted or queried, by protocol,
-    /// SPI and addresses), so its keys and group go; an encapsulated one
-    /// keeps everything, to be re-added when the peer's NAT mapping moves.
-    pub(crate) fn settle(&mut self) {
-        if self.encap.is_some() {
-            return;
+/// An SA the kernel holds, as the engine remembers it: what deleting,
+/// querying and finding it take. An SA without UDP encapsulation is never
+/// handed to the kernel again, so its keys and the rest go; one with it
+/// keeps everything, to be updated when the peer's NAT mapping moves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstalledSa {
+    pub proto: IpsecProto,
+    pub inbound: bool,
+    pub spi: u32,
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    /// The whole SA, for one with UDP encapsulation only.
+    pub encapsulated: Option<Box<SaInstall>>,
+}
+
+impl From<SaInstall> for InstalledSa {
+    fn from(sa: SaInstall) -> InstalledSa {
+        InstalledSa {
+            proto: sa.proto,
+            inbound: sa.inbound,
+            spi: sa.spi,
+            src: sa.src,
+            dst: sa.dst,
+            encapsulated: sa.encap.is_some().then(|| Box::new(sa)),
         }
-        if let Some((_, k)) = self.encrypt.as_mut() {
-            *k = Vec::new();
-        }
-        if let Some((_, k)) = self.integ.as_mut() {
-            *k = Vec::new();
-        }
-        self.group = Vec::new();
     }
 }
 

@@ -308,7 +308,7 @@ pub struct Phase2 {
     pub planned: Option<(Option<Instant>, Instant)>,
     pub attempt: u32,
     /// SAs and policies the kernel confirmed, for removal.
-    pub installed: Vec<super::kernel::SaInstall>,
+    pub installed: Vec<super::kernel::InstalledSa>,
     pub policies: Vec<super::kernel::PolicySpec>,
     /// An install the kernel has not answered yet, and what follows it.
     pub pending_install: Option<Box<PendingInstall>>,
@@ -520,7 +520,7 @@ mod tests {
         );
         assert!(size_of::<Retransmit>() <= 48);
         assert!(size_of::<super::super::dpd::DpdState>() <= 112);
-        assert!(size_of::<super::super::kernel::SaInstall>() <= 224);
+        assert!(size_of::<super::super::kernel::InstalledSa>() <= 56);
         assert!(size_of::<StateKey>() <= 24);
         // The exchanges are boxed: a pointer each in the state.
         assert_eq!(size_of::<Option<Box<MainExchange>>>(), size_of::<usize>());

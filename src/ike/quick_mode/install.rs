@@ -310,10 +310,11 @@ impl Endpoint {
             self.kernel_failed(now, serial, text, reason, peer_has_sas);
             return Ok(());
         }
-        st.installed.extend(done.sas.into_iter().map(|mut sa| {
-            sa.settle();
-            sa
-        }));
+        st.installed.extend(
+            done.sas
+                .into_iter()
+                .map(crate::ike::kernel::InstalledSa::from),
+        );
         st.policies.extend(done.policies.iter().cloned());
         self.policies_installed(serial, &done.policies);
         let Some(st) = self.p2.get_mut(&serial) else {
