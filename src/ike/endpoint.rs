@@ -121,7 +121,8 @@ pub struct Endpoint {
     pub(crate) next_req: u64,
     pub(crate) next_reqid: u32,
     /// The reqids connections have.
-    pub(crate) reqids_used: std::collections::HashSet<u32>,
+    /// The connection each reqid was given to (an ACQUIRE names it).
+    pub(crate) reqid_owner: HashMap<u32, String>,
     /// Per connection: its reqid, route, shunt and updown progress.
     pub(crate) routing: HashMap<String, super::routing::Routing>,
     /// Installs of routed policies waiting for the kernel's answer.
@@ -161,7 +162,7 @@ impl Endpoint {
             next_serial: 1,
             next_req: 1,
             next_reqid: 1,
-            reqids_used: std::collections::HashSet::new(),
+            reqid_owner: HashMap::new(),
             routing: HashMap::new(),
             route_reqs: HashMap::new(),
             transmits: VecDeque::new(),
