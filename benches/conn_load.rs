@@ -103,6 +103,10 @@ fn main() {
             l.cpu * 1e6 / n as f64,
             l.rss_kb as f64 * 1024.0 / n as f64
         );
+        // The last one stays for --status; the others free port 500.
+        if !last.is_empty() {
+            stop(&mut lab, &last);
+        }
         last = name;
     }
     let pid = lab.pid(&last);
@@ -400,9 +404,14 @@ fn sa_pairs(lab: &mut Lab, n: usize) -> Pairs {
     let pid = lab.pid("m");
     std::thread::sleep(Duration::from_millis(200));
     let rss0_kb = procfs::status_kb(pid, "VmRSS:");
-    let secs = std::thread::spawn(move || generate(&west, n))
-        .join()
-        .expect("generator thread");
+    let Ok(secs) = std::thread::spawn(move || generate(&west, n)).join() else {
+        let log = lab.log("m");
+        let tail: Vec<&str> = log.lines().rev().take(40).collect();
+        panic!(
+            "generator failed; east's log ends:\n{}",
+            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+        );
+    };
     std::thread::sleep(Duration::from_millis(200));
     let rss1_kb = procfs::status_kb(pid, "VmRSS:");
     let status = lab.whack_expect("m", &["--status"], 0).stdout;
