@@ -55,8 +55,9 @@ pub struct DpdState {
     seen_rx: u64,
     /// Bytes each inbound IPsec SA had carried at the last check.
     seen_bytes: Vec<(IpsecProto, u32, u64)>,
-    /// A check waiting for the kernel's counters.
-    check: Option<Check>,
+    /// A check waiting for the kernel's counters (boxed: every ISAKMP SA
+    /// has a `DpdState`, few have a check under way).
+    check: Option<Box<Check>>,
     /// The peer's MI3/MR3 carried INITIAL-CONTACT.
     pub(crate) initial_contact: bool,
 }
@@ -310,13 +311,13 @@ impl Endpoint {
         let none_asked = pending.is_empty();
         if let Some(s) = self.p1.get_mut(&p1) {
             s.dpd.next = None;
-            s.dpd.check = Some(Check {
+            s.dpd.check = Some(Box::new(Check {
                 started: now,
                 deadline: now + QUERY_WAIT,
                 rx_alive: auth_rx != s.dpd.seen_rx,
                 pending,
                 answers: Vec::new(),
-            });
+            }));
             s.dpd.seen_rx = auth_rx;
         }
         if none_asked {

@@ -108,7 +108,7 @@ pub use super::half_open::{MAX_PER_ADDRESS as MAX_HALF_OPEN_PER_PEER, MAX_TOTAL 
 pub struct Endpoint {
     pub(crate) dh: Box<dyn DhProvider>,
     pub(crate) rng: Box<dyn Rng>,
-    pub(crate) conns: Vec<ConnConfig>,
+    pub(crate) conns: super::conns::Conns,
     pub(crate) secrets: Secrets,
     /// ISAKMP and IPsec states by serial, with their timers and indexes.
     pub(crate) p1: StateTable<Phase1>,
@@ -121,7 +121,8 @@ pub struct Endpoint {
     pub(crate) next_req: u64,
     pub(crate) next_reqid: u32,
     /// The reqids connections have.
-    pub(crate) reqids_used: std::collections::HashSet<u32>,
+    /// The connection each reqid was given to (an ACQUIRE names it).
+    pub(crate) reqid_owner: HashMap<u32, String>,
     /// Per connection: its reqid, route, shunt and updown progress.
     pub(crate) routing: HashMap<String, super::routing::Routing>,
     /// Installs of routed policies waiting for the kernel's answer.
@@ -152,7 +153,7 @@ impl Endpoint {
         Endpoint {
             dh,
             rng,
-            conns: Vec::new(),
+            conns: super::conns::Conns::default(),
             secrets: Secrets::default(),
             p1: StateTable::default(),
             p2: StateTable::default(),
@@ -161,7 +162,7 @@ impl Endpoint {
             next_serial: 1,
             next_req: 1,
             next_reqid: 1,
-            reqids_used: std::collections::HashSet::new(),
+            reqid_owner: HashMap::new(),
             routing: HashMap::new(),
             route_reqs: HashMap::new(),
             transmits: VecDeque::new(),
@@ -308,7 +309,7 @@ impl Endpoint {
                     return Err(CommandError::DuplicateName(c.name));
                 }
                 self.add_routing(&c.name);
-                self.conns.push(*c);
+                self.conns.insert(*c);
                 Ok(())
             }
             Command::DeleteConnection(name) => {
@@ -317,7 +318,7 @@ impl Endpoint {
                 }
                 self.terminate(now, &name);
                 self.remove_routing(&name);
-                self.conns.retain(|c| c.name != name);
+                self.conns.remove(&name);
                 Ok(())
             }
             Command::Initiate(name) => self.initiate(now, &name, 1),
@@ -397,14 +398,19 @@ impl Endpoint {
         self.counters
     }
 
-    pub fn connections(&self) -> &[ConnConfig] {
-        &self.conns
+    /// Every connection, in the order added.
+    pub fn connections(&self) -> impl Iterator<Item = &ConnConfig> {
+        self.conns.iter()
+    }
+
+    pub fn connection(&self, name: &str) -> Option<&ConnConfig> {
+        self.conns.get(name)
     }
 
     // ---- shared helpers -----------------------------------------------------
 
     pub(crate) fn conn(&self, name: &str) -> Option<&ConnConfig> {
-        self.conns.iter().find(|c| c.name == name)
+        self.conns.get(name)
     }
 
     pub(crate) fn new_serial(&mut self) -> u64 {
@@ -559,8 +565,9 @@ impl Endpoint {
     }
 
     /// Digest that identifies a datagram for duplicate detection.
-    pub(crate) fn digest(data: &[u8]) -> Vec<u8> {
-        hash(HashAlg::Sha1, &[data])
+    pub(crate) fn digest(data: &[u8]) -> super::state::Digest {
+        let h = hash(HashAlg::Sha1, &[data]);
+        super::state::Digest::try_from(h.as_slice()).unwrap_or_default()
     }
 
     /// Kills every state of `name`, telling the peer about established ones.

@@ -45,11 +45,11 @@ impl Endpoint {
                 Some(hash_i(
                     c.prf(),
                     &c.keys.skeyid,
-                    &st.gxi,
-                    &st.gxr,
+                    &st.ex().gxi,
+                    &st.ex().gxr,
                     &st.icookie,
                     &st.rcookie,
-                    &st.sai_b,
+                    &st.ex().sai_b,
                     id_b,
                 ))
             }

@@ -113,6 +113,34 @@ pub struct SaInstall {
     pub encap: Option<Encap>,
 }
 
+/// An SA the kernel holds, as the engine remembers it: what deleting,
+/// querying and finding it take. An SA without UDP encapsulation is never
+/// handed to the kernel again, so its keys and the rest go; one with it
+/// keeps everything, to be updated when the peer's NAT mapping moves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstalledSa {
+    pub proto: IpsecProto,
+    pub inbound: bool,
+    pub spi: u32,
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    /// The whole SA, for one with UDP encapsulation only.
+    pub encapsulated: Option<Box<SaInstall>>,
+}
+
+impl From<SaInstall> for InstalledSa {
+    fn from(sa: SaInstall) -> InstalledSa {
+        InstalledSa {
+            proto: sa.proto,
+            inbound: sa.inbound,
+            spi: sa.spi,
+            src: sa.src,
+            dst: sa.dst,
+            encapsulated: sa.encap.is_some().then(|| Box::new(sa)),
+        }
+    }
+}
+
 /// RFC 3948 UDP encapsulation of an ESP SA: the ports of its packets' outer
 /// UDP header (the NAT's, as the IKE exchange saw them), type ESPINUDP with
 /// the non-ESP marker.

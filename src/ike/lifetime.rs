@@ -42,9 +42,8 @@ fn due(
             return Due::GiveUp;
         }
         r.sends += 1;
-        r.delay *= 2;
-        r.next = now + r.delay;
-        return Due::Resend(r.packet.clone(), r.delay);
+        r.next = now + r.delay();
+        return Due::Resend(r.packet.clone(), r.delay());
     }
     if replace.is_some_and(|t| t <= now) {
         *replace = None;

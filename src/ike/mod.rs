@@ -22,6 +22,7 @@
 pub mod command;
 pub mod compute;
 pub mod config;
+mod conns;
 pub mod crypto;
 pub mod dpd;
 pub mod endpoint;

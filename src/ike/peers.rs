@@ -4,12 +4,16 @@
 
 use super::endpoint::Endpoint;
 use super::state::{Phase2, StateKey};
+use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
 
-/// The index key of `conn`'s states, established or not.
+/// The index key of `conn`'s states, established or not. Lookups by it
+/// check the name too (see [`StateKey::Conn`]).
 pub(crate) fn conn_key(conn: &str, established: bool) -> StateKey {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    conn.hash(&mut h);
     StateKey::Conn {
-        conn: conn.to_string(),
+        conn: h.finish(),
         established,
     }
 }

@@ -119,11 +119,12 @@ pub(crate) struct Routing {
 impl Endpoint {
     /// A reqid no other connection has: 1..=0x3fff, the range PF_KEY lets
     /// a policy name its SAs by (larger ones the kernel replaces by its own).
-    pub(crate) fn new_reqid(&mut self) -> u32 {
+    pub(crate) fn new_reqid(&mut self, conn: &str) -> u32 {
         for _ in 0..0x3fff {
             let r = self.next_reqid;
             self.next_reqid = if r >= 0x3fff { 1 } else { r + 1 };
-            if self.reqids_used.insert(r) {
+            if let std::collections::hash_map::Entry::Vacant(v) = self.reqid_owner.entry(r) {
+                v.insert(conn.to_string());
                 return r;
             }
         }
@@ -143,7 +144,7 @@ impl Endpoint {
     }
 
     pub(crate) fn add_routing(&mut self, conn: &str) {
-        let reqid = self.new_reqid();
+        let reqid = self.new_reqid(conn);
         self.routing.insert(
             conn.to_string(),
             Routing {
@@ -157,7 +158,9 @@ impl Endpoint {
     pub(crate) fn remove_routing(&mut self, conn: &str) {
         self.unroute_now(conn);
         if let Some(r) = self.routing.remove(conn) {
-            self.reqids_used.remove(&r.reqid);
+            if self.reqid_owner.get(&r.reqid).is_some_and(|o| o == conn) {
+                self.reqid_owner.remove(&r.reqid);
+            }
         }
     }
 
@@ -400,10 +403,20 @@ impl Endpoint {
 
     fn acquire(&mut self, now: Instant, acq: Acquire) {
         let by_reqid = acq.reqid.filter(|r| *r != 0).and_then(|reqid| {
-            self.routing
-                .iter()
-                .find(|(_, r)| r.reqid == reqid && r.routed)
-                .map(|(n, _)| n.clone())
+            let owner = self.reqid_owner.get(&reqid).filter(|n| self.is_routed(n));
+            // Past 0x3fff connections reqids are shared (`new_reqid`):
+            // then any routed one with it will do, as the owner's.
+            let shared = || {
+                (self.routing.len() > 0x3fff)
+                    .then(|| {
+                        self.routing
+                            .iter()
+                            .find(|(_, r)| r.reqid == reqid && r.routed)
+                            .map(|(n, _)| n)
+                    })
+                    .flatten()
+            };
+            owner.or_else(shared).cloned()
         });
         let name = by_reqid.or_else(|| {
             self.routing

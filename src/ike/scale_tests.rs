@@ -126,3 +126,88 @@ fn inputs_cost_the_same_with_ten_and_with_nine_thousand_states_of_each_kind() {
     assert_eq!(small, large);
     assert!(small.iter().all(|c| *c < 100), "{small:?}");
 }
+
+/// Connections and states looked at by: adding a connection, a whole
+/// Main Mode + Quick Mode exchange the responder answers, and deleting a
+/// connection, with `n` more connections on the responder (peers of their
+/// own, `%any` peers added after the one that fits, other local addresses).
+fn conn_costs(n: u32) -> [u64; 3] {
+    use super::config::{ConnConfig, End};
+    let mut p = Pair::new(None);
+    let now = p.now;
+    // Start over: the exchange below is a new Main Mode.
+    assert!(p.eps[0]
+        .handle_command(now, Command::Terminate(CONN.into()))
+        .is_ok());
+    p.pump();
+    assert!(p.eps.iter().all(|e| e.states().is_empty()));
+    let ep = &mut p.eps[1];
+    let Some(model) = ep.conn(CONN).cloned() else {
+        panic!("no connection {CONN}");
+    };
+    let host = |a: u32| Some(IpAddr::V4(Ipv4Addr::from(a)));
+    for i in 0..n {
+        let mut c = ConnConfig::new(
+            &format!("x{i}"),
+            model.local.clone(),
+            model.remote.clone(),
+            model.policy,
+        );
+        match i % 3 {
+            0 => c.remote.host = host(0x0a00_0000 + i),
+            1 => c.remote.host = None,
+            _ => c.local.host = host(0x0b00_0000 + i),
+        }
+        assert!(ep
+            .handle_command(now, Command::AddConnection(Box::new(c)))
+            .is_ok());
+    }
+    // The one that fits goes behind all of them.
+    assert!(ep
+        .handle_command(now, Command::DeleteConnection(CONN.into()))
+        .is_ok());
+    assert!(ep
+        .handle_command(now, Command::AddConnection(Box::new(model.clone())))
+        .is_ok());
+    let seen = |ep: &Endpoint| visits(ep) + ep.conns.visits();
+    let extra = ConnConfig::new(
+        "extra",
+        End {
+            host: host(0x0c00_0001),
+            ..model.local.clone()
+        },
+        model.remote.clone(),
+        model.policy,
+    );
+    let before = seen(&p.eps[1]);
+    assert!(p.eps[1]
+        .handle_command(now, Command::AddConnection(Box::new(extra)))
+        .is_ok());
+    let add_cost = seen(&p.eps[1]) - before;
+
+    let before = seen(&p.eps[1]);
+    assert!(p.eps[0]
+        .handle_command(now, Command::Initiate(CONN.into()))
+        .is_ok());
+    p.pump();
+    let exchange_cost = seen(&p.eps[1]) - before;
+    let kinds: Vec<StateKind> = p.eps[1].states().iter().map(|s| s.kind).collect();
+    assert_eq!(kinds, [StateKind::MainR3, StateKind::QuickR2], "{kinds:?}");
+    assert!(p.eps[1].states().iter().all(|s| s.conn == CONN));
+
+    let before = seen(&p.eps[1]);
+    assert!(p.eps[1]
+        .handle_command(now, Command::DeleteConnection("extra".into()))
+        .is_ok());
+    let delete_cost = seen(&p.eps[1]) - before;
+    assert!(p.eps[1].conn("extra").is_none());
+    [add_cost, exchange_cost, delete_cost]
+}
+
+#[test]
+fn connections_cost_the_same_with_ten_and_with_ten_thousand() {
+    let small = conn_costs(10);
+    let large = conn_costs(10_000);
+    assert_eq!(small, large);
+    assert!(small.iter().all(|c| *c < 200), "{small:?}");
+}

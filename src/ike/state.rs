@@ -119,6 +119,9 @@ pub const HALF_OPEN_DISCARD: Duration = Duration::from_secs(70);
 /// Resends triggered by duplicates per state, to bound amplification.
 pub const MAX_DUPLICATE_RESENDS: u8 = 2;
 
+/// SHA-1 of a datagram: what duplicate detection compares.
+pub type Digest = [u8; 20];
+
 /// The last message we sent, kept for retransmission.
 #[derive(Debug, Clone)]
 pub struct Retransmit {
@@ -126,7 +129,6 @@ pub struct Retransmit {
     /// Whether the timer may resend it (a responder's final reply waits for duplicates only).
     pub timed: bool,
     pub sends: u8,
-    pub delay: Duration,
     pub next: Instant,
     pub dup_resends: u8,
 }
@@ -142,12 +144,18 @@ impl Retransmit {
         Some(r.packet.clone())
     }
 
+    /// The wait after the latest send: the first delay, doubled for each
+    /// send after the first.
+    pub fn delay(&self) -> Duration {
+        let doublings = u32::from(self.sends.saturating_sub(1)).min(16);
+        RETRANSMIT_DELAY.saturating_mul(1 << doublings)
+    }
+
     pub fn new(packet: Vec<u8>, now: Instant, timed: bool) -> Retransmit {
         Retransmit {
             packet,
             timed,
             sends: 1,
-            delay: RETRANSMIT_DELAY,
             next: now + RETRANSMIT_DELAY,
             dup_resends: 0,
         }
@@ -180,22 +188,15 @@ pub struct Phase1 {
     pub remote: SocketAddr,
     pub icookie: [u8; 8],
     pub rcookie: [u8; 8],
-    /// Initiator: what MI1 offered. Responder: what it accepts.
-    pub offered: Vec<IkeTransform>,
     pub chosen: Option<IkeTransform>,
-    /// The initiator's SA payload body as sent: input of HASH_I/HASH_R.
-    pub sai_b: Vec<u8>,
-    pub dh: Option<DhKeyPair>,
-    pub gxi: Vec<u8>,
-    pub gxr: Vec<u8>,
-    pub ni: Vec<u8>,
-    pub nr: Vec<u8>,
-    pub psk: Vec<u8>,
+    /// What only Main Mode's messages need (see [`MainExchange`]); `None`
+    /// once the ISAKMP SA is established.
+    pub ex: Option<Box<MainExchange>>,
     pub crypto: Option<Phase1Crypto>,
     pub peer_id: Option<Identity>,
     pub retransmit: Option<Retransmit>,
     /// Digest of the last message that moved this state, to spot duplicates.
-    pub last_rx: Option<Vec<u8>>,
+    pub last_rx: Option<Digest>,
     /// Message IDs seen or used under this SA: a reused one is a replay.
     pub msgids: Vec<u32>,
     /// When to start replacing this SA (EVENT_SA_REPLACE), if it is rekeyed.
@@ -219,6 +220,59 @@ pub struct Phase1 {
     pub computing: Option<u64>,
 }
 
+/// The inputs of Main Mode's keys and hashes, kept only while it runs
+/// (boxed, so that an established ISAKMP SA carries none of it).
+#[derive(Default)]
+#[cfg_attr(test, derive(Clone))]
+pub struct MainExchange {
+    /// Initiator: what MI1 offered. Responder: what it accepts.
+    pub offered: Vec<IkeTransform>,
+    /// The initiator's SA payload body as sent: input of HASH_I/HASH_R.
+    pub sai_b: Vec<u8>,
+    pub dh: Option<DhKeyPair>,
+    pub gxi: Vec<u8>,
+    pub gxr: Vec<u8>,
+    pub ni: Vec<u8>,
+    pub nr: Vec<u8>,
+    pub psk: Vec<u8>,
+}
+
+/// What an established ISAKMP SA reads as its exchange: nothing.
+static NO_EXCHANGE: MainExchange = MainExchange {
+    offered: Vec::new(),
+    sai_b: Vec::new(),
+    dh: None,
+    gxi: Vec::new(),
+    gxr: Vec::new(),
+    ni: Vec::new(),
+    nr: Vec::new(),
+    psk: Vec::new(),
+};
+
+impl Phase1 {
+    /// Main Mode's inputs (empty once it is over).
+    pub fn ex(&self) -> &MainExchange {
+        self.ex.as_deref().unwrap_or(&NO_EXCHANGE)
+    }
+
+    pub fn ex_mut(&mut self) -> &mut MainExchange {
+        self.ex.get_or_insert_with(Box::default)
+    }
+
+    /// Main Mode is over: what only its messages needed goes (the DH pair
+    /// and public values, nonces, the PSK, SA payload and offers, SKEYID,
+    /// and SKEYID_e, which the encryption key is made from). SKEYID_d/a,
+    /// the encryption key, the IV and the last message (a responder
+    /// resends MR3 for a repeated MI3) stay.
+    pub(crate) fn forget_exchange(&mut self) {
+        self.ex = None;
+        if let Some(c) = self.crypto.as_mut() {
+            c.keys.skeyid = Vec::new();
+            c.keys.skeyid_e = Vec::new();
+        }
+    }
+}
+
 #[cfg_attr(test, derive(Clone))]
 pub struct Phase2 {
     pub serial: u64,
@@ -236,17 +290,14 @@ pub struct Phase2 {
     pub parent_auth_rx: u64,
     pub ni: Vec<u8>,
     pub nr: Vec<u8>,
-    pub dh: Option<DhKeyPair>,
-    pub peer_ke: Option<Vec<u8>>,
-    /// PFS: g^xy of `dh` and `peer_ke`, computed once for both directions'
-    /// KEYMAT (a responder installs them at different times).
-    pub gqm: Option<Vec<u8>>,
+    /// The offers and PFS values (see [`QuickExchange`]); `None` once the
+    /// IPsec SA is established.
+    pub qx: Option<Box<QuickExchange>>,
     /// The computation (`compute`) the current step waits for, as in [`Phase1`].
     pub computing: Option<u64>,
     /// Client IDs as sent/received (IDci, IDcr), if any.
     pub id_i: Option<Vec<u8>>,
     pub id_r: Option<Vec<u8>>,
-    pub offered: Vec<IpsecProposal>,
     pub chosen: Option<Chosen>,
     /// Our inbound SPIs (from the kernel), per protocol.
     pub our_spis: Vec<(IpsecProto, u32)>,
@@ -254,7 +305,7 @@ pub struct Phase2 {
     pub pending_spis: Vec<(u64, IpsecProto)>,
     pub reqid: u32,
     pub retransmit: Option<Retransmit>,
-    pub last_rx: Option<Vec<u8>>,
+    pub last_rx: Option<Digest>,
     /// When to start replacing this SA (EVENT_SA_REPLACE), if it is rekeyed.
     pub replace: Option<Instant>,
     pub expires: Option<Instant>,
@@ -263,14 +314,45 @@ pub struct Phase2 {
     pub planned: Option<(Option<Instant>, Instant)>,
     pub attempt: u32,
     /// SAs and policies the kernel confirmed, for removal.
-    pub installed: Vec<super::kernel::SaInstall>,
+    pub installed: Vec<super::kernel::InstalledSa>,
     pub policies: Vec<super::kernel::PolicySpec>,
     /// An install the kernel has not answered yet, and what follows it.
-    pub pending_install: Option<PendingInstall>,
+    pub pending_install: Option<Box<PendingInstall>>,
     /// The peer's original address (NAT-OA), if it sent one.
     pub nat_oa: Option<std::net::IpAddr>,
     /// The peer's client when it is a virtual one it proposed (`vhost:`/`vnet:`).
     pub peer_client: Option<super::kernel::Selector>,
+}
+
+/// A Quick Mode exchange's offers and PFS values, kept only while it runs
+/// (boxed, so that an established IPsec SA carries none of it).
+#[derive(Default)]
+#[cfg_attr(test, derive(Clone))]
+pub struct QuickExchange {
+    pub offered: Vec<IpsecProposal>,
+    pub dh: Option<DhKeyPair>,
+    pub peer_ke: Option<Vec<u8>>,
+    /// PFS: g^xy of `dh` and `peer_ke`, computed once for both directions'
+    /// KEYMAT (a responder installs them at different times).
+    pub gqm: Option<Vec<u8>>,
+}
+
+static NO_QUICK_EXCHANGE: QuickExchange = QuickExchange {
+    offered: Vec::new(),
+    dh: None,
+    peer_ke: None,
+    gqm: None,
+};
+
+impl Phase2 {
+    /// The exchange's offers and PFS values (empty once it is over).
+    pub fn qx(&self) -> &QuickExchange {
+        self.qx.as_deref().unwrap_or(&NO_QUICK_EXCHANGE)
+    }
+
+    pub fn qx_mut(&mut self) -> &mut QuickExchange {
+        self.qx.get_or_insert_with(Box::default)
+    }
 }
 
 /// SAs and policies handed to the kernel, waiting for its answer.
@@ -298,6 +380,24 @@ pub enum AfterInstall {
 }
 
 impl Phase2 {
+    /// The SAs are in the kernel: the KEYMAT inputs (nonces, PFS values)
+    /// and the offers go. An initiator keeps its nonces, to recognise and
+    /// answer a repeated QR1 (`initiator_qr1_again`).
+    pub(crate) fn forget_exchange(&mut self) {
+        self.qx = None;
+        self.pending_spis = Vec::new();
+        if let Some(c) = self.chosen.as_mut() {
+            c.forget_wire();
+        }
+        self.our_spis.shrink_to_fit();
+        self.installed.shrink_to_fit();
+        self.policies.shrink_to_fit();
+        if self.role == Role::Responder {
+            self.ni = Vec::new();
+            self.nr = Vec::new();
+        }
+    }
+
     pub fn our_spi(&self, p: IpsecProto) -> u32 {
         self.our_spis
             .iter()
@@ -310,7 +410,10 @@ impl Phase2 {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum StateKey {
     /// The connection the state belongs to, and whether it is established.
-    Conn { conn: String, established: bool },
+    /// `conn` is a hash of the name (see `peers::conn_key`): every lookup
+    /// by it also checks the name, so two names of one hash only share a
+    /// bucket, and the key needs no copy of the name.
+    Conn { conn: u64, established: bool },
     /// A Quick Mode exchange: its ISAKMP SA and message ID.
     Exchange { parent: u64, msgid: u32 },
     /// An IPsec state negotiated under this ISAKMP SA.
@@ -345,10 +448,10 @@ impl super::table::Tracked for Phase1 {
     }
 
     fn keys(&self, out: &mut Vec<StateKey>) {
-        out.push(StateKey::Conn {
-            conn: self.conn.clone(),
-            established: self.kind.is_established(),
-        });
+        out.push(super::peers::conn_key(
+            &self.conn,
+            self.kind.is_established(),
+        ));
         out.push(StateKey::Peer(self.remote.ip()));
         out.extend(self.dpd.pending_reqs().map(StateKey::KernelReq));
     }
@@ -362,10 +465,10 @@ impl super::table::Tracked for Phase2 {
     }
 
     fn keys(&self, out: &mut Vec<StateKey>) {
-        out.push(StateKey::Conn {
-            conn: self.conn.clone(),
-            established: self.kind.is_established(),
-        });
+        out.push(super::peers::conn_key(
+            &self.conn,
+            self.kind.is_established(),
+        ));
         out.push(StateKey::Child(self.parent));
         out.extend(self.chosen.iter().flat_map(|c| {
             c.protos
@@ -397,5 +500,36 @@ impl super::table::Tracked for Phase2 {
         peers.sort_unstable();
         peers.dedup();
         out.extend(peers.into_iter().map(StateKey::Peer));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::mem::size_of;
+
+    /// Every established SA pair holds one of each: growing them grows
+    /// pluto's memory per SA pair (see `tests/sa_memory.rs` for the heap
+    /// behind them). What only an exchange needs belongs in `MainExchange`
+    /// or `QuickExchange`, which go once the SA is up.
+    #[test]
+    fn states_stay_small() {
+        assert!(
+            size_of::<Phase1>() <= 600,
+            "Phase1: {}",
+            size_of::<Phase1>()
+        );
+        assert!(
+            size_of::<Phase2>() <= 544,
+            "Phase2: {}",
+            size_of::<Phase2>()
+        );
+        assert!(size_of::<Retransmit>() <= 48);
+        assert!(size_of::<super::super::dpd::DpdState>() <= 112);
+        assert!(size_of::<super::super::kernel::InstalledSa>() <= 56);
+        assert!(size_of::<StateKey>() <= 24);
+        // The exchanges are boxed: a pointer each in the state.
+        assert_eq!(size_of::<Option<Box<MainExchange>>>(), size_of::<usize>());
+        assert_eq!(size_of::<Option<Box<QuickExchange>>>(), size_of::<usize>());
     }
 }

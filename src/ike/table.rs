@@ -37,7 +37,9 @@ pub(crate) trait Tracked {
 }
 
 pub(crate) struct StateTable<T: Tracked> {
-    states: BTreeMap<u64, T>,
+    /// Boxed: a B-tree node holds eleven values and is often half full, so
+    /// large states inline would leave kilobytes of slack per state.
+    states: BTreeMap<u64, Box<Slot<T>>>,
     /// States mutably borrowed since the last refresh.
     touched: BTreeSet<u64>,
     /// States taken off the heap as due, to be armed again at the refresh.
@@ -47,9 +49,7 @@ pub(crate) struct StateTable<T: Tracked> {
     /// The deadline each state is armed for; the heap may hold older ones.
     armed: HashMap<u64, Instant>,
     heap: BinaryHeap<Reverse<(Instant, u64)>>,
-    index: HashMap<T::Key, BTreeSet<u64>>,
-    /// The keys each state is indexed under, to unindex it.
-    indexed: HashMap<u64, Vec<T::Key>>,
+    index: HashMap<T::Key, Serials>,
     /// States looked at by scans, index lookups and refreshes: what a call
     /// cost, counted rather than timed.
     visits: Cell<u64>,
@@ -64,7 +64,6 @@ impl<T: Tracked> Default for StateTable<T> {
             armed: HashMap::new(),
             heap: BinaryHeap::new(),
             index: HashMap::new(),
-            indexed: HashMap::new(),
             visits: Cell::new(0),
         }
     }
@@ -82,13 +81,13 @@ impl<T: Tracked> StateTable<T> {
     }
 
     pub(crate) fn get(&self, serial: &u64) -> Option<&T> {
-        self.states.get(serial)
+        self.states.get(serial).map(|b| &b.state)
     }
 
     pub(crate) fn get_mut(&mut self, serial: &u64) -> Option<&mut T> {
         let s = self.states.get_mut(serial)?;
         self.touched.insert(*serial);
-        Some(s)
+        Some(&mut s.state)
     }
 
     pub(crate) fn contains_key(&self, serial: &u64) -> bool {
@@ -97,28 +96,40 @@ impl<T: Tracked> StateTable<T> {
 
     pub(crate) fn insert(&mut self, serial: u64, state: T) -> Option<T> {
         self.touched.insert(serial);
-        self.states.insert(serial, state)
+        match self.states.get_mut(&serial) {
+            // Indexed as the old state was until the refresh.
+            Some(slot) => Some(std::mem::replace(&mut slot.state, state)),
+            None => {
+                let keys = Box::default();
+                self.states.insert(serial, Box::new(Slot { state, keys }));
+                None
+            }
+        }
     }
 
     pub(crate) fn remove(&mut self, serial: &u64) -> Option<T> {
-        let s = self.states.remove(serial)?;
+        let slot = self.states.remove(serial)?;
+        let Slot { state, keys } = *slot;
         self.touched.remove(serial);
         self.armed.remove(serial);
-        self.unindex(*serial);
+        unindex(&mut self.index, *serial, &keys);
         self.drop_stale();
-        Some(s)
+        Some(state)
     }
 
     /// Every state, in serial order. A scan: it visits them all.
     pub(crate) fn values(&self) -> impl Iterator<Item = &T> + '_ {
-        self.states.values().inspect(|_| self.visit(1))
+        self.states
+            .values()
+            .map(|b| &b.state)
+            .inspect(|_| self.visit(1))
     }
 
     /// The lowest serial among the states indexed under `key` for which
     /// `pred` holds. States touched since the last refresh are checked
     /// directly, so the answer is exact at any time.
     pub(crate) fn find(&self, key: &T::Key, pred: impl Fn(&T) -> bool) -> Option<u64> {
-        let ok = |s: &&u64| self.states.get(*s).is_some_and(&pred);
+        let ok = |s: &&u64| self.get(s).is_some_and(&pred);
         let indexed = self.indexed_under(key).find(ok);
         let touched = self.touched_ones().filter(ok).min();
         indexed.into_iter().chain(touched).min().copied()
@@ -126,7 +137,7 @@ impl<T: Tracked> StateTable<T> {
 
     /// The highest serial among them (as [`StateTable::find`]).
     pub(crate) fn find_last(&self, key: &T::Key, pred: impl Fn(&T) -> bool) -> Option<u64> {
-        let ok = |s: &&u64| self.states.get(*s).is_some_and(&pred);
+        let ok = |s: &&u64| self.get(s).is_some_and(&pred);
         let indexed = self.indexed_under(key).rev().find(ok);
         let touched = self.touched_ones().filter(ok).max();
         indexed.into_iter().chain(touched).max().copied()
@@ -134,7 +145,9 @@ impl<T: Tracked> StateTable<T> {
 
     fn indexed_under<'a>(&'a self, key: &T::Key) -> impl DoubleEndedIterator<Item = &'a u64> {
         let set = self.index.get(key);
-        set.into_iter().flatten().inspect(|_| self.visit(1))
+        set.into_iter()
+            .flat_map(Serials::iter)
+            .inspect(|_| self.visit(1))
     }
 
     fn touched_ones(&self) -> impl Iterator<Item = &u64> {
@@ -157,7 +170,7 @@ impl<T: Tracked> StateTable<T> {
     ) -> impl Iterator<Item = u64> + 'a {
         self.indexed_under(key)
             .chain(self.touched_ones())
-            .filter(move |s| self.states.get(*s).is_some_and(&pred))
+            .filter(move |s| self.get(s).is_some_and(&pred))
             .copied()
     }
 
@@ -169,7 +182,7 @@ impl<T: Tracked> StateTable<T> {
             .touched
             .iter()
             .chain(&self.unarmed)
-            .filter_map(|s| self.states.get(s))
+            .filter_map(|s| self.get(s))
             .filter_map(T::deadline);
         armed.into_iter().chain(touched).min()
     }
@@ -207,26 +220,29 @@ impl<T: Tracked> StateTable<T> {
         self.visit(touched.len());
         for serial in touched {
             self.rearm(serial);
-            let Some(s) = self.states.get(&serial) else {
+            let Some(slot) = self.states.get_mut(&serial) else {
                 continue;
             };
             let mut keys = Vec::new();
-            s.keys(&mut keys);
-            if self.indexed.get(&serial) != Some(&keys) {
-                self.unindex(serial);
+            slot.state.keys(&mut keys);
+            if *slot.keys != *keys {
+                unindex(&mut self.index, serial, &slot.keys);
                 for k in &keys {
-                    self.index.entry(k.clone()).or_default().insert(serial);
+                    match self.index.get_mut(k) {
+                        Some(set) => set.insert(serial),
+                        None => {
+                            self.index.insert(k.clone(), Serials::One(serial));
+                        }
+                    }
                 }
-                if !keys.is_empty() {
-                    self.indexed.insert(serial, keys);
-                }
+                slot.keys = keys.into_boxed_slice();
             }
         }
         self.drop_stale();
     }
 
     fn rearm(&mut self, serial: u64) {
-        match self.states.get(&serial).and_then(T::deadline) {
+        match self.get(&serial).and_then(T::deadline) {
             Some(t) => {
                 if self.armed.insert(serial, t) != Some(t) {
                     self.heap.push(Reverse((t, serial)));
@@ -234,17 +250,6 @@ impl<T: Tracked> StateTable<T> {
             }
             None => {
                 self.armed.remove(&serial);
-            }
-        }
-    }
-
-    fn unindex(&mut self, serial: u64) {
-        for k in self.indexed.remove(&serial).unwrap_or_default() {
-            if let Some(v) = self.index.get_mut(&k) {
-                v.remove(&serial);
-                if v.is_empty() {
-                    self.index.remove(&k);
-                }
             }
         }
     }
@@ -264,6 +269,66 @@ impl<T: Tracked> StateTable<T> {
         if self.heap.len() > 64 && self.heap.len() > 2 * self.armed.len() {
             self.heap = self.armed.iter().map(|(s, t)| Reverse((*t, *s))).collect();
         }
+    }
+}
+
+/// A state and the keys it is indexed under (kept to unindex it: its
+/// own keys may have changed since).
+struct Slot<T: Tracked> {
+    state: T,
+    keys: Box<[T::Key]>,
+}
+
+/// Takes `serial` out of the index under `keys`.
+fn unindex<K: Hash + Eq>(index: &mut HashMap<K, Serials>, serial: u64, keys: &[K]) {
+    for k in keys {
+        if let Some(v) = index.get_mut(k) {
+            if v.remove(serial) {
+                index.remove(k);
+            }
+        }
+    }
+}
+
+/// The states under one index key: most keys (a peer's SPI, an
+/// exchange, an SA) have one, so one is kept without a set of its own.
+enum Serials {
+    One(u64),
+    /// Boxed: keeps the index's buckets small for the common `One` (the
+    /// extra allocation is paid only by keys many states share).
+    #[allow(clippy::box_collection)]
+    Many(Box<BTreeSet<u64>>),
+}
+
+impl Serials {
+    fn insert(&mut self, serial: u64) {
+        match self {
+            Serials::One(s) if *s == serial => {}
+            Serials::One(s) => *self = Serials::Many(Box::new(BTreeSet::from([*s, serial]))),
+            Serials::Many(set) => {
+                set.insert(serial);
+            }
+        }
+    }
+
+    /// Removes `serial`; true when none is left.
+    fn remove(&mut self, serial: u64) -> bool {
+        match self {
+            Serials::One(s) => *s == serial,
+            Serials::Many(set) => {
+                set.remove(&serial);
+                set.is_empty()
+            }
+        }
+    }
+
+    /// In serial order.
+    fn iter(&self) -> impl DoubleEndedIterator<Item = &u64> {
+        let (one, many) = match self {
+            Serials::One(s) => (Some(s), None),
+            Serials::Many(set) => (None, Some(&**set)),
+        };
+        one.into_iter().chain(many.into_iter().flatten())
     }
 }
 

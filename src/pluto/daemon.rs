@@ -90,7 +90,7 @@ pub struct Daemon {
     pub shutdown: bool,
     /// Where log lines of the current whack request also go.
     pub echo: Option<UnixStream>,
-    pub conns: Vec<super::conns::Conn>,
+    pub conns: super::conndb::ConnDb,
     /// `%myid`.
     pub myid: Option<crate::ike::wire::Identity>,
     /// Public keys given with `whack --keyid ... --pubkeyrsa` (used once RSA authentication exists).
@@ -164,7 +164,7 @@ impl Daemon {
             next_token: FIRST_CLIENT,
             shutdown: false,
             echo: None,
-            conns: Vec::new(),
+            conns: super::conndb::ConnDb::default(),
             myid: None,
             pubkeys: Vec::new(),
             secrets: None,

@@ -3,6 +3,7 @@
 
 pub mod algs;
 pub mod bypass;
+pub mod conndb;
 pub mod conns;
 pub mod daemon;
 mod espinudp;

@@ -5,6 +5,7 @@
 use super::conns::policy_text;
 use super::daemon::{vname, Daemon};
 use crate::ike::StateInfo;
+use std::collections::HashMap;
 use std::time::Instant;
 
 pub fn render(d: &Daemon, now: Instant) -> Vec<String> {
@@ -25,16 +26,17 @@ pub fn render(d: &Daemon, now: Instant) -> Vec<String> {
     out.push(format!("debug {}", crate::ctl::debug_names(d.config.debug)));
     out.push(" ".into());
     let states = d.ep.states();
-    for c in &d.conns {
+    // Per connection, its newest established ISAKMP and IPsec SA: one pass
+    // over the states, not one per connection.
+    let mut newest: HashMap<&str, (Option<u64>, Option<u64>)> = HashMap::new();
+    for s in states.iter().filter(|s| s.kind.is_established()) {
+        let e = newest.entry(s.conn.as_str()).or_default();
+        let slot = if s.ipsec { &mut e.1 } else { &mut e.0 };
+        *slot = (*slot).max(Some(s.serial));
+    }
+    for c in d.conns.iter() {
         let n = &c.name;
-        let newest = |ipsec: bool| {
-            states
-                .iter()
-                .filter(|s| s.conn == *n && s.ipsec == ipsec && s.kind.is_established())
-                .map(|s| s.serial)
-                .max()
-        };
-        let (p1, p2) = (newest(false), newest(true));
+        let (p1, p2) = newest.get(n.as_str()).copied().unwrap_or_default();
         let owner_state = d.ep.eroute_owner(n);
         let routing = d.ep.route_story(n).text();
         let owner = owner_state.map_or(String::new(), |s| format!("; eroute owner: #{s}"));
@@ -85,7 +87,9 @@ pub fn render(d: &Daemon, now: Instant) -> Vec<String> {
     sorted.sort_by(|a, b| a.conn.cmp(&b.conn).then(b.serial.cmp(&a.serial)));
     for s in sorted {
         let owner = d.ep.eroute_owner(&s.conn);
-        out.extend(state_lines(s, &states, owner, now));
+        let (p1, p2) = newest.get(s.conn.as_str()).copied().unwrap_or_default();
+        let is_newest = (if s.ipsec { p2 } else { p1 }) == Some(s.serial);
+        out.extend(state_lines(s, is_newest, owner, now));
     }
     if !states.is_empty() {
         out.push(" ".into());
@@ -185,18 +189,14 @@ fn dpd_part(s: &StateInfo, now: Instant) -> String {
     }
 }
 
+/// The lines of state `s`; `newest`: the newest established SA of its
+/// kind of its connection.
 fn state_lines(
     s: &StateInfo,
-    all: &[StateInfo],
+    newest: bool,
     eroute_owner: Option<u64>,
     now: Instant,
 ) -> Vec<String> {
-    let newest = all
-        .iter()
-        .filter(|o| o.conn == s.conn && o.ipsec == s.ipsec && o.kind.is_established())
-        .map(|o| o.serial)
-        .max()
-        == Some(s.serial);
     let event = match &s.event {
         Some((name, at)) => format!("{name} in {}s", at.saturating_duration_since(now).as_secs()),
         None => "none in -1s".into(),
@@ -314,10 +314,10 @@ mod tests {
             .sa_nat
             .map(|n| crate::ike::natt::SaNatInfo { encap: true, ..n });
         assert_eq!(encap_text(false, Some(&natt)), "udp");
-        let lines = state_lines(&natt, &[], None, Instant::now());
+        let lines = state_lines(&natt, false, None, Instant::now());
         assert_eq!(lines.len(), 1, "no SAIDs, no SA line: {lines:?}");
         natt.saids = vec![(crate::ike::kernel::IpsecProto::Esp, 0x1234, 0x5678)];
-        let lines = state_lines(&natt, &[], None, Instant::now());
+        let lines = state_lines(&natt, false, None, Instant::now());
         assert_eq!(
             lines[1],
             "#2: \"c\" esp.1234@198.51.100.7 esp.5678@192.0.2.1 NATOA=none NATD=198.51.100.7:31337"
@@ -361,7 +361,7 @@ mod tests {
             next_seq: 0,
             expect: 0,
         };
-        let line = |d| state_lines(&isakmp(d), &[], None, now).remove(0);
+        let line = |d| state_lines(&isakmp(d), false, None, now).remove(0);
         assert!(line(Some(asked)).ends_with("; lastdpd=7s(seq in:1235 out:1234)"));
         assert!(line(Some(never)).ends_with("; lastdpd=-1s(seq in:0 out:0)"));
         assert!(line(None).ends_with("; nodpd"));

@@ -25,7 +25,7 @@ fn default_script() -> String {
 }
 
 fn call(d: &Daemon, conn: &str, verb: Verb) -> Option<UpdownCall> {
-    let c = d.conns.iter().find(|c| c.name == conn)?;
+    let c = d.conns.get(conn)?;
     let left = c.left_is_us?;
     let (us, them) = if left {
         (&c.desc.left, &c.desc.right)

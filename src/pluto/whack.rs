@@ -109,7 +109,7 @@ fn execute(d: &mut Daemon, msg: &WhackMessage, r: &Reply<'_>) -> Option<(String,
         }
     }
     if msg.delete {
-        if d.conns.iter().any(|c| c.name == name) {
+        if d.conns.contains(&name) {
             delete_connection(d, now, &name);
         } else if msg.connection.is_none() {
             r.line(Rc::UnknownName, &format!("no connection named \"{name}\""));
@@ -156,7 +156,7 @@ fn execute(d: &mut Daemon, msg: &WhackMessage, r: &Reply<'_>) -> Option<(String,
         keep = initiate(d, now, &name, msg.asynchronous, r);
     }
     if msg.terminate {
-        match d.conns.iter_mut().find(|c| c.name == name) {
+        match d.conns.get_mut(&name) {
             None => r.line(Rc::UnknownName, &format!("no connection named \"{name}\"")),
             Some(c) => {
                 c.up = false;
@@ -296,8 +296,7 @@ pub fn push_secrets(d: &mut Daemon) {
 }
 
 fn delete_connection(d: &mut Daemon, now: Instant, name: &str) {
-    if let Some(pos) = d.conns.iter().position(|c| c.name == name) {
-        let c = d.conns.remove(pos);
+    if let Some(c) = d.conns.remove(name) {
         if c.loaded {
             let _ =
                 d.ep.handle_command(now, Command::DeleteConnection(name.to_string()));
@@ -327,7 +326,7 @@ fn crash(d: &mut Daemon, now: Instant, peer: IpAddr, r: &Reply<'_>) {
 }
 
 fn add_connection(d: &mut Daemon, name: &str, c: &ctl::Connection, r: &Reply<'_>) {
-    if d.conns.iter().any(|x| x.name == name) {
+    if d.conns.contains(name) {
         r.line(
             Rc::DupName,
             &format!("attempt to redefine connection \"{name}\""),
@@ -346,19 +345,22 @@ fn add_connection(d: &mut Daemon, name: &str, c: &ctl::Connection, r: &Reply<'_>
         r.line(rc, &format!("\"{name}\": {text}"));
         return;
     }
-    d.conns.push(Conn {
+    d.conns.insert(Conn {
         name: name.to_string(),
         desc: c.clone(),
         left_is_us: None,
         loaded: false,
         up: false,
     });
-    d.conns.sort_by_key(|x| x.name.to_ascii_lowercase());
     d.log
         .info(&format!("added connection description \"{name}\""));
     r.line(Rc::Log, &format!("added connection description \"{name}\""));
+    // The interfaces are those of the last --listen, against which the
+    // others are oriented already: only this one is new (as Openswan's
+    // add_connection orients only what it adds).
     if d.listening {
-        orient_all(d, r);
+        let ours = our_addresses(d);
+        orient(d, name, &ours, Instant::now(), r);
     }
 }
 
@@ -414,54 +416,65 @@ fn load_secrets(d: &mut Daemon, r: &Reply<'_>) {
     }
 }
 
-/// Decides which end of every connection is us and loads the engine accordingly.
-fn orient_all(d: &mut Daemon, r: &Reply<'_>) {
+/// The addresses of our interfaces, each once.
+fn our_addresses(d: &Daemon) -> Vec<IpAddr> {
     let mut ours: Vec<IpAddr> = Vec::new();
     for f in &d.ifaces {
         if !ours.contains(&f.raw.addr) {
             ours.push(f.raw.addr);
         }
     }
+    ours
+}
+
+/// Decides which end of every connection is us and loads the engine accordingly.
+fn orient_all(d: &mut Daemon, r: &Reply<'_>) {
+    let ours = our_addresses(d);
     let now = Instant::now();
-    for i in 0..d.conns.len() {
-        let Some(c) = d.conns.get(i) else { continue };
-        let name = c.name.clone();
-        let side = match conns::orient(&c.desc, &ours) {
-            Ok(s) => s,
-            Err(e) => {
-                r.line(Rc::Orient, &format!("\"{name}\": {e}"));
-                None
+    for name in d.conns.names() {
+        orient(d, &name, &ours, now, r);
+    }
+}
+
+/// Decides which end of connection `name` is us, given our addresses
+/// `ours`, and (re)loads it into the engine if that changed.
+fn orient(d: &mut Daemon, name: &str, ours: &[IpAddr], now: Instant, r: &Reply<'_>) {
+    let Some(c) = d.conns.get(name) else { return };
+    let side = match conns::orient(&c.desc, ours) {
+        Ok(s) => s,
+        Err(e) => {
+            r.line(Rc::Orient, &format!("\"{name}\": {e}"));
+            None
+        }
+    };
+    if side == c.left_is_us && c.loaded == side.is_some() {
+        return;
+    }
+    if c.loaded {
+        let _ =
+            d.ep.handle_command(now, Command::DeleteConnection(name.to_string()));
+    }
+    let desc = c.desc.clone();
+    let mut loaded = false;
+    if let Some(left) = side {
+        match conns::to_engine(name, &desc, left, d.myid.as_ref()) {
+            Ok(mut cfg) => {
+                let host = if left {
+                    desc.left.host
+                } else {
+                    desc.right.host
+                };
+                cfg.if_id = d.ipsec_device(host).map(|a| a.if_id);
+                loaded =
+                    d.ep.handle_command(now, Command::AddConnection(Box::new(cfg)))
+                        .is_ok()
             }
-        };
-        if side == c.left_is_us && c.loaded == side.is_some() {
-            continue;
+            Err((rc, text)) => r.line(rc, &format!("\"{name}\": {text}")),
         }
-        if c.loaded {
-            let _ =
-                d.ep.handle_command(now, Command::DeleteConnection(name.clone()));
-        }
-        let desc = c.desc.clone();
-        let mut loaded = false;
-        if let Some(left) = side {
-            match conns::to_engine(&name, &desc, left, d.myid.as_ref()) {
-                Ok(mut cfg) => {
-                    let host = if left {
-                        desc.left.host
-                    } else {
-                        desc.right.host
-                    };
-                    cfg.if_id = d.ipsec_device(host).map(|a| a.if_id);
-                    loaded =
-                        d.ep.handle_command(now, Command::AddConnection(Box::new(cfg)))
-                            .is_ok()
-                }
-                Err((rc, text)) => r.line(rc, &format!("\"{name}\": {text}")),
-            }
-        }
-        if let Some(c) = d.conns.get_mut(i) {
-            c.left_is_us = side;
-            c.loaded = loaded;
-        }
+    }
+    if let Some(c) = d.conns.get_mut(name) {
+        c.left_is_us = side;
+        c.loaded = loaded;
     }
 }
 
@@ -470,7 +483,7 @@ fn route(d: &mut Daemon, name: &str, on: bool, r: &Reply<'_>) {
         r.line(Rc::Deaf, "need --listen before --route");
         return;
     }
-    let Some(c) = d.conns.iter().find(|c| c.name == name) else {
+    let Some(c) = d.conns.get(name) else {
         r.line(Rc::UnknownName, &format!("no connection named \"{name}\""));
         return;
     };
@@ -502,7 +515,7 @@ fn initiate(
         r.line(Rc::Deaf, "need --listen before --initiate");
         return None;
     }
-    let Some(c) = d.conns.iter_mut().find(|c| c.name == name) else {
+    let Some(c) = d.conns.get_mut(name) else {
         r.line(Rc::UnknownName, &format!("no connection named \"{name}\""));
         return None;
     };
@@ -516,9 +529,8 @@ fn initiate(
     c.up = true;
     // Whack waits for the IPsec SA when the connection negotiates one.
     let ipsec =
-        d.ep.connections()
-            .iter()
-            .any(|x| x.name == name && x.policy.wants_ipsec());
+        d.ep.connection(name)
+            .is_some_and(|x| x.policy.wants_ipsec());
     match d
         .ep
         .handle_command(now, Command::Initiate(name.to_string()))

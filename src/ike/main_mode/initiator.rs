@@ -34,7 +34,7 @@ impl Endpoint {
             .p1
             .get(&serial)
             .ok_or_else(|| Reject::Local("state vanished".into()))?;
-        let xform = parse_ike_reply(sa, &st.offered)?;
+        let xform = parse_ike_reply(sa, &st.ex().offered)?;
         let peer = PeerCaps::learn(
             parsed.all(payload_type::VID).map(|p| &p.payload),
             self.nat.enabled,
@@ -60,8 +60,8 @@ impl Endpoint {
         st.rcookie = hdr.rcookie;
         st.chosen = Some(xform);
         st.peer = peer;
-        st.psk = psk;
-        st.ni = ni;
+        st.ex_mut().psk = psk;
+        st.ex_mut().ni = ni;
         let (ic, rc) = (st.icookie, st.rcookie);
         self.by_icookie.remove(&ic);
         self.by_cookies.insert((ic, rc), serial);
@@ -81,8 +81,8 @@ impl Endpoint {
         let Some(st) = self.p1.get_mut(&serial) else {
             return;
         };
-        st.gxi = pair.public.clone();
-        st.dh = Some(pair);
+        st.ex_mut().gxi = pair.public.clone();
+        st.ex_mut().dh = Some(pair);
         st.kind = StateKind::MainI2;
         let h = HeaderFields {
             icookie: st.icookie,
@@ -90,7 +90,10 @@ impl Endpoint {
             exchange: exchange::IDENTITY_PROTECTION,
             msgid: 0,
         };
-        let mut payloads = vec![Payload::Ke(st.gxi.clone()), Payload::Nonce(st.ni.clone())];
+        let mut payloads = vec![
+            Payload::Ke(st.ex().gxi.clone()),
+            Payload::Nonce(st.ex().ni.clone()),
+        ];
         payloads.extend(self.natd_out(serial));
         let packet = build_clear(&h, &payloads);
         self.main_step_done(
@@ -122,11 +125,12 @@ impl Endpoint {
             .get_mut(&serial)
             .ok_or_else(|| Reject::Local("state vanished".into()))?;
         let pair = st
+            .ex_mut()
             .dh
             .take()
             .ok_or_else(|| Reject::Local("no DH key".into()))?;
-        st.nr = nr;
-        st.gxr = gxr.clone();
+        st.ex_mut().nr = nr;
+        st.ex_mut().gxr = gxr.clone();
         self.ask(
             Work::Shared { pair, peer: gxr },
             Then::Mi3 { serial },
@@ -146,7 +150,7 @@ impl Endpoint {
         let Some(st) = self.p1.get_mut(&serial) else {
             return;
         };
-        st.dh = Some(pair);
+        st.ex_mut().dh = Some(pair);
         let (conn, kind) = (st.conn.clone(), st.kind);
         match self.initiator_keys(now, serial, shared) {
             Ok(next) => self.main_step_done(now, serial, next),
@@ -165,16 +169,16 @@ impl Endpoint {
             .p1
             .get(&serial)
             .ok_or_else(|| Reject::Local("state vanished".into()))?;
-        let crypto = self.phase1_crypto(st, &st.gxr, &gxy)?;
+        let crypto = self.phase1_crypto(st, &st.ex().gxr, &gxy)?;
         let idii_b = self.our_id_bytes(&st.conn)?;
         let hi = hash_i(
             crypto.prf(),
             &crypto.keys.skeyid,
-            &st.gxi,
-            &st.gxr,
+            &st.ex().gxi,
+            &st.ex().gxr,
             &st.icookie,
             &st.rcookie,
-            &st.sai_b,
+            &st.ex().sai_b,
             &idii_b,
         );
         let st = self
@@ -207,7 +211,7 @@ impl Endpoint {
         st.dpd.initial_contact = initial_contact;
         st.kind = StateKind::MainI4;
         st.expires = Some(now + Duration::from_secs(u64::from(life)));
-        st.dh = None;
+        st.forget_exchange();
         Ok(Next::Quiet)
     }
 }

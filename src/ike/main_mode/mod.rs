@@ -13,7 +13,7 @@ use super::packet::{build_clear, build_encrypted, ct_eq, decrypt_body, HeaderFie
 use super::proposal::{
     default_ike_transforms, ike_sa_payload, parse_ike_reply, select_ike, AuthMethod, IkeTransform,
 };
-use super::state::{Phase1, Phase1Crypto, Retransmit, Role, StateKind};
+use super::state::{MainExchange, Phase1, Phase1Crypto, Retransmit, Role, StateKind};
 use super::vendor::{self, PeerCaps};
 use crate::ctl::Rc;
 use crate::ike::endpoint::{Endpoint, Level};
@@ -41,6 +41,8 @@ enum Next {
     Drop,
 }
 
+#[cfg(test)]
+mod choice_tests;
 mod initiator;
 mod responder;
 mod switch;
@@ -167,7 +169,7 @@ impl Endpoint {
             Role::Responder => {
                 st.kind = StateKind::MainR3;
                 st.expires = Some(now + Duration::from_secs(u64::from(c.xform.lifetime)));
-                st.dh = None;
+                st.forget_exchange();
                 // The final reply is resent only when the peer repeats MI3.
                 Ok(Next::Reply {
                     packet,
@@ -252,15 +254,12 @@ impl Endpoint {
             remote,
             icookie,
             rcookie: [0; 8],
-            offered,
             chosen: None,
-            sai_b,
-            dh: None,
-            gxi: Vec::new(),
-            gxr: Vec::new(),
-            ni: Vec::new(),
-            nr: Vec::new(),
-            psk: Vec::new(),
+            ex: Some(Box::new(MainExchange {
+                offered,
+                sai_b,
+                ..MainExchange::default()
+            })),
             crypto: None,
             peer_id: None,
             retransmit: Some(Retransmit::new(packet.clone(), now, true)),
@@ -304,7 +303,7 @@ impl Endpoint {
                 // repeat is answered again, anything else is not ours to read.
                 Some(s) => {
                     let serial = s.serial;
-                    if s.last_rx.as_deref() == Some(Self::digest(data).as_slice()) {
+                    if s.last_rx == Some(Self::digest(data)) {
                         self.duplicate_p1(serial);
                     } else {
                         self.counters.peer_misbehaved += 1;
@@ -344,7 +343,7 @@ impl Endpoint {
             return;
         }
         let digest = Self::digest(data);
-        if st.last_rx.as_deref() == Some(digest.as_slice()) {
+        if st.last_rx == Some(digest) {
             self.duplicate_p1(serial);
             return;
         }
@@ -492,12 +491,13 @@ impl Endpoint {
             .chosen
             .ok_or_else(|| Reject::Local("no transform chosen".into()))?;
         let dh = st
+            .ex()
             .dh
             .as_ref()
             .ok_or_else(|| Reject::Local("no DH key".into()))?;
         let skeyid = match xform.auth {
-            AuthMethod::Psk => skeyid_psk(xform.hash, &st.psk, &st.ni, &st.nr),
-            AuthMethod::RsaSig => skeyid_sig(xform.hash, &st.ni, &st.nr, gxy),
+            AuthMethod::Psk => skeyid_psk(xform.hash, &st.ex().psk, &st.ex().ni, &st.ex().nr),
+            AuthMethod::RsaSig => skeyid_sig(xform.hash, &st.ex().ni, &st.ex().nr, gxy),
         };
         let keys = Phase1Keys::derive(
             xform.hash,
@@ -577,11 +577,11 @@ impl Endpoint {
                 hash_i(
                     prf,
                     &c.keys.skeyid,
-                    &st.gxi,
-                    &st.gxr,
+                    &st.ex().gxi,
+                    &st.ex().gxr,
                     &st.icookie,
                     &st.rcookie,
-                    &st.sai_b,
+                    &st.ex().sai_b,
                     id_b,
                 ),
             ),
@@ -590,11 +590,11 @@ impl Endpoint {
                 hash_r(
                     prf,
                     &c.keys.skeyid,
-                    &st.gxi,
-                    &st.gxr,
+                    &st.ex().gxi,
+                    &st.ex().gxr,
                     &st.icookie,
                     &st.rcookie,
-                    &st.sai_b,
+                    &st.ex().sai_b,
                     id_b,
                 ),
             ),

@@ -7,17 +7,12 @@ use crate::ike::crypto::{validate_public, DhError, DhKeyPair};
 
 impl Endpoint {
     /// Responder connection choice on MI1: by addresses only (spec §7.1).
-    pub(super) fn conn_for_mi1(&self, local: SocketAddr, remote: SocketAddr) -> Option<ConnConfig> {
-        let exact = self
-            .conns
-            .iter()
-            .find(|c| c.local.host == Some(local.ip()) && c.remote.host == Some(remote.ip()));
-        let wild = || {
-            self.conns
-                .iter()
-                .find(|c| c.local.host == Some(local.ip()) && c.remote.host.is_none())
-        };
-        exact.or_else(wild).cloned()
+    pub(crate) fn conn_for_mi1(&self, local: SocketAddr, remote: SocketAddr) -> Option<ConnConfig> {
+        let (l, r) = (local.ip(), remote.ip());
+        self.conns
+            .first_with_hosts(l, Some(r))
+            .or_else(|| self.conns.first_with_hosts(l, None))
+            .cloned()
     }
 
     pub(super) fn send_clear_notify(
@@ -173,15 +168,13 @@ impl Endpoint {
             remote,
             icookie: hdr.icookie,
             rcookie,
-            offered: Self::ike_transforms(&conn),
             chosen: Some(xform),
-            sai_b,
-            dh: None,
-            gxi: Vec::new(),
-            gxr: Vec::new(),
-            ni: Vec::new(),
-            nr: Vec::new(),
-            psk,
+            ex: Some(Box::new(MainExchange {
+                offered: Self::ike_transforms(&conn),
+                sai_b,
+                psk,
+                ..MainExchange::default()
+            })),
             crypto: None,
             peer_id: None,
             // MR1 goes again only for a repeated MI1, never on a timer: the
@@ -257,9 +250,9 @@ impl Endpoint {
             .p1
             .get_mut(&serial)
             .ok_or_else(|| Reject::Local("state vanished".into()))?;
-        st.gxi = gxi.clone();
-        st.ni = ni;
-        st.nr = nr;
+        st.ex_mut().gxi = gxi.clone();
+        st.ex_mut().ni = ni;
+        st.ex_mut().nr = nr;
         // MR1 is not sent again once MI2 came: a repeated MI2 meanwhile
         // draws nothing, and MR2 takes over when it is ready.
         st.retransmit = None;
@@ -287,12 +280,12 @@ impl Endpoint {
         let Some(st) = self.p1.get_mut(&serial) else {
             return; // gone meanwhile (deleted, evicted, expired)
         };
-        if st.kind != StateKind::MainR1 || st.gxi.is_empty() || st.crypto.is_some() {
+        if st.kind != StateKind::MainR1 || st.ex().gxi.is_empty() || st.crypto.is_some() {
             return;
         }
         let conn = st.conn.clone();
-        st.gxr = pair.public.clone();
-        st.dh = Some(pair);
+        st.ex_mut().gxr = pair.public.clone();
+        st.ex_mut().dh = Some(pair);
         let result = shared
             .map_err(|e| misbehaved(Misbehaviour::BadKeyExchange(e.to_string())))
             .and_then(|gxy| {
@@ -300,7 +293,7 @@ impl Endpoint {
                     .p1
                     .get(&serial)
                     .ok_or_else(|| Reject::Local("state vanished".into()))?;
-                self.phase1_crypto(st, &st.gxi, &gxy)
+                self.phase1_crypto(st, &st.ex().gxi, &gxy)
             });
         let crypto = match result {
             Ok(c) => c,
@@ -320,7 +313,10 @@ impl Endpoint {
             exchange: exchange::IDENTITY_PROTECTION,
             msgid: 0,
         };
-        let mut payloads = vec![Payload::Ke(st.gxr.clone()), Payload::Nonce(st.nr.clone())];
+        let mut payloads = vec![
+            Payload::Ke(st.ex().gxr.clone()),
+            Payload::Nonce(st.ex().nr.clone()),
+        ];
         payloads.extend(self.natd_out(serial));
         let packet = build_clear(&h, &payloads);
         let Some(st) = self.p1.get_mut(&serial) else {
@@ -365,11 +361,11 @@ impl Endpoint {
         let hr = hash_r(
             c.prf(),
             &c.keys.skeyid,
-            &st.gxi,
-            &st.gxr,
+            &st.ex().gxi,
+            &st.ex().gxr,
             &st.icookie,
             &st.rcookie,
-            &st.sai_b,
+            &st.ex().sai_b,
             &idir_b,
         );
         let st = self

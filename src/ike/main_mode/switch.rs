@@ -66,9 +66,12 @@ impl Endpoint {
         let current = self.conn(&st.conn)?;
         let remote = st.remote.ip();
         let here = fit(current, peer_id);
+        // Only connections with our local host and a peer end that takes
+        // the peer's address can be `compatible`: the index has just those.
+        let local = current.local.host?;
         let best = self
             .conns
-            .iter()
+            .for_peer(local, remote)
             .filter(|c| c.name != current.name && compatible(current, c, remote, &chosen))
             .filter_map(|c| fit(c, peer_id).map(|f| (f, c)))
             .fold(None::<(Fit, &ConnConfig)>, |best, (f, c)| match best {

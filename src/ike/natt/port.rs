@@ -156,7 +156,10 @@ impl Endpoint {
     fn nat_mapping(&mut self, _now: Instant, m: NatMapping) {
         let holds = |s: &crate::ike::state::Phase2| {
             s.installed.iter().any(|sa| {
-                sa.proto == m.proto && sa.spi == m.spi && sa.dst == m.dst && sa.encap.is_some()
+                sa.proto == m.proto
+                    && sa.spi == m.spi
+                    && sa.dst == m.dst
+                    && sa.encapsulated.is_some()
             })
         };
         let found = self
@@ -230,7 +233,11 @@ impl Endpoint {
             let Some(s) = self.p2.get_mut(&serial) else {
                 continue;
             };
-            for sa in s.installed.iter_mut() {
+            for sa in s
+                .installed
+                .iter_mut()
+                .filter_map(|i| i.encapsulated.as_mut())
+            {
                 let Some(mut e) = sa.encap else { continue };
                 let (peer_ip, peer_port) = if sa.inbound {
                     (sa.src, &mut e.sport)
@@ -242,7 +249,7 @@ impl Endpoint {
                 }
                 *peer_port = port;
                 sa.encap = Some(e);
-                updates.push(sa.clone());
+                updates.push((**sa).clone());
             }
         }
         for sa in updates {

@@ -324,6 +324,15 @@ pub struct Chosen {
 }
 
 impl Chosen {
+    /// The reply is sent and the SAs are in: the transforms as received
+    /// (kept only to echo them in the reply) go.
+    pub fn forget_wire(&mut self) {
+        for p in &mut self.protos {
+            p.wire.attributes = Vec::new();
+        }
+        self.protos.shrink_to_fit();
+    }
+
     /// The responder's reply SA: the chosen transforms echoed, with our SPIs.
     pub fn reply_payload(&self, spi_of: &dyn Fn(IpsecProto) -> u32) -> SaPayload {
         let proposals = self

@@ -30,7 +30,7 @@ impl Endpoint {
             parent.remote.ip(),
         );
         let group = self.pfs_group_for(&conn, st.parent);
-        if let (Some(group), None) = (group, &st.dh) {
+        if let (Some(group), None) = (group, &st.qx().dh) {
             // Our key pair is made elsewhere; QI1 goes when it is back.
             let seed = self.dh_seed(group);
             self.ask(Work::KeyPair { group, seed }, Then::Qi1 { serial }, false);
@@ -48,10 +48,17 @@ impl Endpoint {
             .p2
             .get_mut(&serial)
             .ok_or_else(|| Reject::Local("state vanished".into()))?;
-        let dh = st.dh.take().filter(|_| group.is_some());
+        let dh = st.qx_mut().dh.take().filter(|_| group.is_some());
         let spis = st.our_spis.clone();
         let spi_of = move |p: IpsecProto| spis.iter().find(|(q, _)| *q == p).map_or(0, |(_, s)| *s);
-        let sa = ipsec_sa_payload_udp(&st.offered, &spi_of, mode, udp, group, conn.ipsec_lifetime);
+        let sa = ipsec_sa_payload_udp(
+            &st.qx().offered,
+            &spi_of,
+            mode,
+            udp,
+            group,
+            conn.ipsec_lifetime,
+        );
         let mut rest = vec![Payload::Sa(sa), Payload::Nonce(ni.clone())];
         if let Some(d) = &dh {
             rest.push(Payload::Ke(d.public.clone()));
@@ -81,7 +88,7 @@ impl Endpoint {
             build_encrypted(&h, first, &chain, c.xform.cipher, &c.keys.enc_key, &iv)?;
         st.iv = next_iv;
         st.ni = ni;
-        st.dh = dh;
+        st.qx_mut().dh = dh;
         st.kind = StateKind::QuickI1;
         st.parent_auth_rx = parent_auth_rx;
         st.retransmit = Some(Retransmit::new(packet.clone(), now, true));
@@ -136,7 +143,7 @@ impl Endpoint {
         let Payload::Nonce(nr) = &parsed.one(payload_type::NONCE, "NONCE")?.payload else {
             return Err(missing("NONCE"));
         };
-        let chosen = parse_ipsec_reply(sa, &st.offered, !conn.esp.is_empty())?;
+        let chosen = parse_ipsec_reply(sa, &st.qx().offered, !conn.esp.is_empty())?;
         let udp = self.natt_udp(st.parent);
         if chosen.udp != udp {
             return Err(misbehaved(Misbehaviour::BadProposalReply(
@@ -144,13 +151,13 @@ impl Endpoint {
             )));
         }
         let nat_oa = Self::natt_oa_in(udp, Role::Initiator, &parsed);
-        let our_group = st.dh.as_ref().map(|d| d.group);
+        let our_group = st.qx().dh.as_ref().map(|d| d.group);
         if chosen.pfs_group != our_group {
             return Err(misbehaved(Misbehaviour::BadProposalReply(
                 "PFS group differs from ours".into(),
             )));
         }
-        let ke = match (&st.dh, parsed.all(payload_type::KE).count()) {
+        let ke = match (&st.qx().dh, parsed.all(payload_type::KE).count()) {
             (Some(_), 1) => parsed.all(payload_type::KE).find_map(|p| match &p.payload {
                 Payload::Ke(k) => Some(k.clone()),
                 _ => None,
@@ -170,13 +177,14 @@ impl Endpoint {
                 )))
             }
         }
-        if let (Some(_), Some(peer), None) = (&st.dh, &ke, &st.gqm) {
+        if let (Some(_), Some(peer), None) = (&st.qx().dh, &ke, &st.qx().gqm) {
             let peer = peer.clone();
             let st = self
                 .p2
                 .get_mut(&serial)
                 .ok_or_else(|| Reject::Local("state vanished".into()))?;
             let pair = st
+                .qx_mut()
                 .dh
                 .take()
                 .ok_or_else(|| Reject::Local("no DH key".into()))?;
@@ -205,7 +213,7 @@ impl Endpoint {
             .ok_or_else(|| Reject::Local("state vanished".into()))?;
         st.nr = nr.clone();
         st.nat_oa = nat_oa;
-        st.peer_ke = ke;
+        st.qx_mut().peer_ke = ke;
         st.qr1_iv = std::mem::replace(&mut st.iv, after_qi2);
         st.chosen = Some(chosen.clone());
         st.kind = StateKind::QuickI2;
@@ -308,13 +316,13 @@ impl Endpoint {
         let Some(st) = self.p2.get_mut(&serial) else {
             return;
         };
-        st.dh = Some(pair);
+        st.qx_mut().dh = Some(pair);
         let (conn, kind) = (st.conn.clone(), st.kind);
         let result = shared
             .map_err(|e| misbehaved(Misbehaviour::BadKeyExchange(format!("{e:?}"))))
             .and_then(|g| {
                 if let Some(st) = self.p2.get_mut(&serial) {
-                    st.gqm = Some(g);
+                    st.qx_mut().gqm = Some(g);
                 }
                 let (hdr, body) = crate::ike::wire::parse_header(qr1).map_err(Reject::from)?;
                 self.initiator_qr1(now, serial, &hdr, body, qr1)

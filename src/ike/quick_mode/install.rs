@@ -45,6 +45,9 @@ pub(super) fn id_bytes(id: &IdPayload) -> Vec<u8> {
 impl Endpoint {
     pub(super) fn ipsec_established(&mut self, now: Instant, serial: u64) {
         self.schedule_replace(now, serial, true);
+        if let Some(st) = self.p2.get_mut(&serial) {
+            st.forget_exchange();
+        }
         let Some(st) = self.p2.get(&serial) else {
             return;
         };
@@ -96,7 +99,8 @@ impl Endpoint {
             .p2
             .get(&serial)
             .ok_or_else(|| Reject::Local("state vanished".into()))?;
-        match (&st.dh, &st.peer_ke, &st.gqm) {
+        let qx = st.qx();
+        match (&qx.dh, &qx.peer_ke, &qx.gqm) {
             (Some(_), Some(_), None) => Err(Reject::Local("PFS secret not computed".into())),
             _ => Ok(()),
         }
@@ -134,7 +138,7 @@ impl Endpoint {
             .chosen
             .as_ref()
             .ok_or_else(|| Reject::Local("nothing chosen".into()))?;
-        let gqm = st.gqm.as_deref();
+        let gqm = st.qx().gqm.as_deref();
         // The replace time, planned once for both directions: the kernel
         // gets it as the SAs' soft lifetime.
         let planned = st.planned;
@@ -243,12 +247,12 @@ impl Endpoint {
         let req = self.next_req;
         self.next_req += 1;
         if let Some(st) = self.p2.get_mut(&serial) {
-            st.pending_install = Some(PendingInstall {
+            st.pending_install = Some(Box::new(PendingInstall {
                 req,
                 sas: sas.clone(),
                 policies: policies.clone(),
                 then,
-            });
+            }));
         }
         if let Err(reason) = conflict {
             return self.install_answered(now, serial, Some(reason));
@@ -291,6 +295,7 @@ impl Endpoint {
         let Some(done) = st.pending_install.take() else {
             return Ok(());
         };
+        let done = *done;
         if let Some(reason) = refusal {
             // The peer holds SAs once it has our QI2 or sent its QR1 (it is
             // only told when it can have something to delete).
@@ -299,7 +304,11 @@ impl Endpoint {
             self.kernel_failed(now, serial, text, reason, peer_has_sas);
             return Ok(());
         }
-        st.installed.extend(done.sas);
+        st.installed.extend(
+            done.sas
+                .into_iter()
+                .map(crate::ike::kernel::InstalledSa::from),
+        );
         st.policies.extend(done.policies.iter().cloned());
         self.policies_installed(serial, &done.policies);
         let Some(st) = self.p2.get_mut(&serial) else {

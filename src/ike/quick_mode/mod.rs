@@ -363,7 +363,7 @@ impl Endpoint {
         let Some(st) = self.p2.get_mut(&serial) else {
             return;
         };
-        if st.last_rx.as_deref() == Some(digest.as_slice()) {
+        if st.last_rx == Some(digest) {
             let kind = st.kind;
             let resend = Retransmit::for_duplicate(st.retransmit.as_mut(), kind);
             self.note_duplicate(&conn, serial, kind, resend.is_some());
@@ -384,7 +384,7 @@ impl Endpoint {
             );
             return;
         }
-        if kind == StateKind::QuickI1 && st.dh.is_some() && !self.compute.has_room(false) {
+        if kind == StateKind::QuickI1 && st.qx().dh.is_some() && !self.compute.has_room(false) {
             // PFS needs g^xy: the responder resends QR1 when it is answered.
             self.log(
                 Level::Debug,
@@ -460,9 +460,9 @@ impl Endpoint {
         let Some(st) = self.p2.get_mut(&serial) else {
             return;
         };
-        st.dh = Some(pair);
+        st.qx_mut().dh = Some(pair);
         match shared {
-            Some(Ok(g)) => st.gqm = Some(g),
+            Some(Ok(g)) => st.qx_mut().gqm = Some(g),
             Some(Err(e)) => {
                 let kind = st.kind;
                 let e = misbehaved(Misbehaviour::BadKeyExchange(format!("{e:?}")));
@@ -548,13 +548,13 @@ fn new_phase2(
         parent_auth_rx: 0,
         ni: Vec::new(),
         nr: Vec::new(),
-        dh: None,
-        peer_ke: None,
-        gqm: None,
+        qx: Some(Box::new(crate::ike::state::QuickExchange {
+            offered,
+            ..Default::default()
+        })),
         computing: None,
         id_i: None,
         id_r: None,
-        offered,
         chosen: None,
         our_spis: Vec::new(),
         pending_spis: Vec::new(),

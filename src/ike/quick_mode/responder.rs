@@ -12,7 +12,7 @@ impl Endpoint {
         p1: u64,
         hdr: &Header,
         body: &[u8],
-        digest: Vec<u8>,
+        digest: crate::ike::state::Digest,
     ) {
         let conn_name = self.p1.get(&p1).map(|s| s.conn.clone()).unwrap_or_default();
         match self.responder_qi1_inner(now, p1, hdr, body, digest) {
@@ -41,7 +41,7 @@ impl Endpoint {
         p1: u64,
         hdr: &Header,
         body: &[u8],
-        digest: Vec<u8>,
+        digest: crate::ike::state::Digest,
     ) -> Result<(), (Reject, bool)> {
         let unauth = |e: Reject| (e, false);
         let P1Keys {
@@ -154,7 +154,7 @@ impl Endpoint {
         );
         st.iv = next_iv;
         st.ni = ni.clone();
-        st.peer_ke = ke;
+        st.qx_mut().peer_ke = ke;
         st.id_i = id_i;
         st.id_r = id_r;
         st.nat_oa = nat_oa;
@@ -264,9 +264,9 @@ impl Endpoint {
             .chosen
             .clone()
             .ok_or_else(|| Reject::Local("nothing chosen".into()))?;
-        if let (Some(group), None) = (chosen.pfs_group, &st.dh) {
+        if let (Some(group), None) = (chosen.pfs_group, &st.qx().dh) {
             // Our key pair and g^xy are made elsewhere; QR1 goes when they are back.
-            let peer = st.peer_ke.clone().ok_or_else(|| missing("KE"))?;
+            let peer = st.qx().peer_ke.clone().ok_or_else(|| missing("KE"))?;
             validate_public(group, &peer)
                 .map_err(|e| misbehaved(Misbehaviour::BadKeyExchange(e.to_string())))?;
             let seed = self.dh_seed(group);
@@ -279,7 +279,7 @@ impl Endpoint {
             .p2
             .get_mut(&serial)
             .ok_or_else(|| Reject::Local("state vanished".into()))?;
-        let dh = st.dh.take().filter(|_| chosen.pfs_group.is_some());
+        let dh = st.qx_mut().dh.take().filter(|_| chosen.pfs_group.is_some());
         let spis = st.our_spis.clone();
         let spi_of = move |p: IpsecProto| spis.iter().find(|(q, _)| *q == p).map_or(0, |(_, s)| *s);
         let mut rest = vec![
@@ -310,7 +310,7 @@ impl Endpoint {
         let (packet, next_iv) = build_encrypted(&h, first, &chain, cipher, &enc_key, &st.iv)?;
         st.iv = next_iv;
         st.nr = nr;
-        st.dh = dh;
+        st.qx_mut().dh = dh;
         st.kind = StateKind::QuickR1;
         st.retransmit = None;
         self.install(now, serial, true, false, AfterInstall::SendQr1(packet))

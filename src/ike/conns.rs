@@ -1,0 +1,112 @@
+//! The engine's connections, indexed: by name, in the order they were added
+//! (which an MI1's choice among equals follows), and by the host addresses
+//! an MI1 is matched on, so that adding, deleting and looking one up cost
+//! the same with ten connections as with ten thousand.
+
+use super::config::ConnConfig;
+use std::cell::Cell;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::net::IpAddr;
+
+/// Which connections have local host `.0` and remote host `.1`
+/// (`None`: a `%any` peer).
+type Hosts = (IpAddr, Option<IpAddr>);
+
+#[derive(Default)]
+pub(crate) struct Conns {
+    /// By order of addition; the key only grows, so a connection deleted
+    /// and added again goes behind the others.
+    by_order: BTreeMap<u64, ConnConfig>,
+    by_name: HashMap<String, u64>,
+    /// Connections with a local host address, by their two hosts.
+    by_hosts: HashMap<Hosts, BTreeSet<u64>>,
+    next: u64,
+    /// Connections looked at so far (the scale tests count them).
+    visits: Cell<u64>,
+}
+
+fn hosts(c: &ConnConfig) -> Option<Hosts> {
+    Some((c.local.host?, c.remote.host))
+}
+
+impl Conns {
+    fn visit(&self, n: usize) {
+        self.visits.set(self.visits.get().saturating_add(n as u64));
+    }
+
+    #[cfg(test)]
+    pub(crate) fn visits(&self) -> u64 {
+        self.visits.get()
+    }
+
+    /// Adds `c`; `false` (and nothing added) if its name is taken.
+    pub(crate) fn insert(&mut self, c: ConnConfig) -> bool {
+        if self.by_name.contains_key(&c.name) {
+            return false;
+        }
+        let key = self.next;
+        self.next += 1;
+        if let Some(h) = hosts(&c) {
+            self.by_hosts.entry(h).or_default().insert(key);
+        }
+        self.by_name.insert(c.name.clone(), key);
+        self.by_order.insert(key, c);
+        true
+    }
+
+    pub(crate) fn remove(&mut self, name: &str) -> Option<ConnConfig> {
+        let key = self.by_name.remove(name)?;
+        let c = self.by_order.remove(&key)?;
+        if let Some(h) = hosts(&c) {
+            if let Some(set) = self.by_hosts.get_mut(&h) {
+                set.remove(&key);
+                if set.is_empty() {
+                    self.by_hosts.remove(&h);
+                }
+            }
+        }
+        Some(c)
+    }
+
+    pub(crate) fn get(&self, name: &str) -> Option<&ConnConfig> {
+        self.visit(1);
+        self.by_order.get(self.by_name.get(name)?)
+    }
+
+    /// Every connection, in the order added (a scan: each one counts as
+    /// visited).
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &ConnConfig> {
+        self.by_order.values().inspect(|_| self.visit(1))
+    }
+
+    /// The first added connection with local host `local` and remote host
+    /// `remote` (`None`: a `%any` peer).
+    pub(crate) fn first_with_hosts(
+        &self,
+        local: IpAddr,
+        remote: Option<IpAddr>,
+    ) -> Option<&ConnConfig> {
+        let key = self.by_hosts.get(&(local, remote))?.first()?;
+        self.visit(1);
+        self.by_order.get(key)
+    }
+
+    /// The connections with local host `local` that take a peer at
+    /// `remote` (theirs, or `%any`), in the order added.
+    pub(crate) fn for_peer(
+        &self,
+        local: IpAddr,
+        remote: IpAddr,
+    ) -> impl Iterator<Item = &ConnConfig> {
+        let exact = self.by_hosts.get(&(local, Some(remote)));
+        let wild = self.by_hosts.get(&(local, None));
+        let mut keys: Vec<u64> = exact
+            .into_iter()
+            .chain(wild)
+            .flat_map(|s| s.iter().copied())
+            .collect();
+        keys.sort_unstable();
+        self.visit(keys.len());
+        keys.into_iter().filter_map(|k| self.by_order.get(&k))
+    }
+}
