@@ -86,7 +86,7 @@ impl Endpoint {
                 }
             }))
             .collect();
-        v.sort_by_key(|s| s.serial);
+        v.sort_unstable_by_key(|s| s.serial);
         v
     }
 }

@@ -84,7 +84,7 @@ pub fn render(d: &Daemon, now: Instant) -> Vec<String> {
         out.push(" ".into());
     }
     let mut sorted: Vec<&StateInfo> = states.iter().collect();
-    sorted.sort_by(|a, b| a.conn.cmp(&b.conn).then(b.serial.cmp(&a.serial)));
+    sorted.sort_unstable_by(|a, b| a.conn.cmp(&b.conn).then(b.serial.cmp(&a.serial)));
     for s in sorted {
         let owner = d.ep.eroute_owner(&s.conn);
         let (p1, p2) = newest.get(s.conn.as_str()).copied().unwrap_or_default();
