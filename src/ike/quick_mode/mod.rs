@@ -232,6 +232,13 @@ impl Endpoint {
     /// QI1 or QR1 cannot be sent: the state goes.
     fn quick_first_failed(&mut self, now: Instant, serial: u64, kind: StateKind, e: Reject) {
         self.count_reject(&e);
+        self.quick_internal_error(serial, format!("{}: {e}", kind.name()));
+        self.delete_phase2(now, serial, false);
+    }
+
+    /// Logs `text` as an internal error (RC 32) of IPsec state `serial`;
+    /// returns the state's connection.
+    fn quick_internal_error(&mut self, serial: u64, text: String) -> String {
         let conn = self
             .p2
             .get(&serial)
@@ -242,9 +249,9 @@ impl Endpoint {
             Some(&conn),
             Some(serial),
             Some(Rc::InternalErr),
-            format!("{}: {e}", kind.name()),
+            text,
         );
-        self.delete_phase2(now, serial, false);
+        conn
     }
 
     /// The kernel failed state `serial`: say so (RC 32, whack's
@@ -258,18 +265,7 @@ impl Endpoint {
         reason: String,
         notify: bool,
     ) {
-        let conn = self
-            .p2
-            .get(&serial)
-            .map(|s| s.conn.clone())
-            .unwrap_or_default();
-        self.log(
-            Level::Error,
-            Some(&conn),
-            Some(serial),
-            Some(Rc::InternalErr),
-            text,
-        );
+        let conn = self.quick_internal_error(serial, text);
         self.routing_failed(&conn);
         self.events.push_back(Event::Failed {
             serial,
