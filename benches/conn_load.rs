@@ -20,34 +20,28 @@
 #[path = "../tests/common/netns.rs"]
 #[allow(dead_code)]
 mod netns;
+#[path = "common/pairs.rs"]
+#[allow(dead_code)] // the generator's CPU time and resends: responder_burst's
+mod pairs;
 #[path = "../tests/common/procfs.rs"]
 #[allow(dead_code)]
 mod procfs;
+#[path = "../tests/common/shared_dh.rs"]
+mod shared_dh;
 
-use mio::net::UdpSocket;
-use mio::{Events, Interest, Poll, Token};
 use netns::{path_str, sh, with_suffix, Lab, Pluto};
+use pairs::{add_rw, cpu_secs, Spec, EAST};
 use rswan::ctl::{self, Connection, Subnet, WhackMessage};
-use rswan::ike::crypto::DhGroup;
 use rswan::ike::crypto::ModpDh;
-use rswan::ike::proposal::AuthMethod;
-use rswan::ike::rng::SeededRng;
-use rswan::ike::wire::Identity;
-use rswan::ike::{
-    Command, ConnConfig, End, Endpoint, Event, Policy, SecretEntry, SecretIndex, SecretValue,
-    Secrets,
-};
-use rswan::pluto::algs;
-use rswan::pluto::kernel::{KernelBackend, KernelOutput, NoStack};
 use std::io::{Read, Write};
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr};
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const EAST: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 2);
 const PSK: &str = "scale";
 const SIZES: [usize; 3] = [2_500, 5_000, 10_000];
 const LIMIT: Duration = Duration::from_secs(300);
@@ -155,11 +149,6 @@ fn min(v: &[f64]) -> f64 {
 }
 fn max(v: &[f64]) -> f64 {
     v.iter().copied().fold(0.0, f64::max)
-}
-
-/// CPU seconds (user + system, all threads) of process `pid`.
-fn cpu_secs(pid: u32) -> f64 {
-    procfs::cpu_ticks(pid).unwrap_or(0) as f64 / procfs::clock_ticks_per_s()
 }
 
 /// Starts pluto `name` in east directly (no `ip netns exec` in between:
@@ -381,30 +370,23 @@ fn sa_pairs(lab: &mut Lab, n: usize) -> Pairs {
         &format!("{}b", lab.tag),
     ]);
     spawn_pluto(lab, "m");
-    lab.whack_expect(
-        "m",
-        &[
-            "--name",
-            "rw",
-            "--host",
-            "192.0.2.2",
-            "--nexthop",
-            "192.0.2.1",
-            "--to",
-            "--host",
-            "%any",
-            "--psk",
-            "--encrypt",
-            "--tunnel",
-            "--pfs",
-        ],
-        0,
-    );
+    add_rw(lab, "m", &[]);
     lab.whack_expect("m", &["--listen"], 0);
     let pid = lab.pid("m");
     std::thread::sleep(Duration::from_millis(200));
     let rss0_kb = procfs::status_kb(pid, "VmRSS:");
-    let Ok(secs) = std::thread::spawn(move || generate(&west, n)).join() else {
+    let spec = Spec {
+        n,
+        source,
+        psk: PSK,
+        // This measures memory, not how a burst is survived
+        // (responder_burst does that).
+        window: 50,
+        dh: Arc::new(ModpDh),
+        limit: LIMIT,
+        debug: std::env::var_os("BENCH_DEBUG").is_some(),
+    };
+    let Ok(got) = std::thread::spawn(move || pairs::generate(&west, &spec)).join() else {
         let log = lab.log("m");
         let tail: Vec<&str> = log.lines().rev().take(40).collect();
         panic!(
@@ -422,180 +404,8 @@ fn sa_pairs(lab: &mut Lab, n: usize) -> Pairs {
     assert!(up >= n, "east has {up} IPsec SAs of {n}");
     stop(lab, "m");
     Pairs {
-        secs,
+        secs: got.secs,
         rss0_kb,
         rss1_kb,
     }
-}
-
-/// Runs in `ns`: brings up `n` MM+QM pairs at once; returns the seconds
-/// until all are up.
-fn generate(ns: &str, n: usize) -> f64 {
-    enter(ns);
-    // A socket per source address.
-    let need = n as u64 + 256;
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit/setrlimit read or fill the struct they are given.
-    unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < need {
-            lim.rlim_cur = need;
-            lim.rlim_max = lim.rlim_max.max(need);
-            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
-        }
-    }
-    // One engine per source address: pluto's INITIAL_CONTACT clears what
-    // an engine holds with its address, which would be every pair if one
-    // engine held them all.
-    let policy = Policy {
-        psk: true,
-        encrypt: true,
-        tunnel: true,
-        pfs: true,
-        ..Policy::default()
-    };
-    let end = |a: Ipv4Addr| End {
-        host: Some(IpAddr::V4(a)),
-        port: 500,
-        id: None,
-        client: None,
-        virt: None,
-    };
-    let ike = algs::parse_ike("3des-sha1-modp1536", &[AuthMethod::Psk], 3600).expect("ike");
-    let esp = algs::parse_esp("3des-sha1").expect("esp");
-    let now = Instant::now();
-    let mut poll = Poll::new().expect("poll");
-    let mut gens: Vec<Generator> = (0..n)
-        .map(|i| {
-            let mut ep = Endpoint::new(Box::new(ModpDh), Box::new(SeededRng::new(i as u64)));
-            let secrets = Secrets {
-                entries: vec![SecretEntry {
-                    indices: vec![
-                        SecretIndex::Id(Identity::Ipv4(source(i))),
-                        SecretIndex::Id(Identity::Ipv4(EAST)),
-                    ],
-                    value: SecretValue::Psk(PSK.as_bytes().to_vec()),
-                }],
-                ..Secrets::default()
-            };
-            ep.handle_command(now, Command::LoadSecrets(secrets))
-                .expect("secrets");
-            let mut c = ConnConfig::new("g", end(source(i)), end(EAST), policy);
-            c.ike = ike.clone();
-            c.esp = esp.clone();
-            c.pfs_group = Some(DhGroup::Modp1536);
-            ep.handle_command(now, Command::AddConnection(Box::new(c)))
-                .expect("add");
-            let a = IpAddr::V4(source(i));
-            let mut socket = UdpSocket::bind(SocketAddr::new(a, 500)).expect("bind");
-            poll.registry()
-                .register(&mut socket, Token(i), Interest::READABLE)
-                .expect("register");
-            Generator {
-                ep,
-                kernel: NoStack::new(&mut SeededRng::new(i as u64)),
-                socket,
-                addr: SocketAddr::new(a, 500),
-            }
-        })
-        .collect();
-    // At most WINDOW negotiations at a time: this measures memory, not
-    // how a burst is survived (responder_burst does that).
-    const WINDOW: usize = 50;
-    let start = Instant::now();
-    let debug = std::env::var_os("BENCH_DEBUG").is_some();
-    let mut started = 0;
-    let mut up = 0;
-    let start_more = |gens: &mut Vec<Generator>, up: usize, started: &mut usize| {
-        let mut more = 0;
-        while *started < n && *started < up + WINDOW {
-            if let Some(g) = gens.get_mut(*started) {
-                g.ep.handle_command(Instant::now(), Command::Initiate("g".into()))
-                    .expect("initiate");
-                more += g.drain(debug);
-            }
-            *started += 1;
-        }
-        more
-    };
-    up += start_more(&mut gens, up, &mut started);
-    let mut events = Events::with_capacity(1024);
-    let mut buf = vec![0u8; 65536];
-    while up < n {
-        assert!(start.elapsed() < LIMIT, "{up} of {n} pairs up in {LIMIT:?}");
-        poll.poll(&mut events, Some(Duration::from_millis(20)))
-            .expect("poll");
-        for ev in events.iter() {
-            let Some(g) = gens.get_mut(ev.token().0) else {
-                continue;
-            };
-            while let Ok((len, from)) = g.socket.recv_from(&mut buf) {
-                g.ep.handle_datagram(Instant::now(), g.addr, from, &buf[..len]);
-            }
-            up += g.drain(debug);
-        }
-        let now = Instant::now();
-        for g in &mut gens {
-            if g.ep.poll_timeout().is_some_and(|t| t <= now) {
-                g.ep.handle_timeout(now);
-                up += g.drain(debug);
-            }
-        }
-        up += start_more(&mut gens, up, &mut started);
-    }
-    start.elapsed().as_secs_f64()
-}
-
-/// One address of the generator: an engine, its kernel, its socket.
-struct Generator {
-    ep: Endpoint,
-    kernel: NoStack,
-    socket: UdpSocket,
-    addr: SocketAddr,
-}
-
-impl Generator {
-    /// Sends what the engine queued, answers its kernel requests; returns
-    /// how many IPsec SAs came up.
-    fn drain(&mut self, debug: bool) -> usize {
-        let mut up = 0;
-        loop {
-            let mut busy = false;
-            while let Some(t) = self.ep.poll_transmit() {
-                busy = true;
-                let _ = self.socket.send_to(&t.payload, t.remote);
-            }
-            while let Some(op) = self.ep.poll_kernel_op() {
-                busy = true;
-                self.kernel.submit(op);
-            }
-            for out in self.kernel.poll() {
-                busy = true;
-                if let KernelOutput::Reply(r) = out {
-                    self.ep.handle_kernel_reply(Instant::now(), r);
-                }
-            }
-            while let Some(e) = self.ep.poll_event() {
-                match e {
-                    Event::Established { ipsec: true, .. } => up += 1,
-                    Event::Log(l) if debug => eprintln!("generator: {l}"),
-                    _ => {}
-                }
-            }
-            if !busy {
-                return up;
-            }
-        }
-    }
-}
-
-/// Moves this thread into network namespace `ns`.
-fn enter(ns: &str) {
-    let f = std::fs::File::open(format!("/run/netns/{ns}")).expect("open netns");
-    // SAFETY: setns on a valid descriptor of a network namespace; it only
-    // changes the namespace of the calling thread.
-    let r = unsafe { libc::setns(f.as_raw_fd(), libc::CLONE_NEWNET) };
-    assert_eq!(r, 0, "setns {ns}: {}", std::io::Error::last_os_error());
 }
