@@ -36,6 +36,12 @@ begin expire
 start_plutos
 add_connection
 initiate
+# East installs its outbound SA when QI2 arrives, after west's whack has returned:
+# on a loaded host that can take longer than the ping's two seconds.
+for _ in $(seq 50); do
+    grep -q "IPsec SA established" "$LABRUN/east/pluto.log" && break
+    sleep 0.2
+done
 on west ping -c 2 -W 1 -I 10.1.0.1 10.2.0.1 > /dev/null || fail "no ping across the first SA"
 
 hr; echo "== 1. soft EXPIRE from the kernel: west replaces the SA now"
