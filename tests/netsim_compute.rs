@@ -20,15 +20,6 @@ fn offloading_pair(seed: u64, real_dh: bool) -> Net {
     net
 }
 
-/// Datagrams `from` sent, in order, with their times since the start.
-fn sent_by(net: &Net, from: u8) -> Vec<Duration> {
-    net.wire
-        .iter()
-        .filter(|p| p.from.ip() == ip(from))
-        .map(|p| p.at - net.start)
-        .collect()
-}
-
 #[test]
 fn mr2_waits_for_the_outcome_and_the_tunnel_comes_up() {
     let mut net = offloading_pair(3, true);
@@ -37,7 +28,7 @@ fn mr2_waits_for_the_outcome_and_the_tunnel_comes_up() {
     let (west, east) = (&net.nodes[0], &net.nodes[1]);
     assert_eq!(east.established(false), 1, "{}", east.dump_logs());
     assert_eq!((west.established(true), east.established(true)), (1, 1));
-    let (w, e) = (sent_by(&net, 1), sent_by(&net, 2));
+    let (w, e) = (net.sent_by(1), net.sent_by(2));
     // west: MI1, MI2, MI3, QI1, QI2; east: MR1, MR2, MR3, QR1. No resends.
     assert_eq!((w.len(), e.len()), (5, 4), "{:?} {:?}", w, e);
     let mi2_arrives = w[1] + net.latency;
@@ -57,7 +48,7 @@ fn a_repeated_mi2_while_computing_draws_nothing() {
     net.run(Duration::from_secs(10));
     let east = &net.nodes[1];
     assert_eq!(east.established(true), 1, "{}", east.dump_logs());
-    let (w, e) = (sent_by(&net, 1), sent_by(&net, 2));
+    let (w, e) = (net.sent_by(1), net.sent_by(2));
     // Both copies of MI2 arrive at once; MR2 goes out once, when the
     // outcome is back, and nothing (no MR1 again) in between.
     let mi2_arrives = w[1] + net.latency;
@@ -93,13 +84,13 @@ fn an_outcome_for_a_deleted_state_is_dropped() {
         .into_iter()
         .find(|s| s.kind == StateKind::MainR1)
         .expect("a responder state waits for its computation");
-    let sent_before = sent_by(&net, 2).len();
+    let sent_before = net.sent_by(2).len();
     net.command(1, Command::DeleteState(st.serial));
     net.run(DELAY);
     let east = &net.nodes[1];
     assert_eq!(east.ep.computations_outstanding(), 0);
     assert_eq!(
-        sent_by(&net, 2).len(),
+        net.sent_by(2).len(),
         sent_before,
         "no MR2 for a deleted state"
     );
@@ -187,7 +178,7 @@ fn every_exponentiation_in_both_roles_waits_for_its_outcome() {
         assert_eq!(n.established(true), 1, "{}", n.dump_logs());
         assert_eq!(n.ep.computations_outstanding(), 0);
     }
-    let (w, e) = (sent_by(&net, 1), sent_by(&net, 2));
+    let (w, e) = (net.sent_by(1), net.sent_by(2));
     assert_eq!((w.len(), e.len()), (5, 4), "no resends: {w:?} {e:?}");
     let l = net.latency;
     // Each answer goes out once its computation is back, not earlier and
@@ -220,7 +211,7 @@ fn copies_of_a_message_while_its_answer_is_computed_ask_for_nothing() {
     // Every datagram arrives twice (and the responder answers a repeated
     // MI1 again): the answer is still sent once, when its computation is
     // back, and nothing goes out while it is computed.
-    let (w, e) = (sent_by(&net, 1), sent_by(&net, 2));
+    let (w, e) = (net.sent_by(1), net.sent_by(2));
     let sent = |who: u8| if who == 1 { &w } else { &e };
     let between = |who: u8, from: Duration, to: Duration| {
         sent(who).iter().filter(|t| **t >= from && **t < to).count()
@@ -273,12 +264,12 @@ fn an_initiator_state_deleted_while_its_key_pair_is_made_sends_nothing() {
         .into_iter()
         .find(|s| s.kind == StateKind::MainI1)
         .expect("the initiator waits in MAIN_I1 for its key pair");
-    assert_eq!(sent_by(&net, 1).len(), 1, "MI1 only");
+    assert_eq!(net.sent_by(1).len(), 1, "MI1 only");
     net.command(0, Command::DeleteState(st.serial));
     net.run(DELAY * 2);
     let west = &net.nodes[0];
     assert_eq!(west.ep.computations_outstanding(), 0);
-    assert_eq!(sent_by(&net, 1).len(), 1, "no MI2 for a deleted state");
+    assert_eq!(net.sent_by(1).len(), 1, "no MI2 for a deleted state");
     assert!(west.states().is_empty(), "{}", west.dump_logs());
     // The worker did make the pair; its outcome was dropped.
     assert_eq!(*counts[0].lock().unwrap(), (1, 0));
@@ -301,14 +292,14 @@ fn a_quick_mode_state_deleted_while_its_pfs_is_computed_sends_nothing() {
         .into_iter()
         .find(|s| s.kind == StateKind::QuickR0)
         .expect("a Quick Mode responder state");
-    let sent_before = sent_by(&net, 2).len();
+    let sent_before = net.sent_by(2).len();
     assert_eq!(sent_before, 3, "MR1 MR2 MR3");
     net.command(1, Command::DeleteState(st.serial));
     net.run(DELAY * 2);
     let east = &net.nodes[1];
     assert_eq!(east.ep.computations_outstanding(), 0);
     assert_eq!(
-        sent_by(&net, 2).len(),
+        net.sent_by(2).len(),
         sent_before,
         "no QR1 for a deleted state"
     );
@@ -324,7 +315,7 @@ fn an_initiator_quick_mode_state_deleted_while_g_xy_is_computed_installs_nothing
     let (mut net, _) = pfs_pair(15, false);
     // West has QR1 and waits for g^xy.
     run_until(&mut net, |n| {
-        sent_by(n, 2).len() == 4 && n.nodes[0].ep.computations_outstanding() == 1
+        n.sent_by(2).len() == 4 && n.nodes[0].ep.computations_outstanding() == 1
     });
     let west = &net.nodes[0];
     let st = west
@@ -337,7 +328,7 @@ fn an_initiator_quick_mode_state_deleted_while_g_xy_is_computed_installs_nothing
     net.run(DELAY * 2);
     let west = &net.nodes[0];
     assert_eq!(west.ep.computations_outstanding(), 0);
-    assert_eq!(sent_by(&net, 1).len(), 4, "no QI2: {}", west.dump_logs());
+    assert_eq!(net.sent_by(1).len(), 4, "no QI2: {}", west.dump_logs());
     assert!(west.kernel.sas.is_empty(), "{:?}", west.kernel.sas);
     assert_eq!(west.established(true), 0);
 }

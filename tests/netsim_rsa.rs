@@ -48,7 +48,9 @@ fn secrets(
     }
 }
 
-fn rsa_net(west_knows: &RsaPrivateKeyParts) -> Net {
+/// West and east with RSA keys loaded (west knows `west_knows` as east's
+/// public key), nothing started yet.
+fn rsa_pair(seed: u64, west_knows: &RsaPrivateKeyParts) -> Net {
     let (kw, ke, _) = keys();
     let pol = Policy {
         rsasig: true,
@@ -57,12 +59,17 @@ fn rsa_net(west_knows: &RsaPrivateKeyParts) -> Net {
         ..Policy::default()
     };
     let (w, e) = conn_pair("west-east", pol);
-    let mut net = pair(5, false, w, e, "unused", "unused");
+    let mut net = pair(seed, false, w, e, "unused", "unused");
     net.command(
         0,
         Command::LoadSecrets(secrets(ip(1), ip(2), kw, west_knows)),
     );
     net.command(1, Command::LoadSecrets(secrets(ip(2), ip(1), ke, kw)));
+    net
+}
+
+fn rsa_net(west_knows: &RsaPrivateKeyParts) -> Net {
+    let mut net = rsa_pair(5, west_knows);
     net.command(0, Command::Initiate("west-east".into()));
     net.run(Duration::from_secs(300));
     net
@@ -252,15 +259,6 @@ fn a_peer_id_no_connection_names_is_refused() {
     assert_eq!(net.nodes[0].established(true), 0);
 }
 
-/// Datagrams `from` sent, with their times since the start.
-fn sent_by(net: &Net, from: u8) -> Vec<Duration> {
-    net.wire
-        .iter()
-        .filter(|p| p.from.ip() == ip(from))
-        .map(|p| p.at - net.start)
-        .collect()
-}
-
 /// Signatures are computations too: MI3 waits for g^xy and then for the
 /// signature, MR3 for its signature; every datagram arrives twice, and a
 /// copy of MI3 while MR3's signature is made draws nothing (not even MR2
@@ -268,17 +266,7 @@ fn sent_by(net: &Net, from: u8) -> Vec<Duration> {
 #[test]
 fn signatures_made_elsewhere_in_both_roles() {
     const DELAY: Duration = Duration::from_millis(200);
-    let (kw, ke, _) = keys();
-    let pol = Policy {
-        rsasig: true,
-        encrypt: true,
-        tunnel: true,
-        ..Policy::default()
-    };
-    let (w, e) = conn_pair("west-east", pol);
-    let mut net = pair(6, false, w, e, "unused", "unused");
-    net.command(0, Command::LoadSecrets(secrets(ip(1), ip(2), kw, ke)));
-    net.command(1, Command::LoadSecrets(secrets(ip(2), ip(1), ke, kw)));
+    let mut net = rsa_pair(6, &keys().1);
     net.compute_delay = Some(DELAY);
     net.duplicate = true;
     net.command(0, Command::Initiate("west-east".into()));
@@ -288,7 +276,7 @@ fn signatures_made_elsewhere_in_both_roles() {
         assert!(n.log_contains("auth=OAKLEY_RSA_SIG"), "{}", n.dump_logs());
         assert_eq!(n.ep.computations_outstanding(), 0);
     }
-    let (w, e) = (sent_by(&net, 1), sent_by(&net, 2));
+    let (w, e) = (net.sent_by(1), net.sent_by(2));
     let l = net.latency;
     let between = |t: &[Duration], from: Duration, to: Duration| {
         t.iter().filter(|x| **x >= from && **x < to).count()

@@ -468,6 +468,15 @@ pub fn subnet(a: u8, b: u8) -> Selector {
 }
 
 impl Net {
+    /// Datagrams node `from` sent, in order, with their times since the start.
+    pub fn sent_by(&self, from: u8) -> Vec<Duration> {
+        self.wire
+            .iter()
+            .filter(|p| p.from.ip() == ip(from))
+            .map(|p| p.at - self.start)
+            .collect()
+    }
+
     pub fn new(seed: u64) -> Net {
         let start = Instant::now();
         Net {
