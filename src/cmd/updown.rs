@@ -35,8 +35,8 @@
 //! the command.
 
 use std::collections::BTreeMap;
+use std::ffi::OsStr;
 use std::net::IpAddr;
-use std::process::{Command, Stdio};
 
 use super::err_line;
 use crate::updown::env::{Verb, VerbName};
@@ -327,16 +327,17 @@ fn run_captured(argv: &[String]) -> Ran {
             output: String::new(),
         };
     };
-    match Command::new(prog).args(args).stdin(Stdio::null()).output() {
-        Ok(out) => {
+    let argv: Vec<&OsStr> = std::iter::once(prog).chain(args).map(OsStr::new).collect();
+    match crate::updown::spawn::spawn(&argv, true, false).and_then(|s| s.output()) {
+        Ok((status, stdout, stderr)) => {
             use std::os::unix::process::ExitStatusExt;
-            let code = match (out.status.code(), out.status.signal()) {
+            let code = match (status.code(), status.signal()) {
                 (Some(c), _) => c,
                 (None, Some(s)) => 128 + s,
                 (None, None) => 1,
             };
-            let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
-            text.push_str(&String::from_utf8_lossy(&out.stderr));
+            let mut text = String::from_utf8_lossy(&stdout).into_owned();
+            text.push_str(&String::from_utf8_lossy(&stderr));
             Ran {
                 code,
                 output: text.trim_end().to_string(),

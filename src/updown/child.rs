@@ -21,14 +21,14 @@
 //! the `up` queued with it); other queued jobs of that key still run.
 
 use super::run::{status_of, Lines, Outcome, Status, EOF_GRACE, SHELL};
+use super::spawn::{self, Child};
 use mio::unix::SourceFd;
 use mio::{Interest, Registry, Token};
 use std::collections::{BTreeMap, VecDeque};
+use std::ffi::OsStr;
 use std::fs::File;
 use std::io::{self, Read};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::os::unix::process::CommandExt;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Tokens used per running child: stdout, stderr, pidfd.
@@ -371,20 +371,15 @@ fn spawn<T>(
     job: Job<T>,
     deadline: Instant,
 ) -> Result<Running<T>, (Job<T>, io::Error)> {
-    let spawned = Command::new(SHELL)
-        .arg("-c")
-        .arg(&job.command)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0)
-        .spawn();
-    let mut child = match spawned {
-        Ok(c) => c,
+    let argv = [
+        OsStr::new(SHELL),
+        OsStr::new("-c"),
+        OsStr::new(&job.command),
+    ];
+    let (child, out, err) = match spawn::spawn(&argv, false, true) {
+        Ok(s) => (s.child, Some(s.stdout), Some(s.stderr)),
         Err(e) => return Err((job, e)),
     };
-    let out = child.stdout.take().map(OwnedFd::from);
-    let err = child.stderr.take().map(OwnedFd::from);
     let mut r = Running {
         job,
         pidfd: None,

@@ -15,6 +15,7 @@
 pub mod child;
 pub mod env;
 pub mod run;
+pub mod spawn;
 
 pub use env::{build, BuildError, UpdownCall, UpdownCommand, Verb, VerbName};
 pub use run::{run_command, Outcome, Status};
