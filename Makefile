@@ -1,7 +1,7 @@
 # rswan: one static `ipsec` binary.  GNU make.
 #
 #   make            build target/ipsec (static, stripped)
-#   make test       every test, then clippy with warnings as errors, then make attack, make lab-test,
+#   make test       every test, clippy with warnings as errors, make size, make attack, make lab-test,
 #                   then make interop
 #   make lab-test   the lab scenarios under qemu (lab/run-tests), one VM, PASS/FAIL table
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -66,6 +66,7 @@ test-deps:
 test: test-deps
 	$(CARGO) test --locked --all-targets
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
+	$(MAKE) size
 	$(MAKE) attack
 	$(MAKE) lab-test
 	$(MAKE) interop
