@@ -1,6 +1,7 @@
 //! Shared test support: a deterministic simulated network of IKE endpoints.
 #![allow(dead_code)]
 
+pub mod fake_kernel;
 pub mod flood;
 pub mod mutate;
 pub mod netns;
