@@ -380,8 +380,12 @@ fn sa_pairs(lab: &mut Lab, n: usize) -> Pairs {
         source,
         psk: PSK,
         // This measures memory, not how a burst is survived
-        // (responder_burst does that).
-        window: 50,
+        // (responder_burst does that); BENCH_WINDOW=N lets N be in
+        // flight at once (the default 50 is a steady arrival).
+        window: std::env::var("BENCH_WINDOW")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(50),
         dh: Arc::new(ModpDh),
         limit: LIMIT,
         debug: std::env::var_os("BENCH_DEBUG").is_some(),
