@@ -1,0 +1,1 @@
+//! Cutting one file into sections of `key=value` lines.
