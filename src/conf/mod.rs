@@ -29,9 +29,17 @@ use std::fmt;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
+mod conn;
+mod end;
 pub mod host;
 pub mod keys;
 pub mod lexer;
+mod sections;
+mod setup;
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod tests_broken;
 
 pub use host::SystemHost;
 
@@ -143,6 +151,8 @@ pub struct Setup {
     pub stderr_log: Option<PathBuf>,
     /// `plutowait=`: `ipsec setup` waits for each conn's negotiation.
     pub pluto_wait: bool,
+    /// `myid=`: to be sent to pluto as `whack --myid`.
+    pub myid: Option<String>,
 }
 
 /// A whole configuration.
@@ -206,8 +216,29 @@ pub fn confs_dir() -> PathBuf {
 /// read; every other problem is a [`Diagnostic`], and a conn with an error
 /// diagnostic is left out of `conns` while the rest load.
 pub fn load(path: &Path, host: &dyn Host) -> Result<Config, Diagnostic> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Diagnostic::new(path, 0, Severity::Error, format!("cannot read: {e}")))?;
-    let _ = (text, host);
-    Ok(Config::default())
+    let mut diagnostics = Vec::new();
+    let g = sections::gather(path, &mut diagnostics)?;
+    let confs = confs_dir();
+    let setup = setup::build(&g.setup, &confs, host, &mut diagnostics);
+    let mut conns: Vec<Conn> = Vec::new();
+    let mut reported = Vec::new();
+    for r in sections::resolve(&g, &mut diagnostics) {
+        for c in conn::build(&r, host, &mut diagnostics, &mut reported) {
+            if conns.iter().any(|o| o.name == c.name) {
+                diagnostics.push(Diagnostic::new(
+                    &c.file,
+                    c.line,
+                    Severity::Error,
+                    format!("conn {}: the name is taken by another conn", c.name),
+                ));
+                continue;
+            }
+            conns.push(c);
+        }
+    }
+    Ok(Config {
+        setup,
+        conns,
+        diagnostics,
+    })
 }
