@@ -85,6 +85,9 @@ pub fn build(
     diags: &mut Vec<Diagnostic>,
     reported: &mut Vec<(Rc<Path>, u32, String)>,
 ) -> Vec<Conn> {
+    if r.fragment {
+        return Vec::new();
+    }
     let mut cx = Ctx {
         file: r.section.file.clone(),
         line: r.section.line,
@@ -136,14 +139,11 @@ pub fn build(
             Auto::Ignore
         }
     };
-    // A section only named by also= is a fragment unless it asks for auto=.
-    if r.used_by_also && ck.get("auto").is_none() {
-        return Vec::new();
-    }
 
     let mut c = Connection::default();
     policy(&mut cx, &ck, &mut c);
     numbers(&mut cx, &ck, &mut c);
+    lifetimes(&mut cx, &c);
 
     // Families: connaddrfamily=, else the literal addresses.
     let af = match ck.get("connaddrfamily").map(|i| (i, i.value.as_str())) {
@@ -207,7 +207,6 @@ pub fn build(
     if never_negotiate(c.policy) && c.policy & POLICY_SHUNT_MASK == POLICY_SHUNT_TRAP {
         cx.error_at_section("authby=never needs type=passthrough, drop or reject".into());
     }
-    lifetimes(&mut cx, &c);
 
     let mut key_reqs = Vec::new();
     for (e, side) in [(&l, "left"), (&r_, "right")] {

@@ -74,7 +74,7 @@ pub fn lex(text: &str, file: &Rc<Path>, diags: &mut Vec<Diagnostic>) -> Vec<Entr
         let mut err = |m: String| diags.push(Diagnostic::new(file, line, Severity::Error, m));
         let (tokens, unterminated) = tokens(raw);
         if unterminated {
-            err("unterminated quoted string".into());
+            err("unterminated quoted string or {list}".into());
             continue;
         }
         let Some(first) = tokens.first() else {
@@ -167,14 +167,25 @@ fn tokens(line: &str) -> (Vec<String>, bool) {
     let mut tok = String::new();
     let mut started = false;
     let mut quoted = false;
+    // `{a b}` (a list, as in leftsubnets=) is one token, braces kept.
+    let mut braced = false;
     for c in line.chars() {
         match c {
-            '"' => {
+            '"' if !braced => {
                 quoted = !quoted;
                 started = true;
             }
+            '{' if !quoted => {
+                braced = true;
+                tok.push(c);
+                started = true;
+            }
+            '}' if !quoted => {
+                braced = false;
+                tok.push(c);
+            }
             '#' if !quoted => break,
-            c if c.is_whitespace() && !quoted => {
+            c if c.is_whitespace() && !quoted && !braced => {
                 if started {
                     out.push(std::mem::take(&mut tok));
                     started = false;
@@ -189,7 +200,7 @@ fn tokens(line: &str) -> (Vec<String>, bool) {
     if started {
         out.push(tok);
     }
-    (out, quoted)
+    (out, quoted || braced)
 }
 
 /// Keys are letters, digits, `_` and `-` (Openswan's lexer).
@@ -223,5 +234,10 @@ mod tests {
         assert!(tokens("  a=\"x").1);
         assert_eq!(tokens("  a=").0, ["a="]);
         assert!(tokens("   # only a comment").0.is_empty());
+        assert_eq!(
+            tokens(" s={1.0.0.0/8 2.0.0.0/8} t=1").0,
+            ["s={1.0.0.0/8 2.0.0.0/8}", "t=1"]
+        );
+        assert!(tokens(" s={1.0.0.0/8").1);
     }
 }

@@ -236,9 +236,16 @@ pub fn load(path: &Path, host: &dyn Host) -> Result<Config, Diagnostic> {
             conns.push(c);
         }
     }
+    // A problem in a section several conns use is said once.
+    let mut unique: Vec<Diagnostic> = Vec::with_capacity(diagnostics.len());
+    for d in diagnostics {
+        if !unique.contains(&d) {
+            unique.push(d);
+        }
+    }
     Ok(Config {
         setup,
         conns,
-        diagnostics,
+        diagnostics: unique,
     })
 }

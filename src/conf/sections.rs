@@ -187,9 +187,10 @@ pub struct Resolved<'a> {
     pub items: Vec<Item>,
     /// An error was found while resolving (a missing or looping `also=`).
     pub broken: bool,
-    /// Some other section names it in `also=` (a fragment, not a conn of
-    /// its own unless it says `auto=`).
-    pub used_by_also: bool,
+    /// Some other section names it in `also=` and neither it nor its own
+    /// `also=` sections say `auto=`: a fragment, not a conn of its own
+    /// (its problems are reported through the conns that use it).
+    pub fragment: bool,
 }
 
 /// Resolves every conn of `g` except `%default`.
@@ -249,7 +250,13 @@ pub fn resolve<'a>(g: &'a Gathered, diags: &mut Vec<Diagnostic>) -> Vec<Resolved
         let mut items = Vec::new();
         let mut chain = vec![name.clone()];
         let mut broken = false;
-        collect(s, &by_name, &mut chain, &mut items, &mut broken, diags);
+        let mut mine = Vec::new();
+        collect(s, &by_name, &mut chain, &mut items, &mut broken, &mut mine);
+        let fragment =
+            also_targets.contains(&name.as_str()) && !items.iter().any(|i| i.key == "auto");
+        if !fragment {
+            diags.append(&mut mine);
+        }
         for d in &defaults {
             if !items.iter().any(|i: &Item| i.key == d.key) {
                 items.push(d.clone());
@@ -260,7 +267,7 @@ pub fn resolve<'a>(g: &'a Gathered, diags: &mut Vec<Diagnostic>) -> Vec<Resolved
             name,
             items,
             broken,
-            used_by_also: also_targets.contains(&name.as_str()),
+            fragment,
         });
     }
     out
