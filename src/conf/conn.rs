@@ -99,7 +99,7 @@ pub fn build(
     let (mut left, mut right) = (EndKeys::default(), EndKeys::default());
     let mut ck = ConnKeys::default();
     for it in &r.items {
-        if it.key.starts_with("x-") || it.key.starts_with("X-") {
+        if keys::is_user_extension(&it.key) {
             continue; // user extensions, as ipsec.conf(5) reserves them
         }
         let Some((k, side)) = keys::lookup(&it.key, false) else {
@@ -201,6 +201,10 @@ pub fn build(
         || !r_.subnets.is_empty()
         || l.end.virt.is_some()
         || r_.end.virt.is_some();
+    if has_client && ck.get("type").is_some_and(|i| i.value == "transport") {
+        // whack would quietly make it a tunnel (--client implies it).
+        cx.error_at_section("type=transport cannot have subnets (they need type=tunnel)".into());
+    }
     if has_client {
         c.policy |= POLICY_TUNNEL;
     }

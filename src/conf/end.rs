@@ -179,7 +179,8 @@ pub fn build(
     }
     if let Some(it) = &k.nexthop {
         match it.value.as_str() {
-            "%direct" => end.nexthop = af.any(),
+            // The peer's address: what an omitted nexthop gets (below).
+            "%direct" => {}
             "%defaultroute" => match host.default_route(af) {
                 Some(dr) => end.nexthop = dr.nexthop,
                 None => {
@@ -249,7 +250,7 @@ pub fn build(
     ok.then_some(Built {
         end,
         subnets,
-        nexthop_given: k.nexthop.is_some(),
+        nexthop_given: k.nexthop.as_ref().is_some_and(|i| i.value != "%direct"),
         route_nexthop,
         key,
     })

@@ -211,6 +211,11 @@ pub fn lookup(key: &str, setup: bool) -> Option<(&'static Key, Option<Side>)> {
         .map(|k| (k, Some(side)))
 }
 
+/// `x-`, `X-`, `x_`, `X_` keys: reserved for users, never given a meaning.
+pub fn is_user_extension(key: &str) -> bool {
+    ["x-", "X-", "x_", "X_"].iter().any(|p| key.starts_with(p))
+}
+
 /// Values that only say "off": accepted for a refused key.
 pub fn is_off(value: &str) -> bool {
     matches!(value, "" | "no" | "%none" | "never")

@@ -169,7 +169,8 @@ fn tokens(line: &str) -> (Vec<String>, bool) {
     let mut quoted = false;
     // `{a b}` (a list, as in leftsubnets=) is one token, braces kept.
     let mut braced = false;
-    for c in line.chars() {
+    let chars: Vec<char> = line.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
         match c {
             '"' if !braced => {
                 quoted = !quoted;
@@ -186,6 +187,12 @@ fn tokens(line: &str) -> (Vec<String>, bool) {
             }
             '#' if !quoted => break,
             c if c.is_whitespace() && !quoted && !braced => {
+                // Blanks on either side of `=` are allowed (ipsec.conf(5)).
+                let next = chars.iter().skip(i).find(|c| !c.is_whitespace());
+                let key_only = tok.ends_with('=') && tok.matches('=').count() == 1;
+                if started && (key_only || next == Some(&'=')) {
+                    continue;
+                }
                 if started {
                     out.push(std::mem::take(&mut tok));
                     started = false;
@@ -233,6 +240,7 @@ mod tests {
         assert_eq!(t, ["a=1", "b=#x"]);
         assert!(tokens("  a=\"x").1);
         assert_eq!(tokens("  a=").0, ["a="]);
+        assert_eq!(tokens("  a = 1  b= \"x y\"").0, ["a=1", "b=x y"]);
         assert!(tokens("   # only a comment").0.is_empty());
         assert_eq!(
             tokens(" s={1.0.0.0/8 2.0.0.0/8} t=1").0,

@@ -44,7 +44,7 @@ pub fn build(
             continue;
         }
         seen.push(it);
-        if it.key.starts_with("x-") || it.key.starts_with("X-") {
+        if keys::is_user_extension(&it.key) {
             continue;
         }
         let Some((k, _)) = keys::lookup(&it.key, true) else {

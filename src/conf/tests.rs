@@ -178,7 +178,8 @@ fn cloud_vpn_two_tunnels() {
              \tauthby=secret\n\
              \tauto=start\n\
              \tleft=%defaultroute\n\
-             \tleftid=198.51.100.7\n\
+             \tleftid = 198.51.100.7\n\
+             \trightnexthop=%direct\n\
              \tright=203.0.113.10\n\
              \ttype=tunnel\n\
              \tikelifetime=8h\n\
@@ -213,7 +214,16 @@ fn cloud_vpn_two_tunnels() {
     let t1 = &c.conn("Tunnel1").unwrap().connection;
     assert_eq!(t1.left.host, ip("192.0.2.10"), "%defaultroute");
     assert_eq!(t1.left.nexthop, ip("192.0.2.1"), "%defaultroute's gateway");
-    assert_eq!(t1.right.nexthop, ip("192.0.2.10"), "the other host");
+    assert_eq!(
+        t1.right.nexthop,
+        ip("192.0.2.10"),
+        "%direct: the other host"
+    );
+    assert_eq!(
+        t1.left.id.as_deref(),
+        Some("198.51.100.7"),
+        "blanks around ="
+    );
     assert_eq!(t1.policy & ctl::POLICY_ID_AUTH_MASK, ctl::POLICY_PSK);
     assert_eq!(t1.esp.as_deref(), Some("aes128-sha1;modp1024"));
     assert_eq!(t1.ike.as_deref(), Some("aes128-sha1;modp1024"));

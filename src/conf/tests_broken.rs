@@ -100,6 +100,11 @@ fn bad_values_each_diagnosed() {
              \trightrsasigkey=%cert\n\
              \tleft=10.0.0.2\n\
              \tnosuchkey=1\n\
+             conn transport\n\
+             \tleft=10.0.0.1\n\
+             \tright=10.0.0.2\n\
+             \ttype=transport\n\
+             \trightsubnet=10.1.0.0/16\n\
              conn alsobad\n\
              \tleft=%opportunistic\n\
              \tright=10.0.0.1\n\
@@ -132,8 +137,9 @@ fn bad_values_each_diagnosed() {
         "ipsec.conf:9: conn bad: leftsubnet=\"10.0.0.0/33\"",
         "ipsec.conf:15: conn bad: rightrsasigkey: %cert: X.509",
         "ipsec.conf:6: conn bad: dpddelay given, but dpdtimeout is zero",
-        "ipsec.conf:19: conn alsobad: left=%opportunistic: opportunistic encryption is not supported",
-        "ipsec.conf:21: conn alsobad: auto=launch: must be ignore, add, route or start",
+        "ipsec.conf:18: conn transport: type=transport cannot have subnets (they need type=tunnel)",
+        "ipsec.conf:24: conn alsobad: left=%opportunistic: opportunistic encryption is not supported",
+        "ipsec.conf:26: conn alsobad: auto=launch: must be ignore, add, route or start",
     ] {
         assert!(e.iter().any(|x| x.starts_with(w)), "missing {w}\nin {e:#?}");
     }
