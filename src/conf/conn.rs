@@ -12,11 +12,10 @@ use super::lexer::Item;
 use super::sections::Resolved;
 use super::{Auto, Conn, Diagnostic, Host, Severity};
 use crate::ctl::{
-    self, never_negotiate, AddrFamily, Connection, DpdAction, IKE_LIFETIME_MAXIMUM,
-    IPSEC_LIFETIME_MAXIMUM, POLICY_AUTHENTICATE, POLICY_COMPRESS, POLICY_DONT_REKEY,
-    POLICY_ENCRYPT, POLICY_FAIL_DROP, POLICY_FAIL_NONE, POLICY_FAIL_PASS, POLICY_FAIL_REJECT,
-    POLICY_PFS, POLICY_PSK, POLICY_RSASIG, POLICY_SHUNT_DROP, POLICY_SHUNT_MASK, POLICY_SHUNT_PASS,
-    POLICY_SHUNT_REJECT, POLICY_SHUNT_TRAP, POLICY_TUNNEL,
+    self, never_negotiate, AddrFamily, Connection, DpdAction, POLICY_AUTHENTICATE, POLICY_COMPRESS,
+    POLICY_DONT_REKEY, POLICY_ENCRYPT, POLICY_FAIL_DROP, POLICY_FAIL_NONE, POLICY_FAIL_PASS,
+    POLICY_FAIL_REJECT, POLICY_PFS, POLICY_PSK, POLICY_RSASIG, POLICY_SHUNT_DROP,
+    POLICY_SHUNT_MASK, POLICY_SHUNT_PASS, POLICY_SHUNT_REJECT, POLICY_SHUNT_TRAP, POLICY_TUNNEL,
 };
 
 /// Diagnostics about one conn, and whether it may load.
@@ -439,39 +438,10 @@ fn numbers(cx: &mut Ctx, ck: &ConnKeys, c: &mut Connection) {
     }
 }
 
-/// whack's checks of lifetimes, rekeying and DPD, with the key names.
+/// whack's checks of lifetimes, rekeying and DPD (one implementation,
+/// in ctl), said of the conn.
 fn lifetimes(cx: &mut Ctx, c: &Connection) {
-    let (margin, fuzz) = (c.rekey_margin, c.rekey_fuzz);
-    if margin != 0
-        && fuzz
-            .checked_mul(margin)
-            .and_then(|x| x.checked_mul(4))
-            .is_none()
-    {
-        cx.error_at_section(
-            "rekeymargin or rekeyfuzz values are so large that they cause overflow".into(),
-        );
-        return;
-    }
-    let mint = margin.saturating_mul(100u64.saturating_add(fuzz)) / 100;
-    for (life, limit, which) in [
-        (c.ike_lifetime, IKE_LIFETIME_MAXIMUM, "ikelifetime"),
-        (c.ipsec_lifetime, IPSEC_LIFETIME_MAXIMUM, "keylife"),
-    ] {
-        if life > limit {
-            cx.error_at_section(format!(
-                "{which} [{life} seconds] must be less than {limit} seconds"
-            ));
-        } else if c.policy & POLICY_DONT_REKEY == 0 && life <= mint && !never_negotiate(c.policy) {
-            cx.error_at_section(format!(
-                "{which} [{life}] must be greater than rekeymargin*(100+rekeyfuzz)/100 [{margin}*(100+{fuzz})/100 = {mint}]"
-            ));
-        }
-    }
-    if c.dpd_delay != 0 && c.dpd_timeout == 0 {
-        cx.error_at_section("dpddelay given, but dpdtimeout is zero; give both".into());
-    }
-    if c.dpd_delay == 0 && c.dpd_timeout != 0 {
-        cx.error_at_section("dpdtimeout given, but dpddelay is zero; give both".into());
+    if let Err(m) = ctl::check::times(c) {
+        cx.error_at_section(m);
     }
 }

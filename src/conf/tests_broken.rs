@@ -136,7 +136,7 @@ fn bad_values_each_diagnosed() {
         "ipsec.conf:8: conn bad: right=\"10.0.0.300\"",
         "ipsec.conf:9: conn bad: leftsubnet=\"10.0.0.0/33\"",
         "ipsec.conf:15: conn bad: rightrsasigkey: %cert: X.509",
-        "ipsec.conf:6: conn bad: dpddelay given, but dpdtimeout is zero",
+        "ipsec.conf:6: conn bad: dpddelay specified, but dpdtimeout is zero",
         "ipsec.conf:18: conn transport: type=transport cannot have subnets (they need type=tunnel)",
         "ipsec.conf:24: conn alsobad: left=%opportunistic: opportunistic encryption is not supported",
         "ipsec.conf:26: conn alsobad: auto=launch: must be ignore, add, route or start",
