@@ -239,23 +239,26 @@ pub fn build(
     if l.subnets.is_empty() && r_.subnets.is_empty() {
         return vec![one(&c, r.name.to_string())];
     }
-    // One conn per pair, named NAME/LxR (1-based) as Openswan did.
-    let ls: Vec<Option<ctl::Subnet>> = if l.subnets.is_empty() {
-        vec![l.end.client]
-    } else {
-        l.subnets.iter().copied().map(Some).collect()
+    // One conn per pair, named NAME/LxR as Openswan's starter named them:
+    // subnet= is number 0, the subnets= from 1, a side with neither is 1.
+    let numbered = |b: &end::Built| -> Vec<(usize, Option<ctl::Subnet>)> {
+        let mut v: Vec<(usize, Option<ctl::Subnet>)> = Vec::new();
+        if b.end.client.is_some() {
+            v.push((0, b.end.client));
+        }
+        v.extend(b.subnets.iter().enumerate().map(|(i, s)| (i + 1, Some(*s))));
+        if v.is_empty() {
+            v.push((1, None));
+        }
+        v
     };
-    let rs: Vec<Option<ctl::Subnet>> = if r_.subnets.is_empty() {
-        vec![r_.end.client]
-    } else {
-        r_.subnets.iter().copied().map(Some).collect()
-    };
+    let (ls, rs) = (numbered(&l), numbered(&r_));
     let mut out = Vec::new();
-    for (i, lc) in ls.iter().enumerate() {
-        for (j, rc) in rs.iter().enumerate() {
+    for (i, lc) in &ls {
+        for (j, rc) in &rs {
             c.left.client = *lc;
             c.right.client = *rc;
-            out.push(one(&c, format!("{}/{}x{}", r.name, i + 1, j + 1)));
+            out.push(one(&c, format!("{}/{i}x{j}", r.name)));
         }
     }
     out

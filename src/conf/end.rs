@@ -72,7 +72,8 @@ fn family_of_text(v: &str) -> AddrFamily {
 #[derive(Debug, Clone)]
 pub struct Built {
     pub end: End,
-    /// `leftsubnets=`: the clients of the conns to make (empty: `end.client`).
+    /// `leftsubnets=`: more clients, one conn each (numbered from 1;
+    /// `leftsubnet=`, if given too, is number 0).
     pub subnets: Vec<Subnet>,
     /// The nexthop was given.
     pub nexthop_given: bool,
@@ -137,45 +138,36 @@ pub fn build(
     end.id = k.id.as_ref().map(|i| i.value.clone());
     end.updown = k.updown.as_ref().map(|i| i.value.clone());
     let mut subnets = Vec::new();
-    match (&k.subnet, &k.subnets) {
-        (Some(a), Some(_)) => {
-            cx.error(
-                a,
-                format!("{side}subnet= and {side}subnets= cannot both be given"),
-            );
+    if let Some(it) = &k.subnet {
+        let v = it.value.as_str();
+        if v.starts_with("vhost:") || v.starts_with("vnet:") {
+            end.virt = Some(v.to_string());
+        } else {
+            match ttosubnet(v, taf) {
+                Ok(s) => end.client = Some(s),
+                Err(e) => {
+                    cx.error(it, format!("{side}subnet=\"{v}\": {e}"));
+                    ok = false;
+                }
+            }
+        }
+    }
+    // With subnet= too, subnets= adds to it (as Openswan's starter did).
+    if let Some(it) = &k.subnets {
+        let list = it.value.trim_start_matches('{').trim_end_matches('}');
+        for s in list.split([',', ' ', '\t']).filter(|s| !s.is_empty()) {
+            match ttosubnet(s, taf) {
+                Ok(sn) => subnets.push(sn),
+                Err(e) => {
+                    cx.error(it, format!("{side}subnets: \"{s}\": {e}"));
+                    ok = false;
+                }
+            }
+        }
+        if subnets.is_empty() && ok {
+            cx.error(it, format!("{side}subnets= names no subnet"));
             ok = false;
         }
-        (Some(it), None) => {
-            let v = it.value.as_str();
-            if v.starts_with("vhost:") || v.starts_with("vnet:") {
-                end.virt = Some(v.to_string());
-            } else {
-                match ttosubnet(v, taf) {
-                    Ok(s) => end.client = Some(s),
-                    Err(e) => {
-                        cx.error(it, format!("{side}subnet=\"{v}\": {e}"));
-                        ok = false;
-                    }
-                }
-            }
-        }
-        (None, Some(it)) => {
-            let list = it.value.trim_start_matches('{').trim_end_matches('}');
-            for s in list.split([',', ' ', '\t']).filter(|s| !s.is_empty()) {
-                match ttosubnet(s, taf) {
-                    Ok(sn) => subnets.push(sn),
-                    Err(e) => {
-                        cx.error(it, format!("{side}subnets: \"{s}\": {e}"));
-                        ok = false;
-                    }
-                }
-            }
-            if subnets.is_empty() && ok {
-                cx.error(it, format!("{side}subnets= names no subnet"));
-                ok = false;
-            }
-        }
-        (None, None) => {}
     }
     if let Some(it) = &k.nexthop {
         match it.value.as_str() {

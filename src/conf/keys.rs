@@ -78,7 +78,7 @@ pub const KEYS: &[Key] = &[
     used("", E, "--host: an address, %any, %defaultroute (address and nexthop of the default route)"),
     used("id", E, "--id"),
     used("subnet", E, "--client (vhost:/vnet: forms as in whack)"),
-    used("subnets", E, "one conn per combination of left and right subnets, named NAME/LxR"),
+    used("subnets", E, "one conn per combination of left and right subnets, named NAME/LxR (subnet= is number 0, subnets= from 1)"),
     used("nexthop", E, "--nexthop (%direct, %defaultroute); default: the default route's gateway with %defaultroute, else the other host"),
     used("sourceip", E, "--srcip"),
     used("updown", E, "--updown"),

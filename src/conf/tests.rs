@@ -304,6 +304,47 @@ fn road_warrior_server_with_subnets() {
 }
 
 #[test]
+fn subnet_and_subnets_numbered_as_openswan() {
+    let d = dir(
+        "multinet",
+        &[(
+            "ipsec.conf",
+            "conn multi\n\
+             \tleft=10.0.0.1\n\
+             \tright=10.0.0.2\n\
+             \tleftsubnet=192.0.1.0/24\n\
+             \tleftsubnets=192.0.11.0/24\n\
+             \trightsubnets=\"192.0.2.0/24, 192.0.22.0/24\"\n",
+        )],
+    );
+    let c = load_in(&d);
+    no_errors(&c);
+    let got: Vec<(String, String, String)> = c
+        .conns
+        .iter()
+        .map(|c| {
+            let k = &c.connection;
+            (
+                c.name.clone(),
+                k.left.client.unwrap().to_string(),
+                k.right.client.unwrap().to_string(),
+            )
+        })
+        .collect();
+    let want = [
+        ("multi/0x1", "192.0.1.0/24", "192.0.2.0/24"),
+        ("multi/0x2", "192.0.1.0/24", "192.0.22.0/24"),
+        ("multi/1x1", "192.0.11.0/24", "192.0.2.0/24"),
+        ("multi/1x2", "192.0.11.0/24", "192.0.22.0/24"),
+    ];
+    let want: Vec<(String, String, String)> = want
+        .iter()
+        .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+        .collect();
+    assert_eq!(got, want);
+}
+
+#[test]
 fn also_chain_and_shunts() {
     let d = dir(
         "also",
