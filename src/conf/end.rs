@@ -128,6 +128,16 @@ pub fn build(
             }
             v => match ttoaddr(v, af) {
                 Ok(a) => end.host = a,
+                Err(_) if looks_like_name(v) => match host.resolve(v, af) {
+                    Some(a) => end.host = a,
+                    None => {
+                        cx.error(
+                            it,
+                            format!("{side}=\"{v}\": the name has no address of the conn's family"),
+                        );
+                        ok = false;
+                    }
+                },
                 Err(e) => {
                     cx.error(it, format!("{side}=\"{v}\": {e}"));
                     ok = false;
@@ -246,6 +256,14 @@ pub fn build(
         route_nexthop,
         key,
     })
+}
+
+/// A DNS name rather than a mistyped address: letters in it, no `:`.
+fn looks_like_name(v: &str) -> bool {
+    v.bytes().any(|b| b.is_ascii_alphabetic())
+        && !v.contains(':')
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
 }
 
 /// `rsasigkey=`: a raw key (`0s` base64 / `0x` hex), or `%none`; the other

@@ -186,6 +186,17 @@ pub trait Host {
     /// `%defaultroute`: the address of the interface the default route
     /// leaves by, and its gateway.
     fn default_route(&self, family: crate::ctl::AddrFamily) -> Option<DefaultRoute>;
+
+    /// A host name in `left=`/`right=` (Openswan looked names up): its
+    /// first address of `family`. The default asks the system resolver.
+    fn resolve(&self, name: &str, family: crate::ctl::AddrFamily) -> Option<IpAddr> {
+        use std::net::ToSocketAddrs;
+        (name, 0)
+            .to_socket_addrs()
+            .ok()?
+            .map(|sa| sa.ip())
+            .find(|a| crate::ctl::AddrFamily::of(a) == family)
+    }
 }
 
 /// The default route of one family.

@@ -99,15 +99,24 @@ pub fn build(
                 args.push("--force_keepalive".into())
             }
             "keep_alive" | "virtual_private" | "nhelpers" => {
-                args.push(format!("--{}", it.key));
-                args.push(v.to_string());
+                let opt = [format!("--{}", it.key), v.to_string()];
+                match crate::pluto::options::parse(&opt) {
+                    Ok(_) => args.extend(opt),
+                    Err(e) => diag(Severity::Error, format!("{}={v}: {e}", it.key)),
+                }
             }
             "plutodebug" => debug(v, &mut args, &mut diag),
             "plutostderrlog" => {
                 args.push("--stderrlog".into());
                 s.stderr_log = Some(PathBuf::from(v));
             }
-            "plutoopts" => args.extend(v.split_whitespace().map(String::from)),
+            "plutoopts" => {
+                let opts: Vec<String> = v.split_whitespace().map(String::from).collect();
+                match crate::pluto::options::parse(&opts) {
+                    Ok(_) => args.extend(opts),
+                    Err(e) => diag(Severity::Error, format!("plutoopts: {e}")),
+                }
+            }
             "plutowait" => s.pluto_wait = yes(&mut diag) == Some(true),
             "oe" if yes(&mut diag) == Some(true) => {
                 diag(

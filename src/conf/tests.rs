@@ -17,6 +17,10 @@ impl Host for FakeHost {
             iface: "eth0".into(),
         })
     }
+
+    fn resolve(&self, name: &str, family: AddrFamily) -> Option<IpAddr> {
+        (name == "vpn.example.net" && family == AddrFamily::Ipv4).then(|| ip("203.0.113.20"))
+    }
 }
 
 pub fn ip(s: &str) -> IpAddr {
@@ -196,7 +200,7 @@ fn cloud_vpn_two_tunnels() {
              \n\
              conn Tunnel2\n\
              \talso=Tunnel1-common\n\
-             \tright=203.0.113.20\n\
+             \tright=vpn.example.net\n\
              \n\
              conn Tunnel1-common\n\
              \tauthby=secret\n\
@@ -233,7 +237,7 @@ fn cloud_vpn_two_tunnels() {
     assert!(t1.force_encaps);
     assert_eq!(t1.keying_tries, 0);
     let t2 = c.conn("Tunnel2").unwrap();
-    // Its own right= wins over the also= section's.
+    // Its own right= wins over the also= section's; a name is looked up.
     assert_eq!(t2.connection.right.host, ip("203.0.113.20"));
     assert_eq!(t2.connection.policy & ctl::POLICY_PFS, 0);
     assert_eq!(t2.auto, Auto::Add, "auto= from the also= section");

@@ -88,6 +88,8 @@ fn bad_values_each_diagnosed() {
              \tplutodebug=\"control bogus\"\n\
              \tuniqueids=yes\n\
              \tfrobnicate=yes\n\
+             \tkeep_alive=soon\n\
+             \tplutoopts=\"--uniqueids\"\n\
              conn bad\n\
              \tleft=10.0.0.1\n\
              \tright=10.0.0.300\n\
@@ -100,6 +102,9 @@ fn bad_values_each_diagnosed() {
              \trightrsasigkey=%cert\n\
              \tleft=10.0.0.2\n\
              \tnosuchkey=1\n\
+             conn nosuchname\n\
+             \tleft=10.0.0.1\n\
+             \tright=nowhere.example.net\n\
              conn transport\n\
              \tleft=10.0.0.1\n\
              \tright=10.0.0.2\n\
@@ -119,27 +124,30 @@ fn bad_values_each_diagnosed() {
     let c = load_in(&d);
     let e = errors(&c);
     let want = [
-        "ipsec.conf:16: duplicate key \"left\" (first given on line 7)",
+        "ipsec.conf:18: duplicate key \"left\" (first given on line 9)",
         "ipsec.conf:2: protostack=klips: KLIPS is not supported; use protostack=netkey",
         "ipsec.conf:3: plutodebug: \"bogus\" is not a debug class",
         "ipsec.conf:5: unknown config setup key \"frobnicate\"",
-        "ipsec.conf:13: conn bad: aggrmode=yes: aggressive mode is not supported",
-        "ipsec.conf:14: conn bad: leftcert=west.pem: X.509 certificates are not supported; use rsasigkey= raw keys or authby=secret",
-        "ipsec.conf:17: conn bad: unknown key \"nosuchkey\"",
-        "ipsec.conf:11: conn bad: authby=magic: must be rsasig, secret, secret|rsasig or never",
-        "ipsec.conf:10: conn bad: keylife=8x: not a time (seconds, or a number with s, m, h or d)",
+        "ipsec.conf:6: keep_alive=soon: --keep_alive argument must be a number of seconds, not \"soon\"",
+        "ipsec.conf:7: plutoopts: --uniqueids is not implemented by rswan yet; remove it from the command line",
+        "ipsec.conf:15: conn bad: aggrmode=yes: aggressive mode is not supported",
+        "ipsec.conf:16: conn bad: leftcert=west.pem: X.509 certificates are not supported; use rsasigkey= raw keys or authby=secret",
+        "ipsec.conf:19: conn bad: unknown key \"nosuchkey\"",
+        "ipsec.conf:13: conn bad: authby=magic: must be rsasig, secret, secret|rsasig or never",
+        "ipsec.conf:12: conn bad: keylife=8x: not a time (seconds, or a number with s, m, h or d)",
     ];
     for w in want {
         assert!(e.iter().any(|x| x == w), "missing {w}\nin {e:#?}");
     }
     for w in [
-        "ipsec.conf:8: conn bad: right=\"10.0.0.300\"",
-        "ipsec.conf:9: conn bad: leftsubnet=\"10.0.0.0/33\"",
-        "ipsec.conf:15: conn bad: rightrsasigkey: %cert: X.509",
-        "ipsec.conf:6: conn bad: dpddelay specified, but dpdtimeout is zero",
-        "ipsec.conf:18: conn transport: type=transport cannot have subnets (they need type=tunnel)",
-        "ipsec.conf:24: conn alsobad: left=%opportunistic: opportunistic encryption is not supported",
-        "ipsec.conf:26: conn alsobad: auto=launch: must be ignore, add, route or start",
+        "ipsec.conf:10: conn bad: right=\"10.0.0.300\"",
+        "ipsec.conf:11: conn bad: leftsubnet=\"10.0.0.0/33\"",
+        "ipsec.conf:17: conn bad: rightrsasigkey: %cert: X.509",
+        "ipsec.conf:8: conn bad: dpddelay specified, but dpdtimeout is zero",
+        "ipsec.conf:22: conn nosuchname: right=\"nowhere.example.net\": the name has no address of the conn's family",
+        "ipsec.conf:23: conn transport: type=transport cannot have subnets (they need type=tunnel)",
+        "ipsec.conf:29: conn alsobad: left=%opportunistic: opportunistic encryption is not supported",
+        "ipsec.conf:31: conn alsobad: auto=launch: must be ignore, add, route or start",
     ] {
         assert!(e.iter().any(|x| x.starts_with(w)), "missing {w}\nin {e:#?}");
     }
