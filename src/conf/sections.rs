@@ -10,6 +10,9 @@ use super::{Diagnostic, Severity};
 
 /// How deep includes may nest (Openswan stopped at 10).
 const MAX_INCLUDE_DEPTH: usize = 10;
+/// How long an `also=` chain may be (a bound on the recursion, far past
+/// any real file).
+const MAX_ALSO_DEPTH: usize = 64;
 
 /// Every section of a configuration, includes followed, in file order.
 #[derive(Debug, Default)]
@@ -294,6 +297,13 @@ fn collect<'a>(
                 diags.push(err(format!(
                     "also={target} loops back ({} -> {target})",
                     chain.join(" -> ")
+                )));
+                *broken = true;
+                continue;
+            }
+            if chain.len() > MAX_ALSO_DEPTH {
+                diags.push(err(format!(
+                    "also={target}: also= chain longer than {MAX_ALSO_DEPTH} sections"
                 )));
                 *broken = true;
                 continue;

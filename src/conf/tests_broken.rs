@@ -207,6 +207,24 @@ fn syntax_errors_keep_the_rest() {
 }
 
 #[test]
+fn long_also_chain_is_bounded() {
+    let mut text =
+        String::from("conn c0\n\tleft=10.0.0.1\n\tright=10.0.0.2\n\tauto=add\n\talso=c1\n");
+    for i in 1..200 {
+        text.push_str(&format!("conn c{i}\n\talso=c{}\n", i + 1));
+    }
+    let d = dir("longalso", &[("ipsec.conf", &text)]);
+    let c = load_in(&d);
+    let e = errors(&c);
+    assert_eq!(e.len(), 1, "{e:#?}");
+    assert!(
+        e[0].ends_with("also=c65: also= chain longer than 64 sections"),
+        "{e:#?}"
+    );
+    assert!(c.conns.is_empty());
+}
+
+#[test]
 fn unreadable_file_is_the_only_err() {
     let e = load(std::path::Path::new("/nonexistent/ipsec.conf"), &FakeHost).unwrap_err();
     assert!(e
