@@ -4,6 +4,7 @@
 //! front ends in [`cmd`] wrap it with sockets, files and the kernel.
 
 pub mod cmd;
+pub mod conf;
 pub mod ctl;
 pub mod eroute;
 #[cfg(feature = "fuzzing")]

@@ -26,6 +26,7 @@
     )
 )]
 
+pub mod check;
 pub mod codec;
 mod decode;
 pub mod message;

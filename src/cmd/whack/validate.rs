@@ -7,8 +7,7 @@ use std::net::IpAddr;
 use super::options::Id;
 use super::parser::{key_request, Request, State, WhackError};
 use crate::ctl::{
-    self, never_negotiate, AddrFamily, End, OppoInitiate, IKE_LIFETIME_MAXIMUM,
-    IPSEC_LIFETIME_MAXIMUM, POLICY_AGGRESSIVE, POLICY_DONT_REKEY, POLICY_ENCRYPT,
+    self, never_negotiate, AddrFamily, End, OppoInitiate, POLICY_AGGRESSIVE, POLICY_ENCRYPT,
     POLICY_ID_AUTH_MASK, POLICY_IPSEC_MASK, POLICY_OPPO, POLICY_PFS, POLICY_RSASIG,
     POLICY_SHUNT_MASK, POLICY_SHUNT_TRAP,
 };
@@ -98,24 +97,8 @@ pub(super) fn finish(mut st: State) -> Result<Request, WhackError> {
         return Err(st.diag("can not specify aggressive mode without ike= to set algorithm"));
     }
 
-    // Quick and dirty check for wild values (C arithmetic, modulo 2^64).
-    let (margin, fuzz) = (c.rekey_margin, c.rekey_fuzz);
-    if margin != 0 && fuzz.wrapping_mul(margin).wrapping_mul(4) / margin / 4 != fuzz {
-        return Err(st.diag("rekeymargin or rekeyfuzz values are so large that they cause oveflow"));
-    }
-    check_life_time(&st, c.ike_lifetime, IKE_LIFETIME_MAXIMUM, "ikelifetime")?;
-    check_life_time(
-        &st,
-        c.ipsec_lifetime,
-        IPSEC_LIFETIME_MAXIMUM,
-        "ipseclifetime",
-    )?;
-
-    if c.dpd_delay != 0 && c.dpd_timeout == 0 {
-        return Err(st.diag("dpddelay specified, but dpdtimeout is zero, both should be specified"));
-    }
-    if c.dpd_delay == 0 && c.dpd_timeout != 0 {
-        return Err(st.diag("dpdtimeout specified, but dpddelay is zero, both should be specified"));
+    if let Err(m) = ctl::check::times(c) {
+        return Err(st.diag(m));
     }
     let Some(dpd_action) = st.dpd_action else {
         return Err(st.diag(
@@ -264,28 +247,6 @@ fn check_end(
     }
     if this.protocol != that_protocol {
         return Err(st.diag("the protocol for leftprotoport and rightprotoport must be the same"));
-    }
-    Ok(())
-}
-
-/// `check_life_time`: at most `limit`, and (unless --dontrekey) more than
-/// rekeymargin*(100+rekeyfuzz)/100.
-fn check_life_time(st: &State, life: u64, limit: u64, which: &str) -> Result<(), WhackError> {
-    let c = &st.conn;
-    let mint = c
-        .rekey_margin
-        .wrapping_mul(100u64.wrapping_add(c.rekey_fuzz))
-        / 100;
-    if life > limit {
-        return Err(st.diag(format!(
-            "{which} [{life} seconds] must be less than {limit} seconds"
-        )));
-    }
-    if c.policy & POLICY_DONT_REKEY == 0 && life <= mint {
-        return Err(st.diag(format!(
-            "{which} [{life}] must be greater than rekeymargin*(100+rekeyfuzz)/100 [{}*(100+{})/100 = {mint}]",
-            c.rekey_margin, c.rekey_fuzz
-        )));
     }
     Ok(())
 }
