@@ -153,7 +153,9 @@ impl HalfOpen {
         if let Some((key, _, _)) = self.keys.remove(&serial) {
             if self.by_mi1.get(&key) == Some(&serial) {
                 self.by_mi1.remove(&key);
+                shrink_sparse(&mut self.by_mi1);
             }
+            shrink_sparse(&mut self.keys);
         }
     }
 
@@ -167,6 +169,7 @@ impl HalfOpen {
             t.remove(tier, serial);
             if t.len() == 0 {
                 self.by_address.remove(&ip);
+                shrink_sparse(&mut self.by_address);
             }
         }
         Some(ip)
@@ -183,6 +186,16 @@ impl HalfOpen {
     }
 }
 
+/// A map keeps the buckets of its largest size: after a burst of
+/// half-open exchanges (a thousand peers at once) they would stay allocated
+/// for good. Once a map is a quarter full it gives back all but twice what
+/// it holds, so each shrink is paid for by the removals before it.
+fn shrink_sparse<K: std::hash::Hash + Eq, V>(m: &mut HashMap<K, V>) {
+    if m.capacity() > 64 && m.len().saturating_mul(4) < m.capacity() {
+        m.shrink_to(m.len().saturating_mul(2));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -190,6 +203,29 @@ mod tests {
 
     fn addr(n: u8, port: u16) -> SocketAddr {
         SocketAddr::new(IpAddr::V4(Ipv4Addr::new(192, 0, 2, n)), port)
+    }
+
+    #[test]
+    fn a_burst_leaves_no_buckets_behind() {
+        let mut h = HalfOpen::default();
+        let peer = |i: u64| {
+            let [.., a, b] = i.to_be_bytes();
+            SocketAddr::new(IpAddr::V4(Ipv4Addr::new(198, 18, a, b)), 500)
+        };
+        for i in 0..2000u64 {
+            h.insert(i, i.to_be_bytes(), peer(i), false);
+        }
+        let full = h.by_address.capacity() + h.by_mi1.capacity() + h.keys.capacity();
+        for i in 0..2000u64 {
+            h.established(i);
+        }
+        assert!(h.by_address.capacity() <= 64, "{}", h.by_address.capacity());
+        for i in 0..1990u64 {
+            h.remove(i);
+        }
+        let left = h.by_address.capacity() + h.by_mi1.capacity() + h.keys.capacity();
+        assert!(full >= 3 * 2000 && left <= 3 * 64, "{full} -> {left}");
+        assert_eq!(h.find(1995u64.to_be_bytes(), peer(1995)), Some(1995));
     }
 
     #[test]
