@@ -133,7 +133,10 @@ pub fn build(
                     None => {
                         cx.error(
                             it,
-                            format!("{side}=\"{v}\": the name has no address of the conn's family"),
+                            format!(
+                                "{side}=\"{v}\": no address of the conn's family for this \
+                                 name (host names are not looked up: give an address)"
+                            ),
                         );
                         ok = false;
                     }

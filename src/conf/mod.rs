@@ -188,14 +188,12 @@ pub trait Host {
     fn default_route(&self, family: crate::ctl::AddrFamily) -> Option<DefaultRoute>;
 
     /// A host name in `left=`/`right=` (Openswan looked names up): its
-    /// first address of `family`. The default asks the system resolver.
-    fn resolve(&self, name: &str, family: crate::ctl::AddrFamily) -> Option<IpAddr> {
-        use std::net::ToSocketAddrs;
-        (name, 0)
-            .to_socket_addrs()
-            .ok()?
-            .map(|sa| sa.ip())
-            .find(|a| crate::ctl::AddrFamily::of(a) == family)
+    /// first address of `family`. The default knows none: rswan resolves no
+    /// host names yet (the static binary carries no resolver, and glibc's
+    /// would need its shared NSS modules at run time), so such a conn is
+    /// refused with a diagnostic.
+    fn resolve(&self, _name: &str, _family: crate::ctl::AddrFamily) -> Option<IpAddr> {
+        None
     }
 }
 
