@@ -3,8 +3,10 @@
 //! The protocol engine lives in [`ike`] and performs no I/O; the subcommand
 //! front ends in [`cmd`] wrap it with sockets, files and the kernel.
 
+pub mod auto;
 pub mod cmd;
 pub mod conf;
+pub mod control_client;
 pub mod ctl;
 pub mod eroute;
 #[cfg(feature = "fuzzing")]
@@ -23,6 +25,7 @@ mod sys_socket;
 pub mod text;
 pub mod tncfg;
 pub mod updown;
+pub mod verify;
 mod wire_bytes;
 #[cfg(test)]
 mod wire_fuzz;

@@ -4,10 +4,9 @@
 //! options only, unique prefixes accepted, `--opt=value` or `--opt value`,
 //! per-class duplicate detection, `--optionsfrom`, the same validation order
 //! and messages. [`parse_args`] turns it into a [`Parsed`] value without
-//! touching a socket; [`client::send`] then talks to pluto over the control
+//! touching a socket; [`crate::control_client::send`] then talks to pluto over the control
 //! socket using [`crate::ctl`]'s encoding and relays the reply lines.
 
-pub mod client;
 pub mod options;
 mod optionsfrom;
 mod parser;
@@ -156,6 +155,11 @@ pub fn run(args: &[String]) -> i32 {
             super::out_line(&version_text());
             0
         }
-        Ok(Parsed::Send(req)) => client::send(&req),
+        Ok(Parsed::Send(req)) => crate::control_client::send(crate::control_client::Call {
+            msg: &req.msg,
+            ctl_path: &req.ctl_path,
+            xauth_name: req.xauth_name.as_deref(),
+            xauth_pass: req.xauth_pass.as_deref(),
+        }),
     }
 }

@@ -1,13 +1,39 @@
-//! whack's conversation with pluto: check the control socket, connect, send
-//! one frame, copy the reply lines to stdout, answer prompts, and end with
-//! the exit status the lines call for.
+//! A control client's conversation with pluto (whack's, and `ipsec auto`'s
+//! and `ipsec setup`'s, which send what whack would): check the control
+//! socket, connect, send one frame, copy the reply lines to stdout, answer
+//! prompts, and end with the exit status the lines call for.
 
 use std::ffi::{CStr, CString};
 use std::io::{BufRead, Read, Write};
 use std::os::unix::net::UnixStream;
 
-use super::parser::Request;
-use crate::ctl::{self, reply};
+use crate::ctl::{self, reply, WhackMessage};
+
+/// One request to pluto: the message, where to send it, and the answers to
+/// pluto's xauth prompts.
+#[derive(Debug, Clone, Copy)]
+pub struct Call<'a> {
+    /// What pluto is told.
+    pub msg: &'a WhackMessage,
+    /// The control socket path (`<ctlbase>.ctl`).
+    pub ctl_path: &'a str,
+    /// `--xauthname`: answer to pluto's user-name prompt (RC 41).
+    pub xauth_name: Option<&'a str>,
+    /// `--xauthpass`: answer to pluto's secret prompt (RC 40).
+    pub xauth_pass: Option<&'a str>,
+}
+
+impl<'a> Call<'a> {
+    /// `msg` to the socket at `ctl_path`, without xauth answers.
+    pub fn new(msg: &'a WhackMessage, ctl_path: &'a str) -> Call<'a> {
+        Call {
+            msg,
+            ctl_path,
+            xauth_name: None,
+            xauth_pass: None,
+        }
+    }
+}
 
 /// whack's read buffer. A longer line is copied out in pieces, never cut.
 const MAX_LINE: usize = 4096;
@@ -50,9 +76,14 @@ fn access_rw(path: &str) -> Result<(), i32> {
     }
 }
 
-/// Sends `req` to pluto and relays the answer; returns whack's exit status.
-pub fn send(req: &Request) -> i32 {
-    let path = &req.ctl_path;
+/// True if a pluto accepts connections on `ctl_path` (nothing is sent).
+pub fn answers(ctl_path: &str) -> bool {
+    UnixStream::connect(ctl_path).is_ok()
+}
+
+/// Sends the request to pluto and relays the answer; returns whack's exit status.
+pub fn send(req: Call<'_>) -> i32 {
+    let path = req.ctl_path;
     if let Err(e) = access_rw(path) {
         return problem(&match e {
             libc::EACCES => {
@@ -62,7 +93,7 @@ pub fn send(req: &Request) -> i32 {
             _ => format!("whack: access(\"{path}\") failed with {e} {}", strerror(e)),
         });
     }
-    let frame = match ctl::encode(&req.msg) {
+    let frame = match ctl::encode(req.msg) {
         Ok(f) => f,
         Err(_) => return problem("whack: too many bytes of strings to fit in message to pluto"),
     };
@@ -85,7 +116,7 @@ pub fn send(req: &Request) -> i32 {
         let n = errno_of(&e);
         return problem(&format!("whack: write() failed ({n} {})", strerror(n)));
     }
-    relay(&mut sock, req)
+    relay(&mut sock, &req)
 }
 
 /// Reads reply lines until pluto closes the socket.
@@ -95,7 +126,7 @@ pub fn send(req: &Request) -> i32 {
 /// like any other line's. A last line without its newline is still copied
 /// out, with a diagnostic, and whack then exits with RC_WHACK_PROBLEM
 /// unless the status is already a failure.
-fn relay(sock: &mut UnixStream, req: &Request) -> i32 {
+fn relay(sock: &mut UnixStream, req: &Call<'_>) -> i32 {
     let mut status: u64 = 0;
     let mut pending: Vec<u8> = Vec::with_capacity(MAX_LINE);
     // The first bytes of a line already partly copied out (enough for its code).
@@ -144,12 +175,12 @@ fn relay(sock: &mut UnixStream, req: &Request) -> i32 {
                 None => line,
             };
             let answer = match reply::leading_number(&start) {
-                40 => Some(match &req.xauth_pass {
-                    Some(p) => p.clone(),
+                40 => Some(match req.xauth_pass {
+                    Some(p) => p.to_string(),
                     None => get_secret(),
                 }),
-                41 => match &req.xauth_name {
-                    Some(n) => Some(n.clone()),
+                41 => match req.xauth_name {
+                    Some(n) => Some(n.to_string()),
                     None => match get_value() {
                         Ok(v) => Some(v),
                         Err(code) => return code,
