@@ -71,10 +71,19 @@ test: test-deps
 	$(MAKE) lab-test
 	$(MAKE) interop
 
+# `ipsec setup` at boot: a systemd unit and a plain init script.
+SYSTEMDDIR ?= /lib/systemd/system
+INITDIR ?= /etc/init.d
+
 install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/libexec/ipsec
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/sbin/ipsec
 	for l in $(LINKS); do ln -sfn ../../sbin/ipsec $(DESTDIR)$(PREFIX)/libexec/ipsec/$$l; done
+	install -d $(DESTDIR)$(SYSTEMDDIR) $(DESTDIR)$(INITDIR)
+	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' init/ipsec.service.in > $(DESTDIR)$(SYSTEMDDIR)/ipsec.service
+	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' init/ipsec.init.in > $(DESTDIR)$(INITDIR)/ipsec
+	chmod 0644 $(DESTDIR)$(SYSTEMDDIR)/ipsec.service
+	chmod 0755 $(DESTDIR)$(INITDIR)/ipsec
 
 # The lab (lab/): a Debian kernel under qemu (TCG), network namespaces as gateways.
 # `make lab` prepares the host (packages, kernel, initramfs in LAB_DIR; as root),

@@ -10,14 +10,17 @@ use std::ffi::OsStr;
 use std::io::Write;
 use std::path::Path;
 
+pub mod auto;
 pub mod eroute;
 mod manual;
 pub mod pluto;
 pub mod rsasigkey;
+pub mod setup;
 pub mod showhostkey;
 pub mod spi;
 pub mod tncfg;
 pub mod updown;
+pub mod verify;
 pub mod whack;
 
 /// The crate version, as printed by `ipsec --version`.
@@ -44,6 +47,21 @@ pub static COMMANDS: &[Command] = &[
         name: whack::NAME,
         summary: whack::SUMMARY,
         run: whack::run,
+    },
+    Command {
+        name: auto::NAME,
+        summary: auto::SUMMARY,
+        run: auto::run,
+    },
+    Command {
+        name: setup::NAME,
+        summary: setup::SUMMARY,
+        run: setup::run,
+    },
+    Command {
+        name: verify::NAME,
+        summary: verify::SUMMARY,
+        run: verify::run,
     },
     Command {
         name: tncfg::NAME,

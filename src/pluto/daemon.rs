@@ -460,8 +460,12 @@ impl Daemon {
             match c.stream.read(&mut chunk) {
                 Ok(0) => {
                     // The client closed its side: what it sent is all there is.
+                    // Nothing at all is a probe (`ipsec setup status`: is
+                    // pluto there?), not a bad message.
                     if let Some(c) = self.drop_client(token) {
-                        self.on_request(c.stream, c.buf);
+                        if !c.buf.is_empty() {
+                            self.on_request(c.stream, c.buf);
+                        }
                     }
                     return;
                 }

@@ -54,6 +54,32 @@ fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
 /// current environment, stdin from /dev/null and stdout/stderr piped; in a
 /// process group of its own when `own_group`.
 pub fn spawn(argv: &[&OsStr], search: bool, own_group: bool) -> io::Result<Spawned> {
+    let (out_r, out_w) = pipe()?;
+    let (err_r, err_w) = pipe()?;
+    let pid = start(argv, search, own_group, &out_w, &err_w)?;
+    drop((out_w, err_w));
+    Ok(Spawned {
+        child: Child { pid, status: None },
+        stdout: out_r,
+        stderr: err_r,
+    })
+}
+
+/// Starts `argv[0]` (a path) with `argv`, the current environment, stdin
+/// from /dev/null and stdout/stderr on the descriptors given (a daemon's
+/// log file, /dev/null): for a program that outlives us.
+pub fn spawn_to(argv: &[&OsStr], stdout: &OwnedFd, stderr: &OwnedFd) -> io::Result<Child> {
+    let pid = start(argv, false, false, stdout, stderr)?;
+    Ok(Child { pid, status: None })
+}
+
+fn start(
+    argv: &[&OsStr],
+    search: bool,
+    own_group: bool,
+    out_w: &OwnedFd,
+    err_w: &OwnedFd,
+) -> io::Result<libc::pid_t> {
     let args = argv
         .iter()
         .map(|a| cstring(a))
@@ -73,16 +99,14 @@ pub fn spawn(argv: &[&OsStr], search: bool, own_group: bool) -> io::Result<Spawn
     argp.push(std::ptr::null_mut());
     let mut envp: Vec<*mut libc::c_char> = env.iter().map(|e| e.as_ptr().cast_mut()).collect();
     envp.push(std::ptr::null_mut());
-    let (out_r, out_w) = pipe()?;
-    let (err_r, err_w) = pipe()?;
     let devnull = c"/dev/null";
     let mut pid: libc::pid_t = 0;
     // SAFETY: the attribute and file-action objects are initialised before
     // use and destroyed after; every pointer handed to posix_spawn (path,
     // NULL-terminated argv and envp, /dev/null) points into CStrings and
     // Vecs that live until it returns; the descriptors are open (the pipes'
-    // write ends are dup2'd onto 1 and 2, and all pipe ends are
-    // close-on-exec, so the child keeps only 0, 1 and 2 of them).
+    // write ends, or the caller's descriptors, are dup2'd onto 1 and 2; the
+    // pipe ends are close-on-exec, so the child keeps only 0, 1 and 2 of them).
     let rc = unsafe {
         use std::os::fd::AsRawFd;
         let mut fa: libc::posix_spawn_file_actions_t = std::mem::zeroed();
@@ -142,12 +166,7 @@ pub fn spawn(argv: &[&OsStr], search: bool, own_group: bool) -> io::Result<Spawn
     if rc != 0 {
         return Err(io::Error::from_raw_os_error(rc));
     }
-    drop((out_w, err_w));
-    Ok(Spawned {
-        child: Child { pid, status: None },
-        stdout: out_r,
-        stderr: err_r,
-    })
+    Ok(pid)
 }
 
 impl Spawned {
