@@ -12,7 +12,8 @@
 # Then per third-party peer the NAT traversal and DPD cells of lab/interop/natdpd.sh:
 # PEER/nat-rswan (rswan the road warrior behind a NAT), PEER/nat-peer (the peer behind it,
 # rswan the %any gateway), PEER/dpd (each answers and detects the other's death), named
-# PEER/KIND/psk/aes128-sha1-modp2048/pfs.
+# PEER/KIND/psk/aes128-sha1-modp2048/pfs.  Last libreswan/conf/psk/aes128-sha1-modp2048/pfs:
+# the same conn text in rswan's ipsec.conf and in libreswan's (lab/interop/conf.sh).
 # A cell is named PEER/ROLE/AUTH/IKE/PFS (e.g. strongswan/peer-init/rsa/aes128-sha1-modp2048/nopfs);
 # with PATTERNs only the cells whose name contains one of them run.  Prints "@@PLAN NAME"
 # for each cell first, then each scenario's output (also kept in $VMRUN_OUT/<cell>.log)
@@ -47,6 +48,9 @@ done
 for peer in strongswan libreswan; do
     for kind in nat-rswan nat-peer dpd; do add_cell "$peer" "$kind" psk aes pfs; done
 done
+# ipsec.conf (lab/interop/conf.sh): one conn text read by rswan (`ipsec setup start`,
+# `ipsec auto --up/--down`, `ipsec setup stop`) and by libreswan, which reads that syntax too
+add_cell libreswan conf psk aes pfs
 [ ${#CELLS[@]} -gt 0 ] || { echo "all.sh: no cell matches: $*"; exit 2; }
 for c in "${CELLS[@]}"; do echo "@@PLAN ${c##* }"; done
 

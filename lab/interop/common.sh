@@ -61,9 +61,11 @@ UP_TIMEOUT=${UP_TIMEOUT:-60}          # seconds for one initiation
 DOWN_TIMEOUT=${DOWN_TIMEOUT:-45}      # seconds for the Deletes to take effect (TCG on a busy host is slow)
 RSWAN_PLUTO_OPTS=${RSWAN_PLUTO_OPTS:-}
 
-USAGE="usage: $0 [rswan-init|peer-init] [psk|rsa] [3des|aes] [pfs|nopfs]"
+USAGE="usage: $0 [rswan-init|peer-init|conf] [psk|rsa] [3des|aes] [pfs|nopfs]"
 ROLE=${1:-rswan-init}; AUTH=${2:-psk}; P1=${3:-3des}; PFS=${4:-pfs}
-case $ROLE in rswan-init|peer-init) ;; *) echo "$USAGE"; exit 2 ;; esac
+# conf: rswan initiates, configured by ipsec.conf (`ipsec setup start`, `ipsec auto`:
+# lab/interop/conf.sh); the peer reads the same conn text
+case $ROLE in rswan-init|conf) INITIATOR=rswan ;; peer-init) INITIATOR=peer ;; *) echo "$USAGE"; exit 2 ;; esac
 case $AUTH in psk|rsa) ;; *) echo "$USAGE"; exit 2 ;; esac
 case $P1 in
     3des) IKE=3des-sha1-modp1536;   ESP=3des-sha1;   GROUP=modp1536 ;;
@@ -164,6 +166,10 @@ rswan_states() {
         | grep -E '^000 #[0-9]+: "' | awk '{print $2}' | sort -u | grep -c .
 }
 
+# rswan_up / rswan_down: rswan brings the connection up / tears it down
+rswan_up()   { rwhack --initiate --name "$CONN"; }
+rswan_down() { rwhack --terminate --name "$CONN"; }
+
 rswan_stop() {
     [ -S "$LABRUN/west/pluto.ctl" ] && kill -0 "${RSWAN_PID:-0}" 2>/dev/null && rwhack --shutdown
     local i
@@ -176,20 +182,20 @@ rswan_stop() {
 initiate() {   # initiate ROUND
     local r=$1 rc
     T_UP=$(date +%s.%N)
-    if [ "$ROLE" = rswan-init ]; then
-        rwhack --initiate --name "$CONN"; rc=$?
+    if [ "$INITIATOR" = rswan ]; then
+        rswan_up; rc=$?
     else
         peer_initiate; rc=$?
     fi
     T_UP=$(awk -v a="$T_UP" -v b="$(date +%s.%N)" 'BEGIN{printf "%.2f", b-a}')
-    [ $rc = 0 ] || { step_result "up$r" FAIL "round $r: initiation by ${ROLE%-init} failed (exit $rc)"; return 1; }
+    [ $rc = 0 ] || { step_result "up$r" FAIL "round $r: initiation by $INITIATOR failed (exit $rc)"; return 1; }
     # the responder installs its SAs when the exchange ends: give it a moment
     if ! wait_until 10 both_have_esp; then
         step_result "up$r" FAIL "round $r: ESP SAs missing after initiation (west $(esp_sas west), east $(esp_sas east))"
         return 1
     fi
     step_result "up$r" ok
-    log "round $r: negotiated in ${T_UP} s (initiator: ${ROLE%-init})"
+    log "round $r: negotiated in ${T_UP} s (initiator: $INITIATOR)"
     # the ISAKMP SA rswan established last used the cell's authentication method
     local want=OAKLEY_PRESHARED_KEY got; [ "$AUTH" = rsa ] && want=OAKLEY_RSA_SIG
     got=$(grep -ao '{auth=[A-Z_]*' "$LABRUN/west/pluto.log" | tail -n 1 | cut -d= -f2)
@@ -274,7 +280,7 @@ teardown() {   # teardown ROUND rswan|peer
     snapshot
     t0=$(date +%s.%N)
     if [ "$who" = rswan ]; then
-        rwhack --terminate --name "$CONN"
+        rswan_down
         if ! wait_until "$DOWN_TIMEOUT" old_gone both; then
             what=$(old_left both)
             case $what in
@@ -374,7 +380,7 @@ run_scenario() {
     mountpoint -q "$LABRUN" && umount "$LABRUN"
     mount -t tmpfs -o mode=0755 interop "$LABRUN" || finish 1 "cannot mount a tmpfs on $LABRUN"
     log "interop $NAME: rswan $("$IPSEC" --version 2>&1 | head -n 1) (west) <-> $PEER $(peer_version) (east)"
-    log "IKE $IKE, ESP $ESP, $([ "$PFS" = pfs ] && echo "PFS $GROUP" || echo "no PFS"), initiator: ${ROLE%-init}," \
+    log "IKE $IKE, ESP $ESP, $([ "$PFS" = pfs ] && echo "PFS $GROUP" || echo "no PFS"), initiator: $INITIATOR," \
         "authentication: $([ "$AUTH" = rsa ] && echo "RSA signatures ($RSA_BITS-bit keys)" || echo "pre-shared key")"
     ip netns del west 2>/dev/null; ip netns del east 2>/dev/null
     make_topology
@@ -388,7 +394,7 @@ run_scenario() {
     peer_start || finish 1 "$PEER did not start"
     rswan_peer_key || finish 1 "rswan did not take $PEER's public key"
 
-    hr; echo "== round 1: ${ROLE%-init} initiates; rswan's whack --terminate tears down"
+    hr; echo "== round 1: $INITIATOR initiates; rswan's whack --terminate tears down"
     if initiate 1; then
         traffic 1
         teardown 1 rswan
@@ -397,12 +403,15 @@ run_scenario() {
     fi
     force_clean
 
-    hr; echo "== round 2: ${ROLE%-init} initiates; $PEER's own teardown"
+    hr; echo "== round 2: $INITIATOR initiates; $PEER's own teardown"
     if initiate 2; then
         traffic 2
         teardown 2 peer
     else
         step_result ping2 skip; step_result peer-del skip
     fi
+    declare -F rswan_stop_check > /dev/null && rswan_stop_check
     finish
 }
+
+if [ "$ROLE" = conf ]; then . "$INTEROP_DIR/conf.sh"; fi

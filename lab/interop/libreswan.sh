@@ -68,6 +68,12 @@ peer_start() {
     leftrsasigkey=$PEER_PUBKEY
     rightrsasigkey=$RSWAN_PUBKEY"
     fi
+    if [ "$ROLE" = conf ]; then
+        # the conn text rswan reads (lab/interop/conf.sh), and what libreswan needs besides:
+        # IKEv1 allowed, the conn IKEv1, and no updown routes (lib.sh's static routes)
+        { printf 'config setup\n\tikev1-policy=accept\n\tplutodebug=%s\n\n' "${PLUTODEBUG:-none}"
+          shared_conn; printf '\tikev2=no\n\trightupdown=%%disabled\n'; } > "$d/ipsec.conf"
+    else
     cat > "$d/ipsec.conf" <<EOF
 config setup
     ikev1-policy=accept
@@ -91,6 +97,7 @@ conn $CONN
     leftupdown=%disabled
     auto=add
 EOF
+    fi
     # RSA: the private key is in the NSS database, nothing in ipsec.secrets
     if [ "$AUTH" = psk ]; then echo "192.0.2.2 192.0.2.1 : PSK \"$PSK\"" > "$d/ipsec.secrets"
     else : > "$d/ipsec.secrets"; fi
