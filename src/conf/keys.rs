@@ -1,6 +1,6 @@
 //! The table of every key the reader knows, and what it does with each:
 //! used, refused with a diagnostic, or ignored with a note. The key list
-//! of `doc/ipsec.conf.md` is generated from it ([`markdown`]).
+//! of README.md's ipsec.conf section is generated from it ([`markdown`]).
 
 /// Where a key is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -221,16 +221,24 @@ pub fn is_off(value: &str) -> bool {
     matches!(value, "" | "no" | "%none" | "never")
 }
 
-/// The key list of `doc/ipsec.conf.md`, between its markers.
+/// The key list of README.md's ipsec.conf section, grouped as Openswan's
+/// ipsec.conf(5) groups them (a conn's end parameters, its other
+/// parameters, then config setup).
 pub fn markdown() -> String {
     let mut out = String::new();
     for (scope, title) in [
-        (Scope::Setup, "`config setup`"),
-        (Scope::Conn, "`conn`: the connection"),
-        (Scope::End, "`conn`: each end (`left...` and `right...`)"),
+        (
+            Scope::End,
+            "conn parameters: each end (`left...` and `right...`)",
+        ),
+        (
+            Scope::Conn,
+            "conn parameters: the connection, its keying and DPD",
+        ),
+        (Scope::Setup, "config setup"),
     ] {
         out.push_str(&format!(
-            "\n### {title}\n\n| key | what the reader does |\n|---|---|\n"
+            "\n#### {title}\n\n| key | what the reader does |\n|---|---|\n"
         ));
         for k in KEYS.iter().filter(|k| k.scope == scope) {
             let name = match scope {
