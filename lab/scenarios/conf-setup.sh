@@ -85,8 +85,13 @@ on_finish() {
     rm -rf "$GW"
 }
 
-pluto_pids() { ip netns pids "$1" 2>/dev/null | while read -r p; do
-    [ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$(readlink -f "$IPSEC")" ] && echo "$p"; done; }
+# pluto_pids NS: the pluto processes in NS's network namespace
+pluto_pids() {
+    local p
+    for p in $(ip netns pids "$1" 2>/dev/null); do
+        tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null | grep -qE '(^|/| )ipsec pluto ' && echo "$p"
+    done
+}
 established() { gw west auto --status 2>/dev/null | grep -q 'IPsec SA established'; }
 esp_both() { [ "$(xfrm_count west state)" -ge 2 ] && [ "$(xfrm_count east state)" -ge 2 ]; }
 no_esp() { [ "$(xfrm_count west state)" = 0 ] && [ "$(xfrm_count east state)" = 0 ]; }
@@ -105,7 +110,10 @@ for ns in west east; do
     [ -s "$GW/$ns/run/pluto.pid" ] || fail "$ns: no /var/run/pluto.pid after ipsec setup start"
     gw $ns setup status; rc=$?
     [ $rc = 0 ] || fail "$ns: ipsec setup status said $rc while pluto runs"
-    PLUTOS+=($(pluto_pids $ns))
+    pid=$(pluto_pids $ns)
+    echo "$ns: pluto pid(s) [$pid], /var/run/pluto.pid says $(cat "$GW/$ns/run/pluto.pid" 2>/dev/null)"
+    [ -n "$pid" ] && [ "$pid" = "$(tr -dc 0-9 < "$GW/$ns/run/pluto.pid")" ] || fail "$ns: the pluto running is not the one of /var/run/pluto.pid"
+    PLUTOS+=($pid)
 done
 echo "plutos started by ipsec setup start: ${PLUTOS[*]}"
 [ ${#PLUTOS[@]} = 2 ] || fail "expected one pluto per gateway, found pids: ${PLUTOS[*]}"
