@@ -24,7 +24,7 @@ pub struct Ctx<'a> {
     line: u32,
     name: String,
     diags: &'a mut Vec<Diagnostic>,
-    reported: &'a mut Vec<(Rc<Path>, u32, String)>,
+    reported: &'a mut std::collections::HashSet<(Rc<Path>, u32, String)>,
     pub ok: bool,
 }
 
@@ -54,8 +54,7 @@ impl Ctx<'_> {
     /// A note about `it`, once however many conns it applies to.
     fn note_once(&mut self, it: &Item, m: String) {
         let k = (it.file.clone(), it.line, it.key.clone());
-        if !self.reported.contains(&k) {
-            self.reported.push(k);
+        if self.reported.insert(k) {
             self.diags
                 .push(Diagnostic::new(&it.file, it.line, Severity::Note, m));
         }
@@ -82,7 +81,7 @@ pub fn build(
     r: &Resolved,
     host: &dyn Host,
     diags: &mut Vec<Diagnostic>,
-    reported: &mut Vec<(Rc<Path>, u32, String)>,
+    reported: &mut std::collections::HashSet<(Rc<Path>, u32, String)>,
 ) -> Vec<Conn> {
     if r.fragment {
         return Vec::new();

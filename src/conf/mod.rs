@@ -230,10 +230,11 @@ pub fn load(path: &Path, host: &dyn Host) -> Result<Config, Diagnostic> {
     let confs = confs_dir();
     let setup = setup::build(&g.setup, &confs, host, &mut diagnostics);
     let mut conns: Vec<Conn> = Vec::new();
-    let mut reported = Vec::new();
+    let mut names = std::collections::HashSet::new();
+    let mut reported = std::collections::HashSet::new();
     for r in sections::resolve(&g, &mut diagnostics) {
         for c in conn::build(&r, host, &mut diagnostics, &mut reported) {
-            if conns.iter().any(|o| o.name == c.name) {
+            if !names.insert(c.name.clone()) {
                 diagnostics.push(Diagnostic::new(
                     &c.file,
                     c.line,
@@ -246,12 +247,11 @@ pub fn load(path: &Path, host: &dyn Host) -> Result<Config, Diagnostic> {
         }
     }
     // A problem in a section several conns use is said once.
-    let mut unique: Vec<Diagnostic> = Vec::with_capacity(diagnostics.len());
-    for d in diagnostics {
-        if !unique.contains(&d) {
-            unique.push(d);
-        }
-    }
+    let mut said = std::collections::HashSet::new();
+    let unique: Vec<Diagnostic> = diagnostics
+        .into_iter()
+        .filter(|d| said.insert((d.file.clone(), d.line, d.message.clone())))
+        .collect();
     Ok(Config {
         setup,
         conns,

@@ -2,6 +2,7 @@
 //! `also=` (chains, several per section), and putting `conn %default`
 //! under every conn. Loops in either are diagnosed, not followed.
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
@@ -198,16 +199,24 @@ pub struct Resolved<'a> {
 
 /// Resolves every conn of `g` except `%default`.
 pub fn resolve<'a>(g: &'a Gathered, diags: &mut Vec<Diagnostic>) -> Vec<Resolved<'a>> {
-    let by_name = |n: &str| g.conns.iter().find(|s| s.kind == Kind::Conn(n.to_string()));
+    // Looked up by name once per conn and per also=: a map, so that a file
+    // of ten thousand conns costs ten thousand lookups, not their square.
+    let mut first: HashMap<&str, &Section> = HashMap::new();
+    for s in &g.conns {
+        if let Kind::Conn(n) = &s.kind {
+            first.entry(n.as_str()).or_insert(s);
+        }
+    }
+    let by_name = |n: &str| first.get(n).copied();
     // A name given twice: the second section is an error.
-    let mut seen: Vec<&str> = Vec::new();
+    let mut seen: HashSet<&str> = HashSet::new();
     let mut dup = vec![false; g.conns.len()];
     for (i, s) in g.conns.iter().enumerate() {
         let Kind::Conn(name) = &s.kind else { continue };
         if name == "%default" {
             continue;
         }
-        if seen.contains(&name.as_str()) {
+        if !seen.insert(name.as_str()) {
             if let Some(d) = dup.get_mut(i) {
                 *d = true;
             }
@@ -222,9 +231,8 @@ pub fn resolve<'a>(g: &'a Gathered, diags: &mut Vec<Diagnostic>) -> Vec<Resolved
                 ),
             ));
         }
-        seen.push(name);
     }
-    let also_targets: Vec<&str> = g
+    let also_targets: HashSet<&str> = g
         .conns
         .iter()
         .flat_map(|s| s.items.iter())
