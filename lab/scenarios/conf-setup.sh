@@ -89,7 +89,7 @@ on_finish() {
 pluto_pids() {
     local p
     for p in $(ip netns pids "$1" 2>/dev/null); do
-        tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null | grep -qE '(^|/| )ipsec pluto ' && echo "$p"
+        tr '\0' ' ' 2>/dev/null < "/proc/$p/cmdline" | grep -qE '(^|/| )ipsec pluto ' && echo "$p"
     done
 }
 established() { gw west auto --status 2>/dev/null | grep -q 'IPsec SA established'; }
