@@ -251,7 +251,7 @@ pub fn ports(sys: &dyn System, running: bool) -> Vec<Check> {
                     format!(" Pluto listening for {what} on udp {port}"),
                     Outcome::NotApplicable,
                 )
-                .with("NAT traversal is off (config setup: nat_traversal=yes)"),
+                .with("NAT traversal is off (config setup: nat_traversal=yes turns it on)"),
                 (true, false) => Check::new(
                     format!(" Pluto listening for {what} on udp {port}"),
                     Outcome::Failed,
