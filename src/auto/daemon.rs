@@ -149,6 +149,20 @@ pub enum Stopped {
     Killed { pid: u32 },
 }
 
+/// SIGTERM (pluto's clean exit), then SIGKILL if it is still there after 5 s.
+fn terminate(pid: u32) -> Stopped {
+    signal(pid, libc::SIGTERM);
+    if wait_for(Duration::from_secs(5), || !alive(pid)) {
+        return Stopped::Clean {
+            pid,
+            how: "SIGTERM",
+        };
+    }
+    signal(pid, libc::SIGKILL);
+    wait_for(Duration::from_secs(2), || !alive(pid));
+    Stopped::Killed { pid }
+}
+
 /// Stops the pluto at `p`: `--shutdown` (pluto deletes its states, SAs
 /// and policies, its socket and lock), then SIGTERM after 10 s and SIGKILL
 /// after 5 more. A lock file or socket left by a pluto that is gone is
@@ -169,17 +183,7 @@ pub fn stop(p: &Paths) -> Result<Stopped, String> {
                         how: "whack --shutdown",
                     }
                 } else {
-                    signal(pid, libc::SIGTERM);
-                    if wait_for(Duration::from_secs(5), || !alive(pid)) {
-                        Stopped::Clean {
-                            pid,
-                            how: "SIGTERM",
-                        }
-                    } else {
-                        signal(pid, libc::SIGKILL);
-                        wait_for(Duration::from_secs(2), || !alive(pid));
-                        Stopped::Killed { pid }
-                    }
+                    terminate(pid)
                 }
             }
             // No lock to name the process: the socket going away says it ended.
@@ -201,17 +205,7 @@ pub fn stop(p: &Paths) -> Result<Stopped, String> {
         match pid {
             Some(pid) if alive(pid) && is_pluto(pid) => {
                 // A pluto holds the lock but does not answer: end it.
-                signal(pid, libc::SIGTERM);
-                if wait_for(Duration::from_secs(5), || !alive(pid)) {
-                    Stopped::Clean {
-                        pid,
-                        how: "SIGTERM",
-                    }
-                } else {
-                    signal(pid, libc::SIGKILL);
-                    wait_for(Duration::from_secs(2), || !alive(pid));
-                    Stopped::Killed { pid }
-                }
+                terminate(pid)
             }
             _ => Stopped::NotRunning,
         }
