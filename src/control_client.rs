@@ -168,7 +168,12 @@ fn relay(sock: &mut UnixStream, req: &Call<'_>) -> i32 {
         pending.extend_from_slice(&chunk[..n]);
         while let Some(pos) = pending.iter().position(|b| *b == b'\n') {
             let line: Vec<u8> = pending.drain(..=pos).collect();
-            copy_out(&line);
+            // --status --json: the JSON objects alone, one a line (without
+            // the code that starts every reply line), for jq and the like.
+            match line.strip_prefix(b"000 ".as_slice()) {
+                Some(json) if req.msg.status_json && json.starts_with(b"{") => copy_out(json),
+                _ => copy_out(&line),
+            }
             // The code is at the start of the whole line.
             let start = match head.take() {
                 Some(h) => h,

@@ -83,6 +83,75 @@ fn setup_start_auto_and_stop() {
     assert!(!st.contains("\"later\""), "{st}");
     assert!(st.contains("STATE_MAIN_I1"), "{st}");
 
+    // the status as JSON lines: pluto, each connection, each state
+    let json = ipsec(
+        &dir,
+        &[
+            "whack",
+            "--ctlbase",
+            base.to_str().unwrap(),
+            "--status",
+            "--json",
+        ],
+    );
+    assert_eq!(json.status.code(), Some(0), "{}", text(&json));
+    let lines: Vec<String> = String::from_utf8_lossy(&json.stdout)
+        .lines()
+        .map(String::from)
+        .collect();
+    assert!(
+        lines.iter().all(|l| l.starts_with('{') && l.ends_with('}')),
+        "{lines:?}"
+    );
+    assert!(lines[0].starts_with("{\"type\":\"pluto\""), "{lines:?}");
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| l.contains("\"type\":\"connection\""))
+            .count(),
+        2
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("\"type\":\"state\"") && l.contains("\"state\":\"STATE_MAIN_I1\"")),
+        "{lines:?}"
+    );
+    if let Ok(py) = Command::new("python3")
+        .args([
+            "-c",
+            "import json,sys\nfor l in sys.stdin: json.loads(l)\nprint('ok')",
+        ])
+        .stdin(
+            std::fs::File::open({
+                let f = dir.join("status.json");
+                std::fs::write(&f, &json.stdout).unwrap();
+                f
+            })
+            .unwrap(),
+        )
+        .output()
+    {
+        assert_eq!(
+            String::from_utf8_lossy(&py.stdout).trim(),
+            "ok",
+            "{}",
+            String::from_utf8_lossy(&py.stderr)
+        );
+    }
+    // no IPsec SA yet: no traffic line, and a successful exit
+    let traffic = ipsec(
+        &dir,
+        &[
+            "whack",
+            "--ctlbase",
+            base.to_str().unwrap(),
+            "--trafficstatus",
+        ],
+    );
+    assert_eq!(traffic.status.code(), Some(0), "{}", text(&traffic));
+    assert!(traffic.stdout.is_empty(), "{}", text(&traffic));
+
     let add = ipsec(&dir, &["auto", "--add", "later"]);
     assert_eq!(add.status.code(), Some(0), "{}", text(&add));
     let down = ipsec(&dir, &["auto", "--down", "near"]);

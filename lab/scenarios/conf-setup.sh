@@ -2,7 +2,8 @@
 # lab/scenarios/conf-setup.sh: lab test.  Two rswan gateways configured only through
 # ipsec.conf and ipsec.secrets at their default paths, run the way an Openswan user runs
 # them: `ipsec setup start` (auto=start in west, auto=add in east), then `ipsec auto
-# --status`, `ipsec verify`, a ping through the tunnel, `ipsec auto --down` / `--up`,
+# --status`, `ipsec verify`, a ping through the tunnel, the JSON status of the SA and
+# `ipsec whack --trafficstatus` with the kernel's counters, `ipsec auto --down` / `--up`,
 # and `ipsec setup stop`, which must leave each kernel without SA or policy, no pluto,
 # no control socket and no lock.
 #
@@ -139,6 +140,25 @@ grep -q '^Kernel modules for the configured algorithms  *\[OK\]' "$LABRUN/west-v
 hr; echo "== ping through the tunnel"
 ping_check ESP esp -c 5 -i 0.2 -W 2 -I 10.1.0.1 10.2.0.1
 
+hr; echo "== JSON status and trafficstatus (west), after the ping"
+gw west whack --status --json > "$LABRUN/west-status.json" || fail "whack --status --json failed"
+python3 - "$LABRUN/west-status.json" <<'EOF' || fail "the JSON status does not show the IPsec SA with its traffic"
+import json, sys
+objs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+print("%d objects: %s" % (len(objs), ", ".join(sorted(set(o["type"] for o in objs)))))
+sa = [o for o in objs if o.get("type") == "state" and o.get("kind") == "ipsec" and o.get("established")]
+if not sa:
+    print("no established IPsec state in the JSON status"); sys.exit(1)
+print(json.dumps(sa[0], indent=1, sort_keys=True))
+if not (isinstance(sa[0].get("in_bytes"), int) and sa[0]["in_bytes"] > 0
+        and isinstance(sa[0].get("out_bytes"), int) and sa[0]["out_bytes"] > 0):
+    print("the IPsec SA's byte counters are not both above zero after the ping"); sys.exit(1)
+EOF
+gw west whack --trafficstatus | tee "$LABRUN/west-traffic.txt" || fail "whack --trafficstatus failed"
+grep -qE "^006 #[0-9]+: \"$CONN_NAME\", type=ESP, inBytes=[1-9][0-9]*, outBytes=[1-9][0-9]*, id='192.0.2.2'" "$LABRUN/west-traffic.txt" \
+    || fail "trafficstatus shows no traffic for \"$CONN_NAME\""
+on west ip -s xfrm state | grep -E "^src|bytes" | head -8
+
 hr; echo "== ipsec auto --down, then --up (west)"
 gw west auto --down "$CONN_NAME" || fail "ipsec auto --down failed"
 wait_until 20 no_esp || fail "SAs left after ipsec auto --down (west $(xfrm_count west state), east $(xfrm_count east state))"
@@ -164,4 +184,4 @@ done
 xfrm_empty west east || fail "a kernel still holds SAs or policies after ipsec setup stop"
 [ "$(ip -n west xfrm policy list | grep -c '^src ')" = 0 ] || fail "west: ip xfrm policy is not empty after ipsec setup stop"
 
-verdict "ipsec setup start brought \"$CONN_NAME\" up from ipsec.conf alone (auto=start/add); auto --down/--up and verify worked; ipsec setup stop left both kernels empty"
+verdict "ipsec setup start brought \"$CONN_NAME\" up from ipsec.conf alone (auto=start/add); auto --down/--up, verify, JSON and traffic status worked; ipsec setup stop left both kernels empty"

@@ -344,6 +344,8 @@ pub fn encode(msg: &WhackMessage) -> Result<Vec<u8>, EncodeError> {
     w.flag(MSG_TERMINATE, msg.terminate)?;
     w.flag(MSG_STATUS, msg.status)?;
     w.flag(MSG_SHUTDOWN, msg.shutdown)?;
+    w.flag(MSG_STATUS_JSON, msg.status_json)?;
+    w.flag(MSG_TRAFFIC, msg.traffic_status)?;
 
     let total = HEADER_LEN + w.buf.len();
     if total > MAX_FRAME {

@@ -347,5 +347,7 @@ pub(super) fn decode_message(body: &[u8]) -> Result<WhackMessage, DecodeError> {
         terminate: it.flag(MSG_TERMINATE)?,
         status: it.flag(MSG_STATUS)?,
         shutdown: it.flag(MSG_SHUTDOWN)?,
+        status_json: it.flag(MSG_STATUS_JSON)?,
+        traffic_status: it.flag(MSG_TRAFFIC)?,
     })
 }

@@ -74,6 +74,10 @@ pub struct WhackMessage {
     pub status: bool,
     /// `--shutdown`.
     pub shutdown: bool,
+    /// `--status --json`: the status as JSON lines (with `status`).
+    pub status_json: bool,
+    /// `--trafficstatus`: one line per IPsec SA with its traffic.
+    pub traffic_status: bool,
 }
 
 /// The pubkey form.
@@ -421,5 +425,6 @@ impl WhackMessage {
             || self.status
             || self.debug.is_some()
             || self.shutdown
+            || self.traffic_status
     }
 }

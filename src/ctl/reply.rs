@@ -22,6 +22,9 @@ pub enum Rc {
     LogSerious,
     /// 4: success; sets the exit status to 0.
     Success,
+    /// 6: one IPsec SA's traffic (`--trafficstatus`, libreswan's
+    /// RC_INFORMATIONAL_TRAFFIC); ignored for the exit status.
+    Traffic,
     /// 10: a retransmission happened.
     Retransmission,
     /// 20: connection name already used.
@@ -77,12 +80,13 @@ pub enum Rc {
 }
 
 /// Every fixed code, in declaration order (from_code picks the first match).
-const FIXED: [(Rc, u32, &str); 29] = [
+const FIXED: [(Rc, u32, &str); 30] = [
     (Rc::Comment, 0, "RC_COMMENT"),
     (Rc::WhackProblem, 1, "RC_WHACK_PROBLEM"),
     (Rc::Log, 2, "RC_LOG"),
     (Rc::LogSerious, 3, "RC_LOG_SERIOUS"),
     (Rc::Success, 4, "RC_SUCCESS"),
+    (Rc::Traffic, 6, "RC_INFORMATIONAL_TRAFFIC"),
     (Rc::Retransmission, 10, "RC_RETRANSMISSION"),
     (Rc::DupName, 20, "RC_DUPNAME"),
     (Rc::UnknownName, 21, "RC_UNKNOWN_NAME"),
@@ -231,13 +235,13 @@ pub fn leading_number(line: &[u8]) -> u64 {
     }
 }
 
-/// whack's exit-status rule for one received line: codes 0 (comment) and 2
-/// (log) leave the status alone, 4 (success) resets it to 0, 40 and 41
-/// (prompts, answered by whack) leave it alone, and any other code becomes
-/// the status (3, 10, 100+state and 200+notification included).
+/// whack's exit-status rule for one received line: codes 0 (comment), 2
+/// (log) and 6 (traffic) leave the status alone, 4 (success) resets it to
+/// 0, 40 and 41 (prompts, answered by whack) leave it alone, and any other
+/// code becomes the status (3, 10, 100+state and 200+notification included).
 pub fn update_status(status: u64, line: &[u8]) -> u64 {
     match leading_number(line) {
-        0 | 2 | 40 | 41 => status,
+        0 | 2 | 6 | 40 | 41 => status,
         4 => 0,
         n => n,
     }

@@ -59,6 +59,10 @@ pub const MSG_TERMINATE: u16 = 0x0017;
 pub const MSG_STATUS: u16 = 0x0018;
 /// flag: `--shutdown`.
 pub const MSG_SHUTDOWN: u16 = 0x0019;
+/// flag: `--status --json`: the status as JSON lines, with the kernel's counters.
+pub const MSG_STATUS_JSON: u16 = 0x001A;
+/// flag: `--trafficstatus`: one line per IPsec SA with its traffic.
+pub const MSG_TRAFFIC: u16 = 0x001B;
 
 // Connection tags (inside TAG_CONNECTION). Required: LEFT, RIGHT, POLICY, the
 // two families, the five lifetime/rekey values and the three DPD values.
@@ -171,6 +175,8 @@ pub(super) const MSG_TAGS: &[u16] = &[
     MSG_TERMINATE,
     MSG_STATUS,
     MSG_SHUTDOWN,
+    MSG_STATUS_JSON,
+    MSG_TRAFFIC,
 ];
 
 /// Tags of a connection.

@@ -102,6 +102,8 @@ fn full_message() -> WhackMessage {
         terminate: true,
         status: true,
         shutdown: true,
+        status_json: true,
+        traffic_status: true,
     }
 }
 

@@ -29,6 +29,8 @@ pub struct StateInfo {
     pub nat: super::natt::NatState,
     /// IPsec SAs: encapsulation, NAT-OA and NAT-D (`NATOA=… NATD=…`).
     pub sa_nat: Option<super::natt::SaNatInfo>,
+    /// The peer's authenticated identity (an IPsec SA's: its ISAKMP SA's).
+    pub peer_id: Option<super::wire::Identity>,
 }
 
 const UNSPECIFIED: SocketAddr =
@@ -54,11 +56,11 @@ impl Endpoint {
                 dpd_event: s.dpd.event(),
                 nat: s.nat,
                 sa_nat: None,
+                peer_id: s.peer_id.clone(),
             })
             .chain(self.p2.values().map(|s| {
-                let (local, peer, nat) = self
-                    .p1
-                    .get(&s.parent)
+                let parent = self.p1.get(&s.parent);
+                let (local, peer, nat) = parent
                     .map_or((UNSPECIFIED, UNSPECIFIED, Default::default()), |p| {
                         (p.local, p.remote, p.nat)
                     });
@@ -83,6 +85,7 @@ impl Endpoint {
                     dpd_event: None,
                     nat,
                     sa_nat: Some(self.natt_sa_info(s.serial)),
+                    peer_id: parent.and_then(|p| p.peer_id.clone()),
                 }
             }))
             .collect();

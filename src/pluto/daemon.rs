@@ -85,6 +85,10 @@ pub struct Daemon {
     pub ifaces: Vec<Iface>,
     pub clients: HashMap<Token, Client>,
     pub waiters: Vec<Waiter>,
+    /// `--status --json` / `--trafficstatus` requests waiting for counters.
+    pub status_waiters: Vec<super::traffic::Pending>,
+    /// The last counter query's number (see `traffic`).
+    pub next_query: u64,
     pub listening: bool,
     next_token: usize,
     pub shutdown: bool,
@@ -160,6 +164,8 @@ impl Daemon {
             ifaces: Vec::new(),
             clients: HashMap::new(),
             waiters: Vec::new(),
+            status_waiters: Vec::new(),
+            next_query: 0,
             listening: false,
             next_token: FIRST_CLIENT,
             shutdown: false,
@@ -201,6 +207,10 @@ impl Daemon {
                 let t = t.saturating_duration_since(now);
                 timeout = Some(timeout.map_or(t, |u| u.min(t)));
             }
+            if let Some(t) = super::traffic::next_deadline(self) {
+                let t = t.saturating_duration_since(now);
+                timeout = Some(timeout.map_or(t, |u| u.min(t)));
+            }
             if let Err(e) = self.poll.poll(&mut events, timeout) {
                 if e.kind() == io::ErrorKind::Interrupted {
                     continue;
@@ -227,6 +237,9 @@ impl Daemon {
             self.expire_clients(now);
             self.collect_children(now);
             self.pump();
+            if !self.status_waiters.is_empty() {
+                super::traffic::finish_due(self, Instant::now());
+            }
             let children = &self.children;
             self.waiters.retain(|w| !w.updown || children.busy(&w.conn));
         }
@@ -290,7 +303,11 @@ impl Daemon {
         for o in outs {
             let now = Instant::now();
             match o {
-                KernelOutput::Reply(r) => self.ep.handle_kernel_reply(now, r),
+                KernelOutput::Reply(r) => {
+                    if !super::traffic::answer(self, &r) {
+                        self.ep.handle_kernel_reply(now, r)
+                    }
+                }
                 KernelOutput::Event(KernelEvent::Acquire(acq)) => self.ep.handle_acquire(now, acq),
                 KernelOutput::Event(KernelEvent::Expire {
                     proto,

@@ -19,6 +19,7 @@ pub mod signals;
 mod sockbuf;
 pub mod status;
 mod syslog;
+pub mod traffic;
 pub mod updown;
 pub mod whack;
 pub mod xfrm;

@@ -271,6 +271,7 @@ mod tests {
             dpd_event: None,
             nat: Default::default(),
             sa_nat: None,
+            peer_id: None,
         }
     }
 
@@ -291,6 +292,7 @@ mod tests {
             dpd_event: None,
             nat: Default::default(),
             sa_nat: None,
+            peer_id: None,
         }
     }
 

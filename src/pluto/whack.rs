@@ -47,7 +47,11 @@ pub fn handle(d: &mut Daemon, stream: UnixStream, buf: &[u8]) {
     let keep = execute(d, &msg, &Reply { stream: &stream });
     d.pump();
     d.echo = None;
-    if let Some(conn) = keep {
+    if keep.is_none() && (msg.traffic_status || (msg.status && msg.status_json)) {
+        super::traffic::start(d, stream, msg.status_json, Instant::now());
+        d.pump();
+        super::traffic::finish_due(d, Instant::now());
+    } else if let Some(conn) = keep {
         d.waiters.push(Waiter {
             stream,
             conn: conn.0,
@@ -173,7 +177,9 @@ fn execute(d: &mut Daemon, msg: &WhackMessage, r: &Reply<'_>) -> Option<(String,
             }
         }
     }
-    if msg.status {
+    // --status --json and --trafficstatus wait for the kernel's counters
+    // (`traffic`); the text status is answered at once.
+    if msg.status && !msg.status_json {
         for line in super::status::render(d, now) {
             r.line(Rc::Comment, &line);
         }

@@ -98,7 +98,14 @@ purge: whack --purgeocsp
 reread: whack [--rereadsecrets] [--rereadcacerts] [--rereadaacerts] \\
     [--rereadocspcerts] [--rereadacerts] [--rereadcrls] [--rereadall]
 
-status: whack --status
+status: whack --status [--json]
+    (--json: one JSON object a line: pluto, each connection, each state;
+    IPsec states with the kernel's byte counters in_bytes/out_bytes, null
+    where the kernel has none)
+
+traffic: whack --trafficstatus
+    (one line per IPsec SA, as libreswan prints it:
+    006 #2: \"name\", type=ESP, inBytes=N, outBytes=N, id='ID')
 
 shutdown: whack --shutdown
 

@@ -422,6 +422,8 @@ fn handle(st: &mut State, def: &'static OptDef, arg: &str) -> Result<(), WhackEr
         Id::RereadAll => st.msg.reread = REREAD_SECRETS,
         Id::Status => st.msg.status = true,
         Id::Shutdown => st.msg.shutdown = true,
+        Id::Json => st.msg.status_json = true,
+        Id::TrafficStatus => st.msg.traffic_status = true,
         Id::XauthName => st.xauth_name = Some(arg.to_string()),
         Id::XauthPass => st.xauth_pass = Some(arg.to_string()),
         Id::OppoHere => {

@@ -22,6 +22,9 @@ pub(super) fn finish(mut st: State) -> Result<Request, WhackError> {
     if let Some(arg) = st.leftovers.first() {
         return Err(st.diagq("unexpected argument", arg));
     }
+    if st.msg.status_json && !st.msg.status {
+        return Err(st.diag("--json goes with --status"));
+    }
 
     // Opportunistic initiation simulation.
     match (st.oppo_here, st.oppo_there) {
