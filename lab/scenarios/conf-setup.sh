@@ -144,7 +144,8 @@ hr; echo "== JSON status and trafficstatus (west), after the ping"
 gw west whack --status --json > "$LABRUN/west-status.json" || fail "whack --status --json failed"
 python3 - "$LABRUN/west-status.json" <<'EOF' || fail "the JSON status does not show the IPsec SA with its traffic"
 import json, sys
-objs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+# the file starts with the "+ [west] ipsec whack ..." line gw prints
+objs = [json.loads(l) for l in open(sys.argv[1]) if not l.startswith("+ ")]
 print("%d objects: %s" % (len(objs), ", ".join(sorted(set(o["type"] for o in objs)))))
 sa = [o for o in objs if o.get("type") == "state" and o.get("kind") == "ipsec" and o.get("established")]
 if not sa:
