@@ -20,6 +20,7 @@ pub mod pfkey;
 pub mod pluto;
 pub mod said;
 pub mod secrets;
+pub mod sort;
 pub mod spi;
 mod sys_socket;
 pub mod text;

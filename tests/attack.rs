@@ -226,7 +226,7 @@ fn log_kinds(log: &str, top: usize) -> String {
         e.1 += line.len() as u64 + 1;
     }
     let mut v: Vec<_> = kinds.into_iter().collect();
-    v.sort_by_key(|k| std::cmp::Reverse(k.1 .1));
+    rswan::sort::sort_by_key(&mut v, |k| std::cmp::Reverse(k.1 .1));
     v.iter()
         .take(top)
         .map(|(k, (n, b))| format!("{n:>8} lines {b:>9} bytes  {k}\n"))

@@ -139,7 +139,7 @@ fn live_reqids(n: &Node) -> Vec<u32> {
         .map(|s| s.reqid)
         .filter(|r| *r != 0)
         .collect();
-    v.sort_unstable();
+    rswan::sort::sort(&mut v);
     v.dedup();
     v
 }

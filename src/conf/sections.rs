@@ -122,7 +122,7 @@ pub fn glob(pattern: &Path) -> Vec<PathBuf> {
                 .map(|e| e.file_name().to_string_lossy().into_owned())
                 .filter(|n| !n.starts_with('.') && wildmatch(&part, n))
                 .collect();
-            names.sort();
+            crate::sort::sort(&mut names);
             next.extend(names.into_iter().map(|n| dir.join(n)));
         }
         found = next;

@@ -10,7 +10,7 @@ fn errors(c: &Config) -> Vec<String> {
         .iter()
         .filter(|d| d.severity == Severity::Error)
         .collect();
-    e.sort_by_key(|d| (d.file.clone(), d.line));
+    crate::sort::sort_by_key(&mut e, |d| (d.file.clone(), d.line));
     e.into_iter()
         .map(|d| {
             let f = d.file.file_name().unwrap().to_string_lossy().into_owned();

@@ -26,7 +26,7 @@ fn spd() -> Vec<(u8, bool)> {
         .iter()
         .map(|m| (m.policy().unwrap().dir, netkey::is_mirror(m)))
         .collect();
-    v.sort();
+    crate::sort::sort(&mut v);
     v
 }
 

@@ -105,7 +105,7 @@ impl Conns {
             .chain(wild)
             .flat_map(|s| s.iter().copied())
             .collect();
-        keys.sort_unstable();
+        crate::sort::sort(&mut keys);
         self.visit(keys.len());
         keys.into_iter().filter_map(|k| self.by_order.get(&k))
     }

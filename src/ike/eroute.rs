@@ -124,7 +124,7 @@ impl Endpoint {
             .filter(|s| s.serial != serial && s.conn != conn)
             .map(|s| (s.serial, s.conn.clone()))
             .collect();
-        rivals.sort_unstable();
+        crate::sort::sort(&mut rivals);
         rivals.dedup();
         for (rival, rival_conn) in rivals {
             if role == Role::Initiator {

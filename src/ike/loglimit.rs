@@ -74,7 +74,7 @@ impl LogLimiter {
             .map(|(ip, (_, s))| (ip, s))
             .collect();
         // Most suppressed first; by address among equals, for a stable order.
-        lines.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        crate::sort::sort_by(&mut lines, &mut |a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         let rest = lines.split_off(lines.len().min(MAX_SUMMARIES));
         let mut out: Vec<String> = lines
             .into_iter()

@@ -23,7 +23,7 @@ impl Endpoint {
     pub(crate) fn p1_of(&self, conn: &str) -> Vec<u64> {
         let mut v = self.p1.find_all(&conn_key(conn, false), |s| s.conn == conn);
         v.extend(self.p1.find_all(&conn_key(conn, true), |s| s.conn == conn));
-        v.sort_unstable();
+        crate::sort::sort(&mut v);
         v.dedup();
         v
     }
@@ -32,7 +32,7 @@ impl Endpoint {
     pub(crate) fn p2_of(&self, conn: &str) -> Vec<u64> {
         let mut v = self.p2.find_all(&conn_key(conn, false), |s| s.conn == conn);
         v.extend(self.p2.find_all(&conn_key(conn, true), |s| s.conn == conn));
-        v.sort_unstable();
+        crate::sort::sort(&mut v);
         v.dedup();
         v
     }
@@ -91,7 +91,7 @@ impl Endpoint {
             .chain(self.p2.find_all(&StateKey::Peer(ip), |_| true))
             .filter(|s| self.p2.get(s).is_some_and(|x| self.p2_peer(x) == Some(ip)))
             .collect();
-        v.sort_unstable();
+        crate::sort::sort(&mut v);
         v.dedup();
         v
     }

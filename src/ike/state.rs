@@ -497,7 +497,7 @@ impl super::table::Tracked for Phase2 {
         let mut peers: Vec<std::net::IpAddr> = (self.installed.iter())
             .map(|sa| if sa.inbound { sa.src } else { sa.dst })
             .collect();
-        peers.sort_unstable();
+        crate::sort::sort(&mut peers);
         peers.dedup();
         out.extend(peers.into_iter().map(StateKey::Peer));
     }

@@ -89,7 +89,7 @@ impl Endpoint {
                 }
             }))
             .collect();
-        v.sort_unstable_by_key(|s| s.serial);
+        crate::sort::sort_by_key(&mut v, |s| s.serial);
         v
     }
 }

@@ -158,7 +158,7 @@ impl<T: Tracked> StateTable<T> {
     /// order (exact at any time, as [`StateTable::find`]).
     pub(crate) fn find_all(&self, key: &T::Key, pred: impl Fn(&T) -> bool) -> Vec<u64> {
         let mut v: Vec<u64> = self.candidates(key, pred).collect();
-        v.sort_unstable();
+        crate::sort::sort(&mut v);
         v.dedup();
         v
     }
@@ -205,7 +205,7 @@ impl<T: Tracked> StateTable<T> {
             }
         }
         self.drop_stale();
-        due.sort_unstable();
+        crate::sort::sort(&mut due);
         due
     }
 

@@ -84,7 +84,9 @@ pub fn render(d: &Daemon, now: Instant) -> Vec<String> {
         out.push(" ".into());
     }
     let mut sorted: Vec<&StateInfo> = states.iter().collect();
-    sorted.sort_unstable_by(|a, b| a.conn.cmp(&b.conn).then(b.serial.cmp(&a.serial)));
+    crate::sort::sort_by(&mut sorted, &mut |a, b| {
+        a.conn.cmp(&b.conn).then(b.serial.cmp(&a.serial))
+    });
     for s in sorted {
         let owner = d.ep.eroute_owner(&s.conn);
         let (p1, p2) = newest.get(s.conn.as_str()).copied().unwrap_or_default();

@@ -39,7 +39,7 @@ pub fn glob(pattern: &Path) -> Result<Vec<PathBuf>, (PathBuf, io::Error)> {
                         names.push(name.as_bytes().to_vec());
                     }
                 }
-                names.sort_unstable();
+                crate::sort::sort(&mut names);
                 next.extend(names.iter().map(|n| dir.join(OsStr::from_bytes(n))));
             }
         } else {
@@ -52,7 +52,9 @@ pub fn glob(pattern: &Path) -> Result<Vec<PathBuf>, (PathBuf, io::Error)> {
         .into_iter()
         .filter(|p| !p.as_os_str().is_empty() && std::fs::symlink_metadata(p).is_ok())
         .collect();
-    out.sort_unstable_by(|a, b| a.as_os_str().as_bytes().cmp(b.as_os_str().as_bytes()));
+    crate::sort::sort_by(&mut out, &mut |a, b| {
+        a.as_os_str().as_bytes().cmp(b.as_os_str().as_bytes())
+    });
     Ok(out)
 }
 

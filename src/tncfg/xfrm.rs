@@ -190,7 +190,7 @@ fn ipsec_interfaces(links: &[Link]) -> Vec<(u32, &Link)> {
         .filter(|l| l.kind == "xfrm")
         .filter_map(|l| VirtualDevice::parse(&l.name).ok().map(|d| (d.n, l)))
         .collect();
-    v.sort_unstable_by_key(|(n, _)| *n);
+    crate::sort::sort_by_key(&mut v, |(n, _)| *n);
     v
 }
 

@@ -480,7 +480,7 @@ impl Drop for Lab {
                 );
             }
         }
-        pids.sort_unstable();
+        rswan::sort::sort(&mut pids);
         pids.dedup();
         for &pid in &pids {
             if pid != std::process::id() {

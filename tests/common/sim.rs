@@ -67,14 +67,14 @@ impl Node {
     /// The distinct reqids of the kernel's SAs.
     pub fn sa_reqids(&self) -> Vec<u32> {
         let mut v: Vec<u32> = self.kernel.sas.iter().map(|s| s.reqid).collect();
-        v.sort_unstable();
+        rswan::sort::sort(&mut v);
         v.dedup();
         v
     }
     /// The distinct reqids of the kernel's policies.
     pub fn policy_reqids(&self) -> Vec<u32> {
         let mut v: Vec<u32> = self.kernel.policies.iter().map(|p| p.reqid).collect();
-        v.sort_unstable();
+        rswan::sort::sort(&mut v);
         v.dedup();
         v
     }

@@ -31,7 +31,7 @@ impl Endpoint {
             .filter(|s| self.wants_keepalive(s))
             .map(|s| (s.local, s.remote))
             .collect();
-        v.sort_unstable();
+        crate::sort::sort(&mut v);
         v.dedup();
         v
     }

@@ -227,7 +227,7 @@ impl Endpoint {
         moved.extend(self.p2.find_all(&StateKey::Peer(old.ip()), |s| {
             s.parent == p1 || !self.p1.contains_key(&s.parent)
         }));
-        moved.sort_unstable();
+        crate::sort::sort(&mut moved);
         moved.dedup();
         for serial in moved {
             let Some(s) = self.p2.get_mut(&serial) else {
