@@ -278,12 +278,15 @@ stop_responder() {
 # bench_burst DIR N: the load-tester initiates N negotiations (MM + QM with PFS) at once
 # towards the running responder RESP_PID; once all N CHILD_SAs are up (or BURST_LIMIT
 # seconds passed) prints
-#   n=N ok=ESTABLISHED wall=S cpu=S drops=D retrans=R rss_idle=KB rss_sas=KB
+#   n=N ok=ESTABLISHED wall=S cpu=S drops=D retrans=R rss_idle=KB rss_sas=KB rss_last=KB
 # wall: the initiator's first "initiating" to its last "CHILD_SA ... established" (its
 # log's ms time stamps); cpu: the responder's utime+stime over the burst (all threads);
 # drops: UdpRcvbufErrors in the responder's namespace; retrans: the initiator's
-# retransmissions; rss_idle/rss_sas: the responder's VmRSS before, and with all SAs held
-# (before the initiator goes away and deletes them).
+# retransmissions; rss_idle/rss_sas: the responder's VmRSS before, and with all SAs held,
+# BENCH_SETTLE seconds (default 2) after the last was established: the steady state a
+# gateway holds its tunnels in, once the burst's transient buffers are freed (all
+# responders get the same wait); rss_last: its VmRSS at the moment the last was
+# established, the burst's transients included.
 bench_burst() {
     local d=$1 n=$2 hz c0 c1 d0 d1 r0 r1 ok=0 t0 i
     hz=$(getconf CLK_TCK)
@@ -302,16 +305,18 @@ bench_burst() {
         sleep 0.1
     done
     c1=$(cpu_ticks "$RESP_PID"); r1=$(rss_kb "$RESP_PID"); d1=$(rcvbuf_errors)
+    local rl=$r1
+    sleep "${BENCH_SETTLE:-2}"; r1=$(rss_kb "$RESP_PID")
     kill "$ipid" 2>/dev/null
     for i in $(seq 100); do kill -0 "$ipid" 2>/dev/null || break; sleep 0.1; done
     kill -9 "$ipid" 2>/dev/null; wait "$ipid" 2>/dev/null
     awk -v n="$n" -v ok="${ok:-0}" -v hz="$hz" -v c0="${c0:-0}" -v c1="${c1:-0}" \
-        -v d="$(( ${d1:-0} - ${d0:-0} ))" -v r0="${r0:-0}" -v r1="${r1:-0}" '
+        -v d="$(( ${d1:-0} - ${d0:-0} ))" -v r0="${r0:-0}" -v r1="${r1:-0}" -v rl="${rl:-0}" '
         / initiating Main Mode / { if (t0 == "") t0 = $1 }
         /\] CHILD_SA .* established/ { t1 = $1 }
         /sending retransmit/ { re++ }
-        END { printf "n=%d ok=%d wall=%.3f cpu=%.3f drops=%d retrans=%d rss_idle=%d rss_sas=%d\n",
-                     n, ok, (t1 != "" && t0 != "") ? t1 - t0 : 0, (c1 - c0) / hz, d, re, r0, r1 }' \
+        END { printf "n=%d ok=%d wall=%.3f cpu=%.3f drops=%d retrans=%d rss_idle=%d rss_sas=%d rss_last=%d\n",
+                     n, ok, (t1 != "" && t0 != "") ? t1 - t0 : 0, (c1 - c0) / hz, d, re, r0, r1, rl }' \
         "$d/initiator.log"
 }
 

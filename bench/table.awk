@@ -1,6 +1,6 @@
 # bench/table.awk: the responder table of `make bench`, from the lines bench/native.sh and
 # bench/vm-guest.sh write:   SECTION RESPONDER ROUND n=N ok=.. wall=.. cpu=.. drops=..
-#                             retrans=.. rss_idle=KB rss_sas=KB
+#                             retrans=.. rss_idle=KB rss_sas=KB rss_last=KB
 # Per section and responder: mean (min-max) over the rounds of
 #   cpu ms/neg   the responder's CPU (user+system, all threads) / negotiations established
 #   wall s       first initiation to last CHILD_SA up, the burst (initiator's clock)
@@ -8,7 +8,8 @@
 #   retrans      the initiator's retransmissions, per burst
 #   failed       negotiations not established within the limit, all rounds together
 #   idle MB      the responder's RSS before the burst;  KB/SA  RSS growth per IKE+IPsec SA
-#                pair with all of them held
+#                pair with all of them held, once settled (bench/lib.sh: BENCH_SETTLE);
+#                @last  the same at the moment the last was established
 # and the ratios of cpu and wall to the reference responders named in REFS that ran in
 # the same section (x charon, x libreswan).   awk -v REFS="charon libreswan" -f table.awk
 function add(key, v) {
@@ -35,6 +36,7 @@ function mmm(key, fmt) {
     if (f["ok"] > 0) {
         add(k SUBSEP "cpu", 1000 * f["cpu"] / f["ok"])
         add(k SUBSEP "rsa", (f["rss_sas"] - f["rss_idle"]) / f["ok"])
+        if ("rss_last" in f) add(k SUBSEP "rsl", (f["rss_last"] - f["rss_idle"]) / f["ok"])
     }
     if (f["ok"] == f["n"]) add(k SUBSEP "wall", f["wall"])
     add(k SUBSEP "drops", f["drops"]); add(k SUBSEP "re", f["retrans"])
@@ -45,14 +47,15 @@ END {
     for (s = 1; s <= nsec; s++) {
         sec = secs[s]; nr = split(order[sec], rs, " ")
         printf "\n%s: responder CPU and burst time, %d negotiations per burst (MM+QM, PSK, 3DES-SHA1-MODP1536, PFS)\n", sec, n[sec, rs[1]]
-        printf "%-10s %6s %24s %24s %9s %9s %6s %8s %7s", "responder", "rounds", "cpu ms/neg mean (min-max)", "wall s mean (min-max)", "drops", "retrans", "failed", "idle MB", "KB/SA"
+        printf "%-10s %6s %24s %24s %9s %9s %6s %8s %7s %7s", "responder", "rounds", "cpu ms/neg mean (min-max)", "wall s mean (min-max)", "drops", "retrans", "failed", "idle MB", "KB/SA", "@last"
         for (j = 1; j <= nref; j++) if ((sec, refs[j]) in seen) printf "  %-18s", "cpu, wall x " refs[j]
         printf "\n"
         for (i = 1; i <= nr; i++) {
             k = sec SUBSEP rs[i]
-            printf "%-10s %6d %24s %24s %9.1f %9.1f %6d %8.1f %7.1f", rs[i], rounds[k], mmm(k SUBSEP "cpu", "%.3f"),
+            printf "%-10s %6d %24s %24s %9.1f %9.1f %6d %8.1f %7.1f %7s", rs[i], rounds[k], mmm(k SUBSEP "cpu", "%.3f"),
                 mmm(k SUBSEP "wall", "%.2f"), mean(k SUBSEP "drops"), mean(k SUBSEP "re"), failed[k],
-                mean(k SUBSEP "idle"), mean(k SUBSEP "rsa")
+                mean(k SUBSEP "idle"), mean(k SUBSEP "rsa"),
+                cnt[k SUBSEP "rsl"] ? sprintf("%.1f", mean(k SUBSEP "rsl")) : "-"
             for (j = 1; j <= nref; j++) {
                 if (!((sec, refs[j]) in seen)) continue
                 r = sec SUBSEP refs[j]

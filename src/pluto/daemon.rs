@@ -108,6 +108,8 @@ pub struct Daemon {
     mappings: MappingNews,
     /// `--nhelpers`: threads for the engine's computations, if any.
     helpers: Option<super::helpers::Helpers>,
+    /// When freed heap pages go back to the kernel (after a burst).
+    trim: super::heap::Trim,
 }
 
 impl Daemon {
@@ -178,6 +180,7 @@ impl Daemon {
             children: super::updown::runner(FIRST_CHILD),
             mappings: MappingNews::default(),
             helpers,
+            trim: Default::default(),
         })
     }
 
@@ -211,6 +214,10 @@ impl Daemon {
                 let t = t.saturating_duration_since(now);
                 timeout = Some(timeout.map_or(t, |u| u.min(t)));
             }
+            if let Some(t) = self.trim.deadline() {
+                let t = t.saturating_duration_since(now);
+                timeout = Some(timeout.map_or(t, |u| u.min(t)));
+            }
             if let Err(e) = self.poll.poll(&mut events, timeout) {
                 if e.kind() == io::ErrorKind::Interrupted {
                     continue;
@@ -231,6 +238,10 @@ impl Daemon {
                 }
             }
             let now = Instant::now();
+            if !events.is_empty() {
+                self.trim.activity(now);
+            }
+            self.trim.poll(now);
             if self.ep.poll_timeout().is_some_and(|t| t <= now) {
                 self.ep.handle_timeout(now);
             }

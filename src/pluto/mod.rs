@@ -7,6 +7,7 @@ pub mod conndb;
 pub mod conns;
 pub mod daemon;
 mod espinudp;
+mod heap;
 mod helpers;
 pub mod ifaces;
 pub mod kernel;
