@@ -39,7 +39,7 @@ impl Trim {
 
     /// Trims the heap if it is due at `now`; returns whether it did.
     pub fn poll(&mut self, now: Instant) -> bool {
-        if self.deadline().is_none_or(|t| t > now) {
+        if !self.deadline().is_some_and(|t| t <= now) {
             return false;
         }
         self.dirty = None;
