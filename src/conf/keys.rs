@@ -150,7 +150,7 @@ pub const KEYS: &[Key] = &[
     used("nhelpers", S, "--nhelpers"),
     used("plutowait", S, "ipsec setup waits for each auto=start negotiation"),
     used("oe", S, "no (default); yes refused"),
-    used("uniqueids", S, "warned about: pluto does not replace older states of the same IDs"),
+    used("uniqueids", S, "yes (the default) starts pluto with --uniqueids"),
     used("myid", S, "--myid, sent to pluto by ipsec setup"),
     refused("strictcrlpolicy", S, NO_X509),
     refused("crlcheckinterval", S, NO_X509),

@@ -29,6 +29,8 @@ pub fn build(
         ));
     }
     let mut stack = None;
+    // Openswan's default: ipsec.conf says uniqueids=yes unless told no.
+    let mut uniqueids = true;
     for it in sections.iter().flat_map(|sec| sec.items.iter()) {
         let mut diag = |sev, m: String| diags.push(Diagnostic::new(&it.file, it.line, sev, m));
         if let Some(prev) = seen.iter().find(|p| p.key == it.key) {
@@ -124,13 +126,7 @@ pub fn build(
                     "oe=yes: opportunistic encryption is not supported".into(),
                 );
             }
-            "uniqueids" if yes(&mut diag) == Some(true) => {
-                diag(
-                    Severity::Warning,
-                    "uniqueids=yes is not enforced: pluto keeps older states of the same IDs"
-                        .into(),
-                );
-            }
+            "uniqueids" => uniqueids = yes(&mut diag).unwrap_or(uniqueids),
             "myid" => s.myid = Some(v.to_string()),
             _ => {}
         }
@@ -141,6 +137,9 @@ pub fn build(
         _ => "--use-netkey",
     };
     args.insert(0, stack_arg.into());
+    if uniqueids && !args.iter().any(|a| a == "--uniqueids") {
+        args.push("--uniqueids".into());
+    }
     args.push("--secretsfile".into());
     args.push(s.secrets.to_string_lossy().into_owned());
     s.pluto_args = args;

@@ -213,8 +213,11 @@ fn cloud_vpn_two_tunnels() {
         )],
     );
     let c = load_in(&d);
-    // uniqueids=no is what pluto does: nothing to say.
     no_errors(&c);
+    assert!(
+        !c.setup.pluto_args.contains(&"--uniqueids".to_string()),
+        "uniqueids=no: pluto runs without --uniqueids"
+    );
     let t1 = &c.conn("Tunnel1").unwrap().connection;
     assert_eq!(t1.left.host, ip("192.0.2.10"), "%defaultroute");
     assert_eq!(t1.left.nexthop, ip("192.0.2.1"), "%defaultroute's gateway");

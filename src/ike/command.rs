@@ -18,6 +18,10 @@ pub enum Command {
     Unroute(String),
     /// Every state goes, then every route: pluto is stopping.
     Shutdown,
+    /// `--crash`: the peer at this address rebooted. Every state with it
+    /// goes, IPsec and ISAKMP, of whatever connection, with no Delete sent
+    /// (it has nothing left to apply one to).
+    Crash(std::net::IpAddr),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -180,10 +180,12 @@ impl Endpoint {
             .filter(|d| d.delay > 0 && d.timeout > 0)
     }
 
-    /// ISAKMP SA `p1` was just established: the peer's INITIAL-CONTACT and
-    /// the SAs the new one replaces are dealt with, then its DPD timer starts.
+    /// ISAKMP SA `p1` was just established: the peer's INITIAL-CONTACT, the
+    /// SAs the new one replaces and `--uniqueids` are dealt with, then its
+    /// DPD timer starts.
     pub(crate) fn dpd_established(&mut self, now: Instant, p1: u64) {
         self.replace_after_peer_restart(now, p1);
+        self.enforce_unique_ids(now, p1);
         let Some(s) = self.p1.get(&p1) else { return };
         let (conn, peer_dpd, auth_rx) = (s.conn.clone(), s.peer.dpd, s.auth_rx);
         let wanted = self.conn(&conn).and_then(|c| c.dpd).is_some();
@@ -625,6 +627,34 @@ impl Endpoint {
         p1.retain(|s| self.p1.get(s).is_some_and(|s| s.conn == conn));
         for s in p1 {
             self.delete_phase1(now, s, notify);
+        }
+    }
+
+    /// `--crash`: every state whose peer is at `ip`, of every connection,
+    /// without a Delete; IPsec ones first, so that each finds its parent's
+    /// addresses when its SPIs are released.
+    pub(crate) fn crash(&mut self, now: Instant, ip: IpAddr) {
+        let p2 = self.p2_with_peer(ip);
+        let p1 = self.p1_with_peer(ip);
+        let mut conns: Vec<String> = (p2
+            .iter()
+            .filter_map(|s| self.p2.get(s).map(|s| s.conn.clone())))
+        .chain(
+            p1.iter()
+                .filter_map(|s| self.p1.get(s).map(|s| s.conn.clone())),
+        )
+        .collect();
+        crate::sort::sort(&mut conns);
+        conns.dedup();
+        for conn in &conns {
+            let text = format!("peer {ip} crashed: deleting its states");
+            self.log(Level::Info, Some(conn), None, None, text);
+        }
+        for s in p2 {
+            self.delete_phase2(now, s, false);
+        }
+        for s in p1 {
+            self.delete_phase1(now, s, false);
         }
     }
 

@@ -146,6 +146,8 @@ pub struct Endpoint {
     pub(crate) keepalive_at: Option<Instant>,
     /// Diffie-Hellman work asked for and not yet returned.
     pub(crate) compute: super::compute::Queue,
+    /// `--uniqueids` (see `unique_ids`).
+    pub(crate) unique_ids: bool,
 }
 
 impl Endpoint {
@@ -177,6 +179,7 @@ impl Endpoint {
             clock: None,
             keepalive_at: None,
             compute: super::compute::Queue::default(),
+            unique_ids: false,
         }
     }
 
@@ -347,6 +350,10 @@ impl Endpoint {
             Command::Unroute(name) => self.unroute(&name),
             Command::Shutdown => {
                 self.shutdown(now);
+                Ok(())
+            }
+            Command::Crash(ip) => {
+                self.crash(now, ip);
                 Ok(())
             }
         }

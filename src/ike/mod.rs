@@ -49,6 +49,7 @@ mod scale_tests;
 pub mod state;
 mod state_info;
 mod table;
+mod unique_ids;
 pub mod vendor;
 pub mod wire;
 

@@ -427,6 +427,8 @@ pub(crate) enum StateKey {
     PeerSpi(IpsecProto, u32),
     /// A kernel SA the state installed: protocol, SPI, destination.
     Sa(IpsecProto, u32, std::net::IpAddr),
+    /// An ISAKMP SA's peer ID, hashed (see `unique_ids::peer_id_key`).
+    PeerId(u64),
 }
 
 /// The earliest of a state's retransmit, replace and expiry timers.
@@ -453,6 +455,7 @@ impl super::table::Tracked for Phase1 {
             self.kind.is_established(),
         ));
         out.push(StateKey::Peer(self.remote.ip()));
+        out.extend(self.peer_id.as_ref().map(super::unique_ids::peer_id_key));
         out.extend(self.dpd.pending_reqs().map(StateKey::KernelReq));
     }
 }

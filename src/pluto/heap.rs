@@ -34,7 +34,8 @@ impl Trim {
 
     /// When the trim is due.
     pub fn deadline(&self) -> Option<Instant> {
-        self.dirty.map(|(first, last)| (last + QUIET).min(first + AT_MOST))
+        self.dirty
+            .map(|(first, last)| (last + QUIET).min(first + AT_MOST))
     }
 
     /// Trims the heap if it is due at `now`; returns whether it did.

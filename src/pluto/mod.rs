@@ -150,6 +150,7 @@ fn run(config: Config, kernel: Box<dyn KernelBackend>) -> i32 {
     let mut ep = Endpoint::new(Box::new(ModpDh), Box::new(OsRng));
     ep.set_debug(config.debug != 0);
     ep.set_nat(config.nat.clone());
+    ep.set_unique_ids(config.uniqueids);
     let mut logger = log;
     logger.debug = config.debug != 0;
     logger.install_bridge();

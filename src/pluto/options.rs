@@ -37,6 +37,9 @@ pub struct Config {
     /// `--nhelpers N`: threads that do the Diffie-Hellman arithmetic; -1
     /// (the default) is one fewer than the CPUs, 0 does it in the event loop.
     pub nhelpers: i32,
+    /// `--uniqueids`: a new ISAKMP SA for a peer ID replaces the older
+    /// ones of that ID from another address (the engine's `set_unique_ids`).
+    pub uniqueids: bool,
 }
 
 /// The most `--nhelpers` may ask for.
@@ -56,6 +59,7 @@ impl Default for Config {
             debug: 0,
             nat: NatConfig::default(),
             nhelpers: -1,
+            uniqueids: false,
         }
     }
 }
@@ -190,7 +194,6 @@ const DEBUG_OPTION_NAMES: &[&str] = &[
 /// Openswan options rswan knows but does not implement yet: pluto refuses
 /// to start with one of them rather than run without what it asks for.
 pub const NOT_IMPLEMENTED: &[&str] = &[
-    "uniqueids",
     "perpeerlog",
     "perpeerlogbase",
     "noretransmits",
@@ -241,6 +244,7 @@ pub fn parse(args: &[String]) -> Result<Parsed, String> {
             "use-netkey" | "usenetkey" => c.stack = Stack::Netkey,
             "use-pfkey" => c.stack = Stack::Pfkey,
             "use-nostack" | "noklips" => c.stack = Stack::None,
+            "uniqueids" => c.uniqueids = true,
             "interface" => {
                 if c.interfaces.len() >= 10 {
                     return Err("too many --interface options (at most 10)".into());
@@ -365,7 +369,10 @@ insists on PF_KEYv2 (af_key); --noklips installs nothing; KLIPS is not
 supported.
 --nhelpers N: threads for the Diffie-Hellman arithmetic of answering Main
 Mode (-1, the default: one fewer than the CPUs; 0: none, all in one thread).
-Not implemented yet, and refused: --uniqueids --perpeerlog --perpeerlogbase
+--uniqueids: an ISAKMP SA established for a peer ID deletes the states of
+that ID with other peer addresses or ports (a road warrior that came back
+from elsewhere replaces its old tunnel).
+Not implemented yet, and refused: --perpeerlog --perpeerlogbase
 --noretransmits --strictcrlpolicy --ocsprequestcert --crlcheckinterval --ocspuri
 --disable_port_floating --adns --lwdnsq --coredir and the
 --impair-* options (--nocrsend is accepted: rswan sends no certificate

@@ -316,19 +316,8 @@ fn crash(d: &mut Daemon, now: Instant, peer: IpAddr, r: &Reply<'_>) {
         r.line(Rc::Comment, "--crash needs a peer address");
         return;
     }
-    let hit: Vec<String> = d
-        .conns
-        .iter()
-        .filter(|c| c.loaded && (c.desc.left.host == peer || c.desc.right.host == peer))
-        .map(|c| c.name.clone())
-        .collect();
-    for n in hit {
-        d.log.info(&format!(
-            "\"{n}\": peer {peer} crashed: deleting its states"
-        ));
-        // The peer lost its state: it cannot be told, so nothing is sent.
-        let _ = d.ep.handle_command(now, Command::Terminate(n));
-    }
+    // The engine logs each connection whose states go.
+    let _ = d.ep.handle_command(now, Command::Crash(peer));
 }
 
 fn add_connection(d: &mut Daemon, name: &str, c: &ctl::Connection, r: &Reply<'_>) {

@@ -403,3 +403,51 @@ fn authenticated_random_dpd_notifies_never_move_anything_but_the_numbers() {
     assert_eq!(p.dpd(1).waiting_from, None);
     assert!(p.eps[1].dpd_deadline().is_none());
 }
+
+#[test]
+fn crash_deletes_every_state_with_that_peer_and_sends_nothing() {
+    let mut p = Pair::new(None);
+    let now = p.now;
+    // An address no state has: nothing happens.
+    assert!(p.eps[1]
+        .handle_command(now, Command::Crash(IpAddr::V4(addr(9))))
+        .is_ok());
+    assert_eq!(p.eps[1].states().len(), 2);
+    while p.eps[1].poll_kernel_op().is_some() {}
+    assert!(p.eps[1]
+        .handle_command(now, Command::Crash(IpAddr::V4(addr(1))))
+        .is_ok());
+    assert_eq!(
+        p.eps[1].states().len(),
+        0,
+        "both the ISAKMP and the IPsec state go"
+    );
+    assert!(
+        p.eps[1].poll_transmit().is_none(),
+        "no Delete to a peer that lost its state"
+    );
+    let mut deleted = 0;
+    while let Some(op) = p.eps[1].poll_kernel_op() {
+        if matches!(op, KernelOp::DeleteSa { .. }) {
+            deleted += 1;
+        }
+    }
+    assert_eq!(
+        deleted, 2,
+        "the inbound and the outbound SA leave the kernel"
+    );
+    let logged: Vec<String> = std::iter::from_fn(|| p.eps[1].poll_event())
+        .filter_map(|e| match e {
+            crate::ike::Event::Log(l) => Some(l.to_string()),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        logged
+            .iter()
+            .any(|l| l.contains("peer 192.0.2.1 crashed: deleting its states")),
+        "{logged:?}"
+    );
+    // The other side keeps its states: it was not told.
+    assert_eq!(p.eps[0].states().len(), 2);
+}

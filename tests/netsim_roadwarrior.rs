@@ -1,0 +1,132 @@
+//! Road warriors on the simulated network: one gateway with a `%any`
+//! connection, several peers dialling in, and what `--uniqueids` and
+//! `--crash` do with their states.
+mod common;
+use common::sim::*;
+use rswan::ike::wire::Identity;
+use rswan::ike::{Command, ConnConfig, End, SecretEntry, SecretValue, Secrets};
+use std::net::IpAddr;
+use std::time::Duration;
+
+fn end(host: Option<IpAddr>, id: Option<&str>, client: bool) -> End {
+    End {
+        host,
+        port: PORT,
+        id: id.map(|i| Identity::Fqdn(i.as_bytes().to_vec())),
+        client: client.then(|| subnet(2, 0)),
+        virt: None,
+    }
+}
+
+fn secrets() -> Secrets {
+    Secrets {
+        entries: vec![SecretEntry {
+            indices: Vec::new(),
+            value: SecretValue::Psk(b"road warriors".to_vec()),
+        }],
+        ..Secrets::default()
+    }
+}
+
+/// The gateway east (node 0, .2) with "rw" for any peer, `unique` its
+/// `--uniqueids`, then one road warrior per `(address, ID)`.
+fn net(unique: bool, warriors: &[(u8, &str)]) -> Net {
+    let mut net = Net::new(5);
+    let e = net.add_node("east", ip(2), 40, false);
+    net.nodes[e].ep.set_unique_ids(unique);
+    let gw = ConnConfig::new(
+        "rw",
+        end(Some(ip(2)), None, true),
+        end(None, None, false),
+        esp_tunnel_policy(),
+    );
+    net.command(e, Command::AddConnection(Box::new(gw)));
+    net.command(e, Command::LoadSecrets(secrets()));
+    for (i, (last, id)) in warriors.iter().enumerate() {
+        let n = net.add_node(&format!("warrior{i}"), ip(*last), 41 + i as u64, false);
+        let c = ConnConfig::new(
+            "rw",
+            end(Some(ip(*last)), Some(id), false),
+            end(Some(ip(2)), None, true),
+            esp_tunnel_policy(),
+        );
+        net.command(n, Command::AddConnection(Box::new(c)));
+        net.command(n, Command::LoadSecrets(secrets()));
+    }
+    net
+}
+
+/// Node `n` dials in; both of its SAs come up on both sides.
+fn dial(net: &mut Net, n: usize) {
+    net.command(n, Command::Initiate("rw".into()));
+    net.run(Duration::from_secs(5));
+    let dump = format!("{}{}", net.nodes[n].dump_logs(), net.nodes[0].dump_logs());
+    assert_eq!(net.nodes[n].established(false), 1, "{dump}");
+    assert_eq!(net.nodes[n].established(true), 1, "{dump}");
+}
+
+/// The gateway's states with the peer at `ip`.
+fn with_peer(net: &Net, last: u8) -> usize {
+    net.nodes[0]
+        .states()
+        .iter()
+        .filter(|s| s.peer.ip() == ip(last))
+        .count()
+}
+
+#[test]
+fn uniqueids_a_returning_id_replaces_its_states_from_the_old_address() {
+    let mut net = net(true, &[(1, "warrior"), (3, "warrior"), (4, "other")]);
+    dial(&mut net, 1);
+    dial(&mut net, 3);
+    assert_eq!(net.nodes[0].established(false), 2);
+    // The same ID comes back from .3: what .1 had goes, with a Delete each.
+    dial(&mut net, 2);
+    let gw = &net.nodes[0];
+    assert_eq!(gw.established(false), 2, "{}", gw.dump_logs());
+    assert_eq!(gw.established(true), 2, "{}", gw.dump_logs());
+    assert_eq!(with_peer(&net, 1), 0, "{}", gw.dump_logs());
+    assert!(
+        gw.log_contains("uniqueids: ID '@warrior' is now used by #"),
+        "{}",
+        gw.dump_logs()
+    );
+    assert_eq!(
+        net.nodes[1].states().len(),
+        0,
+        "the old address was told: {}",
+        net.nodes[1].dump_logs()
+    );
+    // Another ID is none of its business.
+    assert_eq!(with_peer(&net, 4), 2);
+}
+
+#[test]
+fn without_uniqueids_one_id_may_come_from_two_addresses() {
+    let mut net = net(false, &[(1, "warrior"), (3, "warrior")]);
+    dial(&mut net, 1);
+    dial(&mut net, 2);
+    assert_eq!(net.nodes[0].established(false), 2);
+    assert_eq!(net.nodes[0].established(true), 2);
+    assert!(!net.nodes[0].log_contains("uniqueids"));
+}
+
+#[test]
+fn crash_deletes_the_states_of_one_peer_only() {
+    let mut net = net(false, &[(1, "one"), (3, "two")]);
+    dial(&mut net, 1);
+    dial(&mut net, 2);
+    let sent = net.sent_by(2).len();
+    net.command(0, Command::Crash(ip(1)));
+    net.run(Duration::from_secs(1));
+    assert_eq!(with_peer(&net, 1), 0);
+    assert_eq!(with_peer(&net, 3), 2);
+    assert_eq!(
+        net.sent_by(2).len(),
+        sent,
+        "nothing is sent to a crashed peer"
+    );
+    assert!(net.nodes[0].log_contains("peer 192.0.2.1 crashed: deleting its states"));
+    // The crashed side still believes in its SAs: it was not told.
+    assert_eq!(net.nodes[1].states().len(), 2);
+}
