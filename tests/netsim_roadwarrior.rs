@@ -130,3 +130,47 @@ fn crash_deletes_the_states_of_one_peer_only() {
     // The crashed side still believes in its SAs: it was not told.
     assert_eq!(net.nodes[1].states().len(), 2);
 }
+
+#[test]
+fn each_peer_of_a_template_is_an_instance_numbered_in_order() {
+    let mut net = net(false, &[(1, "one"), (3, "two"), (4, "three")]);
+    dial(&mut net, 1);
+    dial(&mut net, 2);
+    let numbers = |net: &Net| -> Vec<(String, Option<u32>)> {
+        net.nodes[0]
+            .states()
+            .iter()
+            .map(|s| (s.peer.ip().to_string(), s.instance))
+            .collect()
+    };
+    assert_eq!(
+        numbers(&net),
+        [
+            ("192.0.2.1".to_string(), Some(1)),
+            ("192.0.2.1".to_string(), Some(1)),
+            ("192.0.2.3".to_string(), Some(2)),
+            ("192.0.2.3".to_string(), Some(2)),
+        ]
+    );
+    let gw = &net.nodes[0];
+    assert!(
+        gw.log_contains("\"rw\"[2] 192.0.2.3 #3: responding to Main Mode from 192.0.2.3:500"),
+        "{}",
+        gw.dump_logs()
+    );
+    assert!(gw.log_contains("\"rw\"[1] 192.0.2.1 #2: STATE_QUICK_R2: IPsec SA established"));
+    assert_eq!(gw.ep.instances_of("rw"), [(1, ip(1)), (2, ip(3))]);
+    // The first goes with its last state; a newcomer gets a fresh number.
+    net.command(0, Command::Crash(ip(1)));
+    net.run(Duration::from_secs(1));
+    assert!(
+        net.nodes[0].log_contains("\"rw\"[1] 192.0.2.1 #2: deleting state"),
+        "{}",
+        net.nodes[0].dump_logs()
+    );
+    assert_eq!(net.nodes[0].ep.instances_of("rw"), [(2, ip(3))]);
+    dial(&mut net, 3);
+    assert_eq!(net.nodes[0].ep.instances_of("rw"), [(2, ip(3)), (3, ip(4))]);
+    // The fixed sides are no templates: no numbers there.
+    assert!(net.nodes[1].states().iter().all(|s| s.instance.is_none()));
+}

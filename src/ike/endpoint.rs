@@ -35,6 +35,8 @@ pub enum Level {
 pub struct LogLine {
     pub level: Level,
     pub conn: Option<String>,
+    /// The Road Warrior instance of `conn` the line is about, and its peer.
+    pub instance: Option<(u32, std::net::IpAddr)>,
     pub serial: Option<u64>,
     pub rc: Option<Rc>,
     pub text: String,
@@ -46,7 +48,11 @@ impl core::fmt::Display for LogLine {
             f.write_str("| ")?;
         }
         if let Some(c) = &self.conn {
-            write!(f, "\"{c}\" ")?;
+            write!(f, "\"{c}\"")?;
+            if let Some((n, ip)) = self.instance {
+                write!(f, "[{n}] {ip}")?;
+            }
+            f.write_str(" ")?;
         }
         if let Some(s) = self.serial {
             write!(f, "#{s}: ")?;
@@ -148,6 +154,8 @@ pub struct Endpoint {
     pub(crate) compute: super::compute::Queue,
     /// `--uniqueids` (see `unique_ids`).
     pub(crate) unique_ids: bool,
+    /// The Road Warrior instances of the templates (see `instances`).
+    pub(crate) instances: super::instances::Instances,
 }
 
 impl Endpoint {
@@ -180,6 +188,7 @@ impl Endpoint {
             keepalive_at: None,
             compute: super::compute::Queue::default(),
             unique_ids: false,
+            instances: Default::default(),
         }
     }
 
@@ -321,6 +330,7 @@ impl Endpoint {
                 }
                 self.terminate(now, &name);
                 self.remove_routing(&name);
+                self.forget_instances(&name);
                 self.conns.remove(&name);
                 Ok(())
             }
@@ -466,9 +476,30 @@ impl Endpoint {
         if level == Level::Debug && !self.debug {
             return;
         }
+        let instance = conn
+            .zip(serial)
+            .and_then(|(c, s)| self.instance_of_state(c, s));
+        self.log_instance(level, conn, instance, serial, rc, text);
+    }
+
+    /// [`Endpoint::log`] with the instance given (a state that is gone
+    /// can no longer tell it).
+    pub(crate) fn log_instance(
+        &mut self,
+        level: Level,
+        conn: Option<&str>,
+        instance: Option<(u32, std::net::IpAddr)>,
+        serial: Option<u64>,
+        rc: Option<Rc>,
+        text: String,
+    ) {
+        if level == Level::Debug && !self.debug {
+            return;
+        }
         self.events.push_back(Event::Log(LogLine {
             level,
             conn: conn.map(str::to_string),
+            instance,
             serial,
             rc,
             text,
@@ -604,6 +635,10 @@ impl Endpoint {
         for o in orphans {
             self.delete_phase2(now, o, false);
         }
+        let instance = self
+            .p1
+            .get(&serial)
+            .and_then(|s| self.instance_of_state(&s.conn, serial));
         let Some(s) = self.p1.remove(&serial) else {
             return;
         };
@@ -619,13 +654,15 @@ impl Endpoint {
         if self.by_icookie.get(&s.icookie) == Some(&serial) {
             self.by_icookie.remove(&s.icookie);
         }
-        self.log(
+        self.log_instance(
             level,
             Some(&s.conn),
+            instance,
             Some(serial),
             None,
             "deleting state".into(),
         );
+        self.release_instance(&s.conn, s.remote.ip());
         self.events.push_back(Event::Deleted {
             serial,
             conn: s.conn,
@@ -637,6 +674,11 @@ impl Endpoint {
         if notify {
             self.send_ipsec_delete(now, serial);
         }
+        let peer = self.p2.get(&serial).and_then(|s| self.p2_peer(s));
+        let instance = self
+            .p2
+            .get(&serial)
+            .and_then(|s| self.instance_of_state(&s.conn, serial));
         let Some(s) = self.p2.remove(&serial) else {
             return;
         };
@@ -669,7 +711,17 @@ impl Endpoint {
                 dst: sa.dst,
             });
         }
-        self.log_state(&s.conn, serial, None, "deleting state".into());
+        self.log_instance(
+            Level::Info,
+            Some(&s.conn),
+            instance,
+            Some(serial),
+            None,
+            "deleting state".into(),
+        );
+        if let Some(ip) = peer {
+            self.release_instance(&s.conn, ip);
+        }
         self.routing_sa_gone(&s.conn);
         self.events.push_back(Event::Deleted {
             serial,

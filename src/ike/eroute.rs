@@ -56,6 +56,14 @@ impl Endpoint {
             .max()
     }
 
+    /// The IPsec states that own an outbound eroute (one pass over them).
+    pub fn eroute_owner_serials(&self) -> std::collections::HashSet<u64> {
+        (self.eroute_owner.iter())
+            .filter(|(k, _)| !k.inbound)
+            .map(|(_, s)| *s)
+            .collect()
+    }
+
     /// State `serial` is going with these policies: delete the ones it owns,
     /// or hand them to another live SA of its connection that has the same
     /// clients. Policies another state took over are left alone.

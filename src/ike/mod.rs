@@ -33,6 +33,7 @@ mod fuzzing;
 mod half_open;
 mod informational;
 mod initial_contact;
+mod instances;
 pub mod kernel;
 mod lifetime;
 mod loglimit;

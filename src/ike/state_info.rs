@@ -31,6 +31,8 @@ pub struct StateInfo {
     pub sa_nat: Option<super::natt::SaNatInfo>,
     /// The peer's authenticated identity (an IPsec SA's: its ISAKMP SA's).
     pub peer_id: Option<super::wire::Identity>,
+    /// The Road Warrior instance of `conn` the state belongs to (`"rw"[N]`).
+    pub instance: Option<u32>,
 }
 
 const UNSPECIFIED: SocketAddr =
@@ -57,6 +59,7 @@ impl Endpoint {
                 nat: s.nat,
                 sa_nat: None,
                 peer_id: s.peer_id.clone(),
+                instance: self.instance(&s.conn, s.remote.ip()),
             })
             .chain(self.p2.values().map(|s| {
                 let parent = self.p1.get(&s.parent);
@@ -86,6 +89,7 @@ impl Endpoint {
                     nat,
                     sa_nat: Some(self.natt_sa_info(s.serial)),
                     peer_id: parent.and_then(|p| p.peer_id.clone()),
+                    instance: self.p2_peer(s).and_then(|ip| self.instance(&s.conn, ip)),
                 }
             }))
             .collect();

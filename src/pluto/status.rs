@@ -8,6 +8,9 @@ use crate::ike::StateInfo;
 use std::collections::HashMap;
 use std::time::Instant;
 
+/// A connection's (or instance's) newest ISAKMP and IPsec SA.
+type Newest = (Option<u64>, Option<u64>);
+
 pub fn render(d: &Daemon, now: Instant) -> Vec<String> {
     let mut out = Vec::new();
     for f in &d.ifaces {
@@ -26,59 +29,62 @@ pub fn render(d: &Daemon, now: Instant) -> Vec<String> {
     out.push(format!("debug {}", crate::ctl::debug_names(d.config.debug)));
     out.push(" ".into());
     let states = d.ep.states();
-    // Per connection, its newest established ISAKMP and IPsec SA: one pass
-    // over the states, not one per connection.
-    let mut newest: HashMap<&str, (Option<u64>, Option<u64>)> = HashMap::new();
+    // Per connection (and Road Warrior instance), its newest established
+    // ISAKMP and IPsec SA, and the states that own an outbound eroute: one
+    // pass each over the states, not one per connection.
+    let mut newest: HashMap<(&str, Option<u32>), Newest> = HashMap::new();
     for s in states.iter().filter(|s| s.kind.is_established()) {
-        let e = newest.entry(s.conn.as_str()).or_default();
+        let e = newest.entry((s.conn.as_str(), s.instance)).or_default();
         let slot = if s.ipsec { &mut e.1 } else { &mut e.0 };
         *slot = (*slot).max(Some(s.serial));
     }
+    let owners = d.ep.eroute_owner_serials();
     for c in d.conns.iter() {
         let n = &c.name;
-        let (p1, p2) = newest.get(n.as_str()).copied().unwrap_or_default();
-        let owner_state = d.ep.eroute_owner(n);
+        let (p1, p2) = newest.get(&(n.as_str(), None)).copied().unwrap_or_default();
         let routing = d.ep.route_story(n).text();
-        let owner = owner_state.map_or(String::new(), |s| format!("; eroute owner: #{s}"));
-        out.push(format!(
-            "\"{n}\": {}; {routing}{owner}",
-            super::conns::topology(&c.desc)
-        ));
-        out.push(format!(
-            "\"{n}\":   ike_life: {}s; ipsec_life: {}s; rekey_margin: {}s; rekey_fuzz: {}%; keyingtries: {}",
-            c.desc.ike_lifetime, c.desc.ipsec_lifetime, c.desc.rekey_margin, c.desc.rekey_fuzz, c.desc.keying_tries
-        ));
-        let up = if c.up { crate::ctl::POLICY_UP } else { 0 };
-        let iface = match c.left_is_us {
-            Some(true) => iface_name(d, c.desc.left.host),
-            Some(false) => iface_name(d, c.desc.right.host),
-            None => "unset".into(),
-        };
-        let prio = |e: &crate::ctl::End| {
-            e.client
-                .map_or(if e.host.is_ipv4() { 32 } else { 128 }, |s| s.prefix)
-        };
-        let (ours, theirs) = match c.left_is_us {
-            Some(false) => (&c.desc.right, &c.desc.left),
-            _ => (&c.desc.left, &c.desc.right),
-        };
-        let newest_ipsec = p2.and_then(|serial| states.iter().find(|s| s.serial == serial));
-        out.push(format!(
-            "\"{n}\":   policy: {}; prio: {},{}; interface: {iface}; encap: {};",
-            policy_text(c.desc.policy | up),
-            prio(ours),
-            prio(theirs),
-            encap_text(c.desc.force_encaps, newest_ipsec)
-        ));
-        if let Some(dpd) = dpd_text(&c.desc) {
-            out.push(format!("\"{n}\":   {dpd}"));
+        let owner = d.ep.eroute_owner(n);
+        conn_lines(
+            &mut out,
+            d,
+            c,
+            &format!("\"{n}\""),
+            &c.desc,
+            &states,
+            (p1, p2),
+            routing,
+            owner,
+        );
+        // A template's instances, each with the peer filled in.
+        for (k, ip) in d.ep.instances_of(n) {
+            let mut desc = c.desc.clone();
+            if desc.left.host.is_unspecified() {
+                desc.left.host = ip;
+            } else if desc.right.host.is_unspecified() {
+                desc.right.host = ip;
+            }
+            let (p1, p2) = newest
+                .get(&(n.as_str(), Some(k)))
+                .copied()
+                .unwrap_or_default();
+            let owner = p2.filter(|s| owners.contains(s));
+            let routing = if owner.is_some() {
+                "erouted"
+            } else {
+                "unrouted"
+            };
+            conn_lines(
+                &mut out,
+                d,
+                c,
+                &format!("\"{n}\"[{k}]"),
+                &desc,
+                &states,
+                (p1, p2),
+                routing,
+                owner,
+            );
         }
-        let show = |s: Option<u64>| s.map_or("unset".to_string(), |v| format!("#{v}"));
-        out.push(format!(
-            "\"{n}\":   newest ISAKMP SA: {}; newest IPsec SA: {}; ",
-            show(p1),
-            show(p2)
-        ));
     }
     if !d.conns.is_empty() {
         out.push(" ".into());
@@ -88,10 +94,12 @@ pub fn render(d: &Daemon, now: Instant) -> Vec<String> {
         a.conn.cmp(&b.conn).then(b.serial.cmp(&a.serial))
     });
     for s in sorted {
-        let owner = d.ep.eroute_owner(&s.conn);
-        let (p1, p2) = newest.get(s.conn.as_str()).copied().unwrap_or_default();
+        let (p1, p2) = newest
+            .get(&(s.conn.as_str(), s.instance))
+            .copied()
+            .unwrap_or_default();
         let is_newest = (if s.ipsec { p2 } else { p1 }) == Some(s.serial);
-        out.extend(state_lines(s, is_newest, owner, now));
+        out.extend(state_lines(s, is_newest, owners.contains(&s.serial), now));
     }
     if !states.is_empty() {
         out.push(" ".into());
@@ -102,6 +110,62 @@ pub fn render(d: &Daemon, now: Instant) -> Vec<String> {
         out.extend(pubkey_lines(d));
     }
     out
+}
+
+/// The lines of one connection (or instance) `label`: its topology and
+/// routing, lifetimes, policy, DPD and newest SAs.
+#[allow(clippy::too_many_arguments)]
+fn conn_lines(
+    out: &mut Vec<String>,
+    d: &Daemon,
+    c: &super::conns::Conn,
+    label: &str,
+    desc: &crate::ctl::Connection,
+    states: &[StateInfo],
+    (p1, p2): Newest,
+    routing: &str,
+    owner: Option<u64>,
+) {
+    let owner = owner.map_or(String::new(), |s| format!("; eroute owner: #{s}"));
+    out.push(format!(
+        "{label}: {}; {routing}{owner}",
+        super::conns::topology(desc)
+    ));
+    out.push(format!(
+        "{label}:   ike_life: {}s; ipsec_life: {}s; rekey_margin: {}s; rekey_fuzz: {}%; keyingtries: {}",
+        desc.ike_lifetime, desc.ipsec_lifetime, desc.rekey_margin, desc.rekey_fuzz, desc.keying_tries
+    ));
+    let up = if c.up { crate::ctl::POLICY_UP } else { 0 };
+    let iface = match c.left_is_us {
+        Some(true) => iface_name(d, desc.left.host),
+        Some(false) => iface_name(d, desc.right.host),
+        None => "unset".into(),
+    };
+    let prio = |e: &crate::ctl::End| {
+        e.client
+            .map_or(if e.host.is_ipv4() { 32 } else { 128 }, |s| s.prefix)
+    };
+    let (ours, theirs) = match c.left_is_us {
+        Some(false) => (&desc.right, &desc.left),
+        _ => (&desc.left, &desc.right),
+    };
+    let newest_ipsec = p2.and_then(|serial| states.iter().find(|s| s.serial == serial));
+    out.push(format!(
+        "{label}:   policy: {}; prio: {},{}; interface: {iface}; encap: {};",
+        policy_text(desc.policy | up),
+        prio(ours),
+        prio(theirs),
+        encap_text(desc.force_encaps, newest_ipsec)
+    ));
+    if let Some(dpd) = dpd_text(desc) {
+        out.push(format!("{label}:   {dpd}"));
+    }
+    let show = |s: Option<u64>| s.map_or("unset".to_string(), |v| format!("#{v}"));
+    out.push(format!(
+        "{label}:   newest ISAKMP SA: {}; newest IPsec SA: {}; ",
+        show(p1),
+        show(p2)
+    ));
 }
 
 /// The `encap:` field: `udp` when the connection's ESP goes in UDP
@@ -193,20 +257,24 @@ fn dpd_part(s: &StateInfo, now: Instant) -> String {
 
 /// The lines of state `s`; `newest`: the newest established SA of its
 /// kind of its connection.
-fn state_lines(
-    s: &StateInfo,
-    newest: bool,
-    eroute_owner: Option<u64>,
-    now: Instant,
-) -> Vec<String> {
+/// The connection of state `s` as Openswan named it: `"name"`, or for a
+/// Road Warrior instance `"name"[N] 192.0.2.1`.
+pub(crate) fn state_name(s: &StateInfo) -> String {
+    match s.instance {
+        Some(n) => format!("\"{}\"[{n}] {}", s.conn, s.peer.ip()),
+        None => format!("\"{}\"", s.conn),
+    }
+}
+
+fn state_lines(s: &StateInfo, newest: bool, eroute_owner: bool, now: Instant) -> Vec<String> {
     let event = match &s.event {
         Some((name, at)) => format!("{name} in {}s", at.saturating_duration_since(now).as_secs()),
         None => "none in -1s".into(),
     };
+    let name = state_name(s);
     let mut line = format!(
-        "#{}: \"{}\":{} {} ({}); {event}",
+        "#{}: {name}:{} {} ({}); {event}",
         s.serial,
-        s.conn,
         s.peer.port(),
         s.kind.name(),
         s.kind.story()
@@ -218,7 +286,7 @@ fn state_lines(
             "; newest ISAKMP"
         });
     }
-    if s.ipsec && eroute_owner == Some(s.serial) {
+    if s.ipsec && eroute_owner {
         line.push_str("; eroute owner");
     }
     if !s.ipsec {
@@ -238,7 +306,7 @@ fn state_lines(
                 ]
             })
             .collect();
-        let mut sa_line = format!("#{}: \"{}\" {}", s.serial, s.conn, saids.join(" "));
+        let mut sa_line = format!("#{}: {name} {}", s.serial, saids.join(" "));
         // NAT traversal in use: where the peer's NAT is and its original
         // address, as Openswan appended them.
         if let Some(nat) = s.sa_nat.filter(|n| n.natd.is_some()) {
@@ -274,6 +342,7 @@ mod tests {
             nat: Default::default(),
             sa_nat: None,
             peer_id: None,
+            instance: None,
         }
     }
 
@@ -295,6 +364,7 @@ mod tests {
             nat: Default::default(),
             sa_nat: None,
             peer_id: None,
+            instance: None,
         }
     }
 
@@ -318,14 +388,38 @@ mod tests {
             .sa_nat
             .map(|n| crate::ike::natt::SaNatInfo { encap: true, ..n });
         assert_eq!(encap_text(false, Some(&natt)), "udp");
-        let lines = state_lines(&natt, false, None, Instant::now());
+        let lines = state_lines(&natt, false, false, Instant::now());
         assert_eq!(lines.len(), 1, "no SAIDs, no SA line: {lines:?}");
         natt.saids = vec![(crate::ike::kernel::IpsecProto::Esp, 0x1234, 0x5678)];
-        let lines = state_lines(&natt, false, None, Instant::now());
+        let lines = state_lines(&natt, false, false, Instant::now());
         assert_eq!(
             lines[1],
             "#2: \"c\" esp.1234@198.51.100.7 esp.5678@192.0.2.1 NATOA=none NATD=198.51.100.7:31337"
         );
+    }
+
+    #[test]
+    fn road_warrior_instances_are_named_with_number_and_peer() {
+        let mut s = ipsec_state("192.0.2.2:500", "198.51.100.7:500");
+        s.kind = StateKind::QuickR2;
+        s.instance = Some(3);
+        s.saids = vec![(crate::ike::kernel::IpsecProto::Esp, 0x1234, 0x5678)];
+        let lines = state_lines(&s, true, true, Instant::now());
+        assert!(
+            lines[0]
+                .starts_with("#2: \"c\"[3] 198.51.100.7:500 STATE_QUICK_R2 (IPsec SA established)"),
+            "{lines:?}"
+        );
+        assert!(
+            lines[0].ends_with("; newest IPSEC; eroute owner"),
+            "{lines:?}"
+        );
+        assert_eq!(
+            lines[1],
+            "#2: \"c\"[3] 198.51.100.7 esp.1234@198.51.100.7 esp.5678@192.0.2.2"
+        );
+        s.instance = None;
+        assert!(state_lines(&s, false, false, Instant::now())[0].starts_with("#2: \"c\":500 "));
     }
 
     #[test]
@@ -365,7 +459,7 @@ mod tests {
             next_seq: 0,
             expect: 0,
         };
-        let line = |d| state_lines(&isakmp(d), false, None, now).remove(0);
+        let line = |d| state_lines(&isakmp(d), false, false, now).remove(0);
         assert!(line(Some(asked)).ends_with("; lastdpd=7s(seq in:1235 out:1234)"));
         assert!(line(Some(never)).ends_with("; lastdpd=-1s(seq in:0 out:0)"));
         assert!(line(None).ends_with("; nodpd"));

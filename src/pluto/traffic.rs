@@ -196,9 +196,10 @@ fn json_lines(d: &Daemon, bytes: &HashMap<Leg, u64>, now: Instant) -> Vec<String
             .as_ref()
             .map_or("null".into(), |i| js(&crate::ident::format_id(i)));
         let mut o = format!(
-            "{{\"type\":\"state\",\"serial\":{},\"connection\":{},\"kind\":{},\"state\":{},\"established\":{},\"parent\":{},\"role\":{},\"local\":{},\"peer\":{},\"peer_id\":{},\"event\":{},\"event_in_s\":{}",
+            "{{\"type\":\"state\",\"serial\":{},\"connection\":{},\"instance\":{},\"kind\":{},\"state\":{},\"established\":{},\"parent\":{},\"role\":{},\"local\":{},\"peer\":{},\"peer_id\":{},\"event\":{},\"event_in_s\":{}",
             s.serial,
             js(&s.conn),
+            opt_num(s.instance.map(u64::from)),
             js(if s.ipsec { "ipsec" } else { "isakmp" }),
             js(s.kind.name()),
             s.kind.is_established(),
@@ -255,9 +256,9 @@ fn traffic_lines(d: &Daemon, bytes: &HashMap<Leg, u64>) -> Vec<String> {
                 .as_ref()
                 .map_or(String::new(), crate::ident::format_id);
             Some(format!(
-                "#{}: \"{}\", type={}, inBytes={}, outBytes={}, id='{id}'",
+                "#{}: {}, type={}, inBytes={}, outBytes={}, id='{id}'",
                 s.serial,
-                s.conn,
+                super::status::state_name(s),
                 proto.name(),
                 bytes.get(&(s.serial, true)).copied().unwrap_or(0),
                 bytes.get(&(s.serial, false)).copied().unwrap_or(0)

@@ -195,6 +195,7 @@ impl Endpoint {
             computing: None,
         };
         self.p1.insert(serial, st);
+        self.note_instance(&conn.name, remote.ip());
         let configured = conn.remote.host == Some(remote.ip());
         self.half_open
             .insert(serial, hdr.icookie, remote, configured);

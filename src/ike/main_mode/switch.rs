@@ -91,6 +91,9 @@ impl Endpoint {
             return;
         };
         let from = std::mem::replace(&mut st.conn, to.clone());
+        let ip = st.remote.ip();
+        self.note_instance(&to, ip);
+        self.release_instance(&from, ip);
         self.log(
             Level::Info,
             Some(&to),

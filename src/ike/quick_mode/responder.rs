@@ -164,6 +164,7 @@ impl Endpoint {
         st.chosen = Some(chosen);
         self.p2.insert(serial, st);
         let (l, r) = self.p1_addrs(serial).map_err(auth)?;
+        self.note_instance(&conn.name, r.ip());
         self.log_state(
             &conn.name,
             serial,
