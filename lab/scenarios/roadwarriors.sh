@@ -1,0 +1,145 @@
+#!/bin/bash
+# lab/scenarios/roadwarriors.sh: lab test.  A gateway (east, 192.0.3.1 on a bridge, client
+# 10.2.0.0/24) with one %any connection, and RW_COUNT (50) road warriors, each an rswan
+# pluto in a namespace of its own (rw1..rw50 at 192.0.3.101..150, ID @rwN):
+#     east: pluto --uniqueids
+#           whack --name rw --host 192.0.3.1 --client 10.2.0.0/24 --to --host %any
+#                 --encrypt --tunnel --pfs --psk
+#     rwN:  whack --name rw --id @rwN --host 192.0.3.10N --to --host 192.0.3.1
+#                 --client 10.2.0.0/24 --encrypt --tunnel --pfs --psk --keyingtries 1
+# Checks:
+#   - all road warriors dial in at once (whack --initiate --asynchronous in each): the
+#     gateway holds RW_COUNT ISAKMP and IPsec SAs, the kernel 2 ESP SAs per road warrior,
+#     and every road warrior's ping to 10.2.0.1 crosses;
+#   - whack --status names each instance "rw"[N] 192.0.3.x, N from 1 to RW_COUNT, one
+#     connection block per instance and its states under that name;
+#   - --uniqueids: a new namespace (rwx, 192.0.3.200) dials in with rw1's ID: the gateway
+#     deletes what it had with 192.0.3.101 (rw1 is told: its states go too), a new
+#     instance takes rwx, whose ping crosses;
+#   - whack --crash 192.0.3.102: the gateway's states and kernel SAs with rw2 go, with
+#     nothing sent to rw2 (it keeps its own), and the others are untouched.
+# Runs once (the engine's work; the kernel side is the same as in the other scenarios).
+#     lab/vm-run lab/scenarios/roadwarriors.sh      (or lab/run-tests roadwarriors)
+set -u
+. "${VMRUN_SCRIPT_DIR:-$(dirname "$0")}/common.sh"
+
+RW_COUNT=${RW_COUNT:-50}
+PSK=': PSK "road warriors all"'
+secrets_for() { echo "$PSK"; }
+pluto_opts_for() { [ "$1" = east ] && echo --uniqueids; }
+rw_addr() { echo "192.0.3.$((100 + $1))"; }
+NAMESPACES=()
+
+# rw_netns NS ADDR: a namespace on east's bridge br1 with ADDR/24, routed via 192.0.3.1
+rw_netns() {
+    local ns=$1 addr=$2 port="r${#NAMESPACES[@]}"
+    ip netns add "$ns" || return 1
+    NAMESPACES+=("$ns")
+    ip link add r0 netns "$ns" type veth peer name "$port" netns east || return 1
+    ip -n east link set "$port" master br1 up
+    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+    ip -n "$ns" addr add "$addr/24" dev r0
+    ip -n "$ns" link set lo up
+    ip -n "$ns" link set r0 up
+    ip -n "$ns" route add default via 192.0.3.1
+}
+on_finish() {
+    local ns
+    for ns in "${NAMESPACES[@]}"; do ip netns del "$ns" 2>/dev/null; done
+    true
+}
+# rw_conn NS ADDR ID: the road warrior's connection, listening
+rw_conn() {
+    whack "$1" --name rw --id "$3" --host "$2" --to --host 192.0.3.1 --client 10.2.0.0/24 \
+        --encrypt --tunnel --pfs --psk --keyingtries 1 > /dev/null && whack "$1" --listen > /dev/null
+}
+ping_from() { ip netns exec "$1" ping -c 1 -W 2 -I "$2" 10.2.0.1 > /dev/null 2>&1; }
+east_status() { ip netns exec east "$IPSEC" whack --ctlbase "$LABRUN/east/pluto" --status; }
+count_established() {   # count_established ipsec|isakmp: the gateway's established states
+    local pat='STATE_MAIN_R3'; [ "$1" = ipsec ] && pat='STATE_QUICK_R2'
+    east_status | grep -c "^000 #[0-9]*: .*$pat"
+}
+east_esp() { ip -n east xfrm state | grep -c '^src .* dst '; }
+states_with() { east_status | grep -c "^000 #[0-9]*: \"rw\"\[[0-9]*\] $1[: ]"; }
+
+begin roadwarriors
+ip -n east link add br1 type bridge && ip -n east addr add 192.0.3.1/24 dev br1 \
+    && ip -n east link set br1 up || finish 1 "no bridge br1 in east"
+for i in $(seq "$RW_COUNT"); do
+    rw_netns "rw$i" "$(rw_addr "$i")" || finish 1 "cannot make namespace rw$i"
+done
+rw_netns rwx 192.0.3.200 || finish 1 "cannot make namespace rwx"
+
+hr; echo "== the gateway: one %any connection, --uniqueids"
+start_pluto east || finish 1 "pluto did not start in east"
+whack east --name rw --host 192.0.3.1 --client 10.2.0.0/24 --to --host %any \
+    --encrypt --tunnel --pfs --psk || finish 1 "whack could not add the gateway's connection"
+whack east --listen || finish 1 "whack --listen failed in east"
+
+hr; echo "== $RW_COUNT road warriors, each its own pluto (rwN at 192.0.3.10N, ID @rwN)"
+T=$(date +%s)
+for i in $(seq "$RW_COUNT"); do
+    start_pluto "rw$i" > /dev/null || finish 1 "pluto did not start in rw$i"
+    rw_conn "rw$i" "$(rw_addr "$i")" "@rw$i" || finish 1 "whack could not add rw$i's connection"
+done
+log "$RW_COUNT plutos up in $(( $(date +%s) - T )) s"
+
+hr; echo "== all of them dial in at once (whack --initiate --asynchronous in each)"
+T=$(date +%s)
+WHACKS=()
+for i in $(seq "$RW_COUNT"); do
+    ip netns exec "rw$i" "$IPSEC" whack --ctlbase "$LABRUN/rw$i/pluto" --initiate --name rw --asynchronous > /dev/null &
+    WHACKS+=($!)
+done
+wait "${WHACKS[@]}"
+wait_until 240 sh -c "[ \$(ip netns exec east '$IPSEC' whack --ctlbase '$LABRUN/east/pluto' --status | grep -c 'STATE_QUICK_R2') -ge $RW_COUNT ]"
+log "$(count_established isakmp) ISAKMP SAs, $(count_established ipsec) IPsec SAs at the gateway after $(( $(date +%s) - T )) s"
+[ "$(count_established isakmp)" = "$RW_COUNT" ] || fail "expected $RW_COUNT ISAKMP SAs at the gateway, got $(count_established isakmp)"
+[ "$(count_established ipsec)" = "$RW_COUNT" ] || fail "expected $RW_COUNT IPsec SAs at the gateway, got $(count_established ipsec)"
+[ "$(east_esp)" = $((2 * RW_COUNT)) ] || fail "expected $((2 * RW_COUNT)) ESP SAs in east's kernel, got $(east_esp)"
+bad=""
+for i in $(seq "$RW_COUNT"); do ping_from "rw$i" "$(rw_addr "$i")" || bad="$bad rw$i"; done
+[ -z "$bad" ] || fail "pings did not cross from:$bad"
+read -r P B _ < <(xfrm_counters east esp)
+log "pings from all $RW_COUNT road warriors done; east's ESP SAs counted $P packets, $B bytes"
+
+hr; echo "== whack --status in east (its first instances; $RW_COUNT in all)"
+east_status > "$LABRUN/east-status.txt"
+grep -E '^000 "rw"(\[[1-3]\])?:|^000 #[0-9]+: "rw"\[[1-3]\] ' "$LABRUN/east-status.txt"
+n_inst=$(grep -c '^000 "rw"\[[0-9]*\]: 192.0.3.1' "$LABRUN/east-status.txt")
+echo "... $n_inst instance blocks; the numbers: $(grep -o '^000 "rw"\[[0-9]*\]: 192' "$LABRUN/east-status.txt" | grep -o '[0-9]*\]' | tr -d ']' | sort -n | uniq | awk 'NR==1{a=$1} {b=$1} END{print a "-" b}')"
+[ "$n_inst" = "$RW_COUNT" ] || fail "expected $RW_COUNT instance blocks \"rw\"[N] in --status, got $n_inst"
+nums=$(grep -o '^000 "rw"\[[0-9]*\]: 192' "$LABRUN/east-status.txt" | grep -o '\[[0-9]*\]' | tr -d '[]' | sort -n | uniq | tr '\n' ' ')
+[ "$nums" = "$(seq -s ' ' "$RW_COUNT") " ] || fail "instances are not numbered 1..$RW_COUNT: $nums"
+for i in 1 2 "$RW_COUNT"; do
+    [ "$(states_with "$(rw_addr "$i")")" = 3 ] \
+        || fail "expected 2 state lines and an SA line named \"rw\"[N] $(rw_addr "$i") in --status"
+done
+
+hr; echo "== --uniqueids: rwx (192.0.3.200) dials in with rw1's ID @rw1"
+start_pluto rwx > /dev/null || finish 1 "pluto did not start in rwx"
+rw_conn rwx 192.0.3.200 @rw1 || finish 1 "whack could not add rwx's connection"
+whack rwx --initiate --name rw || fail "rwx could not negotiate"
+wait_until 20 sh -c "! ip netns exec rw1 '$IPSEC' whack --ctlbase '$LABRUN/rw1/pluto' --status | grep -q STATE_" \
+    || fail "rw1 still has states: the gateway's Deletes did not reach it"
+grep 'uniqueids' "$LABRUN/east/pluto.log" | head -n 2
+[ "$(states_with 192.0.3.101)" = 0 ] || fail "the gateway still has states with 192.0.3.101"
+[ "$(states_with 192.0.3.200)" = 3 ] || fail "the gateway has no \"rw\"[N] 192.0.3.200 states"
+east_status | grep '"rw"\[[0-9]*\] 192.0.3.200' | head -n 2
+ping_from rwx 192.0.3.200 || fail "rwx's ping did not cross"
+[ "$(east_esp)" = $((2 * RW_COUNT)) ] || fail "expected $((2 * RW_COUNT)) ESP SAs in east after the replacement, got $(east_esp)"
+
+hr; echo "== whack --crash 192.0.3.102 (rw2 rebooted)"
+whack east --crash 192.0.3.102 || fail "whack --crash failed"
+grep 'crashed' "$LABRUN/east/pluto.log" | tail -n 1
+[ "$(states_with 192.0.3.102)" = 0 ] || fail "the gateway still has states with 192.0.3.102"
+n=$(ip -n east xfrm state | grep -c '192.0.3.102')
+[ "$n" = 0 ] || fail "east's kernel still has $n SAs with 192.0.3.102"
+[ "$(east_esp)" = $((2 * RW_COUNT - 2)) ] || fail "expected $((2 * RW_COUNT - 2)) ESP SAs in east after --crash, got $(east_esp)"
+n=$(ip netns exec rw2 "$IPSEC" whack --ctlbase "$LABRUN/rw2/pluto" --status | grep -c 'STATE_')
+[ "$n" = 2 ] || fail "rw2 was told something: it has $n states, expected its 2"
+ping_from rw3 "$(rw_addr 3)" || fail "rw3's ping did not cross after the crash of rw2"
+log "after --crash: $(count_established ipsec) IPsec SAs at the gateway, $(east_esp) ESP SAs in its kernel"
+
+for i in $(seq "$RW_COUNT") x; do whack "rw$i" --shutdown > /dev/null 2>&1; done
+verdict "$RW_COUNT road warriors as \"rw\"[1..$RW_COUNT], --uniqueids replaced rw1, --crash took rw2"
