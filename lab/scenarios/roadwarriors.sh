@@ -3,7 +3,7 @@
 # 10.2.0.0/24) with one %any connection, and RW_COUNT (50) road warriors, each an rswan
 # pluto in a namespace of its own (rw1..rw50 at 192.0.3.101..150, ID @rwN):
 #     east: pluto --uniqueids
-#           whack --name rw --host 192.0.3.1 --client 10.2.0.0/24 --to --host %any
+#           whack --name rw --host 192.0.3.1 --client 10.2.0.0/24 --nexthop %direct --to --host %any
 #                 --encrypt --tunnel --pfs --psk
 #     rwN:  whack --name rw --id @rwN --host 192.0.3.10N --to --host 192.0.3.1
 #                 --client 10.2.0.0/24 --encrypt --tunnel --pfs --psk --keyingtries 1
@@ -72,7 +72,7 @@ rw_netns rwx 192.0.3.200 || finish 1 "cannot make namespace rwx"
 
 hr; echo "== the gateway: one %any connection, --uniqueids"
 start_pluto east || finish 1 "pluto did not start in east"
-whack east --name rw --host 192.0.3.1 --client 10.2.0.0/24 --to --host %any \
+whack east --name rw --host 192.0.3.1 --client 10.2.0.0/24 --nexthop %direct --to --host %any \
     --encrypt --tunnel --pfs --psk || finish 1 "whack could not add the gateway's connection"
 whack east --listen || finish 1 "whack --listen failed in east"
 
