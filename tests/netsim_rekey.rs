@@ -131,3 +131,107 @@ fn status_names_the_replace_event() {
         }
     }
 }
+
+/// Who began each exchange that established an SA on node `n`: the
+/// established states' roles, oldest first.
+fn roles(n: &Node, ipsec: bool) -> Vec<rswan::ike::state::Role> {
+    n.states()
+        .iter()
+        .filter(|s| s.ipsec == ipsec && s.kind.is_established())
+        .map(|s| s.role)
+        .collect()
+}
+
+#[test]
+fn the_responder_rekeys_at_half_the_margin_when_the_initiator_does_not() {
+    // West began it but never rekeys (--dontrekey); east, the responder,
+    // replaces at lifetime - rekeymargin / 2, with the roles reversed.
+    let (mut w, e) = conn_pair("west-east", esp_tunnel_policy());
+    w.policy.dont_rekey = true;
+    let mut net = pair(14, false, w, e, "secret", "secret");
+    net.command(0, Command::Initiate("west-east".into()));
+    run_checking_coverage(&mut net, 29_000, 30);
+    let (west, east) = (&net.nodes[0], &net.nodes[1]);
+    assert!(!west.log_contains("replacing"), "{}", west.dump_logs());
+    // ISAKMP: 3600 - 540 / 2 = 3330 s after the first, then every 3330 s.
+    let p1 = established_at(east, net.start, false);
+    let gaps: Vec<u64> = p1.windows(2).map(|w| w[1] - w[0]).collect();
+    assert!(p1.len() >= 8, "east's ISAKMP SAs at {p1:?}");
+    // The first replacement, east's as the responder; then east began the
+    // SA and rekeys it as its initiator: 3600 - 540 * (1 + fuzz).
+    assert!(
+        (3330..=3331).contains(&gaps[0]),
+        "ISAKMP replaced after {gaps:?} s"
+    );
+    assert!(
+        gaps[1..].iter().all(|g| (2520..=3061).contains(g)),
+        "ISAKMP replaced every {gaps:?} s"
+    );
+    // IPsec: 28800 - 270 = 28530 s.
+    let p2 = established_at(east, net.start, true);
+    assert_eq!(p2.len(), 2, "east's IPsec SAs at {p2:?}");
+    assert!(
+        (28530..=28531).contains(&(p2[1] - p2[0])),
+        "IPsec replaced at {p2:?}"
+    );
+    assert!(
+        east.log_contains("replacing stale ISAKMP SA") && east.log_contains("replacing IPsec SA")
+    );
+    // The newest SAs were begun by east: the roles are reversed.
+    use rswan::ike::state::Role;
+    assert_eq!(roles(east, false).last(), Some(&Role::Initiator));
+    assert_eq!(roles(east, true).last(), Some(&Role::Initiator));
+    assert_eq!(roles(west, true).last(), Some(&Role::Responder));
+}
+
+#[test]
+fn only_the_newest_sa_of_a_connection_is_rekeyed() {
+    // Two IPsec SAs for one connection: the second (100 s younger) is the
+    // newest, so when the first's replace time comes it only expires.
+    let (w, e) = conn_pair("west-east", esp_tunnel_policy());
+    let mut net = pair(15, false, w, e, "secret", "secret");
+    net.command(0, Command::Initiate("west-east".into()));
+    net.run(Duration::from_secs(100));
+    let first = net.nodes[0]
+        .states()
+        .iter()
+        .find(|s| s.ipsec)
+        .map(|s| s.serial);
+    net.command(0, Command::Initiate("west-east".into()));
+    net.run(Duration::from_secs(10));
+    let ipsec: Vec<u64> = net.nodes[0]
+        .states()
+        .iter()
+        .filter(|s| s.ipsec)
+        .map(|s| s.serial)
+        .collect();
+    assert_eq!(
+        ipsec.len(),
+        2,
+        "a second IPsec SA: {}",
+        net.nodes[0].dump_logs()
+    );
+    // Past both replace windows (27720-28260 s after each) and the first's
+    // lifetime (28800 s), before any replacement's own.
+    net.run(Duration::from_secs(28_900));
+    let west = &net.nodes[0];
+    let replaced = west.logs_with("replacing IPsec SA");
+    assert_eq!(replaced.len(), 1, "{replaced:?}\n{}", west.dump_logs());
+    let first = first.expect("the first IPsec SA");
+    assert!(
+        !replaced[0].contains(&format!("#{first}:")),
+        "the older SA #{first} was replaced: {replaced:?}"
+    );
+    let expired = west.logs_with(&format!("#{first}: IPsec SA expired"));
+    assert_eq!(expired.len(), 1, "{}", west.dump_logs());
+    let at = west
+        .events
+        .iter()
+        .zip(&west.event_times)
+        .find(|(e, _)| matches!(e, Event::Deleted { serial, .. } if *serial == first))
+        .map(|(_, t)| (*t - net.start).as_secs());
+    assert!(
+        at.is_some_and(|t| (28_800..28_900).contains(&t)),
+        "#{first} went at {at:?} s"
+    );
+}
