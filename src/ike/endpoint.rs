@@ -47,17 +47,18 @@ impl core::fmt::Display for LogLine {
         if self.level == Level::Debug {
             f.write_str("| ")?;
         }
+        // Openswan's prefixes: `"c" #3: `, `"c"[2] 192.0.2.7 #3: `, `"c": `.
         if let Some(c) = &self.conn {
             write!(f, "\"{c}\"")?;
             if let Some((n, ip)) = self.instance {
                 write!(f, "[{n}] {ip}")?;
             }
-            f.write_str(" ")?;
-        }
-        if let Some(s) = self.serial {
+            match self.serial {
+                Some(s) => write!(f, " #{s}: ")?,
+                None => f.write_str(": ")?,
+            }
+        } else if let Some(s) = self.serial {
             write!(f, "#{s}: ")?;
-        } else if self.conn.is_some() {
-            f.write_str(": ")?;
         }
         f.write_str(&self.text)
     }

@@ -43,7 +43,9 @@ pub fn render(d: &Daemon, now: Instant) -> Vec<String> {
         let n = &c.name;
         let (p1, p2) = newest.get(&(n.as_str(), None)).copied().unwrap_or_default();
         let routing = d.ep.route_story(n).text();
-        let owner = d.ep.eroute_owner(n);
+        // A template's eroutes are its instances'.
+        let instances = d.ep.instances_of(n);
+        let owner = d.ep.eroute_owner(n).filter(|_| instances.is_empty());
         conn_lines(
             &mut out,
             d,
@@ -56,7 +58,7 @@ pub fn render(d: &Daemon, now: Instant) -> Vec<String> {
             owner,
         );
         // A template's instances, each with the peer filled in.
-        for (k, ip) in d.ep.instances_of(n) {
+        for (k, ip) in instances {
             let mut desc = c.desc.clone();
             if desc.left.host.is_unspecified() {
                 desc.left.host = ip;
