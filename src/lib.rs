@@ -8,6 +8,7 @@ pub mod cmd;
 pub mod conf;
 pub mod control_client;
 pub mod ctl;
+pub mod dns;
 pub mod eroute;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]

@@ -129,15 +129,9 @@ pub fn build(
             v => match ttoaddr(v, af) {
                 Ok(a) => end.host = a,
                 Err(_) if looks_like_name(v) => match host.resolve(v, af) {
-                    Some(a) => end.host = a,
-                    None => {
-                        cx.error(
-                            it,
-                            format!(
-                                "{side}=\"{v}\": no address of the conn's family for this \
-                                 name (host names are not looked up: give an address)"
-                            ),
-                        );
+                    Ok(a) => end.host = a,
+                    Err(why) => {
+                        cx.error(it, format!("{side}=\"{v}\": name lookup failed: {why}"));
                         ok = false;
                     }
                 },

@@ -13,6 +13,10 @@ use crate::ctl::AddrFamily;
 pub struct SystemHost;
 
 impl Host for SystemHost {
+    fn resolve(&self, name: &str, family: AddrFamily) -> Result<IpAddr, String> {
+        crate::dns::Resolver::system().lookup_host(name, family == AddrFamily::Ipv6)
+    }
+
     fn default_route(&self, family: AddrFamily) -> Option<DefaultRoute> {
         match family {
             AddrFamily::Ipv4 => {

@@ -188,12 +188,10 @@ pub trait Host {
     fn default_route(&self, family: crate::ctl::AddrFamily) -> Option<DefaultRoute>;
 
     /// A host name in `left=`/`right=` (Openswan looked names up): its
-    /// first address of `family`. The default knows none: rswan resolves no
-    /// host names yet (the static binary carries no resolver, and glibc's
-    /// would need its shared NSS modules at run time), so such a conn is
-    /// refused with a diagnostic.
-    fn resolve(&self, _name: &str, _family: crate::ctl::AddrFamily) -> Option<IpAddr> {
-        None
+    /// first address of `family`, or why there is none.  The default knows
+    /// no names; [`SystemHost`] asks rswan's resolver (`crate::dns`).
+    fn resolve(&self, name: &str, _family: crate::ctl::AddrFamily) -> Result<IpAddr, String> {
+        Err(format!("\"{name}\": host names are not looked up here"))
     }
 }
 

@@ -18,8 +18,11 @@ impl Host for FakeHost {
         })
     }
 
-    fn resolve(&self, name: &str, family: AddrFamily) -> Option<IpAddr> {
-        (name == "vpn.example.net" && family == AddrFamily::Ipv4).then(|| ip("203.0.113.20"))
+    fn resolve(&self, name: &str, family: AddrFamily) -> Result<IpAddr, String> {
+        match (name, family) {
+            ("vpn.example.net", AddrFamily::Ipv4) => Ok(ip("203.0.113.20")),
+            _ => Err(format!("\"{name}\": no such host")),
+        }
     }
 }
 

@@ -144,7 +144,7 @@ fn bad_values_each_diagnosed() {
         "ipsec.conf:11: conn bad: leftsubnet=\"10.0.0.0/33\"",
         "ipsec.conf:17: conn bad: rightrsasigkey: %cert: X.509",
         "ipsec.conf:8: conn bad: dpddelay specified, but dpdtimeout is zero",
-        "ipsec.conf:22: conn nosuchname: right=\"nowhere.example.net\": no address of the conn's family for this name (host names are not looked up: give an address)",
+        "ipsec.conf:22: conn nosuchname: right=\"nowhere.example.net\": name lookup failed: \"nowhere.example.net\": no such host",
         "ipsec.conf:23: conn transport: type=transport cannot have subnets (they need type=tunnel)",
         "ipsec.conf:29: conn alsobad: left=%opportunistic: opportunistic encryption is not supported",
         "ipsec.conf:31: conn alsobad: auto=launch: must be ignore, add, route or start",

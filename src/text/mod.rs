@@ -131,11 +131,15 @@ fn ttoul0(s: &str) -> Result<u64, &'static str> {
 const NAMECHARS: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ-_.";
 
 /// ttoaddr's name fallback, without the lookup.
+/// What [`ttoaddr`] says of text that can only be a host name: the caller
+/// may look it up.
+pub const NAME_LOOKUP_FAILED: &str = "does not look numeric and name lookup failed";
+
 fn tryname(s: &str) -> &'static str {
     if s.chars().any(|c| c.is_ascii() && !NAMECHARS.contains(c)) {
         "illegal (non-DNS-name) character in name"
     } else {
-        "does not look numeric and name lookup failed"
+        NAME_LOOKUP_FAILED
     }
 }
 

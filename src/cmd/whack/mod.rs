@@ -15,7 +15,9 @@ mod validate;
 #[cfg(test)]
 mod tests;
 
-pub use parser::{parse_args, Parsed, Request, WhackError, DEFAULT_CTL_PATH};
+pub use parser::{
+    parse_args, parse_args_with, HostLookup, Parsed, Request, WhackError, DEFAULT_CTL_PATH,
+};
 
 /// Name of the subcommand (also its argv[0] basename).
 pub const NAME: &str = "whack";

@@ -15,7 +15,7 @@ use crate::ctl::{
     RSA_MAX_ENCODING_BYTES,
 };
 use crate::text::data::ttodata_public;
-use crate::text::{numeric_arg, ttoaddr, ttoprotoport, ttosubnet};
+use crate::text::{numeric_arg, ttoaddr, ttoprotoport, ttosubnet, NAME_LOOKUP_FAILED};
 
 /// whack's program name in diagnostics.
 pub const PROGNAME: &str = "whack";
@@ -151,6 +151,9 @@ pub(super) struct State {
     pub tunnel_af_used_by: Option<String>,
     /// Non-option arguments left over, in order.
     pub leftovers: Vec<String>,
+    /// Looks up host names (`--host`, `--nexthop`, ... given as names):
+    /// the system resolver, or a fake in tests.
+    pub resolve: HostLookup,
     optionsfrom_uses: u32,
 }
 
@@ -184,6 +187,7 @@ impl State {
             tunnel_af_used_by: None,
             leftovers: Vec::new(),
             optionsfrom_uses: 0,
+            resolve: system_lookup,
         }
     }
 
@@ -228,7 +232,13 @@ impl State {
 
 /// Parses whack's arguments (everything after the program name).
 pub fn parse_args(args: &[String]) -> Result<Parsed, WhackError> {
+    parse_args_with(args, system_lookup)
+}
+
+/// [`parse_args`] with host names looked up by `resolve`.
+pub fn parse_args_with(args: &[String], resolve: HostLookup) -> Result<Parsed, WhackError> {
     let mut st = State::new();
+    st.resolve = resolve;
     let mut args: Vec<String> = args.to_vec();
     let mut i = 0;
     while let Some(arg) = args.get(i).cloned() {
@@ -332,8 +342,21 @@ fn note_seen(st: &mut State, def: &OptDef) -> Result<(), WhackError> {
     Ok(())
 }
 
+/// A host name to the first address of the family asked for (`true`: IPv6).
+pub type HostLookup = fn(&str, bool) -> Result<std::net::IpAddr, String>;
+
+fn system_lookup(name: &str, v6: bool) -> Result<std::net::IpAddr, String> {
+    crate::dns::Resolver::system().lookup_host(name, v6)
+}
+
+/// An address, or a host name looked up as Openswan's whack did.
 fn addr(st: &State, arg: &str, af: AddrFamily) -> Result<std::net::IpAddr, WhackError> {
-    ttoaddr(arg, af).map_err(|e| st.diagq(e, arg))
+    match ttoaddr(arg, af) {
+        Ok(a) => Ok(a),
+        Err(e) if e == NAME_LOOKUP_FAILED => (st.resolve)(arg, af == AddrFamily::Ipv6)
+            .map_err(|why| st.diagq(&format!("{e} ({why})"), arg)),
+        Err(e) => Err(st.diagq(e, arg)),
+    }
 }
 
 fn subnet(st: &State, arg: &str, af: AddrFamily) -> Result<Subnet, WhackError> {
