@@ -174,3 +174,49 @@ fn each_peer_of_a_template_is_an_instance_numbered_in_order() {
     // The fixed sides are no templates: no numbers there.
     assert!(net.nodes[1].states().iter().all(|s| s.instance.is_none()));
 }
+
+#[test]
+fn main_mode_moves_a_psk_peer_to_the_connection_of_its_id() {
+    // Two templates on one address: MI1 picks the first ("alice"); MI3
+    // says @bob, whose connection has the same PSK, so the state moves.
+    let mut net = Net::new(6);
+    let e = net.add_node("east", ip(2), 50, false);
+    for who in ["alice", "bob"] {
+        let c = ConnConfig::new(
+            who,
+            end(Some(ip(2)), None, true),
+            end(None, Some(who), false),
+            esp_tunnel_policy(),
+        );
+        net.command(e, Command::AddConnection(Box::new(c)));
+    }
+    net.command(e, Command::LoadSecrets(secrets()));
+    let b = net.add_node("bob", ip(3), 51, false);
+    let c = ConnConfig::new(
+        "rw",
+        end(Some(ip(3)), Some("bob"), false),
+        end(Some(ip(2)), None, true),
+        esp_tunnel_policy(),
+    );
+    net.command(b, Command::AddConnection(Box::new(c)));
+    net.command(b, Command::LoadSecrets(secrets()));
+    dial(&mut net, b);
+    let gw = &net.nodes[e];
+    assert!(
+        gw.log_contains("switched from \"alice\" to \"bob\""),
+        "{}",
+        gw.dump_logs()
+    );
+    let states = gw.states();
+    assert_eq!(states.len(), 2);
+    assert!(
+        states
+            .iter()
+            .all(|s| s.conn == "bob" && s.instance == Some(1)),
+        "{states:?}"
+    );
+    assert!(
+        gw.ep.instances_of("alice").is_empty(),
+        "the first choice's instance went"
+    );
+}

@@ -55,7 +55,7 @@ rw_conn() {
         --encrypt --tunnel --pfs --psk --keyingtries 1 > /dev/null \
         && ip netns exec "$1" "${w[@]}" --listen > /dev/null
 }
-all_up() { [ "$(count_established ipsec)" -ge "$RW_COUNT" ]; }
+all_up() { local n; n=$(count_established ipsec); [ "${n:-0}" -ge "$RW_COUNT" ]; }
 # start_pluto_nowait NS: start_pluto without waiting for the control socket
 start_pluto_nowait() {
     local ns=$1 d=$LABRUN/$1
@@ -97,9 +97,22 @@ T=$(date +%s)
 # All at once: one after the other they take minutes under emulation.
 for i in $(seq "$RW_COUNT"); do start_pluto_nowait "rw$i"; done
 wait_until 240 all_sockets || finish 1 "not every road warrior's pluto opened its control socket"
+# The connections too (each whack waits for its pluto, which under emulation
+# takes seconds): external processes in the background, then each one's status.
+ADDS=()
 for i in $(seq "$RW_COUNT"); do
-    rw_conn "rw$i" "$(rw_addr "$i")" "@rw$i" || finish 1 "whack could not add rw$i's connection"
+    ip netns exec "rw$i" "$IPSEC" whack --ctlbase "$LABRUN/rw$i/pluto" --name rw --id "@rw$i" \
+        --host "$(rw_addr "$i")" --to --host 192.0.3.1 --client 10.2.0.0/24 \
+        --encrypt --tunnel --pfs --psk --keyingtries 1 > "$LABRUN/rw$i/add.out" 2>&1 &
+    ADDS+=($!)
 done
+for p in "${ADDS[@]}"; do wait "$p" || finish 1 "whack could not add a road warrior's connection"; done
+ADDS=()
+for i in $(seq "$RW_COUNT"); do
+    ip netns exec "rw$i" "$IPSEC" whack --ctlbase "$LABRUN/rw$i/pluto" --listen > "$LABRUN/rw$i/listen.out" 2>&1 &
+    ADDS+=($!)
+done
+for p in "${ADDS[@]}"; do wait "$p" || finish 1 "whack --listen failed in a road warrior"; done
 log "$RW_COUNT plutos up with their connections in $(( $(date +%s) - T )) s"
 
 hr; echo "== all of them dial in at once (whack --initiate --asynchronous in each)"

@@ -4,6 +4,7 @@
 //! the same with ten connections as with ten thousand.
 
 use super::config::ConnConfig;
+use super::wire::Identity;
 use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
@@ -20,6 +21,9 @@ pub(crate) struct Conns {
     by_name: HashMap<String, u64>,
     /// Connections with a local host address, by their two hosts.
     by_hosts: HashMap<Hosts, BTreeSet<u64>>,
+    /// Connections with a local host address and a configured peer ID, by
+    /// the two (what Main Mode's switch by ID looks up).
+    by_peer_id: HashMap<(IpAddr, Identity), BTreeSet<u64>>,
     next: u64,
     /// Connections looked at so far (the scale tests count them).
     visits: Cell<u64>,
@@ -27,6 +31,10 @@ pub(crate) struct Conns {
 
 fn hosts(c: &ConnConfig) -> Option<Hosts> {
     Some((c.local.host?, c.remote.host))
+}
+
+fn peer_id(c: &ConnConfig) -> Option<(IpAddr, Identity)> {
+    Some((c.local.host?, c.remote.id.clone()?))
 }
 
 impl Conns {
@@ -49,6 +57,9 @@ impl Conns {
         if let Some(h) = hosts(&c) {
             self.by_hosts.entry(h).or_default().insert(key);
         }
+        if let Some(p) = peer_id(&c) {
+            self.by_peer_id.entry(p).or_default().insert(key);
+        }
         self.by_name.insert(c.name.clone(), key);
         self.by_order.insert(key, c);
         true
@@ -62,6 +73,14 @@ impl Conns {
                 set.remove(&key);
                 if set.is_empty() {
                     self.by_hosts.remove(&h);
+                }
+            }
+        }
+        if let Some(p) = peer_id(&c) {
+            if let Some(set) = self.by_peer_id.get_mut(&p) {
+                set.remove(&key);
+                if set.is_empty() {
+                    self.by_peer_id.remove(&p);
                 }
             }
         }
@@ -89,6 +108,34 @@ impl Conns {
         let key = self.by_hosts.get(&(local, remote))?.first()?;
         self.visit(1);
         self.by_order.get(key)
+    }
+
+    /// The connections with local host `local` whose peer ID is `id`, in
+    /// the order added.
+    pub(crate) fn with_peer_id(
+        &self,
+        local: IpAddr,
+        id: &Identity,
+    ) -> impl Iterator<Item = &ConnConfig> {
+        let keys = self.by_peer_id.get(&(local, id.clone()));
+        keys.into_iter()
+            .flatten()
+            .inspect(|_| self.visit(1))
+            .filter_map(|k| self.by_order.get(k))
+    }
+
+    /// The connections with local host `local` and remote host `remote`
+    /// exactly, in the order added.
+    pub(crate) fn with_hosts(
+        &self,
+        local: IpAddr,
+        remote: IpAddr,
+    ) -> impl Iterator<Item = &ConnConfig> {
+        let keys = self.by_hosts.get(&(local, Some(remote)));
+        keys.into_iter()
+            .flatten()
+            .inspect(|_| self.visit(1))
+            .filter_map(|k| self.by_order.get(k))
     }
 
     /// The connections with local host `local` that take a peer at

@@ -2,12 +2,13 @@
 //! the peer.
 //!
 //! MI1 carries no identity, so the responder picks a connection by addresses
-//! alone (`conn_for_mi1`). With RSA signatures nothing of the choice is baked
-//! into the keys yet (SKEYID does not depend on it, unlike a PSK's), so when
-//! the ID the peer declares fits another connection better, the state moves
-//! there before the signature is checked: the seed's pluto "checks for a more
-//! appropriate connection" at this point. With a PSK the key already chose the
-//! connection, and the ID is only checked against it.
+//! alone (`conn_for_mi1`). When the ID the peer declares in MI3 fits another
+//! connection better, the state moves there before the proof is checked: the
+//! seed's pluto "checks for a more appropriate connection" at this point.
+//! With RSA signatures nothing of the choice is baked into the keys yet.
+//! With a PSK it is (SKEYID is made from it, and MI3 was decrypted with it),
+//! so a connection qualifies only if its PSK is the same one: the seed's
+//! rule that the keys so far must not change.
 
 use super::*;
 use std::net::IpAddr;
@@ -55,29 +56,46 @@ fn compatible(current: &ConnConfig, c: &ConnConfig, remote: IpAddr, chosen: &Ike
 impl Endpoint {
     /// The connection the responder's state should belong to once the peer
     /// declared `peer_id` in MI3: `None` to stay where it is (it fits best,
-    /// the exchange is not RSA, or nothing else fits either, in which case the
-    /// ID check refuses the peer). Ties keep the current connection, then the
-    /// first added.
+    /// or nothing else fits either, in which case the ID check refuses the
+    /// peer). Ties keep the current connection, then the first added.
     pub(super) fn better_conn_for_id(&self, st: &Phase1, peer_id: &Identity) -> Option<String> {
         let chosen = st.chosen?;
-        if st.role != Role::Responder || chosen.auth != AuthMethod::RsaSig {
+        if st.role != Role::Responder {
             return None;
         }
+        // A PSK exchange can only move where the PSK is the same.
+        let same_keys = |c: &ConnConfig| {
+            chosen.auth != AuthMethod::Psk || self.conn_psk(c).is_some_and(|k| k == st.ex().psk)
+        };
         let current = self.conn(&st.conn)?;
         let remote = st.remote.ip();
         let here = fit(current, peer_id);
-        // Only connections with our local host and a peer end that takes
-        // the peer's address can be `compatible`: the index has just those.
         let local = current.local.host?;
-        let best = self
+        let ok = |c: &&ConnConfig| {
+            c.name != current.name && compatible(current, c, remote, &chosen) && same_keys(c)
+        };
+        // The best fit first, each from an index, so that the work does not
+        // grow with the connections: one named for this ID; one for this
+        // address whose ID is the address; and only when the current one
+        // does not take the ID at all, the first that takes any ID.
+        let best = (self
             .conns
-            .for_peer(local, remote)
-            .filter(|c| c.name != current.name && compatible(current, c, remote, &chosen))
-            .filter_map(|c| fit(c, peer_id).map(|f| (f, c)))
-            .fold(None::<(Fit, &ConnConfig)>, |best, (f, c)| match best {
-                Some((bf, _)) if bf >= f => best,
-                _ => Some((f, c)),
-            })?;
+            .with_peer_id(local, peer_id)
+            .find(ok)
+            .map(|c| (Fit::Named, c)))
+        .or_else(|| {
+            (self.conns.with_hosts(local, remote))
+                .filter(ok)
+                .find(|c| fit(c, peer_id) == Some(Fit::ByAddress))
+                .map(|c| (Fit::ByAddress, c))
+        })
+        .or_else(|| {
+            here.is_none().then_some(())?;
+            (self.conns.for_peer(local, remote))
+                .filter(ok)
+                .find(|c| fit(c, peer_id) == Some(Fit::Unnamed))
+                .map(|c| (Fit::Unnamed, c))
+        })?;
         match here {
             Some(h) if h >= best.0 => None,
             _ => Some(best.1.name.clone()),
