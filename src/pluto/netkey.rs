@@ -245,17 +245,28 @@ impl Netkey {
                 ))
             });
             self.remember(sa);
-            parts.push((what, sa_message(sa, pid, sa.inbound), undo));
+            // An inbound SA fills the SPI GETSPI reserved; if that expired,
+            // it is added whole (see `Pending::Part`).
+            let instead = sa.inbound.then(|| Box::new(sa_message(sa, pid, false)));
+            parts.push((what, sa_message(sa, pid, sa.inbound), undo, instead));
         }
         for p in policies {
             let undo = policy_messages(p, false, pid);
             for ((what, msg), (_, undo)) in policy_messages(p, true, pid).into_iter().zip(undo) {
-                parts.push((what, msg, Some(Box::new(undo))));
+                parts.push((what, msg, Some(Box::new(undo)), None));
             }
         }
         self.requests.begin_batch(req, parts.len());
-        for (what, msg, undo) in parts {
-            self.send(msg, Pending::Part { req, what, undo });
+        for (what, msg, undo, instead) in parts {
+            self.send(
+                msg,
+                Pending::Part {
+                    req,
+                    what,
+                    undo,
+                    instead,
+                },
+            );
         }
         let undo = self.requests.finish_batch(req);
         self.send_undo(undo);
@@ -285,6 +296,9 @@ impl Netkey {
             };
             let undo = self.requests.answer(why, judge(self.sock.check(m), asked));
             self.send_undo(undo);
+            for (why, msg) in self.requests.take_resends() {
+                self.send(msg, why);
+            }
         }
     }
 

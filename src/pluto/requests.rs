@@ -17,10 +17,16 @@ pub enum Pending<M> {
     /// GETSPI / ALLOCSPI of the engine's request `req`.
     Spi { req: u64 },
     /// One part of the install batch `req`; `undo` takes it back.
+    /// `instead` is sent in its place when the kernel answers "no such
+    /// SA": an inbound SA's UPDATE whose reserved SPI (the larval SA
+    /// GETSPI made) expired, which the kernel does 30 s after GETSPI
+    /// (`net.core.xfrm_acq_expires`) however slow the peer was; the SA is
+    /// then added whole under the same SPI.
     Part {
         req: u64,
         what: String,
         undo: Option<Box<M>>,
+        instead: Option<Box<M>>,
     },
     /// A delete; `sa` when it is an SA's (an SA already gone is fine).
     Delete { what: String, sa: bool },
@@ -57,6 +63,8 @@ pub struct Requests<M> {
     pending: HashMap<u32, (u16, Pending<M>)>,
     batches: HashMap<u64, Batch<M>>,
     out: Vec<KernelOutput>,
+    /// Parts to send again in another form (see [`Pending::Part`]).
+    resend: Vec<(Pending<M>, M)>,
 }
 
 impl<M> Default for Requests<M> {
@@ -65,6 +73,7 @@ impl<M> Default for Requests<M> {
             pending: HashMap::new(),
             batches: HashMap::new(),
             out: Vec::new(),
+            resend: Vec::new(),
         }
     }
 }
@@ -78,6 +87,12 @@ impl<M> Requests<M> {
     /// The request an answer with `seq` is for, if it is one of ours.
     pub fn take(&mut self, seq: u32) -> Option<(u16, Pending<M>)> {
         self.pending.remove(&seq)
+    }
+
+    /// The parts an answer turned into other messages: the backend sends
+    /// each for its `Pending`.
+    pub fn take_resends(&mut self) -> Vec<(Pending<M>, M)> {
+        std::mem::take(&mut self.resend)
     }
 
     /// Batch `req` of `parts` parts is about to be sent.
@@ -124,7 +139,30 @@ impl<M> Requests<M> {
                 };
                 self.out.push(KernelOutput::Reply(r));
             }
-            Pending::Part { req, what, undo } => {
+            Pending::Part {
+                req,
+                what,
+                undo,
+                instead: Some(m),
+            } if matches!(
+                a,
+                Answer::Refused {
+                    not_found: true,
+                    ..
+                }
+            ) =>
+            {
+                let again = Pending::Part {
+                    req,
+                    what,
+                    undo,
+                    instead: None,
+                };
+                self.resend.push((again, *m));
+            }
+            Pending::Part {
+                req, what, undo, ..
+            } => {
                 if let Some(b) = self.batches.get_mut(&req) {
                     b.unanswered = b.unanswered.saturating_sub(1);
                     match a {
@@ -223,7 +261,62 @@ mod tests {
             req,
             what: what.into(),
             undo: undo.map(Box::new),
+            instead: None,
         }
+    }
+
+    #[test]
+    fn an_update_of_an_expired_spi_is_sent_again_as_an_add() {
+        let mut r: Requests<&'static str> = Requests::default();
+        r.begin_batch(7, 2);
+        let update = Pending::Part {
+            req: 7,
+            what: "SA esp.1000@192.0.2.1".into(),
+            undo: None,
+            instead: Some(Box::new("add")),
+        };
+        // "No such SA": not an answer yet, but the ADD to send in its place.
+        assert!(r
+            .answer(update, refused("No such process (ESRCH)", true))
+            .is_empty());
+        assert!(r.outputs().is_empty(), "the batch is not decided");
+        let again = r.take_resends();
+        assert_eq!(again.len(), 1);
+        let (why, msg) = again.into_iter().next().unwrap();
+        assert_eq!(msg, "add");
+        assert!(matches!(
+            why,
+            Pending::Part {
+                req: 7,
+                instead: None,
+                ..
+            }
+        ));
+        assert!(r
+            .answer(part(7, "policy out", Some("undo out")), Answer::Done(None))
+            .is_empty());
+        // The ADD succeeds: the batch is installed.
+        assert!(r.answer(why, Answer::Done(None)).is_empty());
+        assert!(matches!(
+            r.outputs().as_slice(),
+            [KernelOutput::Reply(KernelReply::Installed { req: 7 })]
+        ));
+        // Another refusal of an update is the batch's refusal, as before.
+        r.begin_batch(8, 1);
+        let update = Pending::Part {
+            req: 8,
+            what: "SA esp.1001@192.0.2.1".into(),
+            undo: None,
+            instead: Some(Box::new("add")),
+        };
+        assert!(r
+            .answer(update, refused("Invalid argument", false))
+            .is_empty());
+        assert!(r.take_resends().is_empty());
+        assert!(matches!(
+            r.outputs().as_slice(),
+            [KernelOutput::Reply(KernelReply::Failed { req: 8, .. })]
+        ));
     }
 
     #[test]

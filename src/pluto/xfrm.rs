@@ -249,17 +249,28 @@ impl Xfrm {
                     sa.dst,
                 ))
             });
-            parts.push((what, sa_message(sa, sa.inbound), undo));
+            // An inbound SA fills the SPI ALLOCSPI reserved; if that
+            // expired, it is added whole (see `Pending::Part`).
+            let instead = sa.inbound.then(|| Box::new(sa_message(sa, false)));
+            parts.push((what, sa_message(sa, sa.inbound), undo, instead));
         }
         for p in policies {
             let undo = policy_messages(p, false);
             for ((what, msg), (_, undo)) in policy_messages(p, true).into_iter().zip(undo) {
-                parts.push((what, msg, Some(Box::new(undo))));
+                parts.push((what, msg, Some(Box::new(undo)), None));
             }
         }
         self.requests.begin_batch(req, parts.len());
-        for (what, msg, undo) in parts {
-            self.send(msg, Pending::Part { req, what, undo });
+        for (what, msg, undo, instead) in parts {
+            self.send(
+                msg,
+                Pending::Part {
+                    req,
+                    what,
+                    undo,
+                    instead,
+                },
+            );
         }
         let undo = self.requests.finish_batch(req);
         self.send_undo(undo);
@@ -287,6 +298,9 @@ impl Xfrm {
                 .requests
                 .answer(why, judge(XfrmSocket::check(msg_type, m), query));
             self.send_undo(undo);
+            for (why, msg) in self.requests.take_resends() {
+                self.send(msg, why);
+            }
         }
     }
 
