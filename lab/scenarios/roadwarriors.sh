@@ -19,6 +19,8 @@
 #   - whack --crash 192.0.3.102: the gateway's states and kernel SAs with rw2 go, with
 #     nothing sent to rw2 (it keeps its own), and the others are untouched.
 # Runs once (the engine's work; the kernel side is the same as in the other scenarios).
+# 51 plutos under emulation start in 20 to 110 s, the rest takes about 150 s:
+# lab-time-limit: 600
 #     lab/vm-run lab/scenarios/roadwarriors.sh      (or lab/run-tests roadwarriors)
 set -u
 . "${VMRUN_SCRIPT_DIR:-$(dirname "$0")}/common.sh"
