@@ -117,11 +117,7 @@ impl Conns {
         local: IpAddr,
         id: &Identity,
     ) -> impl Iterator<Item = &ConnConfig> {
-        let keys = self.by_peer_id.get(&(local, id.clone()));
-        keys.into_iter()
-            .flatten()
-            .inspect(|_| self.visit(1))
-            .filter_map(|k| self.by_order.get(k))
+        self.in_order(self.by_peer_id.get(&(local, id.clone())))
     }
 
     /// The connections with local host `local` and remote host `remote`
@@ -131,7 +127,14 @@ impl Conns {
         local: IpAddr,
         remote: IpAddr,
     ) -> impl Iterator<Item = &ConnConfig> {
-        let keys = self.by_hosts.get(&(local, Some(remote)));
+        self.in_order(self.by_hosts.get(&(local, Some(remote))))
+    }
+
+    /// The connections of one index entry, in the order added.
+    fn in_order<'a>(
+        &'a self,
+        keys: Option<&'a BTreeSet<u64>>,
+    ) -> impl Iterator<Item = &'a ConnConfig> + 'a {
         keys.into_iter()
             .flatten()
             .inspect(|_| self.visit(1))
