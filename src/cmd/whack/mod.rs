@@ -14,6 +14,8 @@ mod validate;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_lookup;
 
 pub use parser::{
     parse_args, parse_args_with, HostLookup, Parsed, Request, WhackError, DEFAULT_CTL_PATH,

@@ -12,16 +12,8 @@ fn args(line: &str) -> Vec<String> {
     line.split_whitespace().map(str::to_string).collect()
 }
 
-/// The tests' DNS: one name.
-fn fake_dns(name: &str, v6: bool) -> Result<std::net::IpAddr, String> {
-    match (name, v6) {
-        ("gw.example.org", false) => Ok("192.0.2.7".parse().unwrap()),
-        _ => Err(format!("\"{name}\": no such host")),
-    }
-}
-
 fn parse(line: &str) -> Result<Parsed, WhackError> {
-    parse_args_with(&args(line), fake_dns)
+    parse_args_with(&args(line), super::tests_lookup::fake_dns)
 }
 
 fn request(line: &str) -> Request {
@@ -894,19 +886,4 @@ fn nat_and_dpd_options_are_not_refused() {
     );
     // --keyid with a key is the pubkey form.
     assert!(msg("--keyid @east --pubkeyrsa 0sAQM=").key.is_some());
-}
-
-#[test]
-fn host_names_are_looked_up() {
-    let m = msg("--name x --host gw.example.org --nexthop gw.example.org --to --host 192.0.2.2 --psk --encrypt");
-    let c = m.connection.expect("a connection");
-    let gw: IpAddr = "192.0.2.7".parse().unwrap();
-    assert_eq!((c.left.host, c.left.nexthop), (gw, gw));
-    // An IPv6 connection asks for IPv6 addresses: the tests' DNS has none.
-    let e = parse("--name x --ipv6 --host gw.example.org --to --host ::2 --psk").unwrap_err();
-    assert!(
-        e.to_string()
-            .contains("name lookup failed (\"gw.example.org\": no such host)"),
-        "{e}"
-    );
 }
