@@ -6,7 +6,14 @@
 #   2. the new outbound SA gets a hard packet limit it has passed, and a packet: the
 #      kernel deletes it and says so,
 #      west deletes the IPsec state and tells east (east logs the Delete), and no SA of
-#      that negotiation is left in either kernel.
+#      that negotiation is left in either kernel;
+#   3. the SPI west reserved (GETSPI) for a new IPsec SA expires before QR1 is handled
+#      (net.core.xfrm_acq_expires 3 s in west, QR1 delayed 1.5 s by netem, west's pluto
+#      stopped for 6 s as a busy one would be): west adds the SA whole under that SPI,
+#      and the kernel's hard EXPIRE of the reserved SPI, which west reads after the
+#      answers, does not delete the new SA; a ping crosses.  west runs --nhelpers 0 so
+#      that QR1's computation and the install happen before the kernel's news is read,
+#      as on a road warrior.
 #     lab/vm-run lab/scenarios/expire.sh      (or lab/run-tests)
 set -u
 . "${VMRUN_SCRIPT_DIR:-$(dirname "$0")}/common.sh"
@@ -31,6 +38,8 @@ limit_out() {
         mode tunnel auth-trunc "$auth" "$akey" "$alen" enc "$enc" "$ekey" "$@"
 }
 established_count() { grep -c "IPsec SA established" "$LABRUN/west/pluto.log"; }
+pluto_opts_for() { [ "$1" = west ] && echo --nhelpers 0; }
+on_finish() { tc -n east qdisc del dev e0 root 2>/dev/null; true; }
 
 begin expire
 start_plutos
@@ -72,4 +81,33 @@ show_status
 for ns in west east; do
     ip -n $ns xfrm state list | grep -q "spi $SPI2" && fail "$ns still holds SA $SPI2"
 done
-verdict "a kernel soft EXPIRE made west replace its SA ($SPI1 -> $SPI2), a hard EXPIRE removed the state and east's half"
+hr; echo "== 3. the SPI reserved for a new SA expires before QR1 is handled"
+run ip netns exec west sysctl -w net.core.xfrm_acq_expires=3 || finish 1 "cannot set xfrm_acq_expires in west"
+run tc -n east qdisc add dev e0 root netem delay 1500ms || finish 1 "cannot delay east's packets (sch_netem)"
+N=$(established_count)
+# West's SPI is reserved before QI1 goes out: once east answers QI1, QR1 is 1.5 s away.
+R=$(grep -c "responding to Quick Mode" "$LABRUN/east/pluto.log")
+whack west --initiate --name secret --asynchronous
+qi1() { [ "$(grep -c "responding to Quick Mode" "$LABRUN/east/pluto.log")" -gt "$R" ]; }
+wait_until 10 qi1 || finish 1 "east got no QI1"
+kill -STOP "$PLUTO_PID_west"
+log "west's pluto stopped: QR1 is on its way, the reserved SPI expires within 3 s"
+sleep 6
+kill -CONT "$PLUTO_PID_west"
+three() { [ "$(established_count)" -gt "$N" ]; }
+wait_until 30 three || fail "no IPsec SA after the reserved SPI expired"
+sleep 2
+grep -E "expired before its keys came|reserved SPI|the kernel ended" "$LABRUN/west/pluto.log" | sed 's/^/   /'
+grep -q "expired before its keys came" "$LABRUN/west/pluto.log" \
+    || fail "west did not log that the reserved SPI had expired (the case was not exercised)"
+LAST=$(grep "IPsec SA established" "$LABRUN/west/pluto.log" | tail -n 1)
+SPI3=$(sed -n 's/.*<\(0x[0-9a-f]*\).*/\1/p' <<< "$LAST")
+S3=$(sed -n 's/^"secret" #\([0-9]*\):.*/\1/p' <<< "$LAST")
+echo "west's new IPsec state: #$S3, inbound SA $SPI3"
+grep -q "the kernel ended ESP SA $SPI3" "$LABRUN/west/pluto.log" \
+    && fail "the reserved SPI's EXPIRE deleted the SA added in its place"
+ip -n west xfrm state list | grep -q "spi $SPI3" || fail "west's kernel has no SA $SPI3"
+whack west --status | grep -q "^000 #$S3: .*STATE_QUICK_I2" || fail "west's IPsec state #$S3 is gone"
+on west ping -c 1 -W 5 -I 10.1.0.1 10.2.0.1 > /dev/null || fail "no ping across the SA added whole"
+run tc -n east qdisc del dev e0 root
+verdict "a kernel soft EXPIRE made west replace its SA ($SPI1 -> $SPI2), a hard EXPIRE removed the state and east's half, an expired reserved SPI was added whole ($SPI3)"

@@ -6,7 +6,7 @@
 #           whack --name rw --host 192.0.3.1 --client 10.2.0.0/24 --nexthop %direct --to --host %any
 #                 --encrypt --tunnel --pfs --psk
 #     rwN:  whack --name rw --id @rwN --host 192.0.3.10N --to --host 192.0.3.1
-#                 --client 10.2.0.0/24 --encrypt --tunnel --pfs --psk --keyingtries 1
+#                 --client 10.2.0.0/24 --encrypt --tunnel --pfs --psk --keyingtries 1 --updown true
 # Checks:
 #   - all road warriors dial in at once (whack --initiate --asynchronous in each): the
 #     gateway holds RW_COUNT ISAKMP and IPsec SAs, the kernel 2 ESP SAs per road warrior,
@@ -50,11 +50,15 @@ on_finish() {
     for ns in "${NAMESPACES[@]}"; do ip netns del "$ns" 2>/dev/null; done
     true
 }
+# The road warriors' connection. Their updown is `true`: the default one's routes are
+# what their default route already does, and 150 runs of it (3 events each) would only
+# compete with the gateway, the one under test, for the 2 emulated CPUs.
+RW_CONN=(--to --host 192.0.3.1 --client 10.2.0.0/24 --encrypt --tunnel --pfs --psk --keyingtries 1
+         --updown true)
 # rw_conn NS ADDR ID: the road warrior's connection, listening (quietly: 50 of them)
 rw_conn() {
     local w=("$IPSEC" whack --ctlbase "$LABRUN/$1/pluto")
-    ip netns exec "$1" "${w[@]}" --name rw --id "$3" --host "$2" --to --host 192.0.3.1 --client 10.2.0.0/24 \
-        --encrypt --tunnel --pfs --psk --keyingtries 1 > /dev/null \
+    ip netns exec "$1" "${w[@]}" --name rw --id "$3" --host "$2" "${RW_CONN[@]}" > /dev/null \
         && ip netns exec "$1" "${w[@]}" --listen > /dev/null
 }
 # all_up: the gateway's kernel holds both ESP SAs of every road warrior (asking the
@@ -108,8 +112,7 @@ wait_until 240 all_sockets || finish 1 "not every road warrior's pluto opened it
 ADDS=()
 for i in $(seq "$RW_COUNT"); do
     ip netns exec "rw$i" "$IPSEC" whack --ctlbase "$LABRUN/rw$i/pluto" --name rw --id "@rw$i" \
-        --host "$(rw_addr "$i")" --to --host 192.0.3.1 --client 10.2.0.0/24 \
-        --encrypt --tunnel --pfs --psk --keyingtries 1 > "$LABRUN/rw$i/add.out" 2>&1 &
+        --host "$(rw_addr "$i")" "${RW_CONN[@]}" > "$LABRUN/rw$i/add.out" 2>&1 &
     ADDS+=($!)
 done
 for p in "${ADDS[@]}"; do wait "$p" || finish 1 "whack could not add a road warrior's connection"; done

@@ -12,7 +12,7 @@
 //! went in is taken out again and the batch reported failed.
 
 use super::kernel::{KernelBackend, KernelEvent, KernelOutput};
-use super::requests::{Answer, Pending, Requests};
+use super::requests::{Answer, Instead, Pending, Requests};
 use crate::ike::crypto::CipherAlg;
 use crate::ike::kernel::{
     Acquire, IntegAlg, IpsecProto, KernelOp, Mode, NatMapping, PolicyAction, PolicySpec, SaInstall,
@@ -247,7 +247,12 @@ impl Netkey {
             self.remember(sa);
             // An inbound SA fills the SPI GETSPI reserved; if that expired,
             // it is added whole (see `Pending::Part`).
-            let instead = sa.inbound.then(|| Box::new(sa_message(sa, pid, false)));
+            let instead = sa.inbound.then(|| {
+                Box::new(Instead {
+                    msg: sa_message(sa, pid, false),
+                    sa: (sa.proto, sa.spi, sa.dst),
+                })
+            });
             parts.push((what, sa_message(sa, pid, sa.inbound), undo, instead));
         }
         for p in policies {

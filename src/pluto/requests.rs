@@ -8,7 +8,7 @@
 //! ([`Answer`]), so nothing here knows PF_KEY or XFRM.
 
 use super::kernel::{KernelEvent, KernelOutput};
-use crate::ike::kernel::{Acquire, KernelReply};
+use crate::ike::kernel::{Acquire, IpsecProto, KernelReply};
 use std::collections::HashMap;
 use std::net::IpAddr;
 
@@ -26,7 +26,7 @@ pub enum Pending<M> {
         req: u64,
         what: String,
         undo: Option<Box<M>>,
-        instead: Option<Box<M>>,
+        instead: Option<Box<Instead<M>>>,
     },
     /// A delete; `sa` when it is an SA's (an SA already gone is fine).
     Delete { what: String, sa: bool },
@@ -38,6 +38,16 @@ pub enum Pending<M> {
     Update { req: u64, what: String },
     /// The engine's [`KernelOp::QuerySa`](crate::ike::kernel::KernelOp::QuerySa) `req`.
     Query { req: u64 },
+}
+
+/// An SA as the kernel's EXPIREs name it.
+pub type SaKey = (IpsecProto, u32, IpAddr);
+
+/// The ADD that replaces an inbound SA's UPDATE when its reserved SPI
+/// expired, and the SA both are for.
+pub struct Instead<M> {
+    pub msg: M,
+    pub sa: SaKey,
 }
 
 /// The kernel's answer, as the backend judged it.
@@ -65,6 +75,17 @@ pub struct Requests<M> {
     out: Vec<KernelOutput>,
     /// Parts to send again in another form (see [`Pending::Part`]).
     resend: Vec<(Pending<M>, M)>,
+    /// SAs added because their reserved SPI expired, with the number of
+    /// polls since. The kernel announced that expiry with a hard EXPIRE
+    /// of the SPI before it answered the UPDATE "no such SA", so the
+    /// EXPIRE is already waiting on the events socket, which backends read
+    /// after the replies: it is about the reserved SPI, not about the SA
+    /// just added, and must not reach the engine after the SA is
+    /// installed. One poll more covers a kernel that answered on one CPU
+    /// while it was still announcing on another; an EXPIRE the engine got
+    /// before the UPDATE went out found no SA of its own and was dropped
+    /// there.
+    larval_gone: Vec<(SaKey, u8)>,
 }
 
 impl<M> Default for Requests<M> {
@@ -74,6 +95,7 @@ impl<M> Default for Requests<M> {
             batches: HashMap::new(),
             out: Vec::new(),
             resend: Vec::new(),
+            larval_gone: Vec::new(),
         }
     }
 }
@@ -143,7 +165,7 @@ impl<M> Requests<M> {
                 req,
                 what,
                 undo,
-                instead: Some(m),
+                instead: Some(instead),
             } if matches!(
                 a,
                 Answer::Refused {
@@ -152,13 +174,19 @@ impl<M> Requests<M> {
                 }
             ) =>
             {
+                let Instead { msg, sa } = *instead;
+                log::info!(
+                    "kernel: the SPI reserved for {what} expired before its keys came \
+                     (net.core.xfrm_acq_expires); adding the SA whole"
+                );
                 let again = Pending::Part {
                     req,
                     what,
                     undo,
                     instead: None,
                 };
-                self.resend.push((again, *m));
+                self.resend.push((again, msg));
+                self.larval_gone.push((sa, 0));
             }
             Pending::Part {
                 req, what, undo, ..
@@ -230,6 +258,23 @@ impl<M> Requests<M> {
 
     /// Something the kernel said on its own.
     pub fn event(&mut self, e: KernelEvent) {
+        if let KernelEvent::Expire {
+            proto,
+            spi,
+            dst,
+            hard: true,
+        } = e
+        {
+            let key = (proto, spi, dst);
+            if let Some(i) = self.larval_gone.iter().position(|(k, _)| *k == key) {
+                self.larval_gone.swap_remove(i);
+                log::info!(
+                    "kernel: ignoring the EXPIRE of the reserved SPI {spi:#010x}@{dst}: \
+                     its SA was added in its place"
+                );
+                return;
+            }
+        }
         self.out.push(KernelOutput::Event(e));
     }
 
@@ -239,8 +284,13 @@ impl<M> Requests<M> {
             .push(KernelOutput::Reply(KernelReply::Failed { req, reason }));
     }
 
-    /// Everything to report since the last call.
+    /// Everything to report since the last call; backends call this once
+    /// at the end of each poll.
     pub fn outputs(&mut self) -> Vec<KernelOutput> {
+        self.larval_gone.retain_mut(|(_, polls)| {
+            *polls += 1;
+            *polls < 2
+        });
         std::mem::take(&mut self.out)
     }
 }
@@ -265,6 +315,76 @@ mod tests {
         }
     }
 
+    const GW: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 2, 1));
+
+    fn instead(spi: u32) -> Box<Instead<&'static str>> {
+        Box::new(Instead {
+            msg: "add",
+            sa: (IpsecProto::Esp, spi, GW),
+        })
+    }
+
+    fn hard_expire(spi: u32) -> KernelEvent {
+        KernelEvent::Expire {
+            proto: IpsecProto::Esp,
+            spi,
+            dst: GW,
+            hard: true,
+        }
+    }
+
+    /// An UPDATE refused "no such SA" for SPI 0x1000, answered by ADD.
+    fn add_after_expired_spi(r: &mut Requests<&'static str>, req: u64) {
+        r.begin_batch(req, 1);
+        let update = Pending::Part {
+            req,
+            what: "SA esp.1000@192.0.2.1".into(),
+            undo: None,
+            instead: Some(instead(0x1000)),
+        };
+        assert!(r.answer(update, refused("No such process (ESRCH)", true)).is_empty());
+        let (why, msg) = r.take_resends().pop().unwrap();
+        assert_eq!(msg, "add");
+        assert!(r.answer(why, Answer::Done(None)).is_empty());
+    }
+
+    #[test]
+    fn the_expire_of_a_reserved_spi_does_not_reach_the_sa_added_in_its_place() {
+        let mut r: Requests<&'static str> = Requests::default();
+        add_after_expired_spi(&mut r, 7);
+        // Read in the same poll, after the replies: the reserved SPI's.
+        r.event(hard_expire(0x1000));
+        assert_eq!(
+            r.outputs(),
+            [KernelOutput::Reply(KernelReply::Installed { req: 7 })]
+        );
+        // The SA's own EXPIRE, later, goes through; so do other SAs' and
+        // soft ones.
+        r.event(hard_expire(0x1000));
+        r.event(hard_expire(0x2000));
+        assert_eq!(
+            r.outputs(),
+            [
+                KernelOutput::Event(hard_expire(0x1000)),
+                KernelOutput::Event(hard_expire(0x2000))
+            ]
+        );
+
+        // Announced late (in the next poll): still the reserved SPI's.
+        add_after_expired_spi(&mut r, 8);
+        assert_eq!(r.outputs().len(), 1);
+        r.event(hard_expire(0x1000));
+        assert!(r.outputs().is_empty());
+
+        // An EXPIRE that came before the UPDATE (the engine dropped it)
+        // leaves nothing behind to swallow the SA's own two polls later.
+        add_after_expired_spi(&mut r, 9);
+        assert_eq!(r.outputs().len(), 1);
+        assert!(r.outputs().is_empty());
+        r.event(hard_expire(0x1000));
+        assert_eq!(r.outputs(), [KernelOutput::Event(hard_expire(0x1000))]);
+    }
+
     #[test]
     fn an_update_of_an_expired_spi_is_sent_again_as_an_add() {
         let mut r: Requests<&'static str> = Requests::default();
@@ -273,7 +393,7 @@ mod tests {
             req: 7,
             what: "SA esp.1000@192.0.2.1".into(),
             undo: None,
-            instead: Some(Box::new("add")),
+            instead: Some(instead(0x1000)),
         };
         // "No such SA": not an answer yet, but the ADD to send in its place.
         assert!(r
@@ -307,7 +427,7 @@ mod tests {
             req: 8,
             what: "SA esp.1001@192.0.2.1".into(),
             undo: None,
-            instead: Some(Box::new("add")),
+            instead: Some(instead(0x1001)),
         };
         assert!(r
             .answer(update, refused("Invalid argument", false))

@@ -12,7 +12,7 @@
 //! answered (refused parts make it take back what went in).
 
 use super::kernel::{KernelBackend, KernelEvent, KernelOutput};
-use super::requests::{Answer, Pending, Requests};
+use super::requests::{Answer, Instead, Pending, Requests};
 use crate::ike::kernel::{
     Acquire, IpsecProto, KernelOp, Mode, NatMapping, PolicyAction, PolicySpec, SaInstall, Selector,
 };
@@ -251,7 +251,12 @@ impl Xfrm {
             });
             // An inbound SA fills the SPI ALLOCSPI reserved; if that
             // expired, it is added whole (see `Pending::Part`).
-            let instead = sa.inbound.then(|| Box::new(sa_message(sa, false)));
+            let instead = sa.inbound.then(|| {
+                Box::new(Instead {
+                    msg: sa_message(sa, false),
+                    sa: (sa.proto, sa.spi, sa.dst),
+                })
+            });
             parts.push((what, sa_message(sa, sa.inbound), undo, instead));
         }
         for p in policies {
