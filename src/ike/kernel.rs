@@ -113,6 +113,24 @@ pub struct SaInstall {
     pub encap: Option<Encap>,
 }
 
+impl SaInstall {
+    /// For a tunnel-mode SA whose traffic is of the other address family
+    /// than its endpoints (IPv4 inside IPv6, or the reverse): the
+    /// unspecified address of the traffic's family. The kernel gives an SA
+    /// its endpoints' family as its selector's unless told otherwise, and
+    /// such an SA then carries no packet of its tunnel: outbound the kernel
+    /// finds no SA and asks for one, inbound it drops what it decrypts.
+    pub fn foreign_traffic_family(&self) -> Option<IpAddr> {
+        if self.mode != Mode::Tunnel || self.src_sel.addr.is_ipv4() == self.src.is_ipv4() {
+            return None;
+        }
+        Some(match self.src_sel.addr {
+            IpAddr::V4(_) => IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+            IpAddr::V6(_) => IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED),
+        })
+    }
+}
+
 /// An SA the kernel holds, as the engine remembers it: what deleting,
 /// querying and finding it take. An SA without UDP encapsulation is never
 /// handed to the kernel again, so its keys and the rest go; one with it

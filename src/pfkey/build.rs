@@ -84,6 +84,11 @@ pub struct SaSpec {
     pub soft_secs: u64,
     pub hard_secs: u64,
     pub nat_t: Option<NatT>,
+    /// Sent as ADDRESS_PROXY, which Linux takes for the SA's selector (its
+    /// source; the destination stays any): a tunnel-mode SA whose traffic
+    /// is of the other address family than its endpoints needs one of the
+    /// traffic's family.
+    pub proxy: Option<Selector>,
 }
 
 /// A traffic selector of a policy.
@@ -257,6 +262,9 @@ fn sa_message(msg_type: u8, spec: &SaSpec, seq: u32, pid: u32) -> Message {
         .with(Ext::LifetimeSoft(Lifetime::seconds(spec.soft_secs)))
         .with(Ext::AddressSrc(Address::host(spec.src)))
         .with(Ext::AddressDst(Address::host(spec.dst)));
+    if let Some(p) = &spec.proxy {
+        m.exts.push(Ext::AddressProxy(p.to_address()));
+    }
     // Linux wants KEY_AUTH for AH and KEY_ENCRYPT for ESP even when empty
     // (NULL algorithms), and refuses a 0-bit key for anything else.
     if let Some(a) = &spec.auth {

@@ -120,6 +120,16 @@ fn sa_message(sa: &SaInstall, pid: u32, update: bool) -> Message {
         // one a safety net after the engine's own expiry.
         soft_secs: sa.soft_secs.map_or(0, u64::from),
         hard_secs: u64::from(sa.lifetime_secs) + 60,
+        // Any traffic of the tunnel's family (see `foreign_traffic_family`).
+        proxy: (m == consts::IPSEC_MODE_TUNNEL)
+            .then(|| sa.foreign_traffic_family())
+            .flatten()
+            .map(|any| build::Selector {
+                addr: any,
+                prefixlen: 0,
+                proto: 0,
+                port: 0,
+            }),
         nat_t: sa.encap.map(|e| NatT {
             encap_type: consts::UDP_ENCAP_ESPINUDP,
             sport: e.sport,
@@ -587,6 +597,44 @@ mod tests {
                 oa: Some(ip("198.51.100.7")),
             }),
         }
+    }
+
+    /// `encap_sa` without encapsulation, between `src` and `dst`, for the
+    /// traffic of `sel`.
+    fn tunnel_sa(src: &str, dst: &str, sel: &str) -> SaInstall {
+        let mut sa = encap_sa();
+        (sa.src, sa.dst, sa.encap) = (ip(src), ip(dst), None);
+        sa.src_sel.addr = ip(sel);
+        sa.dst_sel.addr = ip(sel);
+        sa
+    }
+
+    fn proxy_of(sa: &SaInstall) -> Option<crate::pfkey::wire::Address> {
+        let m = Message::parse(&sa_message(sa, 1234, true).emit()).unwrap();
+        m.exts.into_iter().find_map(|e| match e {
+            Ext::AddressProxy(a) => Some(a),
+            _ => None,
+        })
+    }
+
+    #[test]
+    fn a_tunnel_of_the_other_family_tells_the_kernel_its_traffics_family() {
+        // IPv4 clients over IPv6 hosts: ADDRESS_PROXY 0.0.0.0/0.
+        let p = proxy_of(&tunnel_sa("2001:db8::2", "2001:db8::1", "10.0.1.0"));
+        let p = p.expect("no ADDRESS_PROXY");
+        assert_eq!((p.addr.ip(), p.prefixlen), (ip("0.0.0.0"), 0));
+        // And the reverse: ::/0.
+        let p = proxy_of(&tunnel_sa("192.0.2.2", "192.0.2.1", "2001:db8:1::")).unwrap();
+        assert_eq!((p.addr.ip(), p.prefixlen), (ip("::"), 0));
+        // One family: the kernel's default is right, nothing is added; nor
+        // in transport mode.
+        assert_eq!(
+            proxy_of(&tunnel_sa("192.0.2.2", "192.0.2.1", "10.0.1.0")),
+            None
+        );
+        let mut sa = tunnel_sa("2001:db8::2", "2001:db8::1", "10.0.1.0");
+        sa.mode = Mode::Transport;
+        assert_eq!(proxy_of(&sa), None);
     }
 
     #[test]

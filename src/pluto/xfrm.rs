@@ -75,6 +75,12 @@ fn sa_message(sa: &SaInstall, update: bool) -> Message {
     if sa.mode == Mode::Transport && !inner {
         spec.selector = Some(xfrm_selector(&sa.src_sel, &sa.dst_sel));
     }
+    if spec.mode == XFRM_MODE_TUNNEL {
+        // Any traffic of the tunnel's family (see `foreign_traffic_family`).
+        if let Some(any) = sa.foreign_traffic_family() {
+            spec.selector = Some(XfrmSelector::new(any, 0, any, 0));
+        }
+    }
     spec.auth = sa.integ.as_ref().map(|(alg, key)| {
         let (name, trunc_bits) = build::integ_name(*alg);
         AuthKey {
@@ -522,6 +528,39 @@ mod tests {
         assert_eq!((e.sport, e.dport, e.oa), (4500, 61001, Addr::ZERO));
         sa.encap = None;
         assert_eq!(encap(&sa_message(&sa, false)), None);
+    }
+
+    #[test]
+    fn a_tunnel_of_the_other_family_has_a_selector_of_its_traffics_family() {
+        let sel_of = |src: &str, dst: &str, clients: &str, mode: Mode| {
+            let mut sa = encap_sa();
+            (sa.src, sa.dst, sa.encap, sa.mode) = (ip(src), ip(dst), None, mode);
+            (sa.src_sel.addr, sa.dst_sel.addr) = (ip(clients), ip(clients));
+            match sa_message(&sa, false).body {
+                Body::Sa(info) => (info.sel.family, info.sel.prefixlen_s, info.family),
+                _ => panic!("not an SA message"),
+            }
+        };
+        let (v4, v6) = (
+            crate::xfrm::wire::consts::AF_INET,
+            crate::xfrm::wire::consts::AF_INET6,
+        );
+        // IPv4 clients over IPv6 hosts, and the reverse: any traffic of the
+        // clients' family, in an SA of the hosts' family.
+        let t = Mode::Tunnel;
+        assert_eq!(
+            sel_of("2001:db8::1", "2001:db8::2", "10.0.1.0", t),
+            (v4, 0, v6)
+        );
+        assert_eq!(
+            sel_of("192.0.2.1", "192.0.2.2", "2001:db8:1::", t),
+            (v6, 0, v4)
+        );
+        // One family: no selector; the kernel's default (its family) is right.
+        assert_eq!(sel_of("192.0.2.1", "192.0.2.2", "10.0.1.0", t), (0, 0, v4));
+        // Transport mode keeps the hosts' selector.
+        let (f, p, _) = sel_of("2001:db8::1", "2001:db8::2", "2001:db8::1", Mode::Transport);
+        assert_eq!((f, p), (v6, 24));
     }
 
     #[test]

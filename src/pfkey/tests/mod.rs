@@ -63,6 +63,7 @@ fn esp_spec() -> SaSpec {
         soft_secs: 2700,
         hard_secs: 3600,
         nat_t: None,
+        proxy: None,
     }
 }
 
