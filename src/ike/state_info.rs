@@ -63,10 +63,19 @@ impl Endpoint {
             })
             .chain(self.p2.values().map(|s| {
                 let parent = self.p1.get(&s.parent);
-                let (local, peer, nat) = parent
-                    .map_or((UNSPECIFIED, UNSPECIFIED, Default::default()), |p| {
-                        (p.local, p.remote, p.nat)
-                    });
+                // An IPsec SA outlives its ISAKMP SA; then its kernel SAs
+                // name the two ends (without ports: shown as 0).
+                let ends = || {
+                    let sa = s.installed.iter().find(|sa| sa.inbound)?;
+                    Some((SocketAddr::new(sa.dst, 0), SocketAddr::new(sa.src, 0)))
+                };
+                let (local, peer, nat) = match parent {
+                    Some(p) => (p.local, p.remote, p.nat),
+                    None => {
+                        let (l, r) = ends().unwrap_or((UNSPECIFIED, UNSPECIFIED));
+                        (l, r, Default::default())
+                    }
+                };
                 let saids = s.chosen.as_ref().map_or(Vec::new(), |c| {
                     c.protos
                         .iter()

@@ -342,7 +342,9 @@ mod tests {
             undo: None,
             instead: Some(instead(0x1000)),
         };
-        assert!(r.answer(update, refused("No such process (ESRCH)", true)).is_empty());
+        assert!(r
+            .answer(update, refused("No such process (ESRCH)", true))
+            .is_empty());
         let (why, msg) = r.take_resends().pop().unwrap();
         assert_eq!(msg, "add");
         assert!(r.answer(why, Answer::Done(None)).is_empty());

@@ -329,11 +329,11 @@ fn initial_contact_in_an_informational_drops_the_older_states() {
         panic!("no connection")
     };
     // A second ISAKMP SA: the first still exists, so no INITIAL-CONTACT;
-    // the responder replaces its older ISAKMP SA (not the IPsec SA).
+    // the responder keeps its older one too, which the peer used.
     p.eps[0].start_main(p.now, &conn, 1, false);
     p.pump();
-    assert_eq!(p.eps[1].states().len(), 2);
-    assert!(p.eps[1].states().iter().any(|s| s.ipsec));
+    assert_eq!(p.eps[1].states().len(), 3);
+    assert_eq!(p.eps[1].states().iter().filter(|s| s.ipsec).count(), 1);
     let newest = p.eps[0]
         .states()
         .iter()

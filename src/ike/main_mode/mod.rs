@@ -60,7 +60,7 @@ impl Endpoint {
         }
     }
 
-    fn conn_psk(&self, conn: &ConnConfig) -> Option<Vec<u8>> {
+    pub(crate) fn conn_psk(&self, conn: &ConnConfig) -> Option<Vec<u8>> {
         let me = conn.local.effective_id()?;
         let him = conn.remote.effective_id();
         // Road warriors (no fixed peer) are looked up as %any.
@@ -682,10 +682,13 @@ impl Endpoint {
 
 impl Endpoint {
     /// The peer just authenticated a new ISAKMP SA for `conn` with us as
-    /// responder. An older one we still hold as responder for the same peer
-    /// is one whose last message (MR3) the peer never got: it gave up and
-    /// started over, so nothing on its side matches ours. Replace it (the
-    /// Delete goes under the old SA, harmless if the peer no longer has it).
+    /// responder. An older one we still hold as responder for the same peer,
+    /// under which the peer never said anything, is one whose last message
+    /// (MR3) the peer never got: it gave up and started over, so nothing on
+    /// its side matches ours. Replace it (the Delete goes under the old SA,
+    /// harmless if the peer no longer has it). One the peer used is kept:
+    /// the peer may hold ISAKMP SAs for several of its connections that
+    /// Main Mode (which names no clients) put on the same one of ours.
     fn replace_older_responder_sas(
         &mut self,
         now: Instant,
@@ -703,6 +706,7 @@ impl Endpoint {
                     && s.remote == remote
                     && s.role == Role::Responder
                     && s.kind.is_established()
+                    && s.auth_rx == 0
             })
             .map(|s| s.serial)
             .collect();

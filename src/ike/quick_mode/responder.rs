@@ -4,6 +4,8 @@ use super::install::{id_bytes, id_of, same_selector, selector_of};
 use super::*;
 use crate::ctl::Rc;
 use crate::ike::crypto::validate_public;
+use crate::ike::proposal::AuthMethod;
+use crate::ike::wire::SaPayload;
 
 impl Endpoint {
     pub(super) fn responder_qi1(
@@ -115,30 +117,47 @@ impl Endpoint {
                 ))))
             }
         };
-        let offered = Self::ipsec_offer(&conn);
         let udp = self.natt_udp(p1);
-        let chosen = select_ipsec_udp(sa, &conn.policy, &offered, !conn.esp.is_empty(), udp)
-            .map_err(|e| auth(pfs_hint(e, conn.policy.pfs, ke.is_some())))?;
-        let nat_oa = Self::natt_oa_in(chosen.udp, Role::Responder, &parsed);
-        match (chosen.pfs_group, &ke) {
-            (Some(g), Some(k)) if k.len() != g.len() => {
-                return Err(auth(misbehaved(Misbehaviour::BadKeyExchange(format!(
-                    "{} bytes for {}",
-                    k.len(),
-                    g.name()
-                )))))
+        let quick = QuickOffer {
+            p1,
+            sa,
+            ke: ke.as_deref(),
+            id_i: id_i.as_deref(),
+            id_r: id_r.as_deref(),
+            udp,
+            parsed: &parsed,
+        };
+        // The ISAKMP SA's connection, or, when only the IDs do not fit it,
+        // another between the same ends whose clients they are (the seed's
+        // pluto looks for "a connection with matching clients").
+        let (conn, accepted) = match self.accept_quick(&conn, &quick) {
+            Ok(a) => (conn, a),
+            Err(e @ Reject::PeerMisbehaved(Misbehaviour::WrongIdentity { .. })) => {
+                match self.conn_for_clients(&conn, &quick) {
+                    Some((other, a)) => {
+                        self.log(
+                            Level::Info,
+                            Some(&other.name),
+                            Some(p1),
+                            None,
+                            format!(
+                                "Quick Mode for \"{}\"'s ISAKMP SA: the clients are \"{}\"'s",
+                                conn.name, other.name
+                            ),
+                        );
+                        (other, a)
+                    }
+                    None => return Err(auth(e)),
+                }
             }
-            (Some(_), None) => return Err(auth(missing("KE"))),
-            (None, Some(_)) => {
-                return Err(auth(misbehaved(Misbehaviour::UnexpectedPayload(
-                    "KE without PFS group",
-                ))))
-            }
-            _ => {}
-        }
-        let peer_client = self
-            .check_client_ids(&conn, p1, id_i.as_deref(), id_r.as_deref(), nat_oa)
-            .map_err(auth)?;
+            Err(e) => return Err(auth(e)),
+        };
+        let Accepted {
+            offered,
+            chosen,
+            nat_oa,
+            peer_client,
+        } = accepted;
         let serial = self.new_serial();
         let reqid = self.conn_reqid(&conn.name);
         let mut st = new_phase2(
@@ -177,6 +196,79 @@ impl Endpoint {
         self.request_spis(serial, &protos, l.ip(), r.ip());
         let _ = now;
         Ok(())
+    }
+
+    /// What `conn` makes of QI1: the proposal it chooses, and the peer's
+    /// client when that is a virtual one.
+    fn accept_quick(&self, conn: &ConnConfig, q: &QuickOffer<'_>) -> Result<Accepted, Reject> {
+        let offered = Self::ipsec_offer(conn);
+        let chosen = select_ipsec_udp(q.sa, &conn.policy, &offered, !conn.esp.is_empty(), q.udp)
+            .map_err(|e| pfs_hint(e, conn.policy.pfs, q.ke.is_some()))?;
+        let nat_oa = Self::natt_oa_in(chosen.udp, Role::Responder, q.parsed);
+        match (chosen.pfs_group, q.ke) {
+            (Some(g), Some(k)) if k.len() != g.len() => {
+                return Err(misbehaved(Misbehaviour::BadKeyExchange(format!(
+                    "{} bytes for {}",
+                    k.len(),
+                    g.name()
+                ))))
+            }
+            (Some(_), None) => return Err(missing("KE")),
+            (None, Some(_)) => {
+                return Err(misbehaved(Misbehaviour::UnexpectedPayload(
+                    "KE without PFS group",
+                )))
+            }
+            _ => {}
+        }
+        let peer_client = self.check_client_ids(conn, q.p1, q.id_i, q.id_r, nat_oa)?;
+        Ok(Accepted {
+            offered,
+            chosen,
+            nat_oa,
+            peer_client,
+        })
+    }
+
+    /// Another connection for a QI1 whose IDs do not fit the ISAKMP SA's
+    /// connection `current`: the first added that has the same local end
+    /// (host and ID), takes the peer (its host, or `%any`) under the ID
+    /// Main Mode proved, with the same kind of authentication (and for a
+    /// PSK the same key), and accepts QI1 as it is. Looked up by the two
+    /// hosts, so the work does not grow with the connections elsewhere.
+    fn conn_for_clients(
+        &self,
+        current: &ConnConfig,
+        q: &QuickOffer<'_>,
+    ) -> Option<(ConnConfig, Accepted)> {
+        let parent = self.p1.get(&q.p1)?;
+        let (local, remote) = (parent.local.ip(), parent.remote.ip());
+        let auth = parent.chosen?.auth;
+        let peer_id = parent.peer_id.as_ref()?;
+        // A PSK exchange stays with connections of the same key.
+        let psk = match auth {
+            AuthMethod::Psk => Some(self.conn_psk(current)?),
+            AuthMethod::RsaSig => None,
+        };
+        let fits = |c: &ConnConfig| {
+            c.name != current.name
+                && c.local.host == current.local.host
+                && c.local.effective_id() == current.local.effective_id()
+                && match &c.remote.id {
+                    Some(id) => id == peer_id,
+                    None => {
+                        c.remote.host.is_none() || c.remote.effective_id().as_ref() == Some(peer_id)
+                    }
+                }
+                && match auth {
+                    AuthMethod::Psk => c.policy.psk && self.conn_psk(c) == psk,
+                    AuthMethod::RsaSig => c.policy.rsasig,
+                }
+        };
+        self.conns
+            .for_peer(local, remote)
+            .filter(|c| fits(c))
+            .find_map(|c| Some((c.clone(), self.accept_quick(c, q).ok()?)))
     }
 
     /// The peer's IDci must be its client and IDcr ours (spec §7.4, without
@@ -370,4 +462,23 @@ pub(super) fn pfs_hint(e: Reject, pfs: bool, peer_ke: bool) -> Reject {
         }
         other => other,
     }
+}
+
+/// QI1's parts that a connection is judged on.
+struct QuickOffer<'a> {
+    p1: u64,
+    sa: &'a SaPayload,
+    ke: Option<&'a [u8]>,
+    id_i: Option<&'a [u8]>,
+    id_r: Option<&'a [u8]>,
+    udp: Option<crate::ike::natt::UdpEncap>,
+    parsed: &'a Parsed,
+}
+
+/// What a connection makes of QI1 (see `accept_quick`).
+struct Accepted {
+    offered: Vec<crate::ike::proposal::IpsecProposal>,
+    chosen: Chosen,
+    nat_oa: Option<IpAddr>,
+    peer_client: Option<Selector>,
 }
