@@ -50,6 +50,11 @@ pub struct Instead<M> {
     pub sa: SaKey,
 }
 
+/// One part of an install batch: what it is (for messages), its message,
+/// the message that takes it back, and the one sent in its place when the
+/// kernel answers "no such SA".
+pub type Part<M> = (String, M, Option<Box<M>>, Option<Box<Instead<M>>>);
+
 /// The kernel's answer, as the backend judged it.
 pub enum Answer {
     /// Done; the SPI of a GETSPI, the reqid of a policy lookup.
@@ -127,6 +132,24 @@ impl<M> Requests<M> {
                 undo: Vec::new(),
             },
         );
+    }
+
+    /// Batch `req` of `parts`, each `(what, message, undo, instead)` (see
+    /// [`Pending::Part`]): the messages to send, each with what it is for.
+    pub fn batch(&mut self, req: u64, parts: Vec<Part<M>>) -> Vec<(M, Pending<M>)> {
+        self.begin_batch(req, parts.len());
+        parts
+            .into_iter()
+            .map(|(what, msg, undo, instead)| {
+                let why = Pending::Part {
+                    req,
+                    what,
+                    undo,
+                    instead,
+                };
+                (msg, why)
+            })
+            .collect()
     }
 
     /// Reports batch `req` if every part is answered; returns what must
@@ -333,15 +356,20 @@ mod tests {
         }
     }
 
+    /// The UPDATE of inbound SA `spi`, part of batch `req`.
+    fn update(req: u64, spi: u32) -> Pending<&'static str> {
+        Pending::Part {
+            req,
+            what: format!("SA esp.{spi:x}@192.0.2.1"),
+            undo: None,
+            instead: Some(instead(spi)),
+        }
+    }
+
     /// An UPDATE refused "no such SA" for SPI 0x1000, answered by ADD.
     fn add_after_expired_spi(r: &mut Requests<&'static str>, req: u64) {
         r.begin_batch(req, 1);
-        let update = Pending::Part {
-            req,
-            what: "SA esp.1000@192.0.2.1".into(),
-            undo: None,
-            instead: Some(instead(0x1000)),
-        };
+        let update = update(req, 0x1000);
         assert!(r
             .answer(update, refused("No such process (ESRCH)", true))
             .is_empty());
@@ -391,15 +419,9 @@ mod tests {
     fn an_update_of_an_expired_spi_is_sent_again_as_an_add() {
         let mut r: Requests<&'static str> = Requests::default();
         r.begin_batch(7, 2);
-        let update = Pending::Part {
-            req: 7,
-            what: "SA esp.1000@192.0.2.1".into(),
-            undo: None,
-            instead: Some(instead(0x1000)),
-        };
         // "No such SA": not an answer yet, but the ADD to send in its place.
         assert!(r
-            .answer(update, refused("No such process (ESRCH)", true))
+            .answer(update(7, 0x1000), refused("No such process (ESRCH)", true))
             .is_empty());
         assert!(r.outputs().is_empty(), "the batch is not decided");
         let again = r.take_resends();
@@ -425,14 +447,8 @@ mod tests {
         ));
         // Another refusal of an update is the batch's refusal, as before.
         r.begin_batch(8, 1);
-        let update = Pending::Part {
-            req: 8,
-            what: "SA esp.1001@192.0.2.1".into(),
-            undo: None,
-            instead: Some(instead(0x1001)),
-        };
         assert!(r
-            .answer(update, refused("Invalid argument", false))
+            .answer(update(8, 0x1001), refused("Invalid argument", false))
             .is_empty());
         assert!(r.take_resends().is_empty());
         assert!(matches!(

@@ -271,17 +271,8 @@ impl Xfrm {
                 parts.push((what, msg, Some(Box::new(undo)), None));
             }
         }
-        self.requests.begin_batch(req, parts.len());
-        for (what, msg, undo, instead) in parts {
-            self.send(
-                msg,
-                Pending::Part {
-                    req,
-                    what,
-                    undo,
-                    instead,
-                },
-            );
+        for (msg, why) in self.requests.batch(req, parts) {
+            self.send(msg, why);
         }
         let undo = self.requests.finish_batch(req);
         self.send_undo(undo);
