@@ -252,6 +252,28 @@ xfrm_counters() {
 # esp_counters NS: xfrm_counters NS esp
 esp_counters() { xfrm_counters "$1" esp; }
 
+# ipv6_topology: make_topology's gateways with IPv6 too: 2001:db8:2::1 (w0) and
+# 2001:db8:2::2 (e0), clients 2001:db8:a::1/64 (west's lan0) and 2001:db8:b::1/64
+# (east's), routed like the IPv4 ones (no DAD: usable at once); the wire checks then
+# watch IPv6 (neighbour discovery aside) and ping PING_SRC -> PING_DST.
+ipv6_topology() {
+    local ns
+    modprobe -a esp6 xfrm6_tunnel tunnel6 || return 1
+    for ns in west east; do
+        ip netns exec $ns sysctl -qw net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.default.disable_ipv6=0 \
+            net.ipv6.conf.lo.disable_ipv6=0 net.ipv6.conf.lan0.disable_ipv6=0 || return 1
+    done
+    ip netns exec west sysctl -qw net.ipv6.conf.w0.disable_ipv6=0 || return 1
+    ip netns exec east sysctl -qw net.ipv6.conf.e0.disable_ipv6=0 || return 1
+    ip -n west addr add 2001:db8:2::1/64 dev w0 nodad && ip -n east addr add 2001:db8:2::2/64 dev e0 nodad \
+        && ip -n west addr add 2001:db8:a::1/64 dev lan0 nodad && ip -n east addr add 2001:db8:b::1/64 dev lan0 nodad \
+        || return 1
+    ip -n west route add 2001:db8:b::/64 via 2001:db8:2::2 src 2001:db8:a::1 \
+        && ip -n east route add 2001:db8:a::/64 via 2001:db8:2::1 src 2001:db8:b::1 || return 1
+    WIRE_FILTER='ip6 and not (icmp6 and ip6[40] >= 133 and ip6[40] <= 137)'
+    PING_SRC=2001:db8:a::1; PING_DST=2001:db8:b::1
+}
+
 # wire_check PROTO PING_ARGS...: while tcpdump watches what west's w0 and east's e0 SEND
 # (-Q out: on the receiving side tcpdump would also show the decrypted inner packet the
 # kernel re-injects there), run `ping PING_ARGS` in west.  Prints the captures; succeeds
@@ -263,7 +285,7 @@ wire_check() {
     for ns in west east; do
         dev=w0; [ $ns = east ] && dev=e0
         f=$LABRUN/wire-$ns
-        ip netns exec $ns tcpdump -n -l -i $dev -Q out ip > "$f.txt" 2> "$f.err" &
+        ip netns exec $ns tcpdump -n -l -i $dev -Q out "${WIRE_FILTER:-ip}" > "$f.txt" 2> "$f.err" &
         tpids+=($!); PIDS+=($!)
     done
     for i in $(seq 100); do           # wait until both are capturing
@@ -285,8 +307,10 @@ wire_check() {
 }
 
 # only_esp_on_wire [COUNT]: wire_check of an ESP tunnel: COUNT pings (default 5) from
-# 10.1.0.1 in west to 10.2.0.1
-only_esp_on_wire() { wire_check ESP -c "${1:-5}" -i 0.2 -W 2 -I 10.1.0.1 10.2.0.1; }
+# 10.1.0.1 in west to 10.2.0.1 (after ipv6_topology: 2001:db8:a::1 to 2001:db8:b::1)
+only_esp_on_wire() {
+    wire_check ESP -c "${1:-5}" -i 0.2 -W 2 -I "${PING_SRC:-10.1.0.1}" "${PING_DST:-10.2.0.1}"
+}
 
 # cleanup: stop what we started (by PID) and delete the namespaces.  In the guest
 # everything dies with the VM anyway; this keeps scenarios re-runnable in one boot.

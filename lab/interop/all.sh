@@ -12,7 +12,9 @@
 # Then per third-party peer the NAT traversal and DPD cells of lab/interop/natdpd.sh:
 # PEER/nat-rswan (rswan the road warrior behind a NAT), PEER/nat-peer (the peer behind it,
 # rswan the %any gateway), PEER/dpd (each answers and detects the other's death), named
-# PEER/KIND/psk/aes128-sha1-modp2048/pfs.  Last libreswan/conf/psk/aes128-sha1-modp2048/pfs:
+# PEER/KIND/psk/aes128-sha1-modp2048/pfs.  Then over IPv6 (hosts and clients), per
+# third-party peer both roles with PSK and RSA, aes, PFS: PEER/ROLE/AUTH/IKE/pfs/ipv6.
+# Last libreswan/conf/psk/aes128-sha1-modp2048/pfs:
 # the same conn text in rswan's ipsec.conf and in libreswan's (lab/interop/conf.sh).
 # A cell is named PEER/ROLE/AUTH/IKE/PFS (e.g. strongswan/peer-init/rsa/aes128-sha1-modp2048/nopfs);
 # with PATTERNs only the cells whose name contains one of them run.  Prints "@@PLAN NAME"
@@ -24,13 +26,13 @@ DIR=$(dirname "$(readlink -f "$0")")
 
 ike_of() { case $1 in 3des) echo 3des-sha1-modp1536 ;; aes) echo aes128-sha1-modp2048 ;; esac; }
 CELLS=()
-add_cell() {   # add_cell PEER ROLE AUTH P1 PFS, unless PATTERNs leave it out
-    local name=$1/$2/$3/$(ike_of "$4")/$5 keep pat
+add_cell() {   # add_cell PEER ROLE AUTH P1 PFS [ipv6], unless PATTERNs leave it out
+    local fam=${6:-ipv4} name=$1/$2/$3/$(ike_of "$4")/$5${6:+/$6} keep pat
     if [ ${#PATTERNS[@]} -gt 0 ]; then
         keep=0; for pat in "${PATTERNS[@]}"; do case $name in *"$pat"*) keep=1 ;; esac; done
         [ $keep = 1 ] || return 0
     fi
-    CELLS+=("$1 $2 $3 $4 $5 $name")
+    CELLS+=("$1 $2 $3 $4 $5 $fam $name")
 }
 PATTERNS=("$@")
 for auth in psk rsa; do add_cell rswan rswan-init "$auth" 3des pfs; done
@@ -48,6 +50,12 @@ done
 for peer in strongswan libreswan; do
     for kind in nat-rswan nat-peer dpd; do add_cell "$peer" "$kind" psk aes pfs; done
 done
+# IPv6 hosts and clients (common.sh's FAMILY): both roles, PSK and RSA, aes, PFS
+for peer in strongswan libreswan; do
+    for role in rswan-init peer-init; do
+        for auth in psk rsa; do add_cell "$peer" "$role" "$auth" aes pfs ipv6; done
+    done
+done
 # ipsec.conf (lab/interop/conf.sh): one conn text read by rswan (`ipsec setup start`,
 # `ipsec auto --up/--down`, `ipsec setup stop`) and by libreswan, which reads that syntax too
 add_cell libreswan conf psk aes pfs
@@ -56,15 +64,15 @@ for c in "${CELLS[@]}"; do echo "@@PLAN ${c##* }"; done
 
 FAILED=0; N=0; T0=$(date +%s)
 for c in "${CELLS[@]}"; do
-    read -r peer role auth p1 pfs name <<< "$c"
+    read -r peer role auth p1 pfs fam name <<< "$c"
     N=$((N + 1))
     echo "########################################################################"
     echo "#### [$N/${#CELLS[@]}] $name"
     echo "########################################################################"
-    log=${VMRUN_OUT:-/tmp}/$peer-$role-$auth-$p1-$pfs.log
+    log=${VMRUN_OUT:-/tmp}/$peer-$role-$auth-$p1-$pfs$([ "$fam" = ipv6 ] && echo -ipv6).log
     case $role in
         nat-*|dpd) cmd=(bash "$DIR/natdpd.sh" "$peer" "$role") ;;
-        *) cmd=(bash "$DIR/$peer.sh" "$role" "$auth" "$p1" "$pfs") ;;
+        *) cmd=(bash "$DIR/$peer.sh" "$role" "$auth" "$p1" "$pfs" "$fam") ;;
     esac
     timeout -k 10 "${CELL_TIMEOUT:-600}" "${cmd[@]}" 2>&1 | tee "$log"
     rc=${PIPESTATUS[0]}

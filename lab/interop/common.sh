@@ -16,11 +16,14 @@
 #                        without PFS, "" if it cannot tell: checked against the cell's PFS
 #   PEER_COMPLAINTS      egrep for the peer's log lines that explain a failure
 #
-# rswan (the one under test) always runs in west (192.0.2.1, client 10.1.0.0/24) as
+# rswan (the one under test) always runs in west (W_HOST 192.0.2.1, client W_NET
+# 10.1.0.0/24) as
 #     ipsec pluto --nofork --stderrlog --ctlbase $LABRUN/west/pluto --secretsfile ...
 #     ipsec whack --name rswan-peer --host 192.0.2.1 --client 10.1.0.0/24 --to --host 192.0.2.2
 #                 --client 10.2.0.0/24 --encrypt --tunnel --psk|--rsasig [--pfs] --ike IKE --esp ESP
-# and the peer in east (192.0.2.2, client 10.2.0.0/24).
+# and the peer in east (E_HOST 192.0.2.2, client E_NET 10.2.0.0/24).  With FAMILY ipv6
+# both hosts and clients are IPv6 (lab/lib.sh's ipv6_topology: 2001:db8:2::1 and ::2,
+# clients 2001:db8:a::/64 and 2001:db8:b::/64; whack --ipv6), and so is the wire check.
 #
 # A scenario is one cell of the matrix, given on the command line:
 #     ROLE  rswan-init | peer-init      who initiates (both rounds)
@@ -34,15 +37,16 @@
 #     P1    3des | aes                  IKE 3des-sha1-modp1536 + ESP 3des-sha1, or
 #                                       IKE aes128-sha1-modp2048 + ESP aes128-sha1
 #     PFS   pfs | nopfs                 Quick Mode with the phase-1 group, or without KE
+#     FAMILY ipv4 | ipv6                (optional, default ipv4) the hosts' and clients'
 # and runs two rounds:
-#   1. initiate; both kernels get ESP SAs; ping 10.1.0.1 -> 10.2.0.1 passes with only ESP
+#   1. initiate; both kernels get ESP SAs; ping W_IP -> E_IP passes with only ESP
 #      on the wire and the ESP counters grow on both sides; then rswan's
 #      `whack --terminate` must leave no SA on either side (the peer honoured rswan's
 #      Deletes: no IKE SA, no ESP SA in its kernel);
 #   2. initiate again, the same checks, then the PEER's own teardown must leave no SA on
 #      rswan's side (rswan honoured the peer's Deletes) - nor on the peer's.
 # Output: every command ("+ [ns] ..."), and finally `PASS: NAME` or `FAIL: NAME: REASONS`
-# with exit status 0/1; NAME is PEER/ROLE/AUTH/IKE/pfs|nopfs.  On failure both sides' logs are
+# with exit status 0/1; NAME is PEER/ROLE/AUTH/IKE/pfs|nopfs, then /ipv6 for IPv6.  On failure both sides' logs are
 # shown.  A line "@@RESULT NAME PASS|FAIL STEPS" is for lab/interop/all.sh.
 # Artifacts (logs, configs, a capture of e0 for tshark) go to $VMRUN_OUT/<peer>-<cell>/.
 set -u
@@ -61,8 +65,8 @@ UP_TIMEOUT=${UP_TIMEOUT:-60}          # seconds for one initiation
 DOWN_TIMEOUT=${DOWN_TIMEOUT:-45}      # seconds for the Deletes to take effect (TCG on a busy host is slow)
 RSWAN_PLUTO_OPTS=${RSWAN_PLUTO_OPTS:-}
 
-USAGE="usage: $0 [rswan-init|peer-init|conf] [psk|rsa] [3des|aes] [pfs|nopfs]"
-ROLE=${1:-rswan-init}; AUTH=${2:-psk}; P1=${3:-3des}; PFS=${4:-pfs}
+USAGE="usage: $0 [rswan-init|peer-init|conf] [psk|rsa] [3des|aes] [pfs|nopfs] [ipv4|ipv6]"
+ROLE=${1:-rswan-init}; AUTH=${2:-psk}; P1=${3:-3des}; PFS=${4:-pfs}; FAMILY=${5:-ipv4}
 # conf: rswan initiates, configured by ipsec.conf (`ipsec setup start`, `ipsec auto`:
 # lab/interop/conf.sh); the peer reads the same conn text
 case $ROLE in rswan-init|conf) INITIATOR=rswan ;; peer-init) INITIATOR=peer ;; *) echo "$USAGE"; exit 2 ;; esac
@@ -73,8 +77,17 @@ case $P1 in
     *) echo "$USAGE"; exit 2 ;;
 esac
 case $PFS in pfs|nopfs) ;; *) echo "$USAGE"; exit 2 ;; esac
-NAME=$PEER/$ROLE/$AUTH/$IKE/$PFS
-OUTDIR=${VMRUN_OUT:+$VMRUN_OUT/$PEER-$ROLE-$AUTH-$P1-$PFS}
+# the two ends: hosts, clients, the clients' addresses the ping goes between, and what
+# whack needs to read them
+case $FAMILY in
+    ipv4) W_HOST=192.0.2.1; E_HOST=192.0.2.2; W_NET=10.1.0.0/24; E_NET=10.2.0.0/24
+          W_IP=10.1.0.1; E_IP=10.2.0.1; WHACK_FAMILY=(); SUFFIX= ;;
+    ipv6) W_HOST=2001:db8:2::1; E_HOST=2001:db8:2::2; W_NET=2001:db8:a::/64; E_NET=2001:db8:b::/64
+          W_IP=2001:db8:a::1; E_IP=2001:db8:b::1; WHACK_FAMILY=(--ipv6); SUFFIX=/ipv6 ;;
+    *) echo "$USAGE"; exit 2 ;;
+esac
+NAME=$PEER/$ROLE/$AUTH/$IKE/$PFS$SUFFIX
+OUTDIR=${VMRUN_OUT:+$VMRUN_OUT/$PEER-$ROLE-$AUTH-$P1-$PFS${SUFFIX:+-ipv6}}
 RSA_BITS=${RSA_BITS:-3072}
 
 STEPS=()        # "step=ok|FAIL|skip", in order
@@ -111,7 +124,7 @@ rwhack() {
 rswan_secrets() {
     local d=$LABRUN/west
     if [ "$AUTH" = psk ]; then
-        echo "192.0.2.1 192.0.2.2 : PSK \"$PSK\"" > "$d/ipsec.secrets"; chmod 600 "$d/ipsec.secrets"
+        echo "$W_HOST $E_HOST : PSK \"$PSK\"" > "$d/ipsec.secrets"; chmod 600 "$d/ipsec.secrets"
         return 0
     fi
     show "[west]" "$IPSEC" rsasigkey --hostname west "$RSA_BITS"
@@ -119,7 +132,7 @@ rswan_secrets() {
     # what the report quotes: the header and the public key (not the private fields)
     echo "@@RSASIGKEY $NAME $(sed -n 's/^[[:space:]]*#pubkey=//p' "$d/rsasigkey.out")"
     head -n 3 "$d/rsasigkey.out"
-    { echo "192.0.2.1: RSA {"; cat "$d/rsasigkey.out"; printf '\t}\n'; } > "$d/ipsec.secrets"
+    { echo "$W_HOST : RSA {"; cat "$d/rsasigkey.out"; printf '\t}\n'; } > "$d/ipsec.secrets"
     chmod 600 "$d/ipsec.secrets"
     RSWAN_PUBKEY=$("$IPSEC" showhostkey --file "$d/ipsec.secrets" --key) || { echo "showhostkey --key failed"; return 1; }
     "$IPSEC" showhostkey --file "$d/ipsec.secrets" --pem > "$d/rswan.pem" || { echo "showhostkey --pem failed"; return 1; }
@@ -133,7 +146,7 @@ rswan_peer_key() {
     [ "$AUTH" = rsa ] || return 0
     [ -n "${PEER_PUBKEY:-}" ] || { echo "$PEER gave no public key"; return 1; }
     echo "$PEER's public key: ${PEER_PUBKEY:0:40}..."
-    rwhack --keyid 192.0.2.2 --pubkeyrsa "$PEER_PUBKEY" || return 1
+    rwhack --keyid "$E_HOST" --pubkeyrsa "$PEER_PUBKEY" || return 1
     rwhack --listpubkeys
 }
 
@@ -153,8 +166,8 @@ rswan_start() {
     done
     [ -S "$d/pluto.ctl" ] || { echo "rswan pluto: no control socket after 10 s"; return 1; }
     local pfs=(); [ "$PFS" = pfs ] && pfs=(--pfs)
-    rwhack --name "$CONN" --host 192.0.2.1 --client 10.1.0.0/24 \
-        --to --host 192.0.2.2 --client 10.2.0.0/24 \
+    rwhack --name "$CONN" "${WHACK_FAMILY[@]}" --host "$W_HOST" --client "$W_NET" \
+        --to --host "$E_HOST" --client "$E_NET" \
         --encrypt --tunnel "--$([ "$AUTH" = rsa ] && echo rsasig || echo psk)" "${pfs[@]}" \
         --ike "$IKE" --esp "$ESP" || return 1
     rwhack --listen || return 1
@@ -212,7 +225,7 @@ traffic() {    # traffic ROUND
     peer_status
     on west ip -s xfrm state
     on east ip -s xfrm state
-    hr; echo "== round $r: ping 10.1.0.1 -> 10.2.0.1 through the tunnel"
+    hr; echo "== round $r: ping $W_IP -> $E_IP through the tunnel"
     read -r WP0 WB0 WN0 < <(esp_counters west)
     read -r EP0 EB0 EN0 < <(esp_counters east)
     only_esp_on_wire 5; wire=$?
@@ -384,6 +397,7 @@ run_scenario() {
         "authentication: $([ "$AUTH" = rsa ] && echo "RSA signatures ($RSA_BITS-bit keys)" || echo "pre-shared key")"
     ip netns del west 2>/dev/null; ip netns del east 2>/dev/null
     make_topology
+    if [ "$FAMILY" = ipv6 ]; then ipv6_topology || finish 1 "could not give the topology IPv6"; fi
     # the whole exchange on the wire, for tshark on the host
     ip netns exec east tcpdump -n -U -s 0 -i e0 -w "$LABRUN/e0.pcap" > /dev/null 2> "$LABRUN/e0.pcap.err" &
     CAP_PID=$!; PIDS+=("$CAP_PID")

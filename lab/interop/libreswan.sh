@@ -85,12 +85,12 @@ conn $CONN
     aggressive=no
     type=tunnel
     $auth
-    left=192.0.2.2
-    leftid=192.0.2.2
-    leftsubnet=10.2.0.0/24
-    right=192.0.2.1
-    rightid=192.0.2.1
-    rightsubnet=10.1.0.0/24
+    left=$E_HOST
+    leftid=$E_HOST
+    leftsubnet=$E_NET
+    right=$W_HOST
+    rightid=$W_HOST
+    rightsubnet=$W_NET
     ike=${IKE%-*};${IKE##*-}
     esp=$ESP
     pfs=$pfs
@@ -99,7 +99,7 @@ conn $CONN
 EOF
     fi
     # RSA: the private key is in the NSS database, nothing in ipsec.secrets
-    if [ "$AUTH" = psk ]; then echo "192.0.2.2 192.0.2.1 : PSK \"$PSK\"" > "$d/ipsec.secrets"
+    if [ "$AUTH" = psk ]; then echo "$E_HOST $W_HOST : PSK \"$PSK\"" > "$d/ipsec.secrets"
     else : > "$d/ipsec.secrets"; fi
     chmod 600 "$d/ipsec.secrets"
     echo "== $d/ipsec.conf:"; sed 's/^/   /' "$d/ipsec.conf"

@@ -33,10 +33,10 @@ peer_start() {
     mkdir -p "$d"
     if [ "$AUTH" = rsa ]; then
         "$IPSEC" rsasigkey --hostname east "$RSA_BITS" > "$d/rsasigkey.out" || { echo "east rsasigkey failed"; return 1; }
-        { echo "192.0.2.2: RSA {"; cat "$d/rsasigkey.out"; printf '\t}\n'; } > "$d/ipsec.secrets"
+        { echo "$E_HOST : RSA {"; cat "$d/rsasigkey.out"; printf '\t}\n'; } > "$d/ipsec.secrets"
         PEER_PUBKEY=$("$IPSEC" showhostkey --file "$d/ipsec.secrets" --key) || { echo "east showhostkey failed"; return 1; }
     else
-        echo "192.0.2.2 192.0.2.1 : PSK \"$PSK\"" > "$d/ipsec.secrets"
+        echo "$E_HOST $W_HOST : PSK \"$PSK\"" > "$d/ipsec.secrets"
     fi
     chmod 600 "$d/ipsec.secrets"
     show "[east]" "$IPSEC" pluto --nofork --stderrlog --ctlbase "$d/pluto" --secretsfile "$d/ipsec.secrets" "> $d/pluto.log 2>&1 &"
@@ -50,10 +50,10 @@ peer_start() {
     done
     [ -S "$d/pluto.ctl" ] || { echo "east pluto: no control socket after 10 s"; return 1; }
     if [ "$AUTH" = rsa ]; then
-        ewhack --keyid 192.0.2.1 --pubkeyrsa "$RSWAN_PUBKEY" || return 1
+        ewhack --keyid "$W_HOST" --pubkeyrsa "$RSWAN_PUBKEY" || return 1
     fi
-    ewhack --name "$CONN" --host 192.0.2.2 --client 10.2.0.0/24 \
-        --to --host 192.0.2.1 --client 10.1.0.0/24 \
+    ewhack --name "$CONN" "${WHACK_FAMILY[@]}" --host "$E_HOST" --client "$E_NET" \
+        --to --host "$W_HOST" --client "$W_NET" \
         --encrypt --tunnel "--$([ "$AUTH" = rsa ] && echo rsasig || echo psk)" "${pfs[@]}" \
         --ike "$IKE" --esp "$ESP" || return 1
     ewhack --listen || return 1

@@ -1,9 +1,9 @@
 #!/bin/bash
 # lab/interop/strongswan.sh: rswan (west) <-> strongSwan 5.9 charon + swanctl (east),
-# IKEv1 Main Mode, PSK or raw RSA keys, ESP tunnel 10.1.0.0/24 <-> 10.2.0.0/24.  One cell
-# of the matrix:
+# IKEv1 Main Mode, PSK or raw RSA keys, ESP tunnel 10.1.0.0/24 <-> 10.2.0.0/24 (or over
+# IPv6: see common.sh).  One cell of the matrix:
 #
-#     lab/vm-run lab/interop/strongswan.sh [rswan-init|peer-init] [psk|rsa] [3des|aes] [pfs|nopfs]
+#     lab/vm-run lab/interop/strongswan.sh [rswan-init|peer-init] [psk|rsa] [3des|aes] [pfs|nopfs] [ipv4|ipv6]
 #
 # (needs `make` and lab/setup).  See common.sh for the two rounds and the checks.
 # strongSwan side, as configured below:
@@ -75,8 +75,8 @@ peer_start() {
     else
         local_auth="auth = psk"; remote_auth="auth = psk"
         secrets="ike-rswan {
-        id-1 = 192.0.2.1
-        id-2 = 192.0.2.2
+        id-1 = $W_HOST
+        id-2 = $E_HOST
         secret = \"$PSK\"
     }"
     fi
@@ -112,22 +112,22 @@ connections {
     $CONN {
         version = 1
         aggressive = no
-        local_addrs = 192.0.2.2
-        remote_addrs = 192.0.2.1
+        local_addrs = $E_HOST
+        remote_addrs = $W_HOST
         proposals = $IKE
         local {
             $local_auth
-            id = 192.0.2.2
+            id = $E_HOST
         }
         remote {
             $remote_auth
-            id = 192.0.2.1
+            id = $W_HOST
         }
         children {
             net {
                 mode = tunnel
-                local_ts = 10.2.0.0/24
-                remote_ts = 10.1.0.0/24
+                local_ts = $E_NET
+                remote_ts = $W_NET
                 esp_proposals = $esp
                 start_action = none
             }

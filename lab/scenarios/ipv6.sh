@@ -24,27 +24,15 @@ CONNS=(
 # the PSK for the hosts' IPv6 addresses too
 secrets_for() { echo "$PSK_LINE"; echo '2001:db8:2::1 2001:db8:2::2 : PSK "a shared secret"'; }
 
-# v6_topology: IPv6 on the link and on both LANs, the second client subnets, routes
+# v6_topology: ipv6_topology, and the second client subnets of c46 and c64 with routes
 v6_topology() {
-    local ns
-    modprobe -a esp6 xfrm6_tunnel tunnel6 || return 1
-    for ns in west east; do
-        ip netns exec $ns sysctl -qw net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.default.disable_ipv6=0 \
-            net.ipv6.conf.lo.disable_ipv6=0 net.ipv6.conf.lan0.disable_ipv6=0 || return 1
-    done
-    ip netns exec west sysctl -qw net.ipv6.conf.w0.disable_ipv6=0 || return 1
-    ip netns exec east sysctl -qw net.ipv6.conf.e0.disable_ipv6=0 || return 1
-    # nodad: the addresses are usable at once
-    ip -n west addr add 2001:db8:2::1/64 dev w0 nodad && ip -n east addr add 2001:db8:2::2/64 dev e0 nodad || return 1
-    ip -n west addr add 2001:db8:a::1/64 dev lan0 nodad && ip -n west addr add 2001:db8:a:1::1/64 dev lan0 nodad \
-        && ip -n west addr add 10.1.1.1/24 dev lan0 || return 1
-    ip -n east addr add 2001:db8:b::1/64 dev lan0 nodad && ip -n east addr add 2001:db8:b:1::1/64 dev lan0 nodad \
-        && ip -n east addr add 10.2.1.1/24 dev lan0 || return 1
-    ip -n west route add 2001:db8:b::/64 via 2001:db8:2::2 src 2001:db8:a::1 \
-        && ip -n west route add 2001:db8:b:1::/64 via 2001:db8:2::2 src 2001:db8:a:1::1 \
+    ipv6_topology || return 1
+    ip -n west addr add 2001:db8:a:1::1/64 dev lan0 nodad && ip -n west addr add 10.1.1.1/24 dev lan0 \
+        && ip -n east addr add 2001:db8:b:1::1/64 dev lan0 nodad && ip -n east addr add 10.2.1.1/24 dev lan0 \
+        || return 1
+    ip -n west route add 2001:db8:b:1::/64 via 2001:db8:2::2 src 2001:db8:a:1::1 \
         && ip -n west route add 10.2.1.0/24 via 192.0.2.2 src 10.1.1.1 || return 1
-    ip -n east route add 2001:db8:a::/64 via 2001:db8:2::1 src 2001:db8:b::1 \
-        && ip -n east route add 2001:db8:a:1::/64 via 2001:db8:2::1 src 2001:db8:b:1::1 \
+    ip -n east route add 2001:db8:a:1::/64 via 2001:db8:2::1 src 2001:db8:b:1::1 \
         && ip -n east route add 10.1.1.0/24 via 192.0.2.1 src 10.2.1.1 || return 1
 }
 
