@@ -59,19 +59,30 @@ fn ipsec_of(net: &Net, node: usize, conn: &str) -> usize {
         .count()
 }
 
-#[test]
-fn quick_mode_moves_to_the_connection_whose_clients_the_ids_name() {
-    let mut net = gateways(
-        71,
+/// The gateways with net1 (10.1.0.0/24 - 10.2.0.0/24) and net2
+/// (10.1.1.0/24 - 10.2.1.0/24), in this order.
+fn two_nets(seed: u64) -> Net {
+    gateways(
+        seed,
         &[
             ("net1", subnet(1, 0), subnet(2, 0)),
             ("net2", subnet(1, 1), subnet(2, 1)),
         ],
-    );
+    )
+}
+
+/// West initiates `conn` and the simulation runs its course.
+fn initiate(net: &mut Net, conn: &str) {
+    net.command(0, Command::Initiate(conn.into()));
+    net.run(Duration::from_secs(5));
+}
+
+#[test]
+fn quick_mode_moves_to_the_connection_whose_clients_the_ids_name() {
+    let mut net = two_nets(71);
     // West negotiates net2 first: east takes its Main Mode as net1's (the
     // first for these addresses), and QI1's IDs are net2's clients.
-    net.command(0, Command::Initiate("net2".into()));
-    net.run(Duration::from_secs(5));
+    initiate(&mut net, "net2");
     assert_eq!(ipsec_of(&net, 0, "net2"), 1, "{}", logs(&net));
     assert_eq!(ipsec_of(&net, 1, "net2"), 1, "{}", logs(&net));
     assert_eq!(ipsec_of(&net, 1, "net1"), 0);
@@ -85,8 +96,7 @@ fn quick_mode_moves_to_the_connection_whose_clients_the_ids_name() {
     let sels: Vec<Selector> = net.nodes[1].sas(true).iter().map(|s| s.src_sel).collect();
     assert_eq!(sels, [subnet(1, 1)], "{}", logs(&net));
     // And net1 still comes up in its turn.
-    net.command(0, Command::Initiate("net1".into()));
-    net.run(Duration::from_secs(5));
+    initiate(&mut net, "net1");
     assert_eq!(ipsec_of(&net, 1, "net1"), 1, "{}", logs(&net));
     assert_eq!(ipsec_of(&net, 1, "net2"), 1);
 }
@@ -102,8 +112,7 @@ fn ids_no_connection_has_are_still_refused() {
         esp_tunnel_policy(),
     );
     net.command(0, Command::AddConnection(Box::new(c)));
-    net.command(0, Command::Initiate("net9".into()));
-    net.run(Duration::from_secs(5));
+    initiate(&mut net, "net9");
     assert_eq!(net.nodes[1].established(true), 0, "{}", logs(&net));
     assert!(
         net.nodes[1].log_contains("Quick Mode request refused: we require peer to have ID"),
@@ -122,8 +131,7 @@ fn ipv6_clients_over_ipv4_hosts_beside_ipv4_ones() {
         ],
     );
     for c in ["c44", "c64"] {
-        net.command(0, Command::Initiate(c.into()));
-        net.run(Duration::from_secs(5));
+        initiate(&mut net, c);
         assert_eq!(ipsec_of(&net, 1, c), 1, "{c}: {}", logs(&net));
     }
     // The IPv6 tunnel's SAs (IPv4 endpoints) tell the kernel their
@@ -147,19 +155,11 @@ fn ipv6_clients_over_ipv4_hosts_beside_ipv4_ones() {
 
 #[test]
 fn the_isakmp_sa_another_connection_uses_is_kept_and_orphans_keep_their_ends() {
-    let mut net = gateways(
-        74,
-        &[
-            ("net1", subnet(1, 0), subnet(2, 0)),
-            ("net2", subnet(1, 1), subnet(2, 1)),
-        ],
-    );
-    net.command(0, Command::Initiate("net1".into()));
-    net.run(Duration::from_secs(5));
+    let mut net = two_nets(74);
+    initiate(&mut net, "net1");
     // net2's Main Mode lands on net1 at east too; east keeps net1's first
     // ISAKMP SA, which west used (for net1's Quick Mode).
-    net.command(0, Command::Initiate("net2".into()));
-    net.run(Duration::from_secs(5));
+    initiate(&mut net, "net2");
     assert_eq!(net.nodes[0].established(false), 2, "{}", logs(&net));
     assert_eq!(net.nodes[1].established(false), 2, "{}", logs(&net));
     assert!(

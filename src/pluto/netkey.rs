@@ -257,12 +257,9 @@ impl Netkey {
             self.remember(sa);
             // An inbound SA fills the SPI GETSPI reserved; if that expired,
             // it is added whole (see `Pending::Part`).
-            let instead = sa.inbound.then(|| {
-                Box::new(Instead {
-                    msg: sa_message(sa, pid, false),
-                    sa: (sa.proto, sa.spi, sa.dst),
-                })
-            });
+            let instead = sa
+                .inbound
+                .then(|| Instead::of(sa, sa_message(sa, pid, false)));
             parts.push((what, sa_message(sa, pid, sa.inbound), undo, instead));
         }
         for p in policies {

@@ -55,6 +55,16 @@ pub struct Instead<M> {
 /// kernel answers "no such SA".
 pub type Part<M> = (String, M, Option<Box<M>>, Option<Box<Instead<M>>>);
 
+impl<M> Instead<M> {
+    /// `msg` (the ADD of `sa`) in place of `sa`'s UPDATE.
+    pub fn of(sa: &crate::ike::kernel::SaInstall, msg: M) -> Box<Instead<M>> {
+        Box::new(Instead {
+            msg,
+            sa: (sa.proto, sa.spi, sa.dst),
+        })
+    }
+}
+
 /// The kernel's answer, as the backend judged it.
 pub enum Answer {
     /// Done; the SPI of a GETSPI, the reqid of a policy lookup.

@@ -257,12 +257,7 @@ impl Xfrm {
             });
             // An inbound SA fills the SPI ALLOCSPI reserved; if that
             // expired, it is added whole (see `Pending::Part`).
-            let instead = sa.inbound.then(|| {
-                Box::new(Instead {
-                    msg: sa_message(sa, false),
-                    sa: (sa.proto, sa.spi, sa.dst),
-                })
-            });
+            let instead = sa.inbound.then(|| Instead::of(sa, sa_message(sa, false)));
             parts.push((what, sa_message(sa, sa.inbound), undo, instead));
         }
         for p in policies {
