@@ -118,10 +118,13 @@ show_status() {
 
 # xfrm_count NS state|policy: the number of SAs, or of SPD policies (dir in/out/fwd), in
 # NS's kernel.  Per-socket policies ("socket in/out": pluto exempts its IKE sockets from
-# IPsec that way) are not counted: they belong to pluto's sockets and go with them.
+# IPsec that way) are not counted: they belong to pluto's sockets and go with them.  Nor
+# are the four that pass IPv6 neighbour discovery (ICMPv6 types 135 and 136, in and out)
+# while pluto runs: they are no connection's.
 xfrm_count() {
     if [ "$2" = policy ]; then
-        ip -n "$1" xfrm policy list | grep -cE '^[[:space:]]+dir (in|out|fwd) '
+        ip -n "$1" xfrm policy list | awk '/^src / { nd = /proto ipv6-icmp type 13[56] / }
+            /^[[:space:]]+dir (in|out|fwd) / && !nd { n++ } END { print n + 0 }'
     else
         ip -n "$1" xfrm state list | grep -c '^src '
     fi

@@ -134,6 +134,7 @@ impl Daemon {
         }
         if !fds.is_empty() {
             kernel.start_events().map_err(io::Error::other)?;
+            kernel.neighbour_discovery_bypass(true);
         }
         let signals = Signals::new()?;
         // After the signals are blocked (for the signalfd): threads inherit
@@ -370,6 +371,7 @@ impl Daemon {
             .ep
             .handle_command(Instant::now(), crate::ike::Command::Shutdown);
         self.pump();
+        self.kernel.neighbour_discovery_bypass(false);
         if let Some(h) = self.helpers.as_mut() {
             h.stop();
         }

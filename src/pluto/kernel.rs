@@ -78,7 +78,25 @@ pub trait KernelBackend {
     fn fds(&self) -> Vec<std::os::fd::RawFd> {
         Vec::new()
     }
+    /// Lets IPv6 neighbour discovery ([`ND_TYPES`]) pass in the clear ahead
+    /// of every policy (`on`, at start), or takes that exemption away again
+    /// (at shutdown). Like the IKE sockets' bypass this is the stack's own
+    /// hygiene, not a connection's policy, so it is no engine decision.
+    fn neighbour_discovery_bypass(&mut self, _on: bool) {}
 }
+
+/// ICMPv6 neighbour solicitation and advertisement (RFC 4861 types 135 and
+/// 136). A policy over whole prefixes (a host-to-host connection, a road
+/// warrior's `::/0`) catches them too, and while it has no SA (a TRAP) the
+/// hosts can no longer learn each other's link-layer address: not even
+/// IKE's packets leave then. Both backends pass them in and out at
+/// [`ND_PRIORITY`], as libreswan's `v6neighbor-hole` connections do.
+pub const ND_TYPES: [u16; 2] = [135, 136];
+/// Ahead of the engine's policies, whose priorities start at 0xff00
+/// (`pfkey::build::policy_priority`).
+pub const ND_PRIORITY: u32 = 1;
+/// IPPROTO_ICMPV6.
+pub const ICMPV6: u8 = 58;
 
 /// No IPsec stack: SPIs are made up here (first one random, then counting
 /// up, as pluto did for KLIPS), SAs and policies are only logged.

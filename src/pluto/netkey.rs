@@ -11,7 +11,7 @@
 //! answered it is reported installed, or, when any part was refused, what
 //! went in is taken out again and the batch reported failed.
 
-use super::kernel::{KernelBackend, KernelEvent, KernelOutput};
+use super::kernel::{KernelBackend, KernelEvent, KernelOutput, ICMPV6, ND_PRIORITY, ND_TYPES};
 use super::requests::{Answer, Instead, Pending, Requests};
 use crate::ike::crypto::CipherAlg;
 use crate::ike::kernel::{
@@ -22,7 +22,7 @@ use crate::pfkey::build::{self, AlgKey, IpsecSpec, NatT, SaSpec};
 use crate::pfkey::consts::{self, linux};
 use crate::pfkey::{KernelErrorKind, Message, PfkeyError, PfkeySocket};
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::os::fd::AsRawFd;
 
 pub struct Netkey {
@@ -390,6 +390,36 @@ impl KernelBackend for Netkey {
         // An ACQUIRE's lookup may have been answered already.
         self.read_replies();
         self.requests.outputs()
+    }
+
+    fn neighbour_discovery_bypass(&mut self, on: bool) {
+        let pid = self.pid();
+        for t in ND_TYPES {
+            // af_key takes an ICMP type as the source port.
+            let src = build::Selector {
+                addr: IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+                prefixlen: 0,
+                proto: ICMPV6,
+                port: t,
+            };
+            let dst = build::Selector { port: 0, ..src };
+            for dir in [consts::IPSEC_DIR_INBOUND, consts::IPSEC_DIR_OUTBOUND] {
+                let what = format!("{} policy passing ICMPv6 type {t}", dir_name(dir));
+                if on {
+                    let spec = build::PolicySpec {
+                        dir,
+                        src,
+                        dst,
+                        priority: ND_PRIORITY,
+                        action: build::PolicyAction::None,
+                    };
+                    self.send(build::spd_update(&spec, 0, pid), Pending::Own { what });
+                } else {
+                    let why = Pending::Delete { what, sa: false };
+                    self.send(build::spd_delete(dir, &src, &dst, 0, pid), why);
+                }
+            }
+        }
     }
 
     fn submit(&mut self, op: KernelOp) {

@@ -34,6 +34,8 @@ pub enum Pending<M> {
     Acquire { src: IpAddr, dst: IpAddr },
     /// Taking back a part of a refused batch.
     Undo { what: String },
+    /// A policy of the backend's own (the neighbour discovery bypass).
+    Own { what: String },
     /// The engine's [`KernelOp::UpdateSa`](crate::ike::kernel::KernelOp::UpdateSa) `req`.
     Update { req: u64, what: String },
     /// The engine's [`KernelOp::QuerySa`](crate::ike::kernel::KernelOp::QuerySa) `req`.
@@ -261,6 +263,13 @@ impl<M> Requests<M> {
                 if let Answer::Refused { reason, .. } = a {
                     self.out.push(KernelOutput::Error(format!(
                         "ERROR: cannot take back {what}: {reason}"
+                    )));
+                }
+            }
+            Pending::Own { what } => {
+                if let Answer::Refused { reason, .. } = a {
+                    self.out.push(KernelOutput::Error(format!(
+                        "ERROR: cannot install {what}: {reason}"
                     )));
                 }
             }

@@ -11,7 +11,7 @@
 //! socket readable, and an install batch is reported once every part is
 //! answered (refused parts make it take back what went in).
 
-use super::kernel::{KernelBackend, KernelEvent, KernelOutput};
+use super::kernel::{KernelBackend, KernelEvent, KernelOutput, ICMPV6, ND_PRIORITY, ND_TYPES};
 use super::requests::{Answer, Instead, Pending, Requests};
 use crate::ike::kernel::{
     Acquire, IpsecProto, KernelOp, Mode, NatMapping, PolicyAction, PolicySpec, SaInstall, Selector,
@@ -21,7 +21,7 @@ use crate::xfrm::build::{self, AlgKey, AuthKey, Tmpl};
 use crate::xfrm::consts::*;
 use crate::xfrm::wire::{Addr, EncapTmpl, Selector as XfrmSelector};
 use crate::xfrm::{Attr, Body, Message, XfrmError, XfrmSocket};
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 use std::os::fd::AsRawFd;
 
 pub struct Xfrm {
@@ -371,6 +371,26 @@ impl KernelBackend for Xfrm {
         self.read_replies();
         self.read_events();
         self.requests.outputs()
+    }
+
+    fn neighbour_discovery_bypass(&mut self, on: bool) {
+        let any = IpAddr::V6(Ipv6Addr::UNSPECIFIED);
+        for t in ND_TYPES {
+            let sel = XfrmSelector::new(any, 0, any, 0)
+                .with_proto(ICMPV6)
+                .with_ports(t, 0);
+            for (dir, name) in [(XFRM_POLICY_IN, "in"), (XFRM_POLICY_OUT, "out")] {
+                let what = format!("{name} policy passing ICMPv6 type {t}");
+                if on {
+                    let mut spec = build::PolicySpec::new(sel, dir, ND_PRIORITY);
+                    spec.action = XFRM_POLICY_ALLOW;
+                    self.send(build::update_policy(&spec), Pending::Own { what });
+                } else {
+                    let why = Pending::Delete { what, sa: false };
+                    self.send(build::del_policy(&sel, dir), why);
+                }
+            }
+        }
     }
 
     fn submit(&mut self, op: KernelOp) {
