@@ -10,36 +10,54 @@ use crate::ike::kernel::Selector;
 use crate::ike::wire::{IdPayload, Identity};
 use std::net::IpAddr;
 
-/// The selector a Quick Mode client ID names: an address or a subnet with
-/// a contiguous mask (ranges and names are not clients).
+/// The selector a Quick Mode client ID names: an address, a subnet with a
+/// contiguous mask, or a range that is exactly such a subnet (Openswan
+/// took ranges so), host bits cleared; names and other ranges name no
+/// client.
 pub fn id_selector(id: &IdPayload) -> Option<Selector> {
-    let (addr, prefix) = match id.id {
-        Identity::Ipv4(a) => (IpAddr::V4(a), 32),
-        Identity::Ipv6(a) => (IpAddr::V6(a), 128),
-        Identity::Ipv4Subnet(a, m) => {
-            let m = u32::from(m);
-            let p = m.leading_ones();
-            if m.checked_shl(p).unwrap_or(0) != 0 {
-                return None;
-            }
-            (IpAddr::V4(a), u8::try_from(p).ok()?)
+    // Both families as (address, mask) in a u128, IPv4 in the low 32 bits.
+    let (v4, addr, mask) = match id.id {
+        Identity::Ipv4(a) => (true, u128::from(u32::from(a)), u128::from(u32::MAX)),
+        Identity::Ipv6(a) => (false, u128::from(a), u128::MAX),
+        Identity::Ipv4Subnet(a, m) => (true, u32::from(a).into(), u32::from(m).into()),
+        Identity::Ipv6Subnet(a, m) => (false, a.into(), m.into()),
+        Identity::Ipv4Range(a, b) => {
+            let (a, b) = (u32::from(a).into(), u32::from(b).into());
+            (true, a, range_mask(a, b, 32)?)
         }
-        Identity::Ipv6Subnet(a, m) => {
-            let m = u128::from(m);
-            let p = m.leading_ones();
-            if m.checked_shl(p).unwrap_or(0) != 0 {
-                return None;
-            }
-            (IpAddr::V6(a), u8::try_from(p).ok()?)
-        }
+        Identity::Ipv6Range(a, b) => (false, a.into(), range_mask(a.into(), b.into(), 128)?),
         _ => return None,
     };
+    let bits = if v4 { 32 } else { 128 };
+    // Left-aligned, a contiguous mask is ones, then zeros only.
+    let aligned = mask << (128 - bits);
+    let prefix = aligned.leading_ones();
+    if aligned.checked_shl(prefix).unwrap_or(0) != 0 {
+        return None;
+    }
+    let net = addr & mask;
     Some(Selector {
-        addr,
-        prefix,
+        addr: if v4 {
+            IpAddr::V4(u32::try_from(net).ok()?.into())
+        } else {
+            IpAddr::V6(net.into())
+        },
+        prefix: u8::try_from(prefix).ok()?,
         protocol: id.protocol,
         port: id.port,
     })
+}
+
+/// The mask of the subnet that the range `first..=last` of a `bits`-bit
+/// family is exactly, if it is one.
+fn range_mask(first: u128, last: u128, bits: u32) -> Option<u128> {
+    let span = last.checked_sub(first)?;
+    // span + 1 a power of two (span all ones below some bit), first aligned.
+    if span & span.wrapping_add(1) != 0 || first & span != 0 {
+        return None;
+    }
+    let all = u128::MAX >> (128 - bits);
+    Some(all & !span)
 }
 
 fn host_prefix(a: IpAddr) -> u8 {
@@ -175,6 +193,42 @@ mod tests {
         );
         assert_eq!(id_selector(&id(Identity::Ipv4(a))).unwrap().prefix, 32);
         assert!(id_selector(&id(Identity::Fqdn(b"x".to_vec()))).is_none());
+    }
+
+    #[test]
+    fn ranges_that_are_subnets_name_them_and_host_bits_are_cleared() {
+        let id = |id| IdPayload {
+            protocol: 0,
+            port: 0,
+            id,
+        };
+        let show = |i| id_selector(&id(i)).map(|s| format!("{}/{}", s.addr, s.prefix));
+        let v4 = |t: &str| t.parse::<std::net::Ipv4Addr>().unwrap();
+        let v6 = |t: &str| t.parse::<std::net::Ipv6Addr>().unwrap();
+        let r4 = |a, b| show(Identity::Ipv4Range(v4(a), v4(b)));
+        let r6 = |a, b| show(Identity::Ipv6Range(v6(a), v6(b)));
+        assert_eq!(r4("10.1.0.0", "10.1.0.255").as_deref(), Some("10.1.0.0/24"));
+        assert_eq!(r4("10.1.0.7", "10.1.0.7").as_deref(), Some("10.1.0.7/32"));
+        assert_eq!(
+            r4("0.0.0.0", "255.255.255.255").as_deref(),
+            Some("0.0.0.0/0")
+        );
+        assert_eq!(r4("10.1.0.0", "10.1.0.254"), None, "not a power of two");
+        assert_eq!(r4("10.1.0.128", "10.1.1.127"), None, "not aligned");
+        assert_eq!(r4("10.1.0.255", "10.1.0.0"), None, "backwards");
+        assert_eq!(
+            r6("2001:db8:b::", "2001:db8:b::ffff:ffff:ffff:ffff").as_deref(),
+            Some("2001:db8:b::/64")
+        );
+        assert_eq!(
+            r6("::", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff").as_deref(),
+            Some("::/0")
+        );
+        assert_eq!(r6("2001:db8:b::1", "2001:db8:b::2"), None);
+        let sub6 = Identity::Ipv6Subnet(v6("2001:db8:b::1"), v6("ffff:ffff:ffff:ffff::"));
+        assert_eq!(show(sub6).as_deref(), Some("2001:db8:b::/64"));
+        let sub4 = Identity::Ipv4Subnet(v4("10.1.0.5"), v4("255.255.255.0"));
+        assert_eq!(show(sub4).as_deref(), Some("10.1.0.0/24"));
     }
 
     #[test]

@@ -537,9 +537,37 @@ pub fn select_ipsec_udp(
             allowed.push(t);
         }
     }
+    let (mut offered, mut allowed) = (describe_peer(sa), join(&allowed));
+    // The same algorithms in the other mode read alike: say so.
+    let want = if policy.tunnel {
+        Mode::Tunnel
+    } else {
+        Mode::Transport
+    };
+    let modes = sa.proposals.iter().flat_map(|p| {
+        let proto = IpsecProto::from_doi_id(p.protocol).filter(|x| *x != IpsecProto::Ipcomp);
+        p.transforms
+            .iter()
+            .filter_map(move |t| decode(proto?, t).ok().map(|(_, prm)| prm.mode))
+    });
+    if modes.clone().next().is_some() && modes.clone().all(|m| m != want) {
+        let name = |m| {
+            if m == Mode::Tunnel {
+                " in tunnel mode"
+            } else {
+                " in transport mode"
+            }
+        };
+        offered.push_str(name(if want == Mode::Tunnel {
+            Mode::Transport
+        } else {
+            Mode::Tunnel
+        }));
+        allowed.push_str(name(want));
+    }
     Err(Reject::PeerIncompatible(Incompatible::NoProposalChosen {
-        offered: describe_peer(sa),
-        allowed: join(&allowed),
+        offered,
+        allowed,
     }))
 }
 

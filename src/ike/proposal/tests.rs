@@ -348,13 +348,22 @@ fn pfs_policy_requires_a_group_and_mode_must_match() {
     .is_ok());
     let mut transport = pol;
     transport.tunnel = false;
-    assert!(select_ipsec(
+    let err = select_ipsec(
         &offer(&pol, Some(DhGroup::Modp1024), 28800),
         &transport,
         &ours,
-        false
+        false,
     )
-    .is_err());
+    .expect_err("tunnel mode offered, transport wanted");
+    // The same algorithms on both sides: the message tells the modes.
+    let text = err.to_string();
+    assert!(
+        text.contains(" in tunnel mode;") && text.ends_with(" in transport mode"),
+        "{text}"
+    );
+    // Only when the mode is what differs.
+    let err = select_ipsec(&offer(&pol, None, 28800), &pol, &ours, false).expect_err("no group");
+    assert!(!err.to_string().contains(" mode"), "{err}");
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! of an IPsec SA, and the line announcing it.
 
 use super::*;
+use crate::ike::natt::id_selector;
 
 pub(super) fn selector_of(client: Option<Selector>, host: IpAddr) -> Selector {
     client.unwrap_or(Selector {
@@ -239,7 +240,9 @@ impl Endpoint {
             }
         }
         let (conn_name, role) = (st.conn.clone(), st.role);
-        let conflict = if policies.is_empty() {
+        let conflict = if let Some(why) = sas.iter().find_map(SaInstall::unusable) {
+            Err(format!("the kernel could not use these SAs: {why}"))
+        } else if policies.is_empty() {
             Ok(())
         } else {
             self.resolve_eroute_conflicts(now, serial, &conn_name, role, &policies)
@@ -336,13 +339,63 @@ impl Endpoint {
 
 /// Two ID payload bodies name the same selector (type, protocol, port, data).
 pub(super) fn same_selector(a: &[u8], b: &[u8]) -> bool {
-    match (IdPayload::parse(a), IdPayload::parse(b)) {
-        (Ok(x), Ok(y)) => {
-            x == y
-                || (x.id == y.id
-                    && (x.protocol == 0 || y.protocol == 0)
-                    && (x.port == 0 || y.port == 0))
-        }
-        _ => false,
+    let (Ok(x), Ok(y)) = (IdPayload::parse(a), IdPayload::parse(b)) else {
+        return false;
+    };
+    // By the traffic they name: 10.0.0.0/255.255.255.0 is 10.0.0.0-10.0.0.255,
+    // an address is its /32; a protocol or port of 0 is any.
+    let (Some(s), Some(t)) = (id_selector(&x), id_selector(&y)) else {
+        return x == y;
+    };
+    s.addr == t.addr
+        && s.prefix == t.prefix
+        && (s.protocol == t.protocol || s.protocol == 0 || t.protocol == 0)
+        && (s.port == t.port || s.port == 0 || t.port == 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bytes(id: Identity, protocol: u8, port: u16) -> Vec<u8> {
+        id_bytes(&IdPayload { protocol, port, id })
+    }
+
+    #[test]
+    fn client_ids_are_compared_by_the_traffic_they_name() {
+        let v4 = |t: &str| t.parse::<std::net::Ipv4Addr>().unwrap();
+        let v6 = |t: &str| t.parse::<std::net::Ipv6Addr>().unwrap();
+        let ours = bytes(
+            Identity::Ipv4Subnet(v4("10.2.0.0"), v4("255.255.255.0")),
+            0,
+            0,
+        );
+        let range = bytes(Identity::Ipv4Range(v4("10.2.0.0"), v4("10.2.0.255")), 0, 0);
+        assert!(same_selector(&range, &ours));
+        let short = bytes(Identity::Ipv4Range(v4("10.2.0.0"), v4("10.2.0.127")), 0, 0);
+        assert!(!same_selector(&short, &ours));
+        let host = bytes(Identity::Ipv4(v4("10.2.0.1")), 0, 0);
+        let host32 = bytes(
+            Identity::Ipv4Subnet(v4("10.2.0.1"), v4("255.255.255.255")),
+            6,
+            0,
+        );
+        assert!(
+            same_selector(&host, &host32),
+            "a port or protocol of 0 is any"
+        );
+        assert!(!same_selector(
+            &host32,
+            &bytes(Identity::Ipv4(v4("10.2.0.1")), 17, 0)
+        ));
+        let net6 = bytes(
+            Identity::Ipv6Subnet(v6("2001:db8:b::"), v6("ffff:ffff:ffff:ffff::")),
+            0,
+            0,
+        );
+        let range6 = Identity::Ipv6Range(v6("2001:db8:b::"), v6("2001:db8:b::ffff:ffff:ffff:ffff"));
+        assert!(same_selector(&bytes(range6, 0, 0), &net6));
+        let name = bytes(Identity::Fqdn(b"east".to_vec()), 0, 0);
+        assert!(same_selector(&name, &name) && !same_selector(&name, &net6));
     }
 }

@@ -127,29 +127,32 @@ impl Endpoint {
             udp,
             parsed: &parsed,
         };
-        // The ISAKMP SA's connection, or, when only the IDs do not fit it,
-        // another between the same ends whose clients they are (the seed's
-        // pluto looks for "a connection with matching clients").
+        // The ISAKMP SA's connection, or, when its IDs or proposals do not
+        // fit it, another between the same ends whose clients they are and
+        // which takes the proposal (the seed's pluto looks for "a connection
+        // with matching clients"; a host-to-host transport connection beside
+        // tunnels between the same hosts differs in its mode only).
         let (conn, accepted) = match self.accept_quick(&conn, &quick) {
             Ok(a) => (conn, a),
-            Err(e @ Reject::PeerMisbehaved(Misbehaviour::WrongIdentity { .. })) => {
-                match self.conn_for_clients(&conn, &quick) {
-                    Some((other, a)) => {
-                        self.log(
-                            Level::Info,
-                            Some(&other.name),
-                            Some(p1),
-                            None,
-                            format!(
-                                "Quick Mode for \"{}\"'s ISAKMP SA: the clients are \"{}\"'s",
-                                conn.name, other.name
-                            ),
-                        );
-                        (other, a)
-                    }
-                    None => return Err(auth(e)),
+            Err(
+                e @ (Reject::PeerMisbehaved(Misbehaviour::WrongIdentity { .. })
+                | Reject::PeerIncompatible(Incompatible::NoProposalChosen { .. })),
+            ) => match self.conn_for_clients(&conn, &quick) {
+                Some((other, a)) => {
+                    self.log(
+                        Level::Info,
+                        Some(&other.name),
+                        Some(p1),
+                        None,
+                        format!(
+                            "Quick Mode for \"{}\"'s ISAKMP SA: the clients are \"{}\"'s",
+                            conn.name, other.name
+                        ),
+                    );
+                    (other, a)
                 }
-            }
+                None => return Err(auth(e)),
+            },
             Err(e) => return Err(auth(e)),
         };
         let Accepted {
