@@ -189,3 +189,33 @@ fn the_isakmp_sa_another_connection_uses_is_kept_and_orphans_keep_their_ends() {
         );
     }
 }
+
+#[test]
+fn sas_the_kernel_could_not_use_are_never_announced() {
+    // IPv6 clients over IPv4 hosts in transport mode: no inner header to
+    // carry the other family. Neither end installs or announces anything.
+    let mut net = Net::new(75);
+    let w = net.add_node("west", ip(1), 226, false);
+    let e = net.add_node("east", ip(2), 227, false);
+    let policy = rswan::ike::Policy {
+        tunnel: false,
+        ..esp_tunnel_policy()
+    };
+    let (wc, ec) = (v6_subnet(0xa), v6_subnet(0xb));
+    let west = ConnConfig::new("t64", end(1, wc), end(2, ec), policy);
+    let east = ConnConfig::new("t64", end(2, ec), end(1, wc), policy);
+    net.command(w, Command::AddConnection(Box::new(west)));
+    net.command(e, Command::AddConnection(Box::new(east)));
+    net.command(w, Command::LoadSecrets(psk_secrets("one key")));
+    net.command(e, Command::LoadSecrets(psk_secrets("one key")));
+    initiate(&mut net, "t64");
+    let why = "the kernel could not use these SAs: \
+               transport mode between IPv4 hosts cannot carry IPv6 clients";
+    assert!(net.nodes[1].log_contains(why), "{}", logs(&net));
+    for node in [0, 1] {
+        assert_eq!(ipsec_of(&net, node, "t64"), 0, "{}", logs(&net));
+        assert!(net.nodes[node].sas(false).is_empty(), "{}", logs(&net));
+        assert!(net.nodes[node].kernel.policies.is_empty());
+        assert!(!net.nodes[node].log_contains("IPsec SA established"));
+    }
+}

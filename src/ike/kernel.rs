@@ -129,6 +129,27 @@ impl SaInstall {
             IpAddr::V6(_) => IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED),
         })
     }
+
+    /// Why the kernel could not carry the negotiated traffic over this SA,
+    /// if it could not. The engine asks before every install, so that no
+    /// SA is announced established that would carry nothing: clients of
+    /// two families, or transport mode (which has no inner header) for
+    /// clients of the other family than the hosts'.
+    pub fn unusable(&self) -> Option<String> {
+        let family = |a: IpAddr| if a.is_ipv4() { "IPv4" } else { "IPv6" };
+        let (s, d) = (self.src_sel.addr, self.dst_sel.addr);
+        if s.is_ipv4() != d.is_ipv4() {
+            return Some(format!("its clients are {} and {}", family(s), family(d)));
+        }
+        if self.mode == Mode::Transport && s.is_ipv4() != self.src.is_ipv4() {
+            return Some(format!(
+                "transport mode between {} hosts cannot carry {} clients",
+                family(self.src),
+                family(s)
+            ));
+        }
+        None
+    }
 }
 
 /// An SA the kernel holds, as the engine remembers it: what deleting,
