@@ -12,7 +12,7 @@
 //! * `prepare-*`: `ip route delete <peer client>`, failure ignored (a
 //!   failure other than "No such process" is reported on stderr);
 //! * `route-*`: `ip route add <peer client> [via PLUTO_NEXT_HOP, unless it
-//!   equals PLUTO_PEER] dev <PLUTO_INTERFACE up to its last ':'>
+//!   equals PLUTO_PEER or is of the other family] dev <PLUTO_INTERFACE up to its last ':'>
 //!   [IPROUTEARGS] [table IPROUTETABLE] [src PLUTO_MY_SOURCEIP]`, then
 //!   `ip route flush cache` (failure ignored);
 //! * `unroute-*`: the same `ip route delete` (without `src`), then the flush;
@@ -271,7 +271,10 @@ pub fn ip_commands(env: &Env, conf: &RouteConfig) -> Result<Vec<Vec<String>>, Fa
                 Some(peer) => peer.parse::<IpAddr>().map_or(peer == text, |p| p == hop),
                 None => false,
             };
-            (!is_peer).then_some(hop)
+            // A tunnel of the other family (IPv6 clients over IPv4 hosts)
+            // cannot name its gateway as the route's next hop: the route
+            // is on the interface only; the policy takes the traffic there.
+            (!is_peer && hop.is_ipv6() == client.0.is_ipv6()).then_some(hop)
         }
     };
     let src = match var(env, "PLUTO_MY_SOURCEIP") {
@@ -602,6 +605,17 @@ mod tests {
             ]
         );
         let mut e = e;
+        // IPv6 clients over IPv4 hosts: no IPv4 next hop for an IPv6 route.
+        e.insert("PLUTO_NEXT_HOP".into(), "192.0.2.254".into());
+        e.insert("PLUTO_PEER".into(), "192.0.2.2".into());
+        e.remove("PLUTO_MY_SOURCEIP");
+        assert_eq!(
+            cmds(&e),
+            vec![
+                "ip route add 2001:db8:2::/64 dev eth0",
+                "ip -6 route flush cache"
+            ]
+        );
         e.insert("PLUTO_VERB".into(), "prepare-host-v6".into());
         e.insert("PLUTO_PEER_CLIENT".into(), "::/0".into());
         assert_eq!(
