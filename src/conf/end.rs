@@ -48,8 +48,10 @@ impl EndKeys {
 
     /// The family its host address or subnet values say, if literal.
     pub fn literal_family(&self) -> Option<AddrFamily> {
-        let v = &self.host.as_ref()?.value;
-        (!v.starts_with('%')).then(|| family_of_text(v))
+        match self.host.as_ref()?.value.as_str() {
+            "%any6" => Some(AddrFamily::Ipv6),
+            v => (!v.starts_with('%')).then(|| family_of_text(v)),
+        }
     }
 
     /// The family its subnet(s) are written in, if any.
@@ -106,6 +108,13 @@ pub fn build(
         }
         Some(it) => match it.value.as_str() {
             "%any" => {}
+            // The IPv6 road warrior (libreswan's spelling; Openswan 2.x set
+            // connaddrfamily=ipv6 with %any).
+            "%any6" if af == AddrFamily::Ipv6 => {}
+            "%any6" => {
+                cx.error(it, format!("{side}=%any6 in a conn of IPv4 hosts"));
+                ok = false;
+            }
             "%defaultroute" => match host.default_route(af) {
                 Some(dr) => {
                     end.host = dr.addr;

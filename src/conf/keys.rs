@@ -75,7 +75,7 @@ use Scope::{Conn as C, End as E, Setup as S};
 /// Every key, grouped as ipsec.conf(5) groups them.
 pub const KEYS: &[Key] = &[
     // conn: the ends
-    used("", E, "--host: an address, a host name (looked up), %any, %defaultroute (address and nexthop of the default route)"),
+    used("", E, "--host: an address, a host name (looked up), %any, %any6 (IPv6 hosts), %defaultroute (address and nexthop of the default route)"),
     used("id", E, "--id"),
     used("subnet", E, "--client (vhost:/vnet: forms as in whack)"),
     used("subnets", E, "one conn per combination of left and right subnets, named NAME/LxR (subnet= is number 0, subnets= from 1)"),

@@ -452,6 +452,47 @@ fn ipv6_conn() {
 }
 
 #[test]
+fn mixed_families_and_any6() {
+    let d = dir(
+        "v46",
+        &[(
+            "ipsec.conf",
+            "conn v4-over-v6\n\
+             \tleft=2001:db8::1\n\
+             \tright=2001:db8::2\n\
+             \tleftsubnet=10.1.0.0/24\n\
+             \trightsubnet=10.2.0.0/24\n\
+             conn v6-over-v4\n\
+             \tleft=192.0.2.1\n\
+             \tright=192.0.2.2\n\
+             \tleftsubnet=2001:db8:a::/64\n\
+             \trightsubnet=2001:db8:b::/64\n\
+             conn road6\n\
+             \tleft=2001:db8::1\n\
+             \tleftsubnet=2001:db8:a::/64\n\
+             \tright=%any6\n\
+             conn road6-alone\n\
+             \tleft=%any6\n\
+             \tright=2001:db8::2\n",
+        )],
+    );
+    let c = load_in(&d);
+    no_errors(&c);
+    let families = |name: &str| {
+        let k = &c.conn(name).unwrap().connection;
+        (k.addr_family, k.tunnel_addr_family)
+    };
+    assert_eq!(families("v4-over-v6"), (AddrFamily::Ipv6, AddrFamily::Ipv4));
+    assert_eq!(families("v6-over-v4"), (AddrFamily::Ipv4, AddrFamily::Ipv6));
+    assert_eq!(families("road6"), (AddrFamily::Ipv6, AddrFamily::Ipv6));
+    let k = &c.conn("road6").unwrap().connection;
+    assert_eq!(k.right.host, ip("::"));
+    assert_eq!(k.left.client, Some(net("2001:db8:a::/64")));
+    let k = &c.conn("road6-alone").unwrap().connection;
+    assert_eq!((k.addr_family, k.left.host), (AddrFamily::Ipv6, ip("::")));
+}
+
+#[test]
 fn confs_dir_follows_ipsec_confs() {
     std::env::set_var(IPSEC_CONFS_ENV, "/tmp/some/where");
     assert_eq!(confs_dir(), PathBuf::from("/tmp/some/where"));

@@ -292,3 +292,29 @@ fn mutated_files_never_panic() {
         }
     }
 }
+
+#[test]
+fn any6_with_ipv4_hosts() {
+    let d = dir(
+        "broken-any6",
+        &[(
+            "ipsec.conf",
+            "conn mixed\n\
+             \tleft=192.0.2.1\n\
+             \tright=%any6\n\
+             conn forced\n\
+             \tconnaddrfamily=ipv4\n\
+             \tleft=%any6\n\
+             \tright=192.0.2.2\n",
+        )],
+    );
+    let c = load_in(&d);
+    assert_eq!(
+        errors(&c),
+        [
+            "ipsec.conf:3: conn mixed: right=%any6 in a conn of IPv4 hosts",
+            "ipsec.conf:6: conn forced: left=%any6 in a conn of IPv4 hosts"
+        ]
+    );
+    assert!(c.conn("mixed").is_none() && c.conn("forced").is_none());
+}
