@@ -220,3 +220,64 @@ fn main_mode_moves_a_psk_peer_to_the_connection_of_its_id() {
         "the first choice's instance went"
     );
 }
+
+#[test]
+fn a_fixed_client_unorients_the_instance_that_had_it() {
+    // "rw" on the gateway takes one fixed client subnet for its road
+    // warrior; two warriors in turn claim it (the seed: the negotiation
+    // unorients any other instance with that subnet).
+    let mut net = Net::new(6);
+    let e = net.add_node("east", ip(2), 50, false);
+    let theirs = End {
+        client: Some(subnet(9, 0)),
+        ..end(None, None, false)
+    };
+    let gw = ConnConfig::new(
+        "rw",
+        end(Some(ip(2)), None, true),
+        theirs,
+        esp_tunnel_policy(),
+    );
+    net.command(e, Command::AddConnection(Box::new(gw)));
+    net.command(e, Command::LoadSecrets(secrets()));
+    for (i, last) in [1u8, 3].into_iter().enumerate() {
+        let n = net.add_node(&format!("warrior{i}"), ip(last), 51 + i as u64, false);
+        let ours = End {
+            client: Some(subnet(9, 0)),
+            ..end(Some(ip(last)), Some("w"), false)
+        };
+        let c = ConnConfig::new(
+            "rw",
+            ours,
+            end(Some(ip(2)), None, true),
+            esp_tunnel_policy(),
+        );
+        net.command(n, Command::AddConnection(Box::new(c)));
+        net.command(n, Command::LoadSecrets(secrets()));
+    }
+    dial(&mut net, 1);
+    assert_eq!(net.nodes[0].ep.instances_of("rw"), [(1, ip(1))]);
+    dial(&mut net, 2);
+    let gw = &net.nodes[0];
+    assert!(
+        gw.log_contains("\"rw\"[1] 192.0.2.1 #2: unorienting this instance: #4 from 192.0.2.3"),
+        "{}",
+        gw.dump_logs()
+    );
+    assert_eq!(with_peer(&net, 1), 0, "{}", gw.dump_logs());
+    assert_eq!(gw.ep.instances_of("rw"), [(2, ip(3))]);
+    assert_eq!((gw.established(false), gw.established(true)), (1, 1));
+    // The kernel's policies for the client lead to the new warrior only.
+    assert!(gw
+        .kernel
+        .policies
+        .iter()
+        .all(|p| p.src_gw == ip(3) || p.dst_gw == ip(3)));
+    // The first warrior was told and holds nothing.
+    assert_eq!(
+        net.nodes[1].states().len(),
+        0,
+        "{}",
+        net.nodes[1].dump_logs()
+    );
+}

@@ -17,7 +17,11 @@
 #     deletes what it had with 192.0.3.101 (rw1 is told: its states go too), a new
 #     instance takes rwx, whose ping crosses;
 #   - whack --crash 192.0.3.102: the gateway's states and kernel SAs with rw2 go, with
-#     nothing sent to rw2 (it keeps its own), and the others are untouched.
+#     nothing sent to rw2 (it keeps its own), and the others are untouched;
+#   - a fixed client (the seed: a negotiation for it unorients other instances with it):
+#     east's "fixed" takes the road warrior's client 10.9.0.0/24; rw3 brings it up, then
+#     rw4 with the same client: east deletes "fixed"[1] 192.0.3.103 whole (rw3 is told)
+#     and keeps "fixed"[2] 192.0.3.104.
 # Runs once (the engine's work; the kernel side is the same as in the other scenarios).
 # 51 plutos under emulation start in 20 to 110 s, the rest takes about 150 s:
 # lab-time-limit: 600
@@ -181,5 +185,26 @@ n=$(ip netns exec rw2 "$IPSEC" whack --ctlbase "$LABRUN/rw2/pluto" --status | gr
 ping_from rw3 "$(rw_addr 3)" || fail "rw3's ping did not cross after the crash of rw2"
 log "after --crash: $(count_established ipsec) IPsec SAs at the gateway, $(east_esp) ESP SAs in its kernel"
 
+hr; echo "== a fixed client: rw3, then rw4 dial into \"fixed\" (their client 10.9.0.0/24)"
+whack east --name fixed --host 192.0.3.1 --client 10.2.1.0/24 --nexthop %direct --to --host %any \
+    --client 10.9.0.0/24 --encrypt --tunnel --psk || fail "whack could not add \"fixed\" in east"
+for i in 3 4; do
+    whack "rw$i" --name fixed --id "@rw$i" --host "$(rw_addr "$i")" --client 10.9.0.0/24 --to \
+        --host 192.0.3.1 --client 10.2.1.0/24 --encrypt --tunnel --psk --keyingtries 1 --updown true \
+        > /dev/null || fail "whack could not add \"fixed\" in rw$i"
+done
+whack rw3 --initiate --name fixed > /dev/null || fail "rw3 could not bring \"fixed\" up"
+whack rw4 --initiate --name fixed > /dev/null || fail "rw4 could not bring \"fixed\" up"
+grep 'unorienting' "$LABRUN/east/pluto.log" | tail -n 1
+grep -q '"fixed"\[1\] 192.0.3.103 #[0-9]*: unorienting this instance: #[0-9]* from 192.0.3.104' \
+    "$LABRUN/east/pluto.log" || fail "east did not unorient \"fixed\"[1] 192.0.3.103"
+fixed_states() { whack "$1" --status 2>/dev/null | grep -c '^000 #[0-9]*: "fixed".*STATE_'; }
+rw3_told() { [ "$(fixed_states rw3)" = 0 ]; }
+wait_until 20 rw3_told || fail "rw3 still has \"fixed\" states: the gateway's Deletes did not reach it"
+east_status | grep -E '^000 #[0-9]+: "fixed"' | tee "$LABRUN/fixed.txt"
+grep -q '"fixed"\[1\]' "$LABRUN/fixed.txt" && fail "east still has states of \"fixed\"[1]"
+[ "$(grep -c '"fixed"\[2\] 192.0.3.104' "$LABRUN/fixed.txt")" = 3 ] \
+    || fail "east has not the 2 states and the SA line of \"fixed\"[2] 192.0.3.104"
+
 for i in $(seq "$RW_COUNT") x; do whack "rw$i" --shutdown > /dev/null 2>&1; done
-verdict "$RW_COUNT road warriors as \"rw\"[1..$RW_COUNT], --uniqueids replaced rw1, --crash took rw2"
+verdict "$RW_COUNT road warriors as \"rw\"[1..$RW_COUNT], --uniqueids replaced rw1, --crash took rw2, rw4's fixed client unoriented rw3's instance"

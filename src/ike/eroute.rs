@@ -18,6 +18,7 @@
 use super::endpoint::{Endpoint, Level};
 use super::kernel::{KernelOp, PolicySpec, Selector};
 use super::state::Role;
+use std::net::IpAddr;
 use std::time::Instant;
 
 /// The kernel's identity of a policy: its selectors and direction.
@@ -125,20 +126,27 @@ impl Endpoint {
         role: Role,
         policies: &[PolicySpec],
     ) -> Result<(), String> {
-        let mut rivals: Vec<(u64, String)> = policies
+        // Two instances of one template are different connections too (the
+        // states keep the template's name): the peer tells them apart.
+        let peer = self.p2.get(&serial).and_then(|s| self.p2_peer(s));
+        let mut rivals: Vec<(u64, String, Option<IpAddr>)> = policies
             .iter()
             .filter_map(|p| self.eroute_owner.get(&PolicyKey::of(p)))
             .filter_map(|s| self.p2.get(s))
-            .filter(|s| s.serial != serial && s.conn != conn)
-            .map(|s| (s.serial, s.conn.clone()))
+            .map(|s| (s.serial, s.conn.clone(), self.p2_peer(s)))
+            .filter(|(s, c, ip)| *s != serial && (c != conn || *ip != peer))
             .collect();
         crate::sort::sort(&mut rivals);
         rivals.dedup();
-        for (rival, rival_conn) in rivals {
+        for (rival, rival_conn, rival_peer) in rivals {
             if role == Role::Initiator {
                 return Err(format!(
                     "eroute conflicts with \"{rival_conn}\" #{rival}, which carries the same clients"
                 ));
+            }
+            if let Some(ip) = rival_peer.filter(|_| self.is_template(&rival_conn)) {
+                self.unorient(now, serial, &rival_conn, rival, ip);
+                continue;
             }
             self.log(
                 Level::Info,
@@ -153,5 +161,38 @@ impl Endpoint {
             self.delete_phase2(now, rival, true);
         }
         Ok(())
+    }
+
+    /// The seed's rule for a Road Warrior connection with a fixed client:
+    /// a negotiation (state `serial`) for that client unorients every other
+    /// instance with it, here the one of template `conn` with the peer at
+    /// `ip` whose IPsec state `rival` holds the eroute: all its states go,
+    /// with Deletes, and the instance with them.
+    fn unorient(&mut self, now: Instant, serial: u64, conn: &str, rival: u64, ip: IpAddr) {
+        let by = self
+            .p2
+            .get(&serial)
+            .and_then(|s| self.p2_peer(s))
+            .map_or_else(String::new, |p| format!(" from {p}"));
+        let text = format!(
+            "unorienting this instance: #{serial}{by} negotiates its clients (#{rival}'s eroute)"
+        );
+        self.log(Level::Info, Some(conn), Some(rival), None, text);
+        let p2: Vec<u64> = self
+            .p2_with_peer(ip)
+            .into_iter()
+            .filter(|s| self.p2.get(s).is_some_and(|x| x.conn == conn))
+            .collect();
+        for s in p2 {
+            self.delete_phase2(now, s, true);
+        }
+        let p1: Vec<u64> = self
+            .p1_with_peer(ip)
+            .into_iter()
+            .filter(|s| self.p1.get(s).is_some_and(|x| x.conn == conn))
+            .collect();
+        for s in p1 {
+            self.delete_phase1(now, s, true);
+        }
     }
 }

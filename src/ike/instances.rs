@@ -25,7 +25,7 @@ pub(crate) struct Template {
 pub(crate) type Instances = HashMap<String, Template>;
 
 impl Endpoint {
-    fn is_template(&self, conn: &str) -> bool {
+    pub(crate) fn is_template(&self, conn: &str) -> bool {
         self.conn(conn).is_some_and(|c| c.remote.host.is_none())
     }
 
