@@ -20,7 +20,9 @@
 #     no default route) dials into east's `--ipv6 --host %any` connection (secrets
 #     `2001:db8:3::1 %any6`); east names the instance "rw6"[1] 2001:db8:3::10, the
 #     road's route to 2001:db8:b::/64 comes from the default updown, and its ping
-#     crosses in ESP; after the road's --shutdown its kernel holds no policy at all.
+#     crosses in ESP; on the xfrm stack east (60 s SAs) rekeys the instance itself before
+#     the road (--dontrekey) would let it expire, and the ping crosses again; after the
+#     road's --shutdown its kernel holds no policy at all.
 #     lab/vm-run lab/scenarios/ipv6.sh      (or lab/run-tests ipv6)
 set -u
 . "${VMRUN_SCRIPT_DIR:-$(dirname "$0")}/common.sh"
@@ -156,10 +158,12 @@ on west ip -s xfrm state | grep -A 2 -E '^src 2001:db8:2::1 dst 2001:db8:2::2' |
 sa_counted west 2001:db8:2::2 "mode transport" || fail "h66: no transport-mode SA counted the ping"
 
 hr; echo "== rw6: an IPv6 road warrior dials into east's %any connection"
+# East's IPsec SAs live 60 s with a 20 s margin; the road never rekeys (--dontrekey).
 whack east --name rw6 --ipv6 --host 2001:db8:3::1 --client 2001:db8:b::/64 --nexthop %direct --to --host %any \
-    --encrypt --tunnel --psk --esp aes128-sha1 || finish 1 "whack could not add rw6 in east"
+    --encrypt --tunnel --psk --esp aes128-sha1 --ipseclifetime 60 --rekeymargin 20 --rekeyfuzz 0 \
+    || finish 1 "whack could not add rw6 in east"
 whack road --name rw6 --ipv6 --host 2001:db8:3::10 --to --host 2001:db8:3::1 --client 2001:db8:b::/64 \
-    --encrypt --tunnel --psk --esp aes128-sha1 || finish 1 "whack could not add rw6 in road"
+    --encrypt --tunnel --psk --esp aes128-sha1 --dontrekey || finish 1 "whack could not add rw6 in road"
 whack road --listen > /dev/null || finish 1 "whack --listen failed in road"
 grep -E 'adding interface' "$LABRUN/east/listen.txt" | grep -E '2001:db8:3::1|fe80' 
 grep -q 'adding interface.*fe80' "$LABRUN/east/listen.txt" && fail "east's pluto listens on a link-local address"
@@ -172,6 +176,14 @@ on road ping -6 -c 2 -W 3 -I 2001:db8:3::10 2001:db8:b::1 > /dev/null || fail "r
 sa_counted road 2001:db8:3::1 "sel src ::/0 dst ::/0" || fail "rw6: the road's SAs counted no ping"
 whack east --status | grep -E '"rw6"\[[0-9]+\]' | tee "$LABRUN/rw6.txt"
 grep -q '"rw6"\[1\] 2001:db8:3::10' "$LABRUN/rw6.txt" || fail "east named no instance \"rw6\"[1] 2001:db8:3::10"
+if [ "$LAB_STACK" = xfrm ]; then    # the engine's rule; once is enough
+    hr; echo "== east rekeys the road's IPsec SA itself, at half its margin (the road does not)"
+    rekeyed() { grep -q '"rw6"\[1\] 2001:db8:3::10 #[0-9]*: STATE_QUICK_I2' "$LABRUN/east/pluto.log"; }
+    wait_until 75 rekeyed || fail "east did not rekey the road's IPsec SA"
+    grep -E '"rw6"\[1\] 2001:db8:3::10 #[0-9]*: (STATE_QUICK_I|.*replac|.*rekey)' "$LABRUN/east/pluto.log" | tail -n 3
+    on road ping -6 -c 2 -W 3 -I 2001:db8:3::10 2001:db8:b::1 > /dev/null \
+        || fail "rw6: no ping from the road over east's new SA"
+fi
 whack road --shutdown
 wait_until 10 eval '! kill -0 "$PLUTO_PID_road" 2>/dev/null' || fail "the road's pluto did not exit"
 left=$(ip -n road xfrm policy list | grep -c '^src ')

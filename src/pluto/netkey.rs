@@ -393,32 +393,13 @@ impl KernelBackend for Netkey {
     }
 
     fn neighbour_discovery_bypass(&mut self, on: bool) {
-        let pid = self.pid();
-        for t in ND_TYPES {
-            // af_key takes an ICMP type as the source port.
-            let src = build::Selector {
-                addr: IpAddr::V6(Ipv6Addr::UNSPECIFIED),
-                prefixlen: 0,
-                proto: ICMPV6,
-                port: t,
+        for (what, msg) in nd_bypass_messages(on, self.pid()) {
+            let why = if on {
+                Pending::Own { what }
+            } else {
+                Pending::Delete { what, sa: false }
             };
-            let dst = build::Selector { port: 0, ..src };
-            for dir in [consts::IPSEC_DIR_INBOUND, consts::IPSEC_DIR_OUTBOUND] {
-                let what = format!("{} policy passing ICMPv6 type {t}", dir_name(dir));
-                if on {
-                    let spec = build::PolicySpec {
-                        dir,
-                        src,
-                        dst,
-                        priority: ND_PRIORITY,
-                        action: build::PolicyAction::None,
-                    };
-                    self.send(build::spd_update(&spec, 0, pid), Pending::Own { what });
-                } else {
-                    let why = Pending::Delete { what, sa: false };
-                    self.send(build::spd_delete(dir, &src, &dst, 0, pid), why);
-                }
-            }
+            self.send(msg, why);
         }
     }
 
@@ -488,6 +469,39 @@ impl Netkey {
 /// ADDRESS_SRC and X_NAT_T_SPORT (the peer as the SA had it),
 /// ADDRESS_DST and X_NAT_T_DPORT (where its packets come from now). Our
 /// own address is not in the message: `dsts` has it by SPI.
+/// The SPD entries passing IPv6 neighbour discovery ([`ND_TYPES`]), in
+/// and out, or (`on` false) their deletions.
+fn nd_bypass_messages(on: bool, pid: u32) -> Vec<(String, Message)> {
+    let mut out = Vec::new();
+    for t in ND_TYPES {
+        // af_key takes an ICMP type as the source port.
+        let src = build::Selector {
+            addr: IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+            prefixlen: 0,
+            proto: ICMPV6,
+            port: t,
+        };
+        let dst = build::Selector { port: 0, ..src };
+        for dir in [consts::IPSEC_DIR_INBOUND, consts::IPSEC_DIR_OUTBOUND] {
+            let what = format!("{} policy passing ICMPv6 type {t}", dir_name(dir));
+            let msg = if on {
+                let spec = build::PolicySpec {
+                    dir,
+                    src,
+                    dst,
+                    priority: ND_PRIORITY,
+                    action: build::PolicyAction::None,
+                };
+                build::spd_update(&spec, 0, pid)
+            } else {
+                build::spd_delete(dir, &src, &dst, 0, pid)
+            };
+            out.push((what, msg));
+        }
+    }
+    out
+}
+
 fn nat_mapping(m: &Message, dsts: &HashMap<u32, IpAddr>) -> Option<NatMapping> {
     if m.header.satype != consts::SADB_SATYPE_ESP {
         return None;
@@ -633,6 +647,42 @@ mod tests {
             Ext::AddressProxy(a) => Some(a),
             _ => None,
         })
+    }
+
+    #[test]
+    fn neighbour_discovery_passes_first_in_and_out_and_goes_at_shutdown() {
+        let parsed = |on| -> Vec<Message> {
+            nd_bypass_messages(on, 1234)
+                .into_iter()
+                .map(|(_, m)| Message::parse(&m.emit()).unwrap())
+                .collect()
+        };
+        let mut seen = Vec::new();
+        for m in parsed(true) {
+            assert_eq!(m.header.msg_type, linux::SADB_X_SPDUPDATE);
+            let (mut src, mut dst, mut pol) = (None, None, None);
+            for e in m.exts {
+                match e {
+                    Ext::AddressSrc(a) => src = Some(a),
+                    Ext::AddressDst(a) => dst = Some(a),
+                    Ext::Policy(p) => pol = Some(p),
+                    _ => {}
+                }
+            }
+            let (src, dst, pol) = (src.unwrap(), dst.unwrap(), pol.unwrap());
+            assert_eq!((src.proto, src.prefixlen, src.ip()), (58, 0, ip("::")));
+            assert_eq!((dst.proto, dst.prefixlen, dst.port()), (58, 0, 0));
+            assert_eq!(
+                (pol.policy_type, pol.priority),
+                (consts::IPSEC_POLICY_NONE, 1)
+            );
+            assert!(pol.requests.is_empty());
+            seen.push((src.port(), pol.dir));
+        }
+        let (i, o) = (consts::IPSEC_DIR_INBOUND, consts::IPSEC_DIR_OUTBOUND);
+        assert_eq!(seen, [(135, i), (135, o), (136, i), (136, o)]);
+        let gone: Vec<u8> = parsed(false).iter().map(|m| m.header.msg_type).collect();
+        assert_eq!(gone, [linux::SADB_X_SPDDELETE; 4]);
     }
 
     #[test]

@@ -374,22 +374,13 @@ impl KernelBackend for Xfrm {
     }
 
     fn neighbour_discovery_bypass(&mut self, on: bool) {
-        let any = IpAddr::V6(Ipv6Addr::UNSPECIFIED);
-        for t in ND_TYPES {
-            let sel = XfrmSelector::new(any, 0, any, 0)
-                .with_proto(ICMPV6)
-                .with_ports(t, 0);
-            for (dir, name) in [(XFRM_POLICY_IN, "in"), (XFRM_POLICY_OUT, "out")] {
-                let what = format!("{name} policy passing ICMPv6 type {t}");
-                if on {
-                    let mut spec = build::PolicySpec::new(sel, dir, ND_PRIORITY);
-                    spec.action = XFRM_POLICY_ALLOW;
-                    self.send(build::update_policy(&spec), Pending::Own { what });
-                } else {
-                    let why = Pending::Delete { what, sa: false };
-                    self.send(build::del_policy(&sel, dir), why);
-                }
-            }
+        for (what, msg) in nd_bypass_messages(on) {
+            let why = if on {
+                Pending::Own { what }
+            } else {
+                Pending::Delete { what, sa: false }
+            };
+            self.send(msg, why);
         }
     }
 
@@ -438,6 +429,30 @@ impl KernelBackend for Xfrm {
             }
         }
     }
+}
+
+/// The policies passing IPv6 neighbour discovery ([`ND_TYPES`]), in and
+/// out, or (`on` false) their deletions.
+fn nd_bypass_messages(on: bool) -> Vec<(String, Message)> {
+    let any = IpAddr::V6(Ipv6Addr::UNSPECIFIED);
+    let mut out = Vec::new();
+    for t in ND_TYPES {
+        let sel = XfrmSelector::new(any, 0, any, 0)
+            .with_proto(ICMPV6)
+            .with_ports(t, 0);
+        for (dir, name) in [(XFRM_POLICY_IN, "in"), (XFRM_POLICY_OUT, "out")] {
+            let what = format!("{name} policy passing ICMPv6 type {t}");
+            let msg = if on {
+                let mut spec = build::PolicySpec::new(sel, dir, ND_PRIORITY);
+                spec.action = XFRM_POLICY_ALLOW;
+                build::update_policy(&spec)
+            } else {
+                build::del_policy(&sel, dir)
+            };
+            out.push((what, msg));
+        }
+    }
+    out
 }
 
 /// The engine's form of an XFRM_MSG_MAPPING; `None` for an SA the engine
@@ -509,6 +524,48 @@ mod tests {
         );
         // An update (the peer's NAT port moved) is the whole SA again.
         assert_eq!(sa_message(&sa, true).emit(), hex(fixtures::UPDSA_ESP_ENCAP));
+    }
+
+    #[test]
+    fn neighbour_discovery_passes_first_in_and_out_and_goes_at_shutdown() {
+        let mut seen = Vec::new();
+        for (what, m) in nd_bypass_messages(true) {
+            let Body::Policy(p) = &m.body else {
+                panic!("{what}: {m:?}")
+            };
+            let sel = p.sel;
+            assert_eq!(m.header.msg_type, XFRM_MSG_UPDPOLICY, "{what}");
+            assert_eq!(
+                (sel.family, sel.proto),
+                (libc::AF_INET6 as u16, 58),
+                "{what}"
+            );
+            assert_eq!((sel.prefixlen_s, sel.prefixlen_d), (0, 0), "{what}");
+            assert_eq!((sel.sport_mask, sel.dport, sel.dport_mask), (0xffff, 0, 0));
+            assert_eq!((p.priority, p.action), (1, XFRM_POLICY_ALLOW), "{what}");
+            assert!(m.attrs.is_empty(), "{what}: no template, nothing else");
+            seen.push((sel.sport, p.dir));
+        }
+        let both = |t| [(t, XFRM_POLICY_IN), (t, XFRM_POLICY_OUT)];
+        assert_eq!(seen, [both(135), both(136)].concat());
+        let gone: Vec<_> = nd_bypass_messages(false)
+            .into_iter()
+            .map(|(_, m)| match m.body {
+                Body::PolicyId(id) if m.header.msg_type == XFRM_MSG_DELPOLICY => {
+                    (id.sel.sport, id.sel.proto, id.dir)
+                }
+                b => panic!("{b:?}"),
+            })
+            .collect();
+        assert_eq!(
+            gone,
+            [
+                (135, 58, XFRM_POLICY_IN),
+                (135, 58, XFRM_POLICY_OUT),
+                (136, 58, XFRM_POLICY_IN),
+                (136, 58, XFRM_POLICY_OUT)
+            ]
+        );
     }
 
     #[test]
