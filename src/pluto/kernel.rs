@@ -92,7 +92,7 @@ pub trait KernelBackend {
 /// IKE's packets leave then. Both backends pass them in and out at
 /// [`ND_PRIORITY`], as libreswan's `v6neighbor-hole` connections do.
 pub const ND_TYPES: [u16; 2] = [135, 136];
-/// Ahead of the engine's policies, whose priorities start at 0xff00
+/// Ahead of the engine's policies, whose priorities are 0xff80 or more
 /// (`pfkey::build::policy_priority`).
 pub const ND_PRIORITY: u32 = 1;
 /// IPPROTO_ICMPV6.
