@@ -185,6 +185,35 @@ fn the_responder_rekeys_at_half_the_margin_when_the_initiator_does_not() {
 }
 
 #[test]
+fn a_responder_replaces_by_its_own_shorter_lifetime() {
+    // West proposes the default 28800 s and never rekeys; east accepts that
+    // lifetime but its own ipseclifetime is 60 s (margin 20, no fuzz): it
+    // replaces at 60 - 20 / 2 = 50 s, as Openswan bounded what was agreed
+    // by its own lifetime, and the old SA ends at 60 s.
+    let (mut w, mut e) = conn_pair("west-east", esp_tunnel_policy());
+    w.policy.dont_rekey = true;
+    (e.ipsec_lifetime, e.rekey_margin, e.rekey_fuzz) = (60, 20, 0);
+    let mut net = pair(15, false, w, e, "secret", "secret");
+    net.command(0, Command::Initiate("west-east".into()));
+    run_checking_coverage(&mut net, 125, 5);
+    let east = &net.nodes[1];
+    let p2 = established_at(east, net.start, true);
+    assert!(
+        p2.len() >= 3,
+        "east's IPsec SAs at {p2:?}\n{}",
+        east.dump_logs()
+    );
+    assert!((50..=51).contains(&(p2[1] - p2[0])), "replaced at {p2:?}");
+    assert!(
+        east.log_contains("replacing IPsec SA"),
+        "{}",
+        east.dump_logs()
+    );
+    use rswan::ike::state::Role;
+    assert_eq!(roles(east, true).last(), Some(&Role::Initiator));
+}
+
+#[test]
 fn only_the_newest_sa_of_a_connection_is_rekeyed() {
     // Two IPsec SAs for one connection: the second (100 s younger) is the
     // newest, so when the first's replace time comes it only expires.

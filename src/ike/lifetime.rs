@@ -56,7 +56,9 @@ fn due(
 }
 
 impl Endpoint {
-    /// Replace and expiry times for an SA with lifetime `life` seconds: the
+    /// Replace and expiry times for an SA with lifetime `life` seconds (at
+    /// most the connection's own `ipseclifetime`, with `ipsec`, or
+    /// `ikelifetime`): the
     /// initiator replaces at L - m with m = rekeymargin * (1 + rekeyfuzz% * r),
     /// r uniform in [0, 1); the responder at L - rekeymargin/2. Nothing is
     /// replaced with `--dontrekey`, or when L <= m.
@@ -66,11 +68,20 @@ impl Endpoint {
         conn: &str,
         role: Role,
         life: u32,
+        ipsec: bool,
     ) -> (Option<Instant>, Instant) {
-        let expire = now + Duration::from_secs(u64::from(life));
         let Some(c) = self.conn(conn) else {
-            return (None, expire);
+            return (None, now + Duration::from_secs(u64::from(life)));
         };
+        // Our own lifetime bounds what was agreed, as Openswan's "delay":
+        // a responder takes the initiator's lifetime, however long, yet
+        // replaces (and ends) its SA by its own.
+        let life = life.min(if ipsec {
+            c.ipsec_lifetime
+        } else {
+            c.ike_lifetime
+        });
+        let expire = now + Duration::from_secs(u64::from(life));
         let (margin, fuzz, dont) = (
             u64::from(c.rekey_margin),
             u64::from(c.rekey_fuzz),
@@ -118,7 +129,7 @@ impl Endpoint {
             None => {
                 let life =
                     u32::try_from(e.saturating_duration_since(now).as_secs()).unwrap_or(u32::MAX);
-                self.plan_lifetime(now, &conn, role, life)
+                self.plan_lifetime(now, &conn, role, life, ipsec)
             }
         };
         if ipsec {

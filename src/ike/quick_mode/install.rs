@@ -277,7 +277,7 @@ impl Endpoint {
             return;
         };
         let (conn, role) = (st.conn.clone(), st.role);
-        let plan = self.plan_lifetime(now, &conn, role, life);
+        let plan = self.plan_lifetime(now, &conn, role, life, true);
         if let Some(st) = self.p2.get_mut(&serial) {
             st.planned = Some(plan);
         }
