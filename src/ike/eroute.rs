@@ -138,6 +138,7 @@ impl Endpoint {
             .collect();
         crate::sort::sort(&mut rivals);
         rivals.dedup();
+        let mut unoriented: Vec<(String, IpAddr)> = Vec::new();
         for (rival, rival_conn, rival_peer) in rivals {
             if role == Role::Initiator {
                 return Err(format!(
@@ -145,7 +146,11 @@ impl Endpoint {
                 ));
             }
             if let Some(ip) = rival_peer.filter(|_| self.is_template(&rival_conn)) {
-                self.unorient(now, serial, &rival_conn, rival, ip);
+                // Once per instance, whichever of its states owned the eroute.
+                if !unoriented.contains(&(rival_conn.clone(), ip)) {
+                    self.unorient(now, serial, &rival_conn, rival, ip);
+                    unoriented.push((rival_conn, ip));
+                }
                 continue;
             }
             self.log(
