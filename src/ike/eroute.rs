@@ -148,7 +148,7 @@ impl Endpoint {
             if let Some(ip) = rival_peer.filter(|_| self.is_template(&rival_conn)) {
                 // Once per instance, whichever of its states owned the eroute.
                 if !unoriented.contains(&(rival_conn.clone(), ip)) {
-                    self.unorient(now, serial, &rival_conn, rival, ip);
+                    self.unorient(now, (serial, peer), &rival_conn, rival, ip);
                     unoriented.push((rival_conn, ip));
                 }
                 continue;
@@ -169,18 +169,22 @@ impl Endpoint {
     }
 
     /// The seed's rule for a Road Warrior connection with a fixed client:
-    /// a negotiation (state `serial`) for that client unorients every other
-    /// instance with it, here the one of template `conn` with the peer at
-    /// `ip` whose IPsec state `rival` holds the eroute: all its states go,
-    /// with Deletes, and the instance with them.
-    fn unorient(&mut self, now: Instant, serial: u64, conn: &str, rival: u64, ip: IpAddr) {
-        let by = self
-            .p2
-            .get(&serial)
-            .and_then(|s| self.p2_peer(s))
-            .map_or_else(String::new, |p| format!(" from {p}"));
+    /// a negotiation (state `by.0`, with the peer `by.1`) for that client
+    /// unorients every other instance with it, here the one of template
+    /// `conn` with the peer at `ip` whose IPsec state `rival` holds the
+    /// eroute: all its states go, with Deletes, and the instance with them.
+    fn unorient(
+        &mut self,
+        now: Instant,
+        by: (u64, Option<IpAddr>),
+        conn: &str,
+        rival: u64,
+        ip: IpAddr,
+    ) {
+        let (serial, from) = by;
+        let from = from.map_or_else(String::new, |p| format!(" from {p}"));
         let text = format!(
-            "unorienting this instance: #{serial}{by} negotiates its clients (#{rival}'s eroute)"
+            "unorienting this instance: #{serial}{from} negotiates its clients (#{rival}'s eroute)"
         );
         self.log(Level::Info, Some(conn), Some(rival), None, text);
         let p2: Vec<u64> = self
