@@ -248,7 +248,9 @@ pub fn build(
     let mut key = None;
     if let Some(it) = &k.rsasigkey {
         match rsasigkey(&it.value) {
-            Ok(k) => key = k,
+            Ok(RsaSigKey::Raw(k)) => key = Some(k),
+            Ok(RsaSigKey::None) => {}
+            Ok(RsaSigKey::Dns) => end.dns_key_on_demand = true,
             Err(e) => {
                 cx.error(it, format!("{side}rsasigkey: {e}"));
                 ok = false;
@@ -272,27 +274,35 @@ fn looks_like_name(v: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
 }
 
-/// `rsasigkey=`: a raw key (`0s` base64 / `0x` hex), or `%none`; the other
-/// `%` forms need what rswan does not have.
-fn rsasigkey(v: &str) -> Result<Option<Vec<u8>>, String> {
+/// What `rsasigkey=` says of the end's key.
+enum RsaSigKey {
+    Raw(Vec<u8>),
+    None,
+    /// `%dns`, `%dnsondemand`: looked up in DNS when a signature needs it
+    /// (whack's `--dnskeyondemand`; Openswan's `%dns` fetched it at load
+    /// time, which a gateway booting before its name server cannot do).
+    Dns,
+}
+
+/// `rsasigkey=`: a raw key (`0s` base64 / `0x` hex), `%none`, or `%dns`
+/// / `%dnsondemand`; `%cert` needs what rswan does not have.
+fn rsasigkey(v: &str) -> Result<RsaSigKey, String> {
     match v {
-        "%none" | "" => Ok(None),
+        "%none" | "" => Ok(RsaSigKey::None),
         "%cert" => {
             Err("%cert: X.509 certificates are not supported; give the raw key (0s...)".into())
         }
-        "%dns" | "%dnsondemand" => Err(format!(
-            "{v}: looking keys up in DNS is not supported; give the raw key (0s...)"
+        "%dns" | "%dnsondemand" => Ok(RsaSigKey::Dns),
+        v if v.starts_with('%') => Err(format!(
+            "\"{v}\" is not a known form (0s..., 0x..., %none, %dnsondemand)"
         )),
-        v if v.starts_with('%') => {
-            Err(format!("\"{v}\" is not a known form (0s..., 0x..., %none)"))
-        }
         v => {
             let k = ttodata_public(v.as_bytes())
                 .map_err(|e| format!("RSA public-key data malformed ({e})"))?;
             if k.len() > RSA_MAX_ENCODING_BYTES {
                 return Err(format!("key longer than {RSA_MAX_ENCODING_BYTES} bytes"));
             }
-            Ok(Some(k))
+            Ok(RsaSigKey::Raw(k))
         }
     }
 }

@@ -83,7 +83,11 @@ pub const KEYS: &[Key] = &[
     used("sourceip", E, "--srcip"),
     used("updown", E, "--updown"),
     used("protoport", E, "--clientprotoport"),
-    used("rsasigkey", E, "a 0s/0x raw key sent as --keyid ID --pubkeyrsa KEY; %none"),
+    used(
+        "rsasigkey",
+        E,
+        "a 0s/0x raw key sent as --keyid ID --pubkeyrsa KEY; %none; %dns, %dnsondemand as --dnskeyondemand",
+    ),
     used("ikeport", E, "--ikeport"),
     refused("subnetwithin", E, "--clientwithin is not implemented"),
     refused("cert", E, NO_X509),

@@ -6,6 +6,8 @@
 
 mod client;
 pub mod conf;
+pub mod keys;
+pub mod query;
 pub mod wire;
 
 pub use client::Resolver;

@@ -179,6 +179,9 @@ pub struct ConnConfig {
     pub dpd: Option<Dpd>,
     /// `--forceencaps`: UDP-encapsulate ESP even when no NAT is detected.
     pub force_encaps: bool,
+    /// `--dnskeyondemand` on the peer's end (ipsec.conf `rsasigkey=%dnsondemand`):
+    /// a peer ID without a key on record has its key looked up in DNS.
+    pub key_from_dns: bool,
 }
 
 impl ConnConfig {
@@ -201,6 +204,7 @@ impl ConnConfig {
             if_id: None,
             dpd: None,
             force_encaps: false,
+            key_from_dns: false,
         }
     }
 }

@@ -153,6 +153,8 @@ pub struct Endpoint {
     pub(crate) keepalive_at: Option<Instant>,
     /// Diffie-Hellman work asked for and not yet returned.
     pub(crate) compute: super::compute::Queue,
+    /// DNS key lookups under way (`dnskey`).
+    pub(crate) lookups: super::dnskey::Lookups,
     /// `--uniqueids` (see `unique_ids`).
     pub(crate) unique_ids: bool,
     /// The Road Warrior instances of the templates (see `instances`).
@@ -188,6 +190,7 @@ impl Endpoint {
             clock: None,
             keepalive_at: None,
             compute: super::compute::Queue::default(),
+            lookups: super::dnskey::Lookups::default(),
             unique_ids: false,
             instances: Default::default(),
         }
@@ -233,7 +236,7 @@ impl Endpoint {
         self.p2.refresh();
     }
 
-    fn dispatch_datagram(
+    pub(crate) fn dispatch_datagram(
         &mut self,
         now: Instant,
         local: SocketAddr,

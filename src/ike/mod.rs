@@ -24,6 +24,7 @@ pub mod compute;
 pub mod config;
 mod conns;
 pub mod crypto;
+pub mod dnskey;
 pub mod dpd;
 pub mod endpoint;
 mod eroute;

@@ -235,6 +235,9 @@ pub struct MainExchange {
     pub ni: Vec<u8>,
     pub nr: Vec<u8>,
     pub psk: Vec<u8>,
+    /// The peer's keys DNS gave (`dnskey`), and whether it was asked.
+    pub dns_keys: Vec<super::crypto::rsa::RsaPublicKey>,
+    pub dns_asked: bool,
 }
 
 /// What an established ISAKMP SA reads as its exchange: nothing.
@@ -247,6 +250,8 @@ static NO_EXCHANGE: MainExchange = MainExchange {
     ni: Vec::new(),
     nr: Vec::new(),
     psk: Vec::new(),
+    dns_keys: Vec::new(),
+    dns_asked: false,
 };
 
 impl Phase1 {

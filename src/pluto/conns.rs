@@ -162,7 +162,6 @@ pub fn not_implemented(c: &ctl::Connection) -> Option<&'static str> {
             (e.ca.is_some(), "--ca"),
             (e.groups.is_some(), "--groups"),
             (e.client_wildcard, "--clientwithin"),
-            (e.dns_key_on_demand, "--dnskeyondemand"),
             (e.sendcert.is_some(), "--sendcert"),
             (e.certtype.is_some(), "--certtype"),
             (e.xauth_server, "--xauthserver"),
@@ -254,6 +253,8 @@ pub fn to_engine(
     cfg.keying_tries = clamp(c.keying_tries);
     cfg.dpd = dpd_of(c)?;
     cfg.force_encaps = c.force_encaps;
+    // On our own end it asks for nothing: we sign with ipsec.secrets' key.
+    cfg.key_from_dns = them.dns_key_on_demand;
     let mut auths = Vec::new();
     if policy.rsasig {
         auths.push(AuthMethod::RsaSig);
@@ -611,7 +612,6 @@ mod tests {
             (|c| c.right.ca = Some("%same".into()), "--ca"),
             (|c| c.left.groups = Some("g".into()), "--groups"),
             (|c| c.right.client_wildcard = true, "--clientwithin"),
-            (|c| c.right.dns_key_on_demand = true, "--dnskeyondemand"),
             (
                 |c| c.left.sendcert = Some(ctl::SendCert::Always),
                 "--sendcert",

@@ -110,6 +110,8 @@ pub struct Daemon {
     helpers: Option<super::helpers::Helpers>,
     /// When freed heap pages go back to the kernel (after a burst).
     trim: super::heap::Trim,
+    /// The engine's DNS questions being asked.
+    lookups: super::lookups::Lookups,
 }
 
 impl Daemon {
@@ -157,7 +159,6 @@ impl Daemon {
             Interest::READABLE,
         )?;
         Ok(Daemon {
-            config,
             ep,
             kernel,
             log,
@@ -180,6 +181,8 @@ impl Daemon {
             ipsec_devices: Vec::new(),
             children: super::updown::runner(FIRST_CHILD),
             mappings: MappingNews::default(),
+            lookups: super::lookups::Lookups::new(config.stack != super::options::Stack::None),
+            config,
             helpers,
             trim: Default::default(),
         })
@@ -215,6 +218,10 @@ impl Daemon {
                 let t = t.saturating_duration_since(now);
                 timeout = Some(timeout.map_or(t, |u| u.min(t)));
             }
+            if let Some(t) = self.lookups.deadline() {
+                let t = t.saturating_duration_since(now);
+                timeout = Some(timeout.map_or(t, |u| u.min(t)));
+            }
             if let Some(t) = self.trim.deadline() {
                 let t = t.saturating_duration_since(now);
                 timeout = Some(timeout.map_or(t, |u| u.min(t)));
@@ -233,6 +240,11 @@ impl Daemon {
                     SIGNALS => self.on_signals(),
                     HELPERS => self.helpers_finished(),
                     t if self.children.owns(t) => self.children.on_event(self.poll.registry(), t),
+                    t if self.lookups.owns(t) => {
+                        if let Some((id, a)) = self.lookups.readable(self.poll.registry(), t) {
+                            self.ep.handle_lookup(Instant::now(), id, a);
+                        }
+                    }
                     t if t.0 >= FIRST_CLIENT => self.read_client(t),
                     t if t.0 >= KERNEL.0 && t.0 < FIRST_UDP => self.pump(),
                     t => self.read_udp(t, dgram),
@@ -245,6 +257,9 @@ impl Daemon {
             self.trim.poll(now);
             if self.ep.poll_timeout().is_some_and(|t| t <= now) {
                 self.ep.handle_timeout(now);
+            }
+            for (id, a) in self.lookups.timeouts(self.poll.registry(), now) {
+                self.ep.handle_lookup(now, id, a);
             }
             self.expire_clients(now);
             self.collect_children(now);
@@ -593,6 +608,13 @@ impl Daemon {
                 self.kernel.submit(op);
             }
             any |= self.kernel_outputs();
+            while let Some(l) = self.ep.poll_lookup() {
+                any = true;
+                let now = Instant::now();
+                if let Some((id, a)) = self.lookups.start(self.poll.registry(), l, now) {
+                    self.ep.handle_lookup(now, id, a);
+                }
+            }
             while let Some(t) = self.ep.poll_transmit() {
                 any = true;
                 // The engine's port 4500 is the NAT-T socket; anything

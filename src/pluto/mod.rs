@@ -13,6 +13,7 @@ pub mod ifaces;
 pub mod kernel;
 pub mod lock;
 pub mod logger;
+mod lookups;
 pub mod netkey;
 pub mod options;
 mod requests;

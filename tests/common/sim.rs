@@ -227,6 +227,15 @@ pub struct Net {
     pub compute_delay: Option<Duration>,
     /// Computations out: when they finish, for which node.
     computing: Vec<(Instant, usize, Computation)>,
+    /// The name server every node asks: its records (owner names in lower
+    /// case, as `dns::wire` gives them), how long an answer takes, and
+    /// whether it answers at all (`None` in `answer_delay`: never, and the
+    /// lookups fail as a resolver's do after its tries).
+    pub zone: Vec<rswan::dns::wire::Record>,
+    pub dns_delay: Option<Duration>,
+    /// Every lookup asked, by which node.
+    pub lookups: Vec<(usize, rswan::ike::dnskey::Lookup)>,
+    dns_pending: Vec<(Instant, usize, rswan::ike::dnskey::Lookup)>,
     fault_rng: SeededRng,
     in_flight: Vec<Packet>,
     sent: usize,
@@ -273,6 +282,10 @@ impl Net {
             nat: None,
             compute_delay: None,
             computing: Vec::new(),
+            zone: Vec::new(),
+            dns_delay: Some(Duration::from_millis(20)),
+            lookups: Vec::new(),
+            dns_pending: Vec::new(),
             fault_rng: SeededRng::new(seed ^ 0x5eed),
             in_flight: Vec::new(),
             sent: 0,
@@ -345,6 +358,14 @@ impl Net {
                     any = true;
                     let at = now + self.compute_delay.unwrap_or_default();
                     self.computing.push((at, i, c));
+                }
+                while let Some(l) = n.ep.poll_lookup() {
+                    any = true;
+                    // A resolver that never hears back gives up after its
+                    // tries (2 x 5 s).
+                    let wait = self.dns_delay.unwrap_or(Duration::from_secs(10));
+                    self.lookups.push((i, l.clone()));
+                    self.dns_pending.push((now + wait, i, l));
                 }
                 while let Some(op) = n.ep.poll_kernel_op() {
                     any = true;
@@ -429,6 +450,34 @@ impl Net {
         any
     }
 
+    /// Answers the lookups that are due from `zone`.
+    fn dns_due(&mut self) -> bool {
+        use rswan::dns::wire::{Rdata, TYPE_IPSECKEY, TYPE_TXT};
+        let now = self.now;
+        let (due, rest): (Vec<_>, Vec<_>) = self.dns_pending.drain(..).partition(|l| l.0 <= now);
+        self.dns_pending = rest;
+        let any = !due.is_empty();
+        for (_, i, l) in due {
+            let answer = match self.dns_delay {
+                None => Err("name server 192.0.2.53:53: no answer".to_string()),
+                Some(_) => Ok(self
+                    .zone
+                    .iter()
+                    .filter(|r| r.name == l.name)
+                    .filter(|r| {
+                        matches!(
+                            (&r.data, l.qtype),
+                            (Rdata::Txt(_), TYPE_TXT) | (Rdata::IpsecKey(_), TYPE_IPSECKEY)
+                        )
+                    })
+                    .cloned()
+                    .collect()),
+            };
+            self.nodes[i].ep.handle_lookup(now, l.id, answer);
+        }
+        any
+    }
+
     fn deliver_due(&mut self) -> bool {
         let now = self.now;
         let (due, rest): (Vec<Packet>, Vec<Packet>) =
@@ -461,7 +510,8 @@ impl Net {
             let a = self.pump();
             let b = self.deliver_due();
             let c = self.compute_due();
-            if a || b || c {
+            let d = self.dns_due();
+            if a || b || c || d {
                 continue;
             }
             let next_packet = self
@@ -469,6 +519,7 @@ impl Net {
                 .iter()
                 .map(|p| p.at)
                 .chain(self.computing.iter().map(|c| c.0))
+                .chain(self.dns_pending.iter().map(|l| l.0))
                 .min();
             let next_timer = self.nodes.iter().filter_map(|n| n.ep.poll_timeout()).min();
             let next = match (next_packet, next_timer) {

@@ -130,7 +130,7 @@ nothing sent to pluto):
         --rereadacerts --rereadcrls --purgeocsp
     groups and opportunism: --groups --listgroups --host %group
         --host %opportunistic --host %opportunisticgroup --oppohere --oppothere
-    DNS: --dnskeyondemand, --keyid without --pubkeyrsa
+    DNS: --keyid without --pubkeyrsa
     others: --clientwithin --disablearrivalcheck --listevents
         --impair-delay-adns-key-answer --impair-delay-adns-txt-answer
         --impair-bust-mi2 --impair-bust-mr2 --impair-sa-fail

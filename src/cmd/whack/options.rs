@@ -139,7 +139,7 @@ impl Id {
     /// and its diagnostics) but does not implement yet: whack refuses a
     /// command line that uses one rather than send pluto something it would
     /// leave undone. Aggressive Mode, XAUTH, Mode Config, X.509 and its
-    /// lists, groups, opportunism, DNS keys, `--clientwithin` (a wildcard
+    /// lists, groups, opportunism, `--clientwithin` (a wildcard
     /// client the engine would take as an exact one),
     /// `--disablearrivalcheck` and the impairments.
     pub fn not_implemented(self) -> bool {
@@ -162,7 +162,6 @@ impl Id {
             | Id::Ca
             | Id::Groups
             | Id::ClientWithin
-            | Id::DnsKeyOnDemand
             | Id::SendCert
             | Id::CertType
             | Id::XauthServer

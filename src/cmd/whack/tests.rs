@@ -698,7 +698,6 @@ const NOT_IMPLEMENTED: &[&str] = &[
     "ca",
     "groups",
     "clientwithin",
-    "dnskeyondemand",
     "aggrmode",
     "disablearrivalcheck",
     "xauth",

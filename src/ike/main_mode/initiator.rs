@@ -198,7 +198,10 @@ impl Endpoint {
         hdr: &Header,
         body: &[u8],
     ) -> Result<Next, Reject> {
-        let (peer_id, iv, _, initial_contact) = self.open_id_hash(serial, hdr, body)?;
+        let (peer_id, iv, initial_contact) = match self.open_id_hash(serial, hdr, body)? {
+            IdProof::Proved(id, iv, _, ic) => (id, iv, ic),
+            IdProof::NeedKey(id) => return Ok(Next::AwaitKey(id)),
+        };
         let st = self
             .p1
             .get_mut(&serial)

@@ -9,6 +9,7 @@ use super::crypto::rsa::RsaPrivateKeyParts;
 use super::crypto::{
     hash_i, hash_r, phase1_iv, skeyid_psk, skeyid_sig, CipherAlg, HashAlg, Phase1Keys,
 };
+use super::dnskey::KeyWait;
 use super::packet::{build_clear, build_encrypted, ct_eq, decrypt_body, HeaderFields, Parsed};
 use super::proposal::{
     default_ike_transforms, ike_sa_payload, parse_ike_reply, select_ike, AuthMethod, IkeTransform,
@@ -39,6 +40,17 @@ enum Next {
     /// The message changed nothing (overload, a second MI2): it is not
     /// remembered, so the peer's resend of it is handled afresh.
     Drop,
+    /// MI3/MR3 is signed by this ID, without a key on record that DNS may
+    /// supply (`dnskey`): the message waits for the lookup.
+    AwaitKey(Identity),
+}
+
+/// What MI3/MR3 proved: the peer's ID, the next IV, for a responder the
+/// better connection for that ID (see `switch`), and whether the message
+/// carried INITIAL-CONTACT; or that the key to check it must come first.
+enum IdProof {
+    Proved(Identity, Vec<u8>, Option<String>, bool),
+    NeedKey(Identity),
 }
 
 #[cfg(test)]
@@ -382,6 +394,26 @@ impl Endpoint {
         };
         match result {
             Ok(Next::Drop) => {}
+            Ok(Next::AwaitKey(id)) => {
+                match self.await_peer_key(serial, &id, (local, remote, data)) {
+                    KeyWait::Parked(req) => {
+                        if let Some(st) = self.p1.get_mut(&serial) {
+                            st.computing = Some(req);
+                            st.last_rx = Some(digest);
+                        }
+                    }
+                    KeyWait::Busy => self.log_peer(
+                        remote,
+                        "too many DNS key lookups in progress; Main Mode message dropped".into(),
+                    ),
+                    KeyWait::NoName => {
+                        let e = Reject::Local(format!(
+                            "no RSA public key known for '{id}', and no name to look it up under in DNS"
+                        ));
+                        self.main_rejected(now, serial, &conn, kind, e);
+                    }
+                }
+            }
             Ok(next) => {
                 let Some(st) = self.p1.get_mut(&serial) else {
                     return;
@@ -406,7 +438,7 @@ impl Endpoint {
                 self.send(local, remote, packet);
             }
             Next::Quiet => st.retransmit = None,
-            Next::Computing | Next::Drop => return,
+            Next::Computing | Next::Drop | Next::AwaitKey(_) => return,
         }
         if new_kind.is_established() {
             self.main_established(now, serial);
@@ -522,16 +554,9 @@ impl Endpoint {
     }
 
     /// Decrypts and checks MI3/MR3: the peer's ID, its proof, and that the ID
-    /// is the one the connection wants. Returns the ID, the next IV, for a
-    /// responder the better connection for that ID (see `switch`), which the
-    /// ID was checked against and the caller moves the state to, and whether
-    /// the message carried INITIAL-CONTACT.
-    fn open_id_hash(
-        &self,
-        serial: u64,
-        hdr: &Header,
-        body: &[u8],
-    ) -> Result<(Identity, Vec<u8>, Option<String>, bool), Reject> {
+    /// is the one the connection wants (for a responder, the better
+    /// connection for the ID, which the caller moves the state to).
+    fn open_id_hash(&self, serial: u64, hdr: &Header, body: &[u8]) -> Result<IdProof, Reject> {
         if hdr.flags & flags::ENCRYPTION == 0 {
             return Err(misbehaved(Misbehaviour::BadEncryption(
                 "Main Mode message 5/6 must be encrypted",
@@ -600,12 +625,22 @@ impl Endpoint {
             ),
         };
         if rsa {
-            // Every key on record for the ID the peer declares is tried.
-            let mut keys = self.secrets.public_keys_for(&id.id).peekable();
+            // Every key on record for the ID the peer declares is tried,
+            // and those DNS gave for this exchange.
+            let mut keys = (self.secrets.public_keys_for(&id.id))
+                .chain(&st.ex().dns_keys)
+                .peekable();
             if keys.peek().is_none() {
+                let by_dns = self
+                    .conn(switch_to.as_deref().unwrap_or(&st.conn))
+                    .is_some_and(|c| c.key_from_dns);
+                if by_dns && !st.ex().dns_asked {
+                    return Ok(IdProof::NeedKey(id.id.clone()));
+                }
                 return Err(Reject::Local(format!(
-                    "no RSA public key known for '{}'",
-                    id.id
+                    "no RSA public key known for '{}'{}",
+                    id.id,
+                    if by_dns { ", not even in DNS" } else { "" }
                 )));
             }
             if !keys.any(|k| k.verify_pkcs1_raw(&expected, &proof).is_ok()) {
@@ -633,7 +668,12 @@ impl Endpoint {
         }
         let initial_contact =
             Self::carries_initial_contact(parsed.payloads.iter().map(|p| &p.payload));
-        Ok((id.id.clone(), next_iv, switch_to, initial_contact))
+        Ok(IdProof::Proved(
+            id.id.clone(),
+            next_iv,
+            switch_to,
+            initial_contact,
+        ))
     }
 
     fn main_established(&mut self, now: Instant, serial: u64) {

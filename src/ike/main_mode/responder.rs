@@ -346,7 +346,11 @@ impl Endpoint {
         if rsa && !self.room_to_compute(serial, false) {
             return Ok(Next::Drop);
         }
-        let (peer_id, iv, switch_to, initial_contact) = self.open_id_hash(serial, hdr, body)?;
+        let (peer_id, iv, switch_to, initial_contact) =
+            match self.open_id_hash(serial, hdr, body)? {
+                IdProof::Proved(id, iv, switch_to, ic) => (id, iv, switch_to, ic),
+                IdProof::NeedKey(id) => return Ok(Next::AwaitKey(id)),
+            };
         if let Some(to) = switch_to {
             self.switch_conn(serial, to);
         }
