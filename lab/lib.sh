@@ -240,11 +240,11 @@ wire_summary() {
 }
 
 # xfrm_counters NS PROTO: "PACKETS BYTES SAS" summed over the PROTO states (esp, ah, comp)
-# of `ip -s xfrm state`
+# of `ip -s xfrm state`; the kernel's larval ACQUIRE states (SPI 0) are no SAs
 xfrm_counters() {
     ip -n "$1" -s xfrm state | awk -v proto="$2" '
         /^src /                           { on = 0 }
-        $1 == "proto" && $2 == proto      { on = 1; n++ }
+        $1 == "proto" && $2 == proto && $4 !~ /^0x0+\(/ { on = 1; n++ }   # not larval ones
         on && /lifetime current:/         { getline; b += $1; p += $2 }   # "  840(bytes), 10(packets)"
         END { printf "%d %d %d\n", p, b, n }'
 }

@@ -101,7 +101,7 @@ fn a_txt_record_supplies_the_key_of_an_unknown_peer() {
     );
     assert!(
         east.log_contains(&format!(
-            "DNS gave 1 RSA public key for '192.0.2.1' under {WEST_REV}"
+            "DNS gave 1 RSA public key(s) for '192.0.2.1' under {WEST_REV}"
         )),
         "{}",
         east.dump_logs()
@@ -168,7 +168,7 @@ fn without_a_key_in_dns_the_exchange_fails() {
             5,
             vec![],
             Some(Duration::from_millis(20)),
-            "DNS has no RSA public key for '192.0.2.1'",
+            "DNS gave 0 RSA public key(s) for '192.0.2.1'",
             true,
         ),
         (

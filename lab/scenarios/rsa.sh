@@ -67,7 +67,7 @@ grep -q "auth=OAKLEY_RSA_SIG" "$LABRUN/west/pluto.log" || fail "the ISAKMP SA wa
 grep "DNS\|asking" "$LABRUN/east/pluto.log"
 grep -q "no RSA public key known for '192.0.2.1': asking DNS (TXT and IPSECKEY of $WEST_REV)" \
     "$LABRUN/east/pluto.log" || fail "east did not ask DNS for west's key"
-grep -q "DNS gave 1 RSA public key for '192.0.2.1' under $WEST_REV" "$LABRUN/east/pluto.log" \
+grep -q "DNS gave 1 RSA public key(s) for '192.0.2.1' under $WEST_REV" "$LABRUN/east/pluto.log" \
     || fail "east did not take west's key from DNS"
 grep "query\[\|reply\|config" "$LABRUN/dnsmasq.log" | sed 's/^/dnsmasq: /' | cut -c1-160
 [ "$(grep -c "query\[TXT\] $WEST_REV\|query\[IPSECKEY\] $WEST_REV" "$LABRUN/dnsmasq.log")" = 2 ] \

@@ -14,7 +14,7 @@ use super::{Auto, Conn, Diagnostic, Host, Severity};
 use crate::ctl::{
     self, never_negotiate, AddrFamily, Connection, DpdAction, POLICY_AUTHENTICATE, POLICY_COMPRESS,
     POLICY_DONT_REKEY, POLICY_ENCRYPT, POLICY_FAIL_DROP, POLICY_FAIL_NONE, POLICY_FAIL_PASS,
-    POLICY_FAIL_REJECT, POLICY_PFS, POLICY_PSK, POLICY_RSASIG, POLICY_SHUNT_DROP,
+    POLICY_FAIL_REJECT, POLICY_OPPO, POLICY_PFS, POLICY_PSK, POLICY_RSASIG, POLICY_SHUNT_DROP,
     POLICY_SHUNT_MASK, POLICY_SHUNT_PASS, POLICY_SHUNT_REJECT, POLICY_SHUNT_TRAP, POLICY_TUNNEL,
 };
 
@@ -191,6 +191,22 @@ pub fn build(
                     "{a} is not of the conn's address family (set connaddrfamily=)"
                 ));
             }
+        }
+    }
+    // An opportunistic end's clients are anyone, unless it says.
+    let oppo = l.oppo || r_.oppo;
+    for b in [&mut l, &mut r_] {
+        if b.oppo && b.end.client.is_none() && b.subnets.is_empty() {
+            b.end.client = crate::ctl::Subnet::new(taf.any(), 0);
+        }
+    }
+    if oppo {
+        c.policy |= POLICY_OPPO;
+        if c.policy & (POLICY_PSK | POLICY_RSASIG) != POLICY_RSASIG {
+            cx.error_at_section("%opportunistic needs authby=rsasig".into());
+        }
+        if c.policy & POLICY_PFS == 0 || c.policy & POLICY_ENCRYPT == 0 {
+            cx.error_at_section("%opportunistic needs pfs=yes and auth=esp".into());
         }
     }
     let has_client = l.end.client.is_some()

@@ -83,6 +83,8 @@ pub struct Built {
     pub route_nexthop: Option<IpAddr>,
     /// The raw RSA key, if any.
     pub key: Option<Vec<u8>>,
+    /// `%opportunistic`: the peers and their keys come from DNS.
+    pub oppo: bool,
 }
 
 /// Builds one end; `None` after an error (already diagnosed).
@@ -101,6 +103,7 @@ pub fn build(
         ..End::default()
     };
     let mut route_nexthop = None;
+    let mut oppo = false;
     match &k.host {
         None => {
             cx.error_at_section(format!("{side}= is missing (the {side} end's host)"));
@@ -125,13 +128,14 @@ pub fn build(
                     ok = false;
                 }
             },
-            "%opportunistic" | "%group" | "%opportunisticgroup" | "%oppo" => {
+            "%opportunistic" | "%oppo" => {
+                oppo = true;
+                end.dns_key_on_demand = true;
+            }
+            "%group" | "%opportunisticgroup" => {
                 cx.error(
                     it,
-                    format!(
-                        "{side}={}: opportunistic encryption is not supported",
-                        it.value
-                    ),
+                    format!("{side}={}: policy groups are not supported", it.value),
                 );
                 ok = false;
             }
@@ -263,6 +267,7 @@ pub fn build(
         nexthop_given: k.nexthop.as_ref().is_some_and(|i| i.value != "%direct"),
         route_nexthop,
         key,
+        oppo,
     })
 }
 

@@ -509,3 +509,34 @@ fn readme_lists_the_key_table() {
         "README.md's ipsec.conf key list is out of date; it is:\n{table}"
     );
 }
+
+#[test]
+fn opportunistic_conn() {
+    let d = dir(
+        "oe",
+        &[(
+            "ipsec.conf",
+            "version 2\n\
+             conn private-or-clear\n\
+             \tleft=%defaultroute\n\
+             \tleftsubnet=10.1.0.0/24\n\
+             \tright=%opportunistic\n\
+             \tfailureshunt=passthrough\n\
+             \tauto=route\n",
+        )],
+    );
+    let c = load_in(&d);
+    no_errors(&c);
+    let oe = &c.conns[0].connection;
+    assert_eq!(oe.left.host, ip("192.0.2.10"));
+    assert!(oe.right.host.is_unspecified());
+    assert_eq!(
+        oe.right.client,
+        Some(net("0.0.0.0/0")),
+        "anyone, by default"
+    );
+    assert!(oe.right.dns_key_on_demand);
+    let want = ctl::POLICY_OPPO | ctl::POLICY_RSASIG | ctl::POLICY_PFS | ctl::POLICY_TUNNEL;
+    assert_eq!(oe.policy & want, want);
+    assert_eq!(oe.policy & ctl::POLICY_FAIL_MASK, ctl::POLICY_FAIL_PASS);
+}

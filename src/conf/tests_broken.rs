@@ -111,14 +111,18 @@ fn bad_values_each_diagnosed() {
              \ttype=transport\n\
              \trightsubnet=10.1.0.0/16\n\
              conn alsobad\n\
-             \tleft=%opportunistic\n\
+             \tleft=%group\n\
              \tright=10.0.0.1\n\
              \tauto=launch\n\
              conn fine\n\
              \tleft=10.0.0.1\n\
              \tright=10.0.0.2\n\
              \taggrmode=no\n\
-             \tkeyingtries=5\n",
+             \tkeyingtries=5\n\
+             conn oebad\n\
+             \tleft=10.0.0.1\n\
+             \tright=%opportunistic\n\
+             \tauthby=secret\n",
         )],
     );
     let c = load_in(&d);
@@ -146,7 +150,8 @@ fn bad_values_each_diagnosed() {
         "ipsec.conf:8: conn bad: dpddelay specified, but dpdtimeout is zero",
         "ipsec.conf:22: conn nosuchname: right=\"nowhere.example.net\": name lookup failed: \"nowhere.example.net\": no such host",
         "ipsec.conf:23: conn transport: type=transport cannot have subnets (they need type=tunnel)",
-        "ipsec.conf:29: conn alsobad: left=%opportunistic: opportunistic encryption is not supported",
+        "ipsec.conf:29: conn alsobad: left=%group: policy groups are not supported",
+        "ipsec.conf:37: conn oebad: %opportunistic needs authby=rsasig",
         "ipsec.conf:31: conn alsobad: auto=launch: must be ignore, add, route or start",
     ] {
         assert!(e.iter().any(|x| x.starts_with(w)), "missing {w}\nin {e:#?}");

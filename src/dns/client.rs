@@ -1,8 +1,9 @@
-//! Asking the name servers: one UDP socket per query, connected to the
-//! server (the kernel drops datagrams from anyone else), a random ID, the
-//! question echoed back; every server in turn, `attempts` rounds.
+//! Asking the name servers from a command (whack, ipsec.conf's host
+//! names): `/etc/hosts` first, then the search list's names, each asked
+//! as pluto asks (`query::Query`), waiting on the socket.
 
 use super::conf::{hosts_lookup, ResolvConf};
+use super::query::Query;
 use super::wire::{self, Response};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
 use std::time::Instant;
@@ -52,60 +53,45 @@ impl Resolver {
         Err(last)
     }
 
-    /// Asks the servers for records of `qtype` for `name` until one answers.
+    /// Asks the servers for records of `qtype` for `name` until one
+    /// answers, blocking: the event loop's [`Query`] driven over a socket
+    /// of its own for each try.
     pub fn query(&self, name: &str, qtype: u16) -> Result<Response, String> {
-        let asked = wire::check_name(name).map_err(|e| e.0)?;
-        let mut last = String::from("no name server answered");
-        for _ in 0..self.conf.attempts {
-            for server in &self.conf.servers {
-                match self.ask(*server, &asked, qtype) {
-                    Ok(Response::Failed(rcode)) => last = describe(&Response::Failed(rcode)),
-                    Ok(r) => return Ok(r),
-                    Err(e) => last = format!("name server {server}: {e}"),
-                }
-            }
-        }
-        Err(last)
-    }
-
-    fn ask(&self, server: SocketAddr, name: &str, qtype: u16) -> Result<Response, String> {
         let mut id = [0u8; 2];
         getrandom::getrandom(&mut id).map_err(|e| e.to_string())?;
-        let id = u16::from_be_bytes(id);
-        let q = wire::query(id, name, qtype).map_err(|e| e.0)?;
-        let local: IpAddr = if server.is_ipv6() {
-            Ipv6Addr::UNSPECIFIED.into()
-        } else {
-            Ipv4Addr::UNSPECIFIED.into()
-        };
-        let sock = UdpSocket::bind(SocketAddr::new(local, 0)).map_err(|e| e.to_string())?;
-        sock.connect(server).map_err(|e| e.to_string())?;
-        sock.send(&q).map_err(|e| e.to_string())?;
-        let deadline = Instant::now() + self.conf.timeout;
+        let mut q = Query::new(&self.conf, name, qtype, u16::from_be_bytes(id))?;
+        let mut sock: Option<UdpSocket> = None;
         let mut buf = [0u8; 1232];
         loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Err("no answer".into());
-            }
-            sock.set_read_timeout(Some(left))
-                .map_err(|e| e.to_string())?;
-            let n = match sock.recv(&mut buf) {
-                Ok(n) => n,
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                    ) =>
-                {
-                    return Err("no answer".into())
+            let now = Instant::now();
+            if let Some((server, msg)) = q.poll_transmit(now) {
+                let any: IpAddr = if server.is_ipv4() {
+                    Ipv4Addr::UNSPECIFIED.into()
+                } else {
+                    Ipv6Addr::UNSPECIFIED.into()
+                };
+                sock = Some(UdpSocket::bind(SocketAddr::new(any, 0)).map_err(|e| e.to_string())?);
+                if let Some(s) = &sock {
+                    let _ = s.send_to(msg, server);
                 }
-                Err(e) => return Err(e.to_string()),
+            }
+            let Some(deadline) = q.deadline() else {
+                return Err("no name server answered".into());
             };
-            // A datagram that is not the answer (another ID, a mangled
-            // one) is dropped; the real answer may still come.
-            if let Ok(r) = wire::parse_response(&buf[..n], id, name, qtype) {
-                return Ok(r);
+            let left = deadline.saturating_duration_since(Instant::now());
+            let got = match (&sock, left.is_zero()) {
+                (Some(s), false) => {
+                    s.set_read_timeout(Some(left)).map_err(|e| e.to_string())?;
+                    s.recv_from(&mut buf).ok()
+                }
+                _ => None,
+            };
+            let outcome = match got {
+                Some((n, from)) => q.handle_datagram(from, buf.get(..n).unwrap_or_default()),
+                None => q.handle_timeout(Instant::now()),
+            };
+            if let Some(o) = outcome {
+                return o;
             }
         }
     }

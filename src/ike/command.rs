@@ -22,6 +22,9 @@ pub enum Command {
     /// goes, IPsec and ISAKMP, of whatever connection, with no Delete sent
     /// (it has nothing left to apply one to).
     Crash(std::net::IpAddr),
+    /// `--oppohere A --oppothere B`: as if the kernel had caught a packet
+    /// from A to B under the routed opportunistic template that covers them.
+    OppoInitiate(std::net::IpAddr, std::net::IpAddr),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +44,8 @@ pub enum CommandError {
     /// RC 30: a shunt connection (`--pass`, no authentication...) is
     /// routed, never negotiated.
     InitShunt(String),
+    /// RC 33: no routed opportunistic template covers the pair.
+    NoOppo(std::net::IpAddr, std::net::IpAddr),
 }
 
 impl CommandError {
@@ -52,6 +57,7 @@ impl CommandError {
             CommandError::CannotRoute(..) => Rc::Route,
             CommandError::RouteBusy(_) => Rc::RtBusy,
             CommandError::InitShunt(_) => Rc::InitShunt,
+            CommandError::NoOppo(..) => Rc::OppoFailure,
         }
     }
 }
@@ -72,6 +78,9 @@ impl core::fmt::Display for CommandError {
             CommandError::RouteBusy(_) => f.write_str("cannot unroute: route busy"),
             CommandError::InitShunt(n) => {
                 write!(f, "\"{n}\": cannot initiate an authby=never connection")
+            }
+            CommandError::NoOppo(a, b) => {
+                write!(f, "no routed opportunistic connection covers {a} -> {b}")
             }
         }
     }

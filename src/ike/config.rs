@@ -28,6 +28,9 @@ pub struct Policy {
     /// `--failpass`/`--faildrop`/`--failreject`: what replaces the %trap
     /// of a routed connection whose negotiation failed.
     pub failure_shunt: Option<PolicyAction>,
+    /// `--host %opportunistic` on the peer's end: a template whose peers
+    /// and their gateways come from DNS (`oppo`).
+    pub opportunistic: bool,
 }
 
 impl Policy {

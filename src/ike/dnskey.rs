@@ -53,18 +53,43 @@ pub struct Lookup {
 /// there was no answer.
 pub type LookupAnswer = Result<Vec<Record>, String>;
 
-/// A key wanted for a Main Mode state, and the message that needs it.
-struct KeyRequest {
+/// The TXT and IPSECKEY records of one name, asked for a reason.
+pub(crate) struct KeyRequest {
     /// Its TXT lookup's ID; the IPSECKEY one is the next.
-    id: u64,
-    serial: u64,
-    peer: Identity,
-    name: String,
-    datagram: (SocketAddr, SocketAddr, Vec<u8>),
+    pub(crate) id: u64,
+    pub(crate) name: String,
     /// Lookups not answered yet: bit 0 the TXT one, bit 1 the IPSECKEY one.
     outstanding: u8,
-    records: Vec<Record>,
-    failures: Vec<String>,
+    pub(crate) records: Vec<Record>,
+    pub(crate) failures: Vec<String>,
+    pub(crate) purpose: Purpose,
+}
+
+/// What the records are asked for.
+pub(crate) enum Purpose {
+    /// The key of `peer`, for Main Mode state `serial`, whose message
+    /// waits to be read again.
+    PeerKey {
+        serial: u64,
+        peer: Identity,
+        datagram: (SocketAddr, SocketAddr, Vec<u8>),
+    },
+    /// The gateway of `dst`, for traffic from `src` an opportunistic
+    /// template caught (`oppo`).
+    Gateway {
+        conn: String,
+        src: std::net::IpAddr,
+        dst: std::net::IpAddr,
+    },
+    /// Whether the peer of ISAKMP SA `p1` is the gateway of its client
+    /// `client`, named in a QI1 that waits to be read again (`oppo`).
+    Client {
+        p1: u64,
+        client: std::net::IpAddr,
+        /// Our client the QI1 names.
+        ours: super::kernel::Selector,
+        datagram: (SocketAddr, SocketAddr, Vec<u8>),
+    },
 }
 
 #[derive(Default)]
@@ -96,10 +121,9 @@ impl Lookups {
 pub(crate) enum KeyWait {
     /// Parked under this request ID: the state waits for it.
     Parked(u64),
-    /// Too many lookups out: drop the message, the peer resends it.
+    /// Too many lookups out (or, which the caller rules out, the ID has
+    /// no name): drop the message, the peer resends it.
     Busy,
-    /// The ID has no name to look up under.
-    NoName,
 }
 
 impl Endpoint {
@@ -134,8 +158,31 @@ impl Endpoint {
         }
         if req.outstanding == 0 {
             let req = reqs.swap_remove(i);
-            self.key_request_done(now, req);
+            match req.purpose {
+                Purpose::PeerKey { .. } => self.key_request_done(now, req),
+                Purpose::Gateway { .. } => self.oe_gateway_answer(now, req),
+                Purpose::Client { .. } => self.oe_client_answer(now, req),
+            }
         }
+    }
+
+    /// Asks for the TXT and IPSECKEY records of `name`; `None` when too
+    /// many lookups are out already.
+    pub(crate) fn ask_records(&mut self, name: String, purpose: Purpose) -> Option<u64> {
+        if self.lookups.outstanding() >= MAX_OUTSTANDING {
+            return None;
+        }
+        let first = self.lookups.ask(&name, TYPE_TXT);
+        self.lookups.ask(&name, TYPE_IPSECKEY);
+        self.lookups.requests.push(KeyRequest {
+            id: first,
+            name,
+            outstanding: 0b11,
+            records: Vec::new(),
+            failures: Vec::new(),
+            purpose,
+        });
+        Some(first)
     }
 
     /// Parks the message `datagram` of state `serial` until DNS has been
@@ -147,24 +194,17 @@ impl Endpoint {
         datagram: (SocketAddr, SocketAddr, &[u8]),
     ) -> KeyWait {
         let Some(name) = name_for(id) else {
-            return KeyWait::NoName;
-        };
-        if self.lookups.outstanding() >= MAX_OUTSTANDING {
             return KeyWait::Busy;
-        }
-        let first = self.lookups.ask(&name, TYPE_TXT);
-        self.lookups.ask(&name, TYPE_IPSECKEY);
+        };
         let (local, remote, data) = datagram;
-        self.lookups.requests.push(KeyRequest {
-            id: first,
+        let purpose = Purpose::PeerKey {
             serial,
             peer: id.clone(),
-            name: name.clone(),
             datagram: (local, remote, data.to_vec()),
-            outstanding: 0b11,
-            records: Vec::new(),
-            failures: Vec::new(),
-        });
+        };
+        let Some(first) = self.ask_records(name.clone(), purpose) else {
+            return KeyWait::Busy;
+        };
         if let Some(st) = self.p1.get(&serial) {
             let conn = st.conn.clone();
             self.log_state(
@@ -180,7 +220,15 @@ impl Endpoint {
     }
 
     fn key_request_done(&mut self, now: Instant, req: KeyRequest) {
-        let Some(st) = self.p1.get_mut(&req.serial) else {
+        let Purpose::PeerKey {
+            serial,
+            peer,
+            datagram,
+        } = req.purpose
+        else {
+            return;
+        };
+        let Some(st) = self.p1.get_mut(&serial) else {
             return;
         };
         if st.computing != Some(req.id) {
@@ -189,7 +237,7 @@ impl Endpoint {
         let (records, skipped) = key_records(&req.records, &req.name);
         let mut keys = Vec::new();
         let mut problems = skipped;
-        for r in records.iter().filter(|r| speaks_for_itself(r, &req.peer)) {
+        for r in records.iter().filter(|r| speaks_for_itself(r, &peer)) {
             let Some(blob) = &r.key else { continue };
             match RsaPublicKey::from_rfc3110(blob) {
                 Ok(k) if !keys.contains(&k) => keys.push(k),
@@ -206,24 +254,15 @@ impl Endpoint {
         st.computing = None;
         // The parked message is read as if it had just come.
         st.last_rx = None;
-        let mut text = if found == 0 {
-            format!(
-                "DNS has no RSA public key for '{}' under {}",
-                req.peer, req.name
-            )
-        } else {
-            format!(
-                "DNS gave {found} RSA public key{} for '{}' under {}",
-                if found == 1 { "" } else { "s" },
-                req.peer,
-                req.name
-            )
-        };
+        let mut text = format!(
+            "DNS gave {found} RSA public key(s) for '{peer}' under {}",
+            req.name
+        );
         if !problems.is_empty() {
             text.push_str(&format!(" ({})", problems.join("; ")));
         }
-        self.log(Level::Info, Some(&conn), Some(req.serial), None, text);
-        let (local, remote, data) = req.datagram;
+        self.log(Level::Info, Some(&conn), Some(serial), None, text);
+        let (local, remote, data) = datagram;
         self.dispatch_datagram(now, local, remote, &data);
     }
 }

@@ -155,6 +155,8 @@ pub struct Endpoint {
     pub(crate) compute: super::compute::Queue,
     /// DNS key lookups under way (`dnskey`).
     pub(crate) lookups: super::dnskey::Lookups,
+    /// Opportunistic instances, lookups and shunts (`oppo`).
+    pub(crate) oppo: super::oppo::Oppo,
     /// `--uniqueids` (see `unique_ids`).
     pub(crate) unique_ids: bool,
     /// The Road Warrior instances of the templates (see `instances`).
@@ -191,6 +193,7 @@ impl Endpoint {
             keepalive_at: None,
             compute: super::compute::Queue::default(),
             lookups: super::dnskey::Lookups::default(),
+            oppo: super::oppo::Oppo::default(),
             unique_ids: false,
             instances: Default::default(),
         }
@@ -332,10 +335,12 @@ impl Endpoint {
                 if self.conn(&name).is_none() {
                     return Err(CommandError::UnknownName(name));
                 }
+                self.oe_forget(now, &name);
                 self.terminate(now, &name);
                 self.remove_routing(&name);
                 self.forget_instances(&name);
                 self.conns.remove(&name);
+                self.oppo.instances.remove(&name);
                 Ok(())
             }
             Command::Initiate(name) => self.initiate(now, &name, 1),
@@ -361,7 +366,7 @@ impl Endpoint {
                 Ok(())
             }
             Command::Route(name) => self.route(now, &name),
-            Command::Unroute(name) => self.unroute(&name),
+            Command::Unroute(name) => self.unroute(now, &name),
             Command::Shutdown => {
                 self.shutdown(now);
                 Ok(())
@@ -370,6 +375,7 @@ impl Endpoint {
                 self.crash(now, ip);
                 Ok(())
             }
+            Command::OppoInitiate(here, there) => self.oe_initiate(here, there),
         }
     }
 
@@ -727,6 +733,7 @@ impl Endpoint {
             self.release_instance(&s.conn, ip);
         }
         self.routing_sa_gone(&s.conn);
+        self.oe_state_gone(&s.conn);
         self.events.push_back(Event::Deleted {
             serial,
             conn: s.conn,

@@ -81,6 +81,37 @@ pub struct Selector {
     pub port: u16,
 }
 
+impl Selector {
+    /// Whether every packet `inner` selects, this one selects too.
+    pub fn contains(&self, inner: &Selector) -> bool {
+        within(inner.addr, inner.prefix, self.addr, self.prefix)
+            && (self.protocol == 0 || self.protocol == inner.protocol)
+            && (self.port == 0 || self.port == inner.port)
+    }
+}
+
+/// `inner/ip` lies within `net/np` (same family).
+pub(crate) fn within(addr: IpAddr, prefix: u8, net: IpAddr, np: u8) -> bool {
+    if prefix < np {
+        return false;
+    }
+    match (addr, net) {
+        (IpAddr::V4(a), IpAddr::V4(n)) => {
+            let m = u32::MAX
+                .checked_shl(32 - u32::from(np.min(32)))
+                .unwrap_or(0);
+            u32::from(a) & m == u32::from(n) & m
+        }
+        (IpAddr::V6(a), IpAddr::V6(n)) => {
+            let m = u128::MAX
+                .checked_shl(128 - u32::from(np.min(128)))
+                .unwrap_or(0);
+            u128::from(a) & m == u128::from(n) & m
+        }
+        _ => false,
+    }
+}
+
 /// One SA to install. Inbound SAs use an SPI the kernel allocated earlier
 /// (GETSPI), so the kernel layer updates that larval SA; outbound ones are added.
 #[derive(Clone, PartialEq, Eq)]

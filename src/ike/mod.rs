@@ -40,6 +40,7 @@ mod lifetime;
 mod loglimit;
 mod main_mode;
 pub mod natt;
+pub(crate) mod oppo;
 mod packet;
 mod peers;
 pub mod proposal;

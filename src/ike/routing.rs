@@ -184,7 +184,17 @@ impl Endpoint {
     /// fixed peer, or one that would protect nothing.
     pub(crate) fn routed_policy(&self, conn: &str, action: PolicyAction) -> Option<PolicySpec> {
         let c = self.conn(conn)?;
-        let (us, peer) = (c.local.host?, c.remote.host?);
+        let us = c.local.host?;
+        // An opportunistic template's %trap covers the whole peer range in
+        // transport mode with no peer: the kernel's ACQUIRE then carries
+        // the packet's own addresses (a tunnel template would carry its
+        // unknown end), which is what the gateway is looked up for.
+        let oe = c.policy.opportunistic && c.remote.host.is_none();
+        let peer = match (c.remote.host, oe) {
+            (Some(p), _) => p,
+            (None, true) => unspecified(us),
+            (None, false) => return None,
+        };
         let host = |a: IpAddr| Selector {
             addr: a,
             prefix: if a.is_ipv4() { 32 } else { 128 },
@@ -208,7 +218,7 @@ impl Endpoint {
             src_sel: c.local.client.unwrap_or_else(|| host(us)),
             dst_sel: c.remote.client.unwrap_or_else(|| host(peer)),
             inbound: false,
-            mode: if c.policy.tunnel {
+            mode: if c.policy.tunnel && !oe {
                 Mode::Tunnel
             } else {
                 Mode::Transport
@@ -228,7 +238,7 @@ impl Endpoint {
     }
 
     fn updown(&mut self, conn: &str, verbs: &[Verb]) {
-        if verbs.is_empty() {
+        if verbs.is_empty() || self.is_oe(conn) {
             return;
         }
         self.events.push_back(Event::Updown {
@@ -349,13 +359,14 @@ impl Endpoint {
     }
 
     /// `--unroute NAME`.
-    pub(crate) fn unroute(&mut self, name: &str) -> Result<(), CommandError> {
+    pub(crate) fn unroute(&mut self, now: Instant, name: &str) -> Result<(), CommandError> {
         if !self.routing.contains_key(name) {
             return Err(CommandError::UnknownName(name.to_string()));
         }
         if self.keyed(name) {
             return Err(CommandError::RouteBusy(name.to_string()));
         }
+        self.oe_forget(now, name);
         self.unroute_now(name);
         Ok(())
     }
@@ -441,6 +452,9 @@ impl Endpoint {
             );
             return;
         };
+        if self.is_oe_template(&name) {
+            return self.oe_acquire(&name, acq.src, acq.dst);
+        }
         let trap = self
             .conn(&name)
             .is_some_and(|c| c.policy.shunt == PolicyAction::Ipsec && !c.policy.never_negotiate());
@@ -584,5 +598,13 @@ impl Endpoint {
             self.install_policy(routed);
         }
         true
+    }
+}
+
+/// The unspecified address of `a`'s family.
+pub(crate) fn unspecified(a: IpAddr) -> IpAddr {
+    match a {
+        IpAddr::V4(_) => IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+        IpAddr::V6(_) => IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED),
     }
 }

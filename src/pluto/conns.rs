@@ -150,7 +150,6 @@ pub fn not_implemented(c: &ctl::Connection) -> Option<&'static str> {
             ctl::POLICY_OPPO | ctl::POLICY_GROUP,
             "--host %opportunisticgroup",
         ),
-        (ctl::POLICY_OPPO, "--host %opportunistic"),
         (ctl::POLICY_GROUP, "--host %group"),
     ];
     if let Some((_, opt)) = POLICIES.iter().find(|(bits, _)| c.policy & bits == *bits) {
@@ -219,6 +218,7 @@ pub fn policy_of(bits: u64) -> Policy {
             (bits & ctl::POLICY_FAIL_MASK) >> ctl::POLICY_FAIL_SHIFT,
             true,
         ),
+        opportunistic: bits & ctl::POLICY_OPPO != 0,
     }
 }
 
@@ -602,7 +602,6 @@ mod tests {
                 |c| c.policy |= ctl::POLICY_DISABLEARRIVALCHECK,
                 "--disablearrivalcheck",
             ),
-            (|c| c.policy |= ctl::POLICY_OPPO, "--host %opportunistic"),
             (|c| c.policy |= ctl::POLICY_GROUP, "--host %group"),
             (
                 |c| c.policy |= ctl::POLICY_GROUP | ctl::POLICY_OPPO,

@@ -1,6 +1,6 @@
-//! The engine's DNS questions, asked over the one event loop: each query
-//! has a UDP socket of its own (a random source port besides the random
-//! ID), registered with mio, and a `dns::query::Query` deciding what to
+//! The engine's DNS questions, asked over the one event loop: each try of
+//! a query has a UDP socket of its own (a random source port besides the
+//! random ID), registered with mio, and a `dns::query::Query` deciding what to
 //! send and when to give up. Sockets are exempt from IPsec policies as the
 //! IKE sockets are: an opportunistic TRAP over a whole range must not
 //! catch the lookups its own negotiations wait for.
@@ -91,19 +91,13 @@ impl Lookups {
     ) -> Option<LookupAnswer> {
         let (server, msg) = p.query.poll_transmit(now)?;
         let msg = msg.to_vec();
-        let family_ok = p
-            .socket
-            .as_ref()
-            .and_then(|s| s.local_addr().ok())
-            .is_some_and(|a| a.is_ipv4() == server.is_ipv4());
-        if !family_ok {
-            if let Some(mut old) = p.socket.take() {
-                let _ = registry.deregister(&mut old);
-            }
-            match self.socket(registry, token, server) {
-                Ok(s) => p.socket = Some(s),
-                Err(e) => return Some(Err(format!("cannot open a socket to {server}: {e}"))),
-            }
+        // A socket (a random port) for each try, of the server's family.
+        if let Some(mut old) = p.socket.take() {
+            let _ = registry.deregister(&mut old);
+        }
+        match self.socket(registry, token, server) {
+            Ok(s) => p.socket = Some(s),
+            Err(e) => return Some(Err(format!("cannot open a socket to {server}: {e}"))),
         }
         if let Some(s) = &p.socket {
             // A send that fails is a try that times out: the next server
@@ -152,8 +146,27 @@ impl Lookups {
                 Err(_) => break,
             }
         }
-        let o = outcome?;
-        self.finish(registry, t, o)
+        match outcome {
+            Some(o) => self.finish(registry, t, o),
+            // A server that failed (SERVFAIL, REFUSED) ends its try at
+            // once: the next one starts now rather than at its deadline.
+            None if p.query.deadline().is_none() => {
+                let mut p = self.pending.remove(&t)?;
+                match self.send(registry, t, &mut p, Instant::now()) {
+                    Some(a) => {
+                        if let Some(mut s) = p.socket.take() {
+                            let _ = registry.deregister(&mut s);
+                        }
+                        Some((p.lookup, a))
+                    }
+                    None => {
+                        self.pending.insert(t, p);
+                        None
+                    }
+                }
+            }
+            None => None,
+        }
     }
 
     /// Times out the tries due at `now`, starts the next ones; the lookups
@@ -208,8 +221,10 @@ fn answer(o: Outcome) -> LookupAnswer {
     match o {
         Ok(Response::Answers(r)) => Ok(r),
         Ok(Response::NoSuchName) => Ok(Vec::new()),
-        Ok(Response::Truncated) => Err("the answer does not fit in UDP".into()),
-        Ok(Response::Failed(c)) => Err(format!("the name server answered with error {c}")),
+        // `Query` turns a server's failure into the next try, or an error.
+        Ok(Response::Truncated | Response::Failed(_)) => {
+            Err("the answer does not fit in UDP".into())
+        }
         Err(e) => Err(e),
     }
 }

@@ -159,6 +159,12 @@ fn execute(d: &mut Daemon, msg: &WhackMessage, r: &Reply<'_>) -> Option<(String,
     if msg.initiate {
         keep = initiate(d, now, &name, msg.asynchronous, r);
     }
+    if let Some(o) = &msg.oppo_initiate {
+        let cmd = Command::OppoInitiate(o.my_client, o.peer_client);
+        if let Err(e) = d.ep.handle_command(now, cmd) {
+            r.line(e.rc(), &e.to_string());
+        }
+    }
     if msg.terminate {
         match d.conns.get_mut(&name) {
             None => r.line(Rc::UnknownName, &format!("no connection named \"{name}\"")),
@@ -238,9 +244,6 @@ fn not_implemented(msg: &WhackMessage) -> Option<String> {
     }
     if msg.purge_ocsp {
         return Some("--purgeocsp".into());
-    }
-    if msg.oppo_initiate.is_some() {
-        return Some("opportunistic initiation (--oppohere, --oppothere)".into());
     }
     if msg.key.as_ref().is_some_and(|k| k.pubkey_rsa.is_none()) {
         return Some("--keyid without --pubkeyrsa (a key lookup in DNS)".into());
@@ -596,15 +599,6 @@ mod tests {
                     m.debug = Some(ctl::DBG_CONTROL);
                 },
                 "debugging of one connection (--debug-* with --name)",
-            ),
-            (
-                |m| {
-                    m.oppo_initiate = Some(ctl::OppoInitiate {
-                        my_client: "10.0.1.1".parse().unwrap(),
-                        peer_client: "10.0.2.1".parse().unwrap(),
-                    })
-                },
-                "opportunistic initiation (--oppohere, --oppothere)",
             ),
             (
                 |m| {

@@ -314,13 +314,15 @@ impl Xfrm {
             };
             match &m.body {
                 Body::Acquire(a) => {
-                    // The template names the SA's ends and the policy's reqid.
+                    // The template names the SA's ends and the policy's reqid;
+                    // one without them (an opportunistic %trap, transport
+                    // mode) leaves the packet's own addresses in the message.
                     let tmpl = m.tmpls().first();
                     let reqid = m.tmpls().iter().map(|t| t.reqid).find(|r| *r != 0);
                     let family = tmpl.map_or(a.policy.sel.family, |t| t.family);
-                    let src = tmpl.and_then(|t| t.src()).or_else(|| a.saddr.ip(family));
-                    let dst = tmpl
-                        .and_then(|t| t.id.daddr.ip(family))
+                    let given = |a: Option<std::net::IpAddr>| a.filter(|a| !a.is_unspecified());
+                    let src = given(tmpl.and_then(|t| t.src())).or_else(|| a.saddr.ip(family));
+                    let dst = given(tmpl.and_then(|t| t.id.daddr.ip(family)))
                         .or_else(|| a.id.daddr.ip(family));
                     if let (Some(src), Some(dst)) = (src, dst) {
                         self.requests

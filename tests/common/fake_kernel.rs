@@ -3,7 +3,7 @@
 //! it raises.
 
 use rswan::ike::kernel::{
-    Acquire, IpsecProto, KernelOp, KernelReply, PolicyAction, PolicySpec, SaInstall, Selector,
+    Acquire, IpsecProto, KernelOp, KernelReply, Mode, PolicyAction, PolicySpec, SaInstall, Selector,
 };
 use std::net::IpAddr;
 
@@ -213,15 +213,21 @@ impl FakeKernel {
                 if let Some(sa) = sa {
                     return Fate::Protected(sa.spi);
                 }
-                let key = (p.reqid, p.src_gw, p.dst_gw);
+                // A transport-mode template's larval state is the packet's
+                // own pair (Linux takes its ends from the flow).
+                let (a_src, a_dst) = match p.mode {
+                    Mode::Transport => (src, dst),
+                    Mode::Tunnel => (p.src_gw, p.dst_gw),
+                };
+                let key = (p.reqid, a_src, a_dst);
                 if self.acquiring.contains(&key) {
                     return Fate::Held(None);
                 }
                 self.acquiring.push(key);
                 Fate::Held(Some(Acquire {
                     reqid: Some(p.reqid),
-                    src: p.src_gw,
-                    dst: p.dst_gw,
+                    src: a_src,
+                    dst: a_dst,
                 }))
             }
         }

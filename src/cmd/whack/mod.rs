@@ -128,8 +128,7 @@ nothing sent to pluto):
         --listacerts --listaacerts --listocspcerts --listcrls --listocsp
         --listcards --rereadcacerts --rereadaacerts --rereadocspcerts
         --rereadacerts --rereadcrls --purgeocsp
-    groups and opportunism: --groups --listgroups --host %group
-        --host %opportunistic --host %opportunisticgroup --oppohere --oppothere
+    groups: --groups --listgroups --host %group --host %opportunisticgroup
     DNS: --keyid without --pubkeyrsa
     others: --clientwithin --disablearrivalcheck --listevents
         --impair-delay-adns-key-answer --impair-delay-adns-txt-answer

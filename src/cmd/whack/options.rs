@@ -139,7 +139,7 @@ impl Id {
     /// and its diagnostics) but does not implement yet: whack refuses a
     /// command line that uses one rather than send pluto something it would
     /// leave undone. Aggressive Mode, XAUTH, Mode Config, X.509 and its
-    /// lists, groups, opportunism, `--clientwithin` (a wildcard
+    /// lists, groups, `--clientwithin` (a wildcard
     /// client the engine would take as an exact one),
     /// `--disablearrivalcheck` and the impairments.
     pub fn not_implemented(self) -> bool {
@@ -156,8 +156,6 @@ impl Id {
             Id::PurgeOcsp
             | Id::XauthName
             | Id::XauthPass
-            | Id::OppoHere
-            | Id::OppoThere
             | Id::Cert
             | Id::Ca
             | Id::Groups

@@ -632,8 +632,10 @@ fn host(st: &mut State, name: &str, arg: &str) -> Result<(), WhackError> {
     st.end().host = af.any();
     st.conn.policy |= new_policy;
     if new_policy & (POLICY_OPPO | POLICY_GROUP) != 0 {
-        // Parsed on as Openswan did, then refused: rswan has neither.
-        st.refuse(format!("--{name} {arg}"));
+        if new_policy & POLICY_GROUP != 0 {
+            // Parsed on as Openswan did, then refused: rswan has no groups.
+            st.refuse(format!("--{name} {arg}"));
+        }
         if !st.end_has(Id::Client) {
             // Opportunism and groups: host unknown, client 0.0.0.0/0 (or ::/0).
             st.tunnel_af_used_by = Some(arg.to_string());

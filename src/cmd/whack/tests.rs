@@ -682,8 +682,6 @@ const NOT_IMPLEMENTED: &[&str] = &[
     "rereadcrls",
     "xauthname",
     "xauthpass",
-    "oppohere",
-    "oppothere",
     "listcerts",
     "listcacerts",
     "listacerts",
@@ -791,22 +789,12 @@ fn other_refusals() {
     let conn_line = "--name x --host 1.2.3.4 --to --host 1.2.3.5 --psk";
     let cases: &[(&str, &str)] = &[
         // Special hosts.
-        (
-            &format!("{oppo} %opportunistic --rsasig --pfs --encrypt"),
-            "--host %opportunistic",
-        ),
         (&format!("{oppo} %group --psk --encrypt"), "--host %group"),
         (
             &format!("{oppo} %opportunisticgroup --rsasig --pfs --encrypt"),
             "--host %opportunisticgroup",
         ),
-        // Checks of Openswan's that these options reach no longer come first.
-        (
-            &format!("{oppo} %opportunistic --psk"),
-            "--host %opportunistic",
-        ),
         (&format!("{conn_line} --aggrmode"), "--aggrmode"),
-        ("--oppohere 10.0.0.1", "--oppohere"),
         ("--impair-jacob-two-two", "--impair-jacob-two-two"),
         // Abbreviations and aliases are named as whack's table spells them.
         (&format!("{conn_line} --aggr"), "--aggrmode"),
@@ -852,6 +840,13 @@ fn other_refusals() {
         );
         assert_eq!(e.exit_code(), 1, "{line}");
     }
+    // Opportunism is taken, with Openswan's conditions.
+    assert!(parse(&format!("{oppo} %opportunistic --rsasig --pfs --encrypt")).is_ok());
+    assert_eq!(
+        error(&format!("{oppo} %opportunistic --psk --pfs --encrypt")),
+        "whack error: \"x\" only RSASIG is supported for opportunism"
+    );
+    assert!(parse("--oppohere 10.0.0.1 --oppothere 10.0.0.2").is_ok());
     // Errors found while scanning still come first; --help still helps.
     assert_eq!(
         error("--aggrmode --bogus"),

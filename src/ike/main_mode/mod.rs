@@ -406,12 +406,6 @@ impl Endpoint {
                         remote,
                         "too many DNS key lookups in progress; Main Mode message dropped".into(),
                     ),
-                    KeyWait::NoName => {
-                        let e = Reject::Local(format!(
-                            "no RSA public key known for '{id}', and no name to look it up under in DNS"
-                        ));
-                        self.main_rejected(now, serial, &conn, kind, e);
-                    }
                 }
             }
             Ok(next) => {
@@ -634,7 +628,9 @@ impl Endpoint {
                 let by_dns = self
                     .conn(switch_to.as_deref().unwrap_or(&st.conn))
                     .is_some_and(|c| c.key_from_dns);
-                if by_dns && !st.ex().dns_asked {
+                // An ID with a name to look up under (an address, an FQDN).
+                let named = crate::dns::keys::name_for(&id.id).is_some();
+                if by_dns && named && !st.ex().dns_asked {
                     return Ok(IdProof::NeedKey(id.id.clone()));
                 }
                 return Err(Reject::Local(format!(

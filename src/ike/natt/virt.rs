@@ -6,7 +6,7 @@
 //! or a network listed explicitly; `vhost:` only single addresses.
 
 use crate::ike::config::{PrivateNet, Virtual, VirtualNet};
-use crate::ike::kernel::Selector;
+use crate::ike::kernel::{within, Selector};
 use crate::ike::wire::{IdPayload, Identity};
 use std::net::IpAddr;
 
@@ -65,28 +65,6 @@ fn host_prefix(a: IpAddr) -> u8 {
         32
     } else {
         128
-    }
-}
-
-/// `inner/ip` lies within `net/np` (same family).
-fn within(addr: IpAddr, prefix: u8, net: IpAddr, np: u8) -> bool {
-    if prefix < np {
-        return false;
-    }
-    match (addr, net) {
-        (IpAddr::V4(a), IpAddr::V4(n)) => {
-            let m = u32::MAX
-                .checked_shl(32 - u32::from(np.min(32)))
-                .unwrap_or(0);
-            u32::from(a) & m == u32::from(n) & m
-        }
-        (IpAddr::V6(a), IpAddr::V6(n)) => {
-            let m = u128::MAX
-                .checked_shl(128 - u32::from(np.min(128)))
-                .unwrap_or(0);
-            u128::from(a) & m == u128::from(n) & m
-        }
-        _ => false,
     }
 }
 

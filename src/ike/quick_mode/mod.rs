@@ -354,7 +354,7 @@ impl Endpoint {
                 );
                 return;
             }
-            return self.responder_qi1(now, p1, hdr, body, digest);
+            return self.responder_qi1(now, p1, hdr, body, (digest, data));
         };
         let Some(st) = self.p2.get_mut(&serial) else {
             return;

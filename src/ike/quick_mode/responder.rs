@@ -4,6 +4,7 @@ use super::install::{id_bytes, id_of, same_selector, selector_of};
 use super::*;
 use crate::ctl::Rc;
 use crate::ike::crypto::validate_public;
+use crate::ike::oppo::Admission;
 use crate::ike::proposal::AuthMethod;
 use crate::ike::wire::SaPayload;
 
@@ -14,10 +15,10 @@ impl Endpoint {
         p1: u64,
         hdr: &Header,
         body: &[u8],
-        digest: crate::ike::state::Digest,
+        message: (crate::ike::state::Digest, &[u8]),
     ) {
         let conn_name = self.p1.get(&p1).map(|s| s.conn.clone()).unwrap_or_default();
-        match self.responder_qi1_inner(now, p1, hdr, body, digest) {
+        match self.responder_qi1_inner(now, p1, hdr, body, message) {
             Ok(()) => {}
             Err((e, authenticated)) => {
                 self.count_reject(&e);
@@ -43,7 +44,7 @@ impl Endpoint {
         p1: u64,
         hdr: &Header,
         body: &[u8],
-        digest: crate::ike::state::Digest,
+        (digest, data): (crate::ike::state::Digest, &[u8]),
     ) -> Result<(), (Reject, bool)> {
         let unauth = |e: Reject| (e, false);
         let P1Keys {
@@ -137,21 +138,28 @@ impl Endpoint {
             Err(
                 e @ (Reject::PeerMisbehaved(Misbehaviour::WrongIdentity { .. })
                 | Reject::PeerIncompatible(Incompatible::NoProposalChosen { .. })),
-            ) => match self.conn_for_clients(&conn, &quick) {
-                Some((other, a)) => {
-                    self.log(
-                        Level::Info,
-                        Some(&other.name),
-                        Some(p1),
-                        None,
-                        format!(
-                            "Quick Mode for \"{}\"'s ISAKMP SA: the clients are \"{}\"'s",
-                            conn.name, other.name
-                        ),
-                    );
-                    (other, a)
+            ) => match self.opportunistic_clients(&conn.name, p1, hdr.msgid, &quick, data) {
+                Some(Admission::Waiting) => return Ok(()),
+                Some(Admission::Refused(why)) => {
+                    self.log(Level::Info, Some(&conn.name), Some(p1), None, why);
+                    return Err(auth(e));
                 }
-                None => return Err(auth(e)),
+                Some(Admission::Instance) | None => match self.conn_for_clients(&conn, &quick) {
+                    Some((other, a)) => {
+                        self.log(
+                            Level::Info,
+                            Some(&other.name),
+                            Some(p1),
+                            None,
+                            format!(
+                                "Quick Mode for \"{}\"'s ISAKMP SA: the clients are \"{}\"'s",
+                                conn.name, other.name
+                            ),
+                        );
+                        (other, a)
+                    }
+                    None => return Err(auth(e)),
+                },
             },
             Err(e) => return Err(auth(e)),
         };
@@ -199,6 +207,37 @@ impl Endpoint {
         self.request_spis(serial, &protos, l.ip(), r.ip());
         let _ = now;
         Ok(())
+    }
+
+    /// QI1 under an opportunistic template (`oppo`): whether its clients
+    /// are admitted. While DNS is asked, the message ID is not counted as
+    /// used: the QI1 is read again with the answer.
+    fn opportunistic_clients(
+        &mut self,
+        conn: &str,
+        p1: u64,
+        msgid: u32,
+        q: &QuickOffer<'_>,
+        data: &[u8],
+    ) -> Option<Admission> {
+        if !self.is_oe_template(conn) {
+            return None;
+        }
+        let sel = |b: Option<&[u8]>| crate::ike::natt::id_selector(&IdPayload::parse(b?).ok()?);
+        let (Some(theirs), Some(ours)) = (sel(q.id_i), sel(q.id_r)) else {
+            return Some(Admission::Refused(
+                "opportunism needs the clients' IDs in Quick Mode".into(),
+            ));
+        };
+        let (local, remote) = self.p1.get(&p1).map(|s| (s.local, s.remote))?;
+        let a = self.oe_admit(conn, p1, theirs, ours, (local, remote, data));
+        if matches!(a, Admission::Waiting) {
+            if let Some(p) = self.p1.get_mut(&p1) {
+                p.msgids.retain(|m| *m != msgid);
+                p.auth_rx = p.auth_rx.saturating_sub(1);
+            }
+        }
+        Some(a)
     }
 
     /// What `conn` makes of QI1: the proposal it chooses, and the peer's
