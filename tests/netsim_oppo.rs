@@ -226,3 +226,33 @@ fn a_peer_that_dns_does_not_name_as_the_gateway_of_its_client_is_refused() {
     );
     assert!(east.kernel.sas.is_empty());
 }
+
+#[test]
+fn failure_shunts_are_bounded() {
+    // A client that tries a thousand destinations without records gets a
+    // shunt for each up to the limit; past it the traffic stays held.
+    let mut net = oe_net(4, zone("192.0.2.1"));
+    let c1 = v4([10, 1, 0, 1]);
+    let limit = 1024;
+    for i in 0..limit + 50 {
+        let dst = v4([10, 9, (i / 250) as u8, (i % 250) as u8 + 1]);
+        net.traffic(0, c1, dst);
+        if i % 200 == 199 {
+            net.run(Duration::from_secs(1));
+        }
+    }
+    net.run(Duration::from_secs(5));
+    let west = &net.nodes[0];
+    let shunts = west
+        .kernel
+        .policies
+        .iter()
+        .filter(|p| p.action == PolicyAction::Pass)
+        .count();
+    assert_eq!(shunts, limit);
+    assert_eq!(
+        west.logs_with("stays held until the kernel gives up").len(),
+        50,
+        "the rest are held"
+    );
+}

@@ -47,8 +47,8 @@ use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
-/// Instances at most, over all templates: past that, traffic to a new
-/// destination stays held (the kernel drops it) and is logged.
+/// Instances and failure shunts at most, over all templates: past that,
+/// traffic to a new destination stays held (the kernel drops it), logged.
 pub const MAX_INSTANCES: usize = 1024;
 
 #[derive(Default)]
@@ -242,10 +242,10 @@ impl Endpoint {
     ) -> Option<String> {
         let mut c = self.conn(conn)?.clone();
         let us = c.local.host?;
-        if self.oppo.instances.len() >= MAX_INSTANCES {
+        if self.oppo.instances.len() + self.oppo.shunts.len() >= MAX_INSTANCES {
             self.oe_note(
                 conn,
-                format!("{MAX_INSTANCES} opportunistic instances exist already; no more"),
+                format!("{MAX_INSTANCES} opportunistic instances and shunts exist already"),
             );
             return None;
         }
@@ -276,7 +276,9 @@ impl Endpoint {
     /// No gateway for `dst`: the template's failure shunt for the pair.
     fn oe_shunt(&mut self, conn: &str, src: IpAddr, dst: IpAddr) {
         let Some(c) = self.conn(conn) else { return };
-        let (Some(action), Some(us)) = (c.policy.failure_shunt, c.local.host) else {
+        // Past the limit the flow stays held, as without a failure shunt.
+        let room = self.oppo.instances.len() + self.oppo.shunts.len() < MAX_INSTANCES;
+        let (Some(action), Some(us), true) = (c.policy.failure_shunt, c.local.host, room) else {
             self.oe_note(
                 conn,
                 format!("no failure shunt: {src} -> {dst} stays held until the kernel gives up"),
