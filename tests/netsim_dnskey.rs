@@ -2,27 +2,16 @@
 //! without a key on record has its key looked up (TXT `X-IPsec-Server` and
 //! IPSECKEY of the ID's name) while MI3/MR3 waits, and the answer decides.
 mod common;
+use common::rsa_keys::keys;
 use common::sim::*;
 use rswan::dns::wire::{Gateway, IpsecKey, Rdata, Record, TYPE_IPSECKEY, TYPE_TXT};
 use rswan::ike::config::{PublicKey, RsaSecret};
-use rswan::ike::crypto::rsa::{generate, RsaPrivateKeyParts};
-use rswan::ike::rng::SeededRng;
+use rswan::ike::crypto::rsa::RsaPrivateKeyParts;
 use rswan::ike::wire::Identity;
 use rswan::ike::{Command, Policy, SecretIndex, Secrets};
 use rswan::text::data::encode_base64;
 use std::net::{IpAddr, Ipv4Addr};
-use std::sync::OnceLock;
 use std::time::Duration;
-
-fn keys() -> &'static (RsaPrivateKeyParts, RsaPrivateKeyParts, RsaPrivateKeyParts) {
-    static K: OnceLock<(RsaPrivateKeyParts, RsaPrivateKeyParts, RsaPrivateKeyParts)> =
-        OnceLock::new();
-    K.get_or_init(|| {
-        let mut rng = SeededRng::new(7);
-        let g = |r: &mut SeededRng| generate(1024, r).expect("key generation");
-        (g(&mut rng), g(&mut rng), g(&mut rng))
-    })
-}
 
 fn v4(a: IpAddr) -> Identity {
     match a {
@@ -46,6 +35,11 @@ fn txt(name: &str, text: &str) -> Record {
 
 /// West knows east's key; east knows none for west and may ask DNS.
 fn net(seed: u64, zone: Vec<Record>, dns_delay: Option<Duration>) -> Net {
+    net_with(seed, zone, dns_delay, false)
+}
+
+/// As [`net`], every datagram delivered twice if `duplicate`.
+fn net_with(seed: u64, zone: Vec<Record>, dns_delay: Option<Duration>, duplicate: bool) -> Net {
     let (kw, ke, _) = keys();
     let pol = Policy {
         rsasig: true,
@@ -58,6 +52,7 @@ fn net(seed: u64, zone: Vec<Record>, dns_delay: Option<Duration>) -> Net {
     let mut net = pair(seed, false, w, e, "unused", "unused");
     net.zone = zone;
     net.dns_delay = dns_delay;
+    net.duplicate = duplicate;
     let secrets = |me: IpAddr, mine: &RsaPrivateKeyParts, known: Vec<PublicKey>| Secrets {
         rsa: vec![RsaSecret {
             indices: vec![SecretIndex::Id(v4(me))],
@@ -199,41 +194,8 @@ fn copies_of_the_parked_message_ask_nothing_more() {
         "X-IPsec-Server(10)=192.0.2.1 {}",
         encode_base64(&blob(&keys().0))
     );
-    let (kw, ke, _) = keys();
-    let pol = Policy {
-        rsasig: true,
-        encrypt: true,
-        tunnel: true,
-        ..Policy::default()
-    };
-    let (w, mut e) = conn_pair("west-east", pol);
-    e.key_from_dns = true;
-    let mut net = pair(9, false, w, e, "unused", "unused");
-    net.duplicate = true;
-    net.zone = vec![txt(WEST_REV, &record)];
-    net.dns_delay = Some(Duration::from_secs(12));
-    let mut sw = Secrets {
-        rsa: vec![RsaSecret {
-            indices: vec![SecretIndex::Id(v4(ip(1)))],
-            key: kw.clone(),
-        }],
-        ..Secrets::default()
-    };
-    sw.public_keys.push(PublicKey {
-        id: v4(ip(2)),
-        key: ke.public().unwrap(),
-    });
-    let se = Secrets {
-        rsa: vec![RsaSecret {
-            indices: vec![SecretIndex::Id(v4(ip(2)))],
-            key: ke.clone(),
-        }],
-        ..Secrets::default()
-    };
-    net.command(0, Command::LoadSecrets(sw));
-    net.command(1, Command::LoadSecrets(se));
-    net.command(0, Command::Initiate("west-east".into()));
-    net.run(Duration::from_secs(120));
+    let zone = vec![txt(WEST_REV, &record)];
+    let net = net_with(9, zone, Some(Duration::from_secs(12)), true);
     let east = &net.nodes[1];
     assert_eq!(net.lookups.len(), 2, "{:?}", net.lookups);
     assert_eq!(east.established(false), 1, "{}", east.dump_logs());

@@ -4,23 +4,17 @@ mod common;
 use common::sim::*;
 use rswan::dns::wire::{Rdata, Record};
 use rswan::ike::config::RsaSecret;
-use rswan::ike::crypto::rsa::{generate, RsaPrivateKeyParts};
+use rswan::ike::crypto::rsa::RsaPrivateKeyParts;
 use rswan::ike::kernel::{PolicyAction, Selector};
-use rswan::ike::rng::SeededRng;
 use rswan::ike::wire::Identity;
 use rswan::ike::{Command, ConnConfig, End, Policy, SecretIndex, Secrets};
 use rswan::text::data::encode_base64;
 use std::net::{IpAddr, Ipv4Addr};
-use std::sync::OnceLock;
 use std::time::Duration;
 
-fn keys() -> &'static (RsaPrivateKeyParts, RsaPrivateKeyParts) {
-    static K: OnceLock<(RsaPrivateKeyParts, RsaPrivateKeyParts)> = OnceLock::new();
-    K.get_or_init(|| {
-        let mut rng = SeededRng::new(11);
-        let g = |r: &mut SeededRng| generate(1024, r).expect("key generation");
-        (g(&mut rng), g(&mut rng))
-    })
+fn keys() -> (&'static RsaPrivateKeyParts, &'static RsaPrivateKeyParts) {
+    let (w, e, _) = common::rsa_keys::keys();
+    (w, e)
 }
 
 fn v4(a: [u8; 4]) -> IpAddr {

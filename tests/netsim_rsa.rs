@@ -1,13 +1,12 @@
 //! Main Mode with RSA signatures on the simulated network.
 mod common;
+use common::rsa_keys::keys;
 use common::sim::*;
 use rswan::ike::config::{ConnConfig, PublicKey, RsaSecret};
-use rswan::ike::crypto::rsa::{generate, RsaPrivateKeyParts};
-use rswan::ike::rng::SeededRng;
+use rswan::ike::crypto::rsa::RsaPrivateKeyParts;
 use rswan::ike::wire::Identity;
 use rswan::ike::{Command, Policy, SecretIndex, Secrets};
 use std::net::IpAddr;
-use std::sync::OnceLock;
 use std::time::Duration;
 
 fn id(a: IpAddr) -> Identity {
@@ -15,17 +14,6 @@ fn id(a: IpAddr) -> Identity {
         IpAddr::V4(v) => Identity::Ipv4(v),
         IpAddr::V6(v) => Identity::Ipv6(v),
     }
-}
-
-/// Two 1024-bit keys (the smallest accepted), made once: generation is slow in debug builds.
-fn keys() -> &'static (RsaPrivateKeyParts, RsaPrivateKeyParts, RsaPrivateKeyParts) {
-    static K: OnceLock<(RsaPrivateKeyParts, RsaPrivateKeyParts, RsaPrivateKeyParts)> =
-        OnceLock::new();
-    K.get_or_init(|| {
-        let mut rng = SeededRng::new(42);
-        let g = |r: &mut SeededRng| generate(1024, r).expect("key generation");
-        (g(&mut rng), g(&mut rng), g(&mut rng))
-    })
 }
 
 /// Secrets of `me` holding `mine`, and the peer's public key `theirs`.

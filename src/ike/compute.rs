@@ -27,16 +27,6 @@
 //! when the queue is full, they come from peers we initiated to or that
 //! proved themselves; our own QI1 always asks.
 
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::indexing_slicing
-    )
-)]
-
 use super::crypto::rsa::{RsaError, RsaPrivateKeyParts};
 use super::crypto::{DhError, DhGroup, DhKeyPair, DhProvider};
 use super::endpoint::{Endpoint, Level};

@@ -13,16 +13,6 @@
 //! answers back through [`Endpoint::handle_lookup`]; the daemon does the
 //! asking (`dns::query`).
 
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::indexing_slicing
-    )
-)]
-
 use super::crypto::rsa::RsaPublicKey;
 use super::endpoint::{Endpoint, Level};
 use super::wire::Identity;

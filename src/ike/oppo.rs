@@ -29,16 +29,6 @@
 //! kernel's policies carry the traffic (the routing table is left alone,
 //! where a route for the whole range would replace the default one).
 
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::indexing_slicing
-    )
-)]
-
 use super::dnskey::{KeyRequest, Purpose};
 use super::endpoint::{Endpoint, Level};
 use super::kernel::{IpsecProto, KernelOp, Mode, PolicySpec, Selector};

@@ -10,16 +10,6 @@
 //! answers of [`StateTable::next_deadline`] and [`StateTable::find`] never
 //! depend on a refresh having happened, only their cost does.
 
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::indexing_slicing
-    )
-)]
-
 use std::cell::Cell;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};

@@ -7,5 +7,6 @@ pub mod mutate;
 pub mod netns;
 pub mod pcap;
 pub mod procfs;
+pub mod rsa_keys;
 pub mod shared_dh;
 pub mod sim;
