@@ -131,9 +131,6 @@ fn traffic_to_a_destination_with_a_gateway_in_dns_goes_encrypted() {
     assert!(matches!(net.traffic(0, c1, c2), Fate::Held(Some(_))));
     net.run(Duration::from_secs(60));
     let (west, east) = (&net.nodes[0], &net.nodes[1]);
-    if std::env::var("SHOW").is_ok() {
-        eprintln!("{}\n{}", west.dump_logs(), east.dump_logs());
-    }
     assert_eq!(west.established(true), 1, "{}", west.dump_logs());
     assert_eq!(east.established(true), 1, "{}", east.dump_logs());
     assert!(
