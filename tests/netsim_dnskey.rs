@@ -5,20 +5,11 @@ mod common;
 use common::rsa_keys::keys;
 use common::sim::*;
 use rswan::dns::wire::{Gateway, IpsecKey, Rdata, Record, TYPE_IPSECKEY, TYPE_TXT};
-use rswan::ike::config::{PublicKey, RsaSecret};
 use rswan::ike::crypto::rsa::RsaPrivateKeyParts;
-use rswan::ike::wire::Identity;
-use rswan::ike::{Command, Policy, SecretIndex, Secrets};
+use rswan::ike::{Command, Policy};
 use rswan::text::data::encode_base64;
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::Ipv4Addr;
 use std::time::Duration;
-
-fn v4(a: IpAddr) -> Identity {
-    match a {
-        IpAddr::V4(v) => Identity::Ipv4(v),
-        IpAddr::V6(v) => Identity::Ipv6(v),
-    }
-}
 
 const WEST_REV: &str = "1.2.0.192.in-addr.arpa";
 
@@ -53,20 +44,9 @@ fn net_with(seed: u64, zone: Vec<Record>, dns_delay: Option<Duration>, duplicate
     net.zone = zone;
     net.dns_delay = dns_delay;
     net.duplicate = duplicate;
-    let secrets = |me: IpAddr, mine: &RsaPrivateKeyParts, known: Vec<PublicKey>| Secrets {
-        rsa: vec![RsaSecret {
-            indices: vec![SecretIndex::Id(v4(me))],
-            key: mine.clone(),
-        }],
-        public_keys: known,
-        ..Secrets::default()
-    };
-    let east_key = PublicKey {
-        id: v4(ip(2)),
-        key: ke.public().expect("public half"),
-    };
-    net.command(0, Command::LoadSecrets(secrets(ip(1), kw, vec![east_key])));
-    net.command(1, Command::LoadSecrets(secrets(ip(2), ke, Vec::new())));
+    let secrets = common::rsa_keys::rsa_secrets;
+    net.command(0, Command::LoadSecrets(secrets(ip(1), kw, &[(ip(2), ke)])));
+    net.command(1, Command::LoadSecrets(secrets(ip(2), ke, &[])));
     net.command(0, Command::Initiate("west-east".into()));
     net.run(Duration::from_secs(120));
     net

@@ -23,17 +23,7 @@ fn secrets(
     mine: &RsaPrivateKeyParts,
     theirs: &RsaPrivateKeyParts,
 ) -> Secrets {
-    Secrets {
-        rsa: vec![RsaSecret {
-            indices: vec![SecretIndex::Id(id(me))],
-            key: mine.clone(),
-        }],
-        public_keys: vec![PublicKey {
-            id: id(peer),
-            key: theirs.public().expect("public half"),
-        }],
-        ..Secrets::default()
-    }
+    common::rsa_keys::rsa_secrets(me, mine, &[(peer, theirs)])
 }
 
 /// West and east with RSA keys loaded (west knows `west_knows` as east's

@@ -15,3 +15,32 @@ pub fn keys() -> &'static (RsaPrivateKeyParts, RsaPrivateKeyParts, RsaPrivateKey
         (g(&mut rng), g(&mut rng), g(&mut rng))
     })
 }
+
+/// Secrets of the host at `me` holding `mine`, and the public keys of the
+/// peers in `known` (address, their key pair).
+pub fn rsa_secrets(
+    me: std::net::IpAddr,
+    mine: &RsaPrivateKeyParts,
+    known: &[(std::net::IpAddr, &RsaPrivateKeyParts)],
+) -> rswan::ike::Secrets {
+    use rswan::ike::config::{PublicKey, RsaSecret};
+    use rswan::ike::wire::Identity;
+    let id = |a: std::net::IpAddr| match a {
+        std::net::IpAddr::V4(v) => Identity::Ipv4(v),
+        std::net::IpAddr::V6(v) => Identity::Ipv6(v),
+    };
+    rswan::ike::Secrets {
+        rsa: vec![RsaSecret {
+            indices: vec![rswan::ike::SecretIndex::Id(id(me))],
+            key: mine.clone(),
+        }],
+        public_keys: known
+            .iter()
+            .map(|(a, k)| PublicKey {
+                id: id(*a),
+                key: k.public().expect("public half"),
+            })
+            .collect(),
+        ..rswan::ike::Secrets::default()
+    }
+}
