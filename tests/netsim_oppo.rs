@@ -247,3 +247,20 @@ fn failure_shunts_are_bounded() {
         "the rest are held"
     );
 }
+
+#[test]
+fn shutdown_takes_the_failure_shunts() {
+    let mut net = oe_net(5, zone("192.0.2.1"));
+    let (c1, other) = (v4([10, 1, 0, 1]), v4([10, 2, 0, 7]));
+    net.traffic(0, c1, other);
+    net.run(Duration::from_secs(10));
+    assert_eq!(net.traffic(0, c1, other), Fate::Passed);
+    net.command(0, Command::Shutdown);
+    net.run(Duration::from_secs(1));
+    let west = &net.nodes[0];
+    assert!(
+        west.kernel.policies.is_empty(),
+        "{:?}",
+        west.kernel.policies
+    );
+}

@@ -113,4 +113,11 @@ hr; echo "== unrouting the template takes its instances and shunts"
 whack west --unroute --name oe
 wait_until 5 sh -c "[ \$(ip -n west xfrm policy list | grep -c '10.3.0.7/32') = 0 ]" \
     || fail "the failure shunt stayed after --unroute"
+hr; echo "== a failure shunt again, then --shutdown: nothing is left in the kernel"
+whack west --route --name oe >/dev/null
+whack west --oppohere 10.1.0.1 --oppothere 10.2.0.9 >/dev/null
+wait_until 10 sh -c "ip -n west xfrm policy list | grep -q '10.2.0.9/32'" || fail "no failure shunt for 10.2.0.9 the second time"
+whack west --shutdown >/dev/null
+wait_until 10 sh -c "[ \$(ip -n west xfrm policy list | grep -c '^src 10') = 0 ]" \
+    || { ip -n west xfrm policy list; fail "policies left in west after --shutdown"; }
 verdict "opportunistic: west found 10.2.0.1's gateway and both keys in DNS, the ping crossed in ESP (west $WP0->$WP1, east $EP0->$EP1 packets); 10.3.0.7 passed by the failure shunt"

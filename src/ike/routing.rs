@@ -397,6 +397,8 @@ impl Endpoint {
     pub(crate) fn shutdown(&mut self, now: Instant) {
         let names: Vec<String> = self.conns.iter().map(|c| c.name.clone()).collect();
         for n in &names {
+            // Opportunistic failure shunts are no connection's routed policy.
+            self.oe_forget(now, n);
             self.terminate(now, n);
         }
         for n in &names {
