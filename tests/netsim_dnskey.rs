@@ -6,7 +6,7 @@ use common::rsa_keys::keys;
 use common::sim::*;
 use rswan::dns::wire::{Gateway, IpsecKey, Rdata, Record, TYPE_IPSECKEY, TYPE_TXT};
 use rswan::ike::crypto::rsa::RsaPrivateKeyParts;
-use rswan::ike::{Command, Policy};
+use rswan::ike::Command;
 use rswan::text::data::encode_base64;
 use std::net::Ipv4Addr;
 use std::time::Duration;
@@ -32,12 +32,7 @@ fn net(seed: u64, zone: Vec<Record>, dns_delay: Option<Duration>) -> Net {
 /// As [`net`], every datagram delivered twice if `duplicate`.
 fn net_with(seed: u64, zone: Vec<Record>, dns_delay: Option<Duration>, duplicate: bool) -> Net {
     let (kw, ke, _) = keys();
-    let pol = Policy {
-        rsasig: true,
-        encrypt: true,
-        tunnel: true,
-        ..Policy::default()
-    };
+    let pol = common::rsa_keys::rsa_tunnel_policy();
     let (w, mut e) = conn_pair("west-east", pol);
     e.key_from_dns = true;
     let mut net = pair(seed, false, w, e, "unused", "unused");

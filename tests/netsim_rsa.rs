@@ -5,7 +5,7 @@ use common::sim::*;
 use rswan::ike::config::{ConnConfig, PublicKey, RsaSecret};
 use rswan::ike::crypto::rsa::RsaPrivateKeyParts;
 use rswan::ike::wire::Identity;
-use rswan::ike::{Command, Policy, SecretIndex, Secrets};
+use rswan::ike::{Command, SecretIndex, Secrets};
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -30,12 +30,7 @@ fn secrets(
 /// public key), nothing started yet.
 fn rsa_pair(seed: u64, west_knows: &RsaPrivateKeyParts) -> Net {
     let (kw, ke, _) = keys();
-    let pol = Policy {
-        rsasig: true,
-        encrypt: true,
-        tunnel: true,
-        ..Policy::default()
-    };
+    let pol = common::rsa_keys::rsa_tunnel_policy();
     let (w, e) = conn_pair("west-east", pol);
     let mut net = pair(seed, false, w, e, "unused", "unused");
     net.command(
@@ -79,12 +74,7 @@ fn a_wrong_public_key_fails_the_signature_check() {
 
 #[test]
 fn without_a_private_key_rsa_is_not_offered() {
-    let pol = Policy {
-        rsasig: true,
-        encrypt: true,
-        tunnel: true,
-        ..Policy::default()
-    };
+    let pol = common::rsa_keys::rsa_tunnel_policy();
     let (w, e) = conn_pair("west-east", pol);
     let mut net = pair(6, false, w, e, "unused", "unused");
     net.command(0, Command::LoadSecrets(Secrets::default()));
@@ -121,12 +111,7 @@ fn end(host: u8, id: Option<Identity>, net: u8) -> rswan::ike::config::End {
 /// `west_key`.
 fn two_conn_net(seed: u64, west_id: &str, west_key: &RsaPrivateKeyParts) -> Net {
     let (ka, ke, kb) = keys();
-    let pol = Policy {
-        rsasig: true,
-        encrypt: true,
-        tunnel: true,
-        ..Policy::default()
-    };
+    let pol = common::rsa_keys::rsa_tunnel_policy();
     let mut net = Net::new(seed);
     let w = net.add_node("west", ip(1), seed * 3 + 1, false);
     let e = net.add_node("east", ip(2), seed * 3 + 2, false);

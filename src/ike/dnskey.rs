@@ -101,10 +101,6 @@ impl Lookups {
         });
         id
     }
-
-    pub fn outstanding(&self) -> usize {
-        self.requests.len()
-    }
 }
 
 /// What to do with a MI3/MR3 signed by an ID without a key on record.
@@ -159,7 +155,7 @@ impl Endpoint {
     /// Asks for the TXT and IPSECKEY records of `name`; `None` when too
     /// many lookups are out already.
     pub(crate) fn ask_records(&mut self, name: String, purpose: Purpose) -> Option<u64> {
-        if self.lookups.outstanding() >= MAX_OUTSTANDING {
+        if self.lookups.requests.len() >= MAX_OUTSTANDING {
             return None;
         }
         let first = self.lookups.ask(&name, TYPE_TXT);

@@ -82,6 +82,16 @@ pub struct Selector {
 }
 
 impl Selector {
+    /// The single address `a`, any protocol and port.
+    pub fn host(a: IpAddr) -> Selector {
+        Selector {
+            addr: a,
+            prefix: if a.is_ipv4() { 32 } else { 128 },
+            protocol: 0,
+            port: 0,
+        }
+    }
+
     /// Whether every packet `inner` selects, this one selects too.
     pub fn contains(&self, inner: &Selector) -> bool {
         within(inner.addr, inner.prefix, self.addr, self.prefix)

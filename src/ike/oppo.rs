@@ -74,17 +74,8 @@ pub(crate) enum Admission {
     Refused(String),
 }
 
-fn host_sel(a: IpAddr) -> Selector {
-    Selector {
-        addr: a,
-        prefix: if a.is_ipv4() { 32 } else { 128 },
-        protocol: 0,
-        port: 0,
-    }
-}
-
 fn covers(outer: &Selector, a: IpAddr) -> bool {
-    outer.contains(&host_sel(a))
+    outer.contains(&Selector::host(a))
 }
 
 impl Endpoint {
@@ -116,7 +107,10 @@ impl Endpoint {
         let template = (self.conns.iter())
             .filter(|c| self.is_oe_template(&c.name) && self.is_routed(&c.name))
             .filter_map(|c| {
-                let ours = c.local.client.or_else(|| c.local.host.map(host_sel))?;
+                let ours = c
+                    .local
+                    .client
+                    .or_else(|| c.local.host.map(Selector::host))?;
                 let theirs = c.remote.client?;
                 (covers(&ours, here) && covers(&theirs, there)).then(|| {
                     (
@@ -200,8 +194,8 @@ impl Endpoint {
         let Some(us) = self.conn(&conn).and_then(|c| c.local.host) else {
             return;
         };
-        let mine = (src != us).then(|| host_sel(src));
-        let theirs = (dst != gw).then(|| host_sel(dst));
+        let mine = (src != us).then(|| Selector::host(src));
+        let theirs = (dst != gw).then(|| Selector::host(dst));
         let Some(name) = self.oe_instantiate(&conn, gw, mine, theirs, false) else {
             return;
         };
@@ -247,8 +241,8 @@ impl Endpoint {
         c.remote.client = theirs;
         c.local.client = mine;
         c.key_from_dns = true;
-        let src = mine.unwrap_or_else(|| host_sel(us));
-        let dst = theirs.unwrap_or_else(|| host_sel(gw));
+        let src = mine.unwrap_or_else(|| Selector::host(us));
+        let dst = theirs.unwrap_or_else(|| Selector::host(gw));
         self.add_routing(&name);
         self.conns.insert(c);
         self.oppo.instances.insert(
@@ -276,8 +270,8 @@ impl Endpoint {
             return;
         };
         let p = PolicySpec {
-            src_sel: host_sel(src),
-            dst_sel: host_sel(dst),
+            src_sel: Selector::host(src),
+            dst_sel: Selector::host(dst),
             inbound: false,
             mode: Mode::Transport,
             src_gw: us,
@@ -323,8 +317,8 @@ impl Endpoint {
         let Some(peer) = self.p1.get(&p1).map(|s| s.remote.ip()) else {
             return Admission::Refused("ISAKMP SA vanished".into());
         };
-        let our_range = c.local.client.unwrap_or_else(|| host_sel(us));
-        let single = |s: &Selector| s.prefix == host_sel(s.addr).prefix && s.protocol == 0;
+        let our_range = c.local.client.unwrap_or_else(|| Selector::host(us));
+        let single = |s: &Selector| s.prefix == Selector::host(s.addr).prefix && s.protocol == 0;
         if !single(&theirs)
             || !single(&ours)
             || !our_range.contains(&ours)
@@ -424,7 +418,7 @@ impl Endpoint {
             let us = self.conn(&conn).and_then(|c| c.local.host);
             let mine = (Some(ours.addr) != us).then_some(ours);
             if self
-                .oe_instantiate(&conn, peer, mine, Some(host_sel(client)), true)
+                .oe_instantiate(&conn, peer, mine, Some(Selector::host(client)), true)
                 .is_none()
             {
                 return;

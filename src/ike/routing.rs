@@ -195,12 +195,6 @@ impl Endpoint {
             (None, true) => unspecified(us),
             (None, false) => return None,
         };
-        let host = |a: IpAddr| Selector {
-            addr: a,
-            prefix: if a.is_ipv4() { 32 } else { 128 },
-            protocol: 0,
-            port: 0,
-        };
         let mut protos = Vec::new();
         if c.policy.compress {
             protos.push(IpsecProto::Ipcomp);
@@ -215,8 +209,8 @@ impl Endpoint {
             return None;
         }
         Some(PolicySpec {
-            src_sel: c.local.client.unwrap_or_else(|| host(us)),
-            dst_sel: c.remote.client.unwrap_or_else(|| host(peer)),
+            src_sel: c.local.client.unwrap_or_else(|| Selector::host(us)),
+            dst_sel: c.remote.client.unwrap_or_else(|| Selector::host(peer)),
             inbound: false,
             mode: if c.policy.tunnel && !oe {
                 Mode::Tunnel

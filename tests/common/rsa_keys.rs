@@ -44,3 +44,13 @@ pub fn rsa_secrets(
         ..rswan::ike::Secrets::default()
     }
 }
+
+/// An ESP tunnel authenticated with RSA signatures.
+pub fn rsa_tunnel_policy() -> rswan::ike::Policy {
+    rswan::ike::Policy {
+        rsasig: true,
+        encrypt: true,
+        tunnel: true,
+        ..rswan::ike::Policy::default()
+    }
+}

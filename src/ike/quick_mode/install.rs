@@ -5,12 +5,7 @@ use super::*;
 use crate::ike::natt::id_selector;
 
 pub(super) fn selector_of(client: Option<Selector>, host: IpAddr) -> Selector {
-    client.unwrap_or(Selector {
-        addr: host,
-        prefix: if host.is_ipv4() { 32 } else { 128 },
-        protocol: 0,
-        port: 0,
-    })
+    client.unwrap_or(Selector::host(host))
 }
 
 pub(super) fn id_of(sel: &Selector) -> IdPayload {
