@@ -566,6 +566,23 @@ fn attack_suite() {
     table.info("responder_rss_kb_end", rss_r2);
     table.info("garbage_responder_rss_kb_before", rss_g0);
     table.info("garbage_responder_rss_kb_after", rss_g1);
+    // After floods, forged and real negotiations, and garbage, neither
+    // responder has run a page of the code that only the other subcommands
+    // run (ld/cold-text.ld): that segment adds nothing to pluto's RSS.
+    for (name, pid) in [("r", r_pid), ("g", g_pid)] {
+        match exec_mappings_rss_kb(pid).as_slice() {
+            [cold, _] => table.check(
+                &format!("{name}_cold_text_resident_kb"),
+                *cold as f64,
+                "0",
+                *cold == 0,
+            ),
+            other => table.info(
+                &format!("{name}_exec_mappings_resident_kb"),
+                format!("{other:?} (no cold segment in this build)"),
+            ),
+        }
+    }
     eprintln!("\n=== attack suite: {} ===\n{}", lab.bin, table.render());
     if g_log >= 1 << 20 {
         let added = g_text.get(g_log0 as usize..).unwrap_or_default();

@@ -8,6 +8,7 @@ use std::rc::Rc;
 
 use super::lexer::{lex, Entry, Item, Kind, Section};
 use super::{Diagnostic, Severity};
+use crate::secrets::glob::{canonical, glob, has_magic};
 
 /// How deep includes may nest (Openswan stopped at 10).
 const MAX_INCLUDE_DEPTH: usize = 10;
@@ -35,10 +36,6 @@ pub fn gather(path: &Path, diags: &mut Vec<Diagnostic>) -> Result<Gathered, Diag
     Ok(g)
 }
 
-fn canonical(p: &Path) -> PathBuf {
-    std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
-}
-
 fn walk(
     path: &Path,
     text: &str,
@@ -57,8 +54,18 @@ fn walk(
                     Some(dir) if !Path::new(&pattern).is_absolute() => dir.join(&pattern),
                     _ => PathBuf::from(&pattern),
                 };
-                let files = glob(&full);
-                if files.is_empty() && !has_glob(&pattern) {
+                let mut files = match glob(&full) {
+                    Ok(files) => files,
+                    Err((dir, e)) => {
+                        diags.push(err(format!(
+                            "include \"{pattern}\": cannot read {}: {e}",
+                            dir.display()
+                        )));
+                        continue;
+                    }
+                };
+                files.retain(|f| f.is_file());
+                if files.is_empty() && !has_magic(pattern.as_bytes()) {
                     diags.push(err(format!("include \"{pattern}\": no such file")));
                 }
                 for f in files {
@@ -88,93 +95,6 @@ fn walk(
                 }
             }
         }
-    }
-}
-
-fn has_glob(s: &str) -> bool {
-    s.contains(['*', '?', '['])
-}
-
-/// The files matching `pattern` (`*`, `?`, `[...]` in any component),
-/// sorted as glob(3) sorts them. A pattern without wildcards is itself.
-pub fn glob(pattern: &Path) -> Vec<PathBuf> {
-    let mut found = vec![PathBuf::new()];
-    for comp in pattern.components() {
-        let part = comp.as_os_str().to_string_lossy();
-        if !has_glob(&part) {
-            for f in &mut found {
-                f.push(comp.as_os_str());
-            }
-            continue;
-        }
-        let mut next = Vec::new();
-        for dir in &found {
-            let d = if dir.as_os_str().is_empty() {
-                Path::new(".")
-            } else {
-                dir.as_path()
-            };
-            let Ok(rd) = std::fs::read_dir(d) else {
-                continue;
-            };
-            let mut names: Vec<String> = rd
-                .filter_map(|e| e.ok())
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|n| !n.starts_with('.') && wildmatch(&part, n))
-                .collect();
-            crate::sort::sort(&mut names);
-            next.extend(names.into_iter().map(|n| dir.join(n)));
-        }
-        found = next;
-    }
-    found.retain(|p| p.is_file());
-    found
-}
-
-/// fnmatch(3) without flags: `*`, `?`, `[a-z]`, `[!x]`.
-pub fn wildmatch(pat: &str, name: &str) -> bool {
-    let p: Vec<char> = pat.chars().collect();
-    let n: Vec<char> = name.chars().collect();
-    matches_at(&p, &n)
-}
-
-fn matches_at(p: &[char], n: &[char]) -> bool {
-    match p.split_first() {
-        None => n.is_empty(),
-        Some(('*', rest)) => (0..=n.len()).any(|i| n.get(i..).is_some_and(|t| matches_at(rest, t))),
-        Some(('?', rest)) => n.split_first().is_some_and(|(_, t)| matches_at(rest, t)),
-        Some(('[', rest)) => {
-            let Some((c, t)) = n.split_first() else {
-                return false;
-            };
-            let (neg, body) = match rest.split_first() {
-                Some(('!' | '^', b)) => (true, b),
-                _ => (false, rest),
-            };
-            // The class ends at the first `]` after its first character.
-            let Some(end) = body.iter().skip(1).position(|x| *x == ']').map(|i| i + 1) else {
-                // No closing bracket: a literal `[`.
-                return n.first() == Some(&'[') && matches_at(rest, t);
-            };
-            let class = body.get(..end).unwrap_or_default();
-            let mut hit = false;
-            let mut i = 0;
-            while let Some(&lo) = class.get(i) {
-                if class.get(i + 1) == Some(&'-') {
-                    if let Some(&hi) = class.get(i + 2) {
-                        hit |= lo <= *c && *c <= hi;
-                        i += 3;
-                        continue;
-                    }
-                }
-                hit |= lo == *c;
-                i += 1;
-            }
-            hit != neg && matches_at(body.get(end + 1..).unwrap_or_default(), t)
-        }
-        Some((c, rest)) => n
-            .split_first()
-            .is_some_and(|(x, t)| x == c && matches_at(rest, t)),
     }
 }
 
@@ -325,21 +245,5 @@ fn collect<'a>(
             collect(t, by_name, chain, items, broken, diags);
             chain.pop();
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::wildmatch;
-
-    #[test]
-    fn wildmatch_like_fnmatch() {
-        assert!(wildmatch("*.conf", "a.conf"));
-        assert!(!wildmatch("*.conf", "a.conf~"));
-        assert!(wildmatch("t?n[0-9]", "tun7"));
-        assert!(!wildmatch("t?n[!0-9]", "tun7"));
-        assert!(wildmatch("[", "["));
-        assert!(wildmatch("*", ""));
-        assert!(!wildmatch("a", ""));
     }
 }

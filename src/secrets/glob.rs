@@ -1,7 +1,8 @@
-//! A small glob(3) for `include` lines: `*`, `?`, `[...]` (with `!`/`^` negation and
-//! ranges) and `\` escapes, in any path component. Like glob(3) without flags, a
-//! wildcard does not match a leading `.` of a name, results are sorted, and a pattern
-//! without wildcards matches only if the file exists.
+//! A small glob(3) for the `include` lines of ipsec.secrets and ipsec.conf:
+//! `*`, `?`, `[...]` (with `!`/`^` negation and ranges) and `\` escapes, in
+//! any path component. Like glob(3) without flags, a wildcard does not match
+//! a leading `.` of a name, results are sorted, and a pattern without
+//! wildcards matches only if the file exists.
 
 use std::ffi::OsStr;
 use std::io;
@@ -56,6 +57,13 @@ pub fn glob(pattern: &Path) -> Result<Vec<PathBuf>, (PathBuf, io::Error)> {
         a.as_os_str().as_bytes().cmp(b.as_os_str().as_bytes())
     });
     Ok(out)
+}
+
+/// How an included file is recognised when it is reached again: its
+/// canonical path when it has one (so `a/../x` and `x`, or a symlink, are
+/// the same file).
+pub fn canonical(f: &Path) -> PathBuf {
+    std::fs::canonicalize(f).unwrap_or_else(|_| f.to_path_buf())
 }
 
 fn is_absent(e: &io::Error) -> bool {

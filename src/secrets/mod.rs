@@ -184,7 +184,7 @@ pub fn load_secrets(path: &Path) -> Result<Loaded, SecretsError> {
         }
         let dir = parent_dir(&f);
         loader.out.files.push(f.clone());
-        let key = file_key(&f);
+        let key = glob::canonical(&f);
         loader.stack.push(key);
         loader.process_file(&f.display().to_string(), dir.as_deref(), &text, 0);
         loader.stack.pop();
@@ -208,18 +208,12 @@ fn parent_dir(file: &Path) -> Option<PathBuf> {
         .map(Path::to_path_buf)
 }
 
-/// How a file is recognised when it is reached again: its canonical path when it
-/// has one (so `a/../x` and `x`, or a symlink, are the same file).
-fn file_key(f: &Path) -> PathBuf {
-    std::fs::canonicalize(f).unwrap_or_else(|_| f.to_path_buf())
-}
-
 #[derive(Default)]
 struct Loader {
     out: Loaded,
-    /// Every file read so far (by [`file_key`]).
+    /// Every file read so far (by [`glob::canonical`]).
     seen: std::collections::HashSet<PathBuf>,
-    /// The files being processed, outermost first (by [`file_key`]).
+    /// The files being processed, outermost first (by [`glob::canonical`]).
     stack: Vec<PathBuf>,
     /// Bytes read so far.
     bytes: u64,
@@ -238,7 +232,7 @@ impl Loader {
 
     /// Marks `f` as read; false if it was read already in this load.
     fn first_visit(&mut self, f: &Path) -> bool {
-        self.seen.insert(file_key(f))
+        self.seen.insert(glob::canonical(f))
     }
 
     /// Reads `f` unless that would take the load past [`MAX_TOTAL_BYTES`].
@@ -340,7 +334,7 @@ impl Loader {
             return;
         }
         for f in found {
-            let key = file_key(&f);
+            let key = glob::canonical(&f);
             if self.stack.contains(&key) {
                 self.warn(
                     from,

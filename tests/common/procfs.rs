@@ -31,6 +31,30 @@ pub fn status_kb(pid: u32, key: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// The resident kB of each executable mapping of `pid`'s program, in address
+/// order. The static `ipsec` has two: the code only the other subcommands
+/// run (ld/cold-text.ld), then pluto's.
+pub fn exec_mappings_rss_kb(pid: u32) -> Vec<u64> {
+    let exe = fs::read_link(format!("/proc/{pid}/exe")).unwrap_or_default();
+    let smaps = fs::read_to_string(format!("/proc/{pid}/smaps")).unwrap_or_default();
+    let mut out = Vec::new();
+    let mut in_exec = false;
+    for line in smaps.lines() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        match f.as_slice() {
+            ["Rss:", kb, ..] if in_exec => {
+                out.push(kb.parse().unwrap_or(0));
+                in_exec = false;
+            }
+            [range, perms, _, _, _, path, ..] if range.contains('-') => {
+                in_exec = perms.contains('x') && std::path::Path::new(path) == exe;
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
 /// UdpRcvbufErrors of the namespace `pid` lives in.
 pub fn udp_rcvbuf_errors(pid: u32) -> u64 {
     let snmp = fs::read_to_string(format!("/proc/{pid}/net/snmp")).unwrap_or_default();
