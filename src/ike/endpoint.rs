@@ -137,7 +137,7 @@ pub struct Endpoint {
     pub(crate) transmits: VecDeque<Transmit>,
     pub(crate) kernel_ops: VecDeque<KernelOp>,
     /// The state whose SAs each kernel policy we installed leads to.
-    pub(crate) eroute_owner: HashMap<super::eroute::PolicyKey, u64>,
+    pub(crate) eroute_owner: super::eroute::Owners,
     pub(crate) events: VecDeque<Event>,
     pub(crate) counters: Counters,
     pub(crate) debug: bool,
@@ -182,7 +182,7 @@ impl Endpoint {
             route_reqs: HashMap::new(),
             transmits: VecDeque::new(),
             kernel_ops: VecDeque::new(),
-            eroute_owner: HashMap::new(),
+            eroute_owner: Default::default(),
             events: VecDeque::new(),
             counters: Counters::default(),
             debug: false,

@@ -18,6 +18,9 @@
 use super::endpoint::{Endpoint, Level};
 use super::kernel::{KernelOp, PolicySpec, Selector};
 use super::state::Role;
+use std::collections::hash_map::RandomState;
+use std::collections::HashMap;
+use std::hash::BuildHasher;
 use std::net::IpAddr;
 use std::time::Instant;
 
@@ -39,30 +42,69 @@ impl PolicyKey {
     }
 }
 
+/// The state that owns each policy we installed, by a keyed 64-bit hash of
+/// its [`PolicyKey`]: every tunnel keeps two entries for as long as it
+/// lives, 24 bytes each instead of 64. Two policies share a hash by a
+/// 2^-64 chance that nobody can raise (the key is random).
+#[derive(Default)]
+pub(crate) struct Owners {
+    map: HashMap<u64, Owner>,
+    hasher: RandomState,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Owner {
+    serial: u64,
+    inbound: bool,
+}
+
+impl Owners {
+    fn hash(&self, k: &PolicyKey) -> u64 {
+        self.hasher.hash_one(k)
+    }
+
+    /// The state that owns the policy `k`.
+    fn get(&self, k: &PolicyKey) -> Option<u64> {
+        self.map.get(&self.hash(k)).map(|o| o.serial)
+    }
+
+    fn insert(&mut self, k: &PolicyKey, serial: u64) {
+        let owner = Owner {
+            serial,
+            inbound: k.inbound,
+        };
+        self.map.insert(self.hash(k), owner);
+    }
+
+    fn remove(&mut self, k: &PolicyKey) {
+        self.map.remove(&self.hash(k));
+    }
+
+    /// The owners of outbound policies (with repeats).
+    fn outbound(&self) -> impl Iterator<Item = u64> + '_ {
+        (self.map.values()).filter(|o| !o.inbound).map(|o| o.serial)
+    }
+}
+
 impl Endpoint {
     /// The kernel confirmed `policies` for state `serial`: it owns them now.
     pub(crate) fn policies_installed(&mut self, serial: u64, policies: &[PolicySpec]) {
         for p in policies {
-            self.eroute_owner.insert(PolicyKey::of(p), serial);
+            self.eroute_owner.insert(&PolicyKey::of(p), serial);
         }
     }
 
     /// The state that owns the outbound policy of `conn`, if any (`--status`:
     /// "eroute owner").
     pub fn eroute_owner(&self, conn: &str) -> Option<u64> {
-        self.eroute_owner
-            .iter()
-            .filter(|(k, s)| !k.inbound && self.p2.get(s).is_some_and(|st| st.conn == conn))
-            .map(|(_, s)| *s)
+        (self.eroute_owner.outbound())
+            .filter(|s| self.p2.get(s).is_some_and(|st| st.conn == conn))
             .max()
     }
 
     /// The IPsec states that own an outbound eroute (one pass over them).
     pub fn eroute_owner_serials(&self) -> std::collections::HashSet<u64> {
-        (self.eroute_owner.iter())
-            .filter(|(k, _)| !k.inbound)
-            .map(|(_, s)| *s)
-            .collect()
+        self.eroute_owner.outbound().collect()
     }
 
     /// State `serial` is going with these policies: delete the ones it owns,
@@ -72,7 +114,7 @@ impl Endpoint {
         let mut handover = Vec::new();
         for p in policies {
             let key = PolicyKey::of(&p);
-            if self.eroute_owner.get(&key) != Some(&serial) {
+            if self.eroute_owner.get(&key) != Some(serial) {
                 continue;
             }
             self.eroute_owner.remove(&key);
@@ -93,7 +135,7 @@ impl Endpoint {
                 });
             match heir {
                 Some((s, q)) => {
-                    self.eroute_owner.insert(key, s);
+                    self.eroute_owner.insert(&key, s);
                     handover.push(q);
                 }
                 None => {
@@ -132,7 +174,7 @@ impl Endpoint {
         let mut rivals: Vec<(u64, String, Option<IpAddr>)> = policies
             .iter()
             .filter_map(|p| self.eroute_owner.get(&PolicyKey::of(p)))
-            .filter_map(|s| self.p2.get(s))
+            .filter_map(|s| self.p2.get(&s))
             .map(|s| (s.serial, s.conn.clone(), self.p2_peer(s)))
             .filter(|(s, c, ip)| *s != serial && (c != conn || *ip != peer))
             .collect();

@@ -18,7 +18,9 @@
 //! other unproven exchanges, and the Diffie-Hellman work (done on MI2 only)
 //! is never spent on, nor thrown away for, a source that has not answered.
 
+use std::collections::hash_map::RandomState;
 use std::collections::{BTreeSet, HashMap};
+use std::hash::BuildHasher;
 use std::net::{IpAddr, SocketAddr};
 
 /// Half-open responder states at most, in all (some 2.5 KB each with
@@ -71,22 +73,42 @@ impl Tiers {
 /// What made a responder state: the initiator cookie and source of its MI1.
 type Mi1Key = ([u8; 8], SocketAddr);
 
+/// A half-open state's peer address, tier, and whether a connection names
+/// that address.
+#[derive(Debug)]
+struct Open {
+    ip: IpAddr,
+    tier: Option<Tier>,
+    configured: bool,
+}
+
 #[derive(Debug, Default)]
 pub struct HalfOpen {
     all: Tiers,
     by_address: HashMap<IpAddr, Tiers>,
-    /// Responder states by the MI1 that made them (initiator cookie, source):
-    /// a repeated MI1 finds its state without a scan.
-    by_mi1: HashMap<Mi1Key, u64>,
-    /// Each indexed state's MI1 key, its tier while it is half-open, and
-    /// whether a connection names its peer's address.
-    keys: HashMap<u64, (Mi1Key, Option<Tier>, bool)>,
+    /// Responder states by the MI1 that made them (a keyed hash of the
+    /// initiator cookie and source): a repeated MI1 finds its state without
+    /// a scan, also once it is established. Every SA a responder holds
+    /// keeps this entry and the next, so they are 16 bytes, not 48 and 56.
+    by_mi1: HashMap<u64, u64>,
+    /// Each indexed state's MI1 hash, to take it out.
+    mi1_of: HashMap<u64, u64>,
+    /// The states that are half-open.
+    open: HashMap<u64, Open>,
+    /// The key of the MI1 hashes: random, so that no forger can pick MI1s
+    /// that share one.
+    hasher: RandomState,
 }
 
 impl HalfOpen {
+    fn mi1_hash(&self, icookie: [u8; 8], remote: SocketAddr) -> u64 {
+        let key: Mi1Key = (icookie, remote);
+        self.hasher.hash_one(key)
+    }
+
     /// The responder state MI1 (`icookie` from `remote`) made, if any.
     pub fn find(&self, icookie: [u8; 8], remote: SocketAddr) -> Option<u64> {
-        self.by_mi1.get(&(icookie, remote)).copied()
+        self.by_mi1.get(&self.mi1_hash(icookie, remote)).copied()
     }
 
     /// How many states are half-open.
@@ -119,14 +141,16 @@ impl HalfOpen {
         } else {
             Tier::Unproven
         };
-        self.all.insert(tier, serial);
-        self.by_address
-            .entry(remote.ip())
-            .or_default()
-            .insert(tier, serial);
-        self.by_mi1.insert((icookie, remote), serial);
-        self.keys
-            .insert(serial, ((icookie, remote), Some(tier), configured));
+        let h = self.mi1_hash(icookie, remote);
+        self.by_mi1.insert(h, serial);
+        self.mi1_of.insert(serial, h);
+        let open = Open {
+            ip: remote.ip(),
+            tier: None,
+            configured,
+        };
+        self.open.insert(serial, open);
+        self.retier(serial, tier);
     }
 
     /// MI2 came with our cookie: the peer receives at its address.
@@ -138,32 +162,35 @@ impl HalfOpen {
 
     /// Whether a connection names the address state `serial`'s MI1 came from.
     pub fn configured(&self, serial: u64) -> bool {
-        self.keys.get(&serial).is_some_and(|e| e.2)
+        self.open.get(&serial).is_some_and(|e| e.configured)
     }
 
     /// The state is established: it no longer counts against the limits
     /// (its MI1 still finds it, to recognise a late repeat).
     pub fn established(&mut self, serial: u64) {
         self.untier(serial);
+        if self.open.remove(&serial).is_some() {
+            shrink_sparse(&mut self.open);
+        }
     }
 
     /// The state is gone.
     pub fn remove(&mut self, serial: u64) {
-        self.untier(serial);
-        if let Some((key, _, _)) = self.keys.remove(&serial) {
-            if self.by_mi1.get(&key) == Some(&serial) {
-                self.by_mi1.remove(&key);
+        self.established(serial);
+        if let Some(h) = self.mi1_of.remove(&serial) {
+            if self.by_mi1.get(&h) == Some(&serial) {
+                self.by_mi1.remove(&h);
                 shrink_sparse(&mut self.by_mi1);
             }
-            shrink_sparse(&mut self.keys);
+            shrink_sparse(&mut self.mi1_of);
         }
     }
 
     /// Takes `serial` out of the tiers; its address, if it was in one.
     fn untier(&mut self, serial: u64) -> Option<IpAddr> {
-        let (key, tier, _) = self.keys.get_mut(&serial)?;
-        let tier = tier.take()?;
-        let ip = key.1.ip();
+        let open = self.open.get_mut(&serial)?;
+        let tier = open.tier.take()?;
+        let ip = open.ip;
         self.all.remove(tier, serial);
         if let Some(t) = self.by_address.get_mut(&ip) {
             t.remove(tier, serial);
@@ -176,11 +203,11 @@ impl HalfOpen {
     }
 
     fn retier(&mut self, serial: u64, tier: Tier) {
-        let Some((key, t, _)) = self.keys.get_mut(&serial) else {
+        let Some(open) = self.open.get_mut(&serial) else {
             return;
         };
-        *t = Some(tier);
-        let ip = key.1.ip();
+        open.tier = Some(tier);
+        let ip = open.ip;
         self.all.insert(tier, serial);
         self.by_address.entry(ip).or_default().insert(tier, serial);
     }
@@ -215,16 +242,20 @@ mod tests {
         for i in 0..2000u64 {
             h.insert(i, i.to_be_bytes(), peer(i), false);
         }
-        let full = h.by_address.capacity() + h.by_mi1.capacity() + h.keys.capacity();
+        let full =
+            h.by_address.capacity() + h.by_mi1.capacity() + h.mi1_of.capacity() + h.open.capacity();
         for i in 0..2000u64 {
             h.established(i);
         }
+        // Established, they keep only their MI1 hashes.
         assert!(h.by_address.capacity() <= 64, "{}", h.by_address.capacity());
+        assert!(h.open.capacity() <= 64, "{}", h.open.capacity());
         for i in 0..1990u64 {
             h.remove(i);
         }
-        let left = h.by_address.capacity() + h.by_mi1.capacity() + h.keys.capacity();
-        assert!(full >= 3 * 2000 && left <= 3 * 64, "{full} -> {left}");
+        let left =
+            h.by_address.capacity() + h.by_mi1.capacity() + h.mi1_of.capacity() + h.open.capacity();
+        assert!(full >= 3 * 2000 && left <= 4 * 64, "{full} -> {left}");
         assert_eq!(h.find(1995u64.to_be_bytes(), peer(1995)), Some(1995));
     }
 
@@ -250,7 +281,7 @@ mod tests {
         assert_eq!(h.find(1u64.to_be_bytes(), addr(1, 501)), None);
         h.remove(11);
         assert_eq!(h.find(1u64.to_be_bytes(), addr(1, 500)), None);
-        assert!(h.keys.len() == MAX_PER_ADDRESS - 2 && h.by_mi1.len() == MAX_PER_ADDRESS - 2);
+        assert!(h.mi1_of.len() == MAX_PER_ADDRESS - 2 && h.by_mi1.len() == MAX_PER_ADDRESS - 2);
     }
 
     #[test]
@@ -289,6 +320,11 @@ mod tests {
         for s in 100..100 + MAX_PER_ADDRESS as u64 {
             h.remove(s);
         }
-        assert!(h.by_address.is_empty() && h.by_mi1.is_empty() && h.keys.is_empty());
+        assert!(
+            h.by_address.is_empty()
+                && h.by_mi1.is_empty()
+                && h.mi1_of.is_empty()
+                && h.open.is_empty()
+        );
     }
 }

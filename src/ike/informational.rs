@@ -294,10 +294,7 @@ impl Endpoint {
             );
             return;
         }
-        if let Some(s) = self.p1.get_mut(&p1) {
-            s.msgids.push(hdr.msgid);
-            s.auth_rx += 1;
-        }
+        self.peer_spoke(p1, hdr.msgid);
         // Collect first, act after: deleting the ISAKMP SA must not leave
         // later payloads of the same message working on a dead state.
         let mut delete_self = false;

@@ -9,11 +9,20 @@
 //! the top. Until the refresh, a touched state is looked at directly: the
 //! answers of [`StateTable::next_deadline`] and [`StateTable::find`] never
 //! depend on a refresh having happened, only their cost does.
+//!
+//! Every established SA pair keeps its entries here for as long as it
+//! lives, so they are kept small: the index holds a keyed 64-bit hash of
+//! each key rather than the key (24 bytes an entry instead of 40), a state
+//! keeps those hashes to be taken out again, and its armed deadline lives
+//! in its slot rather than in a map of its own. A lookup's predicate says
+//! exactly which states it wants (a touched state is judged by it alone),
+//! so two keys of one hash only share an entry.
 
 use std::cell::Cell;
 use std::cmp::Reverse;
+use std::collections::hash_map::RandomState;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
-use std::hash::Hash;
+use std::hash::{BuildHasher, Hash};
 use std::time::Instant;
 
 /// What the table needs to know of a state.
@@ -36,10 +45,17 @@ pub(crate) struct StateTable<T: Tracked> {
     /// Unlike touched ones their keys have not changed: lookups need not
     /// look at them (a burst of due timers must not slow every lookup).
     unarmed: Vec<u64>,
-    /// The deadline each state is armed for; the heap may hold older ones.
-    armed: HashMap<u64, Instant>,
-    heap: BinaryHeap<Reverse<(Instant, u64)>>,
-    index: HashMap<T::Key, Serials>,
+    /// How many states are armed (have `Slot::armed`).
+    armed: usize,
+    /// (deadline, serial), the deadline in [`Tick`]s.
+    heap: BinaryHeap<Reverse<(Tick, u64)>>,
+    /// Tick 0: the first deadline ever armed.
+    epoch: Option<Instant>,
+    /// The states under each key's hash (see [`StateTable::hash`]).
+    index: HashMap<u64, Serials>,
+    /// The key of the hashes: random, so that nobody can choose keys that
+    /// share one.
+    hasher: RandomState,
     /// States looked at by scans, index lookups and refreshes: what a call
     /// cost, counted rather than timed.
     visits: Cell<u64>,
@@ -51,15 +67,36 @@ impl<T: Tracked> Default for StateTable<T> {
             states: BTreeMap::new(),
             touched: BTreeSet::new(),
             unarmed: Vec::new(),
-            armed: HashMap::new(),
+            armed: 0,
             heap: BinaryHeap::new(),
+            epoch: None,
             index: HashMap::new(),
+            hasher: RandomState::new(),
             visits: Cell::new(0),
         }
     }
 }
 
 impl<T: Tracked> StateTable<T> {
+    /// `t` in ticks of the heap (taking the first as the epoch).
+    fn tick(&mut self, t: Instant) -> Tick {
+        Tick::of(*self.epoch.get_or_insert(t), t)
+    }
+
+    /// The deadline of a heap entry.
+    fn instant(&self, t: Tick) -> Option<Instant> {
+        self.epoch.map(|e| t.at(e))
+    }
+
+    fn hash(&self, key: &T::Key) -> u64 {
+        self.hasher.hash_one(key)
+    }
+
+    /// The deadline `serial` is armed for, if any.
+    fn armed_at(&self, serial: u64) -> Option<Instant> {
+        self.states.get(&serial).and_then(|s| s.armed)
+    }
+
     fn visit(&self, n: usize) {
         self.visits.set(self.visits.get().saturating_add(n as u64));
     }
@@ -90,8 +127,12 @@ impl<T: Tracked> StateTable<T> {
             // Indexed as the old state was until the refresh.
             Some(slot) => Some(std::mem::replace(&mut slot.state, state)),
             None => {
-                let keys = Box::default();
-                self.states.insert(serial, Box::new(Slot { state, keys }));
+                let slot = Slot {
+                    state,
+                    keys: Box::default(),
+                    armed: None,
+                };
+                self.states.insert(serial, Box::new(slot));
                 None
             }
         }
@@ -99,9 +140,9 @@ impl<T: Tracked> StateTable<T> {
 
     pub(crate) fn remove(&mut self, serial: &u64) -> Option<T> {
         let slot = self.states.remove(serial)?;
-        let Slot { state, keys } = *slot;
+        let Slot { state, keys, armed } = *slot;
         self.touched.remove(serial);
-        self.armed.remove(serial);
+        self.armed -= usize::from(armed.is_some());
         unindex(&mut self.index, *serial, &keys);
         self.drop_stale();
         Some(state)
@@ -117,7 +158,8 @@ impl<T: Tracked> StateTable<T> {
 
     /// The lowest serial among the states indexed under `key` for which
     /// `pred` holds. States touched since the last refresh are checked
-    /// directly, so the answer is exact at any time.
+    /// directly, so the answer is exact at any time. `pred` must hold
+    /// only for states that have `key` (the index may offer others).
     pub(crate) fn find(&self, key: &T::Key, pred: impl Fn(&T) -> bool) -> Option<u64> {
         let ok = |s: &&u64| self.get(s).is_some_and(&pred);
         let indexed = self.indexed_under(key).find(ok);
@@ -134,7 +176,7 @@ impl<T: Tracked> StateTable<T> {
     }
 
     fn indexed_under<'a>(&'a self, key: &T::Key) -> impl DoubleEndedIterator<Item = &'a u64> {
-        let set = self.index.get(key);
+        let set = self.index.get(&self.hash(key));
         set.into_iter()
             .flat_map(Serials::iter)
             .inspect(|_| self.visit(1))
@@ -167,7 +209,10 @@ impl<T: Tracked> StateTable<T> {
     /// When the earliest timer of any state fires.
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
         self.visit(1 + self.touched.len() + self.unarmed.len());
-        let armed = self.heap.peek().map(|Reverse((t, _))| *t);
+        let armed = self
+            .heap
+            .peek()
+            .and_then(|Reverse((t, _))| self.instant(*t));
         let touched = self
             .touched
             .iter()
@@ -182,14 +227,14 @@ impl<T: Tracked> StateTable<T> {
     pub(crate) fn take_due(&mut self, now: Instant) -> Vec<u64> {
         self.refresh();
         let mut due = Vec::new();
-        while let Some(&Reverse((t, serial))) = self.heap.peek() {
-            if t > now {
+        while let Some(&Reverse((tick, serial))) = self.heap.peek() {
+            let Some(t) = self.instant(tick).filter(|t| *t <= now) else {
                 break;
-            }
+            };
             self.heap.pop();
             self.visit(1);
-            if self.armed.get(&serial) == Some(&t) {
-                self.armed.remove(&serial);
+            if self.armed_at(serial) == Some(t) {
+                self.set_armed(serial, None);
                 self.unarmed.push(serial);
                 due.push(serial);
             }
@@ -210,38 +255,48 @@ impl<T: Tracked> StateTable<T> {
         self.visit(touched.len());
         for serial in touched {
             self.rearm(serial);
-            let Some(slot) = self.states.get_mut(&serial) else {
+            let Some(slot) = self.states.get(&serial) else {
                 continue;
             };
             let mut keys = Vec::new();
             slot.state.keys(&mut keys);
-            if *slot.keys != *keys {
+            let mut hashes: Vec<u64> = keys.iter().map(|k| self.hash(k)).collect();
+            crate::sort::sort(&mut hashes);
+            hashes.dedup();
+            if *slot.keys != *hashes {
                 unindex(&mut self.index, serial, &slot.keys);
-                for k in &keys {
-                    match self.index.get_mut(k) {
+                for h in &hashes {
+                    match self.index.get_mut(h) {
                         Some(set) => set.insert(serial),
                         None => {
-                            self.index.insert(k.clone(), Serials::One(serial));
+                            self.index.insert(*h, Serials::One(serial));
                         }
                     }
                 }
-                slot.keys = keys.into_boxed_slice();
+                if let Some(slot) = self.states.get_mut(&serial) {
+                    slot.keys = hashes.into_boxed_slice();
+                }
             }
         }
         self.drop_stale();
     }
 
     fn rearm(&mut self, serial: u64) {
-        match self.get(&serial).and_then(T::deadline) {
-            Some(t) => {
-                if self.armed.insert(serial, t) != Some(t) {
-                    self.heap.push(Reverse((t, serial)));
-                }
-            }
-            None => {
-                self.armed.remove(&serial);
+        let t = self.get(&serial).and_then(T::deadline);
+        if self.set_armed(serial, t) != t {
+            if let Some(t) = t {
+                let tick = self.tick(t);
+                self.heap.push(Reverse((tick, serial)));
             }
         }
+    }
+
+    /// Arms `serial` for `t` (or disarms it); what it was armed for.
+    fn set_armed(&mut self, serial: u64, t: Option<Instant>) -> Option<Instant> {
+        let slot = self.states.get_mut(&serial)?;
+        let old = std::mem::replace(&mut slot.armed, t);
+        self.armed = self.armed + usize::from(t.is_some()) - usize::from(old.is_some());
+        old
     }
 
     /// Pops heap entries that no longer match their state's armed deadline
@@ -251,26 +306,60 @@ impl<T: Tracked> StateTable<T> {
     /// most of it, so that states re-armed far in the future cannot pile up.
     fn drop_stale(&mut self) {
         while let Some(&Reverse((t, serial))) = self.heap.peek() {
-            if self.armed.get(&serial) == Some(&t) {
+            if self
+                .armed_at(serial)
+                .is_some_and(|a| Some(a) == self.instant(t))
+            {
                 break;
             }
             self.heap.pop();
         }
-        if self.heap.len() > 64 && self.heap.len() > 2 * self.armed.len() {
-            self.heap = self.armed.iter().map(|(s, t)| Reverse((*t, *s))).collect();
+        if self.heap.len() > 64 && self.heap.len() > 2 * self.armed {
+            self.visit(self.states.len());
+            let epoch = self.epoch;
+            self.heap = (self.states.iter())
+                .filter_map(|(s, slot)| Some(Reverse((Tick::of(epoch?, slot.armed?), *s))))
+                .collect();
         }
     }
 }
 
-/// A state and the keys it is indexed under (kept to unindex it: its
-/// own keys may have changed since).
+/// A deadline as nanoseconds after the table's epoch (before it when
+/// negative): a heap entry of 16 bytes rather than 24 with an `Instant`,
+/// and exact (an `Instant` counts nanoseconds; 2^63 of them are 292 years).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Tick(i64);
+
+impl Tick {
+    fn of(epoch: Instant, t: Instant) -> Tick {
+        let ns = |d: std::time::Duration| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX);
+        match t.checked_duration_since(epoch) {
+            Some(after) => Tick(ns(after)),
+            None => Tick(-ns(epoch.duration_since(t))),
+        }
+    }
+
+    fn at(self, epoch: Instant) -> Instant {
+        let d = std::time::Duration::from_nanos(self.0.unsigned_abs());
+        if self.0 >= 0 {
+            epoch + d
+        } else {
+            epoch - d
+        }
+    }
+}
+
+/// A state, the hashes of the keys it is indexed under (kept to unindex
+/// it: its own keys may have changed since), sorted and without repeats,
+/// and the deadline it is armed for (the heap may hold older ones).
 struct Slot<T: Tracked> {
     state: T,
-    keys: Box<[T::Key]>,
+    keys: Box<[u64]>,
+    armed: Option<Instant>,
 }
 
 /// Takes `serial` out of the index under `keys`.
-fn unindex<K: Hash + Eq>(index: &mut HashMap<K, Serials>, serial: u64, keys: &[K]) {
+fn unindex(index: &mut HashMap<u64, Serials>, serial: u64, keys: &[u64]) {
     for k in keys {
         if let Some(v) = index.get_mut(k) {
             if v.remove(serial) {
@@ -281,11 +370,13 @@ fn unindex<K: Hash + Eq>(index: &mut HashMap<K, Serials>, serial: u64, keys: &[K
 }
 
 /// The states under one index key: most keys (a peer's SPI, an
-/// exchange, an SA) have one, so one is kept without a set of its own.
+/// exchange, an SA) have one, so one is kept without a set of its own,
+/// and many have two (an SA pair's peer address), kept in a pair.
 enum Serials {
     One(u64),
-    /// Boxed: keeps the index's buckets small for the common `One` (the
-    /// extra allocation is paid only by keys many states share).
+    /// In order. Boxed, as `Many`: keeps the index's buckets small for the
+    /// common `One`.
+    Two(Box<[u64; 2]>),
     #[allow(clippy::box_collection)]
     Many(Box<BTreeSet<u64>>),
 }
@@ -294,7 +385,12 @@ impl Serials {
     fn insert(&mut self, serial: u64) {
         match self {
             Serials::One(s) if *s == serial => {}
-            Serials::One(s) => *self = Serials::Many(Box::new(BTreeSet::from([*s, serial]))),
+            Serials::One(s) => *self = Serials::Two(Box::new([serial.min(*s), serial.max(*s)])),
+            Serials::Two(p) if p.contains(&serial) => {}
+            Serials::Two(p) => {
+                let [a, b] = **p;
+                *self = Serials::Many(Box::new(BTreeSet::from([a, b, serial])));
+            }
             Serials::Many(set) => {
                 set.insert(serial);
             }
@@ -305,6 +401,14 @@ impl Serials {
     fn remove(&mut self, serial: u64) -> bool {
         match self {
             Serials::One(s) => *s == serial,
+            Serials::Two(p) => {
+                match **p {
+                    [a, b] if a == serial => *self = Serials::One(b),
+                    [a, b] if b == serial => *self = Serials::One(a),
+                    _ => {}
+                }
+                false
+            }
             Serials::Many(set) => {
                 set.remove(&serial);
                 set.is_empty()
@@ -314,11 +418,12 @@ impl Serials {
 
     /// In serial order.
     fn iter(&self) -> impl DoubleEndedIterator<Item = &u64> {
-        let (one, many) = match self {
-            Serials::One(s) => (Some(s), None),
-            Serials::Many(set) => (None, Some(&**set)),
+        let (few, many): (&[u64], _) = match self {
+            Serials::One(s) => (std::slice::from_ref(s), None),
+            Serials::Two(p) => (&p[..], None),
+            Serials::Many(set) => (&[], Some(&**set)),
         };
-        one.into_iter().chain(many.into_iter().flatten())
+        few.iter().chain(many.into_iter().flatten())
     }
 }
 
@@ -436,6 +541,60 @@ mod tests {
         assert_eq!(t.find_all(&9, |_| true), vec![3]);
         assert!(t.remove(&3).is_some());
         assert_eq!(t.find(&9, |_| true), None);
+    }
+
+    #[test]
+    fn one_key_shared_by_one_two_and_three_states() {
+        let t0 = Instant::now();
+        let mut t = table(4, t0);
+        for s in [1, 2, 3] {
+            if let Some(st) = t.get_mut(&s) {
+                st.key = Some(7);
+            }
+            t.refresh();
+        }
+        let seven = |s: &S| s.key == Some(7);
+        assert_eq!(t.find_all(&7, seven), vec![1, 2, 3]);
+        assert_eq!(t.find_last(&7, seven), Some(3));
+        assert!(t.remove(&2).is_some());
+        assert_eq!(t.find_all(&7, seven), vec![1, 3]);
+        assert!(t.remove(&1).is_some());
+        assert_eq!(t.find_all(&7, seven), vec![3]);
+        if let Some(st) = t.get_mut(&0) {
+            st.key = Some(7);
+        }
+        t.refresh();
+        assert_eq!(t.find_all(&7, seven), vec![0, 3]);
+        assert_eq!(t.find(&7, seven), Some(0));
+        assert!(t.remove(&3).is_some() && t.remove(&0).is_some());
+        assert_eq!(t.find(&7, |_| true), None);
+        assert!(t.index.is_empty());
+    }
+
+    #[test]
+    fn deadlines_keep_their_nanoseconds_around_the_epoch() {
+        let t0 = Instant::now() + Duration::from_secs(1000);
+        let mut t: StateTable<S> = StateTable::default();
+        let at = [3_000_000_123, 1, 5_000_000_007, 0];
+        for (i, ns) in at.iter().enumerate() {
+            // The first armed is the epoch; the others fall before and after it.
+            let s = S {
+                at: Some(t0 - Duration::from_nanos(*ns)),
+                key: None,
+            };
+            t.insert(i as u64, s);
+            t.refresh();
+        }
+        assert_eq!(
+            t.next_deadline(),
+            Some(t0 - Duration::from_nanos(5_000_000_007))
+        );
+        assert_eq!(
+            t.take_due(t0 - Duration::from_nanos(5_000_000_007)),
+            vec![2]
+        );
+        assert_eq!(t.take_due(t0 - Duration::from_nanos(2)), vec![0, 2]);
+        assert_eq!(t.take_due(t0), vec![0, 1, 2, 3]);
     }
 
     #[test]

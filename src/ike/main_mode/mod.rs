@@ -672,6 +672,21 @@ impl Endpoint {
         ))
     }
 
+    /// The peer sent an authentic message under the established ISAKMP SA
+    /// `p1` (message ID `msgid`): it has Main Mode's last message, so a
+    /// responder no longer keeps MR3 for a repeated MI3 (the copy and its
+    /// block: some 110 bytes an SA, for as long as the SA lives).
+    pub(crate) fn peer_spoke(&mut self, p1: u64, msgid: u32) {
+        let Some(p) = self.p1.get_mut(&p1) else {
+            return;
+        };
+        p.msgids.push(msgid);
+        p.auth_rx += 1;
+        if p.role == Role::Responder && p.kind.is_established() {
+            p.retransmit = None;
+        }
+    }
+
     fn main_established(&mut self, now: Instant, serial: u64) {
         self.half_open.established(serial);
         self.schedule_replace(now, serial, false);

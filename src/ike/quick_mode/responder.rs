@@ -78,10 +78,7 @@ impl Endpoint {
         }
         // From here the message is authentic: the peer deserves a notification.
         let auth = |e: Reject| (e, true);
-        if let Some(p) = self.p1.get_mut(&p1) {
-            p.msgids.push(hdr.msgid);
-            p.auth_rx += 1;
-        }
+        self.peer_spoke(p1, hdr.msgid);
         let conn_name = self.p1.get(&p1).map(|s| s.conn.clone()).unwrap_or_default();
         let conn = self
             .conn(&conn_name)
