@@ -5,6 +5,7 @@ use super::config::{ConnConfig, Secrets};
 use super::crypto::{hash, DhProvider, HashAlg};
 use super::kernel::{KernelOp, KernelReply};
 use super::rng::Rng;
+use super::shrink::ShrinkSparse;
 use super::state::{lifetime_deadline, Phase1, Phase2, Role, StateKey, StateKind, MAX_SENDS};
 use super::table::StateTable;
 use super::wire::{exchange, flags, parse_header};
@@ -654,6 +655,7 @@ impl Endpoint {
         };
         self.half_open.remove(serial);
         self.by_cookies.remove(&(s.icookie, s.rcookie));
+        self.by_cookies.shrink_sparse();
         // Half-open responder states come and go with unverified MI1s: a
         // line each would let anyone fill the log.
         let level = if s.role == Role::Responder && !s.kind.is_established() {

@@ -21,6 +21,8 @@
 use std::collections::hash_map::RandomState;
 use std::collections::{BTreeSet, HashMap};
 use std::hash::BuildHasher;
+
+use super::shrink::ShrinkSparse;
 use std::net::{IpAddr, SocketAddr};
 
 /// Half-open responder states at most, in all (some 2.5 KB each with
@@ -170,7 +172,7 @@ impl HalfOpen {
     pub fn established(&mut self, serial: u64) {
         self.untier(serial);
         if self.open.remove(&serial).is_some() {
-            shrink_sparse(&mut self.open);
+            self.open.shrink_sparse();
         }
     }
 
@@ -180,9 +182,9 @@ impl HalfOpen {
         if let Some(h) = self.mi1_of.remove(&serial) {
             if self.by_mi1.get(&h) == Some(&serial) {
                 self.by_mi1.remove(&h);
-                shrink_sparse(&mut self.by_mi1);
+                self.by_mi1.shrink_sparse();
             }
-            shrink_sparse(&mut self.mi1_of);
+            self.mi1_of.shrink_sparse();
         }
     }
 
@@ -196,7 +198,7 @@ impl HalfOpen {
             t.remove(tier, serial);
             if t.len() == 0 {
                 self.by_address.remove(&ip);
-                shrink_sparse(&mut self.by_address);
+                self.by_address.shrink_sparse();
             }
         }
         Some(ip)
@@ -210,16 +212,6 @@ impl HalfOpen {
         let ip = open.ip;
         self.all.insert(tier, serial);
         self.by_address.entry(ip).or_default().insert(tier, serial);
-    }
-}
-
-/// A map keeps the buckets of its largest size: after a burst of
-/// half-open exchanges (a thousand peers at once) they would stay allocated
-/// for good. Once a map is a quarter full it gives back all but twice what
-/// it holds, so each shrink is paid for by the removals before it.
-fn shrink_sparse<K: std::hash::Hash + Eq, V>(m: &mut HashMap<K, V>) {
-    if m.capacity() > 64 && m.len().saturating_mul(4) < m.capacity() {
-        m.shrink_to(m.len().saturating_mul(2));
     }
 }
 
@@ -248,14 +240,19 @@ mod tests {
             h.established(i);
         }
         // Established, they keep only their MI1 hashes.
-        assert!(h.by_address.capacity() <= 64, "{}", h.by_address.capacity());
-        assert!(h.open.capacity() <= 64, "{}", h.open.capacity());
+        let floor = 2 * super::super::shrink::FLOOR;
+        assert!(
+            h.by_address.capacity() <= floor,
+            "{}",
+            h.by_address.capacity()
+        );
+        assert!(h.open.capacity() <= floor, "{}", h.open.capacity());
         for i in 0..1990u64 {
             h.remove(i);
         }
         let left =
             h.by_address.capacity() + h.by_mi1.capacity() + h.mi1_of.capacity() + h.open.capacity();
-        assert!(full >= 3 * 2000 && left <= 4 * 64, "{full} -> {left}");
+        assert!(full >= 3 * 2000 && left <= 4 * floor, "{full} -> {left}");
         assert_eq!(h.find(1995u64.to_be_bytes(), peer(1995)), Some(1995));
     }
 

@@ -41,6 +41,45 @@ impl IpsecProto {
     }
 }
 
+/// A set of IPsec protocols: what a policy's templates carry. The kernel
+/// backends lay the templates out in their own fixed order (IPCOMP, ESP,
+/// AH), so a set is all a policy needs; one byte where a vector took a
+/// block of its own for every policy an SA holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct ProtoSet(u8);
+
+impl ProtoSet {
+    fn bit(p: IpsecProto) -> u8 {
+        match p {
+            IpsecProto::Ah => 1,
+            IpsecProto::Esp => 2,
+            IpsecProto::Ipcomp => 4,
+        }
+    }
+
+    pub fn contains(self, p: IpsecProto) -> bool {
+        self.0 & Self::bit(p) != 0
+    }
+
+    pub fn insert(&mut self, p: IpsecProto) {
+        self.0 |= Self::bit(p);
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+}
+
+impl FromIterator<IpsecProto> for ProtoSet {
+    fn from_iter<I: IntoIterator<Item = IpsecProto>>(iter: I) -> ProtoSet {
+        let mut set = ProtoSet::default();
+        for p in iter {
+            set.insert(p);
+        }
+        set
+    }
+}
+
 /// Integrity algorithms for AH and ESP.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum IntegAlg {
@@ -304,7 +343,7 @@ pub struct PolicySpec {
     pub mode: Mode,
     pub src_gw: IpAddr,
     pub dst_gw: IpAddr,
-    pub protos: Vec<IpsecProto>,
+    pub protos: ProtoSet,
     pub reqid: u32,
     pub action: PolicyAction,
     /// The XFRM interface (`ipsecN`) whose traffic the policy is for.

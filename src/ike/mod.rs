@@ -49,6 +49,7 @@ pub mod rng;
 pub mod routing;
 #[cfg(test)]
 mod scale_tests;
+mod shrink;
 pub mod state;
 mod state_info;
 mod table;

@@ -276,7 +276,7 @@ impl Endpoint {
             mode: Mode::Transport,
             src_gw: us,
             dst_gw: dst,
-            protos: vec![IpsecProto::Esp],
+            protos: [IpsecProto::Esp].into_iter().collect(),
             reqid: self.conn_reqid(conn),
             action,
             if_id: c.if_id,

@@ -21,7 +21,9 @@
 //!   the second takes the route over unless the first has an IPsec SA.
 
 use super::endpoint::{CommandError, Endpoint, Event, Level};
-use super::kernel::{Acquire, IpsecProto, KernelOp, Mode, PolicyAction, PolicySpec, Selector};
+use super::kernel::{
+    Acquire, IpsecProto, KernelOp, Mode, PolicyAction, PolicySpec, ProtoSet, Selector,
+};
 use crate::ctl::Rc;
 use std::fmt;
 use std::net::IpAddr;
@@ -195,15 +197,15 @@ impl Endpoint {
             (None, true) => unspecified(us),
             (None, false) => return None,
         };
-        let mut protos = Vec::new();
+        let mut protos = ProtoSet::default();
         if c.policy.compress {
-            protos.push(IpsecProto::Ipcomp);
+            protos.insert(IpsecProto::Ipcomp);
         }
         if c.policy.encrypt {
-            protos.push(IpsecProto::Esp);
+            protos.insert(IpsecProto::Esp);
         }
         if c.policy.authenticate {
-            protos.push(IpsecProto::Ah);
+            protos.insert(IpsecProto::Ah);
         }
         if protos.is_empty() && c.policy.shunt == PolicyAction::Ipsec {
             return None;

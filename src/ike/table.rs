@@ -25,6 +25,8 @@ use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
 use std::hash::{BuildHasher, Hash};
 use std::time::Instant;
 
+use super::shrink::ShrinkSparse;
+
 /// What the table needs to know of a state.
 pub(crate) trait Tracked {
     /// What the state can be looked up by besides its serial.
@@ -144,6 +146,7 @@ impl<T: Tracked> StateTable<T> {
         self.touched.remove(serial);
         self.armed -= usize::from(armed.is_some());
         unindex(&mut self.index, *serial, &keys);
+        self.index.shrink_sparse();
         self.drop_stale();
         Some(state)
     }
@@ -278,6 +281,7 @@ impl<T: Tracked> StateTable<T> {
                 }
             }
         }
+        self.index.shrink_sparse();
         self.drop_stale();
     }
 
@@ -321,6 +325,7 @@ impl<T: Tracked> StateTable<T> {
                 .filter_map(|(s, slot)| Some(Reverse((Tick::of(epoch?, slot.armed?), *s))))
                 .collect();
         }
+        self.heap.shrink_sparse();
     }
 }
 

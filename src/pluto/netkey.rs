@@ -170,9 +170,9 @@ fn policy_messages(p: &PolicySpec, add: bool, pid: u32) -> Vec<(String, Message)
                         PolicyAction::Pass => build::PolicyAction::None,
                         PolicyAction::Drop | PolicyAction::Reject => build::PolicyAction::Discard,
                         PolicyAction::Ipsec => build::PolicyAction::Ipsec(IpsecSpec {
-                            ipcomp: p.protos.contains(&IpsecProto::Ipcomp),
-                            esp: p.protos.contains(&IpsecProto::Esp),
-                            ah: p.protos.contains(&IpsecProto::Ah),
+                            ipcomp: p.protos.contains(IpsecProto::Ipcomp),
+                            esp: p.protos.contains(IpsecProto::Esp),
+                            ah: p.protos.contains(IpsecProto::Ah),
                             tunnel: (p.mode == Mode::Tunnel).then_some((p.src_gw, p.dst_gw)),
                             // UNIQUE: the policy uses the SAs of this reqid only
                             // (while there are none, traffic ACQUIREs).

@@ -118,7 +118,7 @@ fn sa_message(sa: &SaInstall, update: bool) -> Message {
 fn templates(p: &PolicySpec) -> Vec<Tmpl> {
     let mut out: Vec<Tmpl> = Vec::new();
     for proto in [IpsecProto::Ipcomp, IpsecProto::Esp, IpsecProto::Ah] {
-        if !p.protos.contains(&proto) {
+        if !p.protos.contains(proto) {
             continue;
         }
         let mut t = if out.is_empty() && p.mode == Mode::Tunnel {

@@ -2,6 +2,7 @@
 //! of an IPsec SA, and the line announcing it.
 
 use super::*;
+use crate::ike::kernel::ProtoSet;
 use crate::ike::natt::id_selector;
 
 pub(super) fn selector_of(client: Option<Selector>, host: IpAddr) -> Selector {
@@ -217,7 +218,7 @@ impl Endpoint {
         }
         let mut policies = Vec::new();
         if outbound {
-            let protos: Vec<IpsecProto> = chosen.protos.iter().map(|c| c.proto).collect();
+            let protos: ProtoSet = chosen.protos.iter().map(|c| c.proto).collect();
             for (inb, s, d, sg, dg) in [(false, lsel, rsel, lip, rip), (true, rsel, lsel, rip, lip)]
             {
                 policies.push(PolicySpec {
@@ -227,7 +228,7 @@ impl Endpoint {
                     mode: chosen.mode,
                     src_gw: sg,
                     dst_gw: dg,
-                    protos: protos.clone(),
+                    protos,
                     reqid: st.reqid,
                     action: PolicyAction::Ipsec,
                     if_id: conn.if_id,
