@@ -18,14 +18,16 @@
 //!   once as a [`FixedBase`] comb table: a 256-bit exponent then costs 43
 //!   squarings and 43 multiplications instead of 256 and 64.
 //!
-//! Nothing here allocates per multiplication: an exponentiation takes one
-//! scratch buffer for its table and temporaries.
+//! Nothing here allocates per multiplication: an exponentiation takes its
+//! table and temporaries from a scratch buffer its thread keeps, and
+//! allocates only its result.
 //!
 //! Inputs are never trusted: the modulus must be odd, at least 3 and at most
 //! [`MAX_MODULUS_BYTES`] long; a base may be any value (0, 1, n-1, >= n) that
 //! is no longer in bytes than the modulus; an exponent may be any value up to
 //! [`MAX_MODULUS_BYTES`] long (all zeros gives 1).
 
+use std::cell::Cell;
 use std::fmt;
 
 /// Longest modulus and exponent accepted, in bytes (8192 bits, the largest
@@ -251,6 +253,33 @@ fn double_mod(x: &mut [u64], n: &[u64], scratch: &mut [u64]) {
     reduce_once(x, carry, n, scratch);
 }
 
+/// Limbs of scratch a thread keeps between exponentiations (every MODP
+/// group and RSA up to 4096 bits; a larger one allocates its own each time).
+const SCRATCH_KEEP: usize = 4096;
+
+thread_local! {
+    /// This thread's scratch, zeroed between uses.
+    static SCRATCH: Cell<Vec<u64>> = const { Cell::new(Vec::new()) };
+}
+
+/// Runs `f` on `len` zeroed limbs of this thread's scratch. A negotiation
+/// makes four exponentiations, and a buffer of some kilobytes allocated and
+/// freed for each one left holes in the heap of the thread that keeps the
+/// states when it computes too (pluto `--nhelpers 0`), which the SAs'
+/// long-lived blocks then filled and pinned. The buffer is zeroed after
+/// use: it held powers of secret exponents.
+fn with_scratch<R>(len: usize, f: impl FnOnce(&mut [u64]) -> R) -> R {
+    let mut buf = SCRATCH.with(Cell::take);
+    buf.clear();
+    buf.resize(len, 0);
+    let r = f(&mut buf);
+    buf.fill(0);
+    if buf.capacity() <= SCRATCH_KEEP {
+        SCRATCH.with(|c| c.set(buf));
+    }
+    r
+}
+
 /// `be` (big-endian, at most 8*out.len() bytes) into little-endian limbs.
 fn limbs_from_be(be: &[u8], out: &mut [u64]) {
     out.fill(0);
@@ -398,7 +427,16 @@ impl Modulus {
         let bits = exp.len() * 8;
         let w = window_bits(bits);
         let entries = 1usize << w;
-        let mut buf = vec![0u64; (entries + 6) * k];
+        Ok(with_scratch((entries + 7) * k, |buf| {
+            self.pow_in(base, exp, w, buf)
+        }))
+    }
+
+    /// [`Modulus::pow`] with window `w` in `buf`, (2^w + 7) * k limbs.
+    fn pow_in(&self, base: &[u8], exp: &[u8], w: usize, buf: &mut [u64]) -> Vec<u8> {
+        let k = self.n.len();
+        let bits = exp.len() * 8;
+        let entries = 1usize << w;
         let (table, rest) = buf.split_at_mut(entries * k);
         let (acc, rest) = rest.split_at_mut(k);
         let (tmp, rest) = rest.split_at_mut(k);
@@ -442,16 +480,18 @@ impl Modulus {
             mont_mul(prod, acc, tmp, n, n0, scratch);
             acc.copy_from_slice(prod);
         }
-        Ok(self.leave_mont(acc, prod, scratch))
+        self.leave_mont(acc, prod, scratch)
     }
 
-    /// x/R mod n as big-endian bytes (out of Montgomery form).
+    /// x/R mod n as big-endian bytes (out of Montgomery form); `scratch`
+    /// has 2k limbs (the callers' k for products, and k more here).
     fn leave_mont(&self, x: &[u64], out: &mut [u64], scratch: &mut [u64]) -> Vec<u8> {
-        let mut unit = vec![0u64; self.n.len()];
+        let (unit, scratch) = scratch.split_at_mut(self.n.len());
+        unit.fill(0);
         if let Some(u) = unit.first_mut() {
             *u = 1;
         }
-        mont_mul(out, x, &unit, &self.n, self.n0, scratch);
+        mont_mul(out, x, unit, &self.n, self.n0, scratch);
         limbs_to_be(out, self.len)
     }
 }
@@ -544,10 +584,15 @@ impl FixedBase {
         if exp.len() != self.exp_len {
             return Err(ModexpError::ExponentLength);
         }
+        let k = self.modulus.n.len();
+        Ok(with_scratch(7 * k, |buf| self.pow_in(exp, buf)))
+    }
+
+    /// [`FixedBase::pow`] in `buf`, 7k limbs.
+    fn pow_in(&self, exp: &[u8], buf: &mut [u64]) -> Vec<u8> {
         let m = &self.modulus;
         let k = m.n.len();
         let (n, n0) = (m.n.as_slice(), m.n0);
-        let mut buf = vec![0u64; 6 * k];
         let (acc, rest) = buf.split_at_mut(k);
         let (entry, rest) = rest.split_at_mut(k);
         let (prod, rest) = rest.split_at_mut(k);
@@ -562,6 +607,6 @@ impl FixedBase {
             select(entry, &self.table, k, v);
             mont_mul(acc, prod, entry, n, n0, scratch);
         }
-        Ok(m.leave_mont(acc, prod, scratch))
+        m.leave_mont(acc, prod, scratch)
     }
 }
