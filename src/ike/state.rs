@@ -398,8 +398,11 @@ impl Phase2 {
         self.installed.shrink_to_fit();
         self.policies.shrink_to_fit();
         if self.role == Role::Responder {
+            // Nor the CBC state: a responder sends nothing more in this
+            // exchange, and a repeated QI2 is known by its digest.
             self.ni = Vec::new();
             self.nr = Vec::new();
+            self.iv = Vec::new();
         }
     }
 
