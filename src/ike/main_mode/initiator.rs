@@ -186,6 +186,8 @@ impl Endpoint {
             .get_mut(&serial)
             .ok_or_else(|| Reject::Local("state vanished".into()))?;
         st.crypto = Some(crypto);
+        // The keys are made: our key pair is not needed again.
+        st.ex_mut().dh = None;
         self.prove_identity(now, serial, hi)
     }
 

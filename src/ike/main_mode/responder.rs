@@ -304,6 +304,10 @@ impl Endpoint {
             return;
         };
         st.crypto = Some(crypto);
+        // The keys are made: our key pair is not needed again (MR2 and the
+        // hashes take our public value from gxr). 230 bytes less for each
+        // exchange in flight.
+        st.ex_mut().dh = None;
         st.kind = StateKind::MainR2;
         // MI2 proved the peer receives: MR2 is retransmitted and given up on
         // like any other message, and the discard time of MR1 is over.
