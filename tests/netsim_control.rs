@@ -122,14 +122,14 @@ impl Snoop {
         assert_eq!(h.flags & 1, 1, "not encrypted");
         let iv = phase2_iv(self.hash, &self.iv_base, h.msgid, self.cipher.block_len());
         let mut plain = body(p).to_vec();
-        cbc_decrypt(self.cipher, &self.keys.enc_key, &iv, &mut plain).expect("decrypts");
+        cbc_decrypt(self.cipher, self.keys.enc_key(), &iv, &mut plain).expect("decrypts");
         let chain = parse_chain(h.next_payload, &plain, true).expect("decrypted chain parses");
         let Payload::Hash(got) = &chain[0].payload else {
             panic!("HASH(1) not first: {chain:?}");
         };
         let last = chain.last().map_or(0, |x| x.end);
         let rest = &plain[chain[0].end..last];
-        let want = informational_hash(self.hash, &self.keys.skeyid_a, h.msgid, rest);
+        let want = informational_hash(self.hash, self.keys.skeyid_a(), h.msgid, rest);
         assert_eq!(got, &want, "HASH(1) does not verify");
         chain.into_iter().skip(1).map(|x| x.payload).collect()
     }

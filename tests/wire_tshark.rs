@@ -334,7 +334,7 @@ fn null_dh_phase1_key(msgs: &[Msg], psk: &[u8]) -> ([u8; 8], Vec<u8>) {
         &mi2.hdr.rcookie,
         cipher,
     );
-    (mi2.hdr.icookie, keys.enc_key)
+    (mi2.hdr.icookie, keys.enc_key().to_vec())
 }
 
 fn subnet_id(a: u8) -> Identity {

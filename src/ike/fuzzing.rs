@@ -44,7 +44,7 @@ impl Endpoint {
                     .map(|p| p.body(chain))?;
                 Some(hash_i(
                     c.prf(),
-                    &c.keys.skeyid,
+                    c.keys.skeyid(),
                     &st.ex().gxi,
                     &st.ex().gxr,
                     &st.icookie,
@@ -54,10 +54,10 @@ impl Endpoint {
                 ))
             }
             (true, _, Some(p)) if exchange_type == exchange::QUICK => {
-                Some(qm_hash3(c.prf(), &c.keys.skeyid_a, msgid, &p.ni, &p.nr))
+                Some(qm_hash3(c.prf(), c.keys.skeyid_a(), msgid, &p.ni, &p.nr))
             }
             // QM HASH(1) and the Informational hash are the same function.
-            (true, _, _) => Some(informational_hash(c.prf(), &c.keys.skeyid_a, msgid, chain)),
+            (true, _, _) => Some(informational_hash(c.prf(), c.keys.skeyid_a(), msgid, chain)),
         };
         let (first, body) = match hash {
             None => (first, chain.to_vec()),
@@ -77,7 +77,7 @@ impl Endpoint {
             exchange: exchange_type,
             msgid,
         };
-        build_encrypted(&h, first, &body, c.xform.cipher, &c.keys.enc_key, &iv)
+        build_encrypted(&h, first, &body, c.xform.cipher, c.keys.enc_key(), &iv)
             .ok()
             .map(|(pkt, _)| pkt)
     }
@@ -91,7 +91,7 @@ impl Endpoint {
     pub fn fuzz_open(&self, datagram: &[u8]) -> Option<(u8, Vec<u8>)> {
         let (hdr, body) = super::wire::parse_header(datagram).ok()?;
         let (_, c, _, iv) = self.next_rx(hdr.icookie, hdr.rcookie, hdr.msgid)?;
-        let (plain, _) = decrypt_body(c.xform.cipher, &c.keys.enc_key, &iv, body).ok()?;
+        let (plain, _) = decrypt_body(c.xform.cipher, c.keys.enc_key(), &iv, body).ok()?;
         Some((hdr.next_payload, plain))
     }
 }

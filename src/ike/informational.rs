@@ -67,7 +67,7 @@ impl Endpoint {
             s.msgids.push(msgid);
         }
         let (_, rest) = emit_chain(&payloads);
-        let h = informational_hash(c.prf(), &c.keys.skeyid_a, msgid, &rest);
+        let h = informational_hash(c.prf(), c.keys.skeyid_a(), msgid, &rest);
         let mut all = vec![Payload::Hash(h)];
         all.extend(payloads);
         let (first, chain) = emit_chain(&all);
@@ -78,7 +78,7 @@ impl Endpoint {
             exchange: exchange::INFORMATIONAL,
             msgid,
         };
-        match build_encrypted(&hf, first, &chain, c.xform.cipher, &c.keys.enc_key, &iv) {
+        match build_encrypted(&hf, first, &chain, c.xform.cipher, c.keys.enc_key(), &iv) {
             Ok((pkt, _)) => self.send(local, remote, pkt),
             Err(e) => self.log(
                 Level::Error,
@@ -255,7 +255,7 @@ impl Endpoint {
             return;
         }
         let iv = phase2_iv(c.xform.hash, &c.iv, hdr.msgid, c.xform.cipher.block_len());
-        let parsed = match decrypt_body(c.xform.cipher, &c.keys.enc_key, &iv, body)
+        let parsed = match decrypt_body(c.xform.cipher, c.keys.enc_key(), &iv, body)
             .and_then(|(plain, _)| Parsed::parse(hdr.next_payload, plain, true))
         {
             Ok(p) => p,
@@ -282,7 +282,7 @@ impl Endpoint {
             );
             return;
         };
-        let expected = informational_hash(c.prf(), &c.keys.skeyid_a, hdr.msgid, parsed.after(0));
+        let expected = informational_hash(c.prf(), c.keys.skeyid_a(), hdr.msgid, parsed.after(0));
         if !ct_eq(got, &expected) {
             self.counters.peer_misbehaved += 1;
             self.log(

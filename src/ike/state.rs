@@ -272,8 +272,7 @@ impl Phase1 {
     pub(crate) fn forget_exchange(&mut self) {
         self.ex = None;
         if let Some(c) = self.crypto.as_mut() {
-            c.keys.skeyid = Vec::new();
-            c.keys.skeyid_e = Vec::new();
+            c.keys.forget_exchange();
         }
     }
 }

@@ -7,13 +7,13 @@ use super::{prf as prf_fn, CipherAlg, HashAlg};
 /// Everything derived once g^xy is known in phase 1.
 #[derive(Clone)]
 pub struct Phase1Keys {
-    pub skeyid: Vec<u8>,
-    pub skeyid_d: Vec<u8>,
-    pub skeyid_a: Vec<u8>,
-    pub skeyid_e: Vec<u8>,
-    /// Encryption key of `cipher.key_len()` bytes, expanded per Appendix B if
-    /// SKEYID_e is shorter.
-    pub enc_key: Vec<u8>,
+    /// SKEYID, SKEYID_d, SKEYID_a, SKEYID_e and the encryption key (of
+    /// `cipher.key_len()` bytes, expanded per Appendix B if SKEYID_e is
+    /// shorter), one after the other in one block: an ISAKMP SA keeps them
+    /// for as long as it lives, and five blocks took more room than the keys.
+    buf: Vec<u8>,
+    /// Where each of the five ends in `buf`.
+    ends: [u16; 5],
 }
 
 /// Never prints key material.
@@ -73,13 +73,54 @@ impl Phase1Keys {
         let skeyid_a = prf_fn(prf, &skeyid, &[&skeyid_d, gxy, cky_i, cky_r, &[1u8]]);
         let skeyid_e = prf_fn(prf, &skeyid, &[&skeyid_a, gxy, cky_i, cky_r, &[2u8]]);
         let enc_key = expand_enc_key(prf, &skeyid_e, cipher.key_len());
-        Phase1Keys {
-            skeyid,
-            skeyid_d,
-            skeyid_a,
-            skeyid_e,
-            enc_key,
+        Phase1Keys::of([&skeyid, &skeyid_d, &skeyid_a, &skeyid_e, &enc_key])
+    }
+
+    fn of(parts: [&[u8]; 5]) -> Phase1Keys {
+        let mut buf = Vec::with_capacity(parts.iter().map(|p| p.len()).sum());
+        let mut ends = [0u16; 5];
+        for (end, part) in ends.iter_mut().zip(parts) {
+            buf.extend_from_slice(part);
+            // PRF outputs are at most 64 bytes, a cipher key 32.
+            *end = u16::try_from(buf.len()).unwrap_or(u16::MAX);
         }
+        Phase1Keys { buf, ends }
+    }
+
+    fn part(&self, i: usize) -> &[u8] {
+        let end = usize::from(self.ends.get(i).copied().unwrap_or(0));
+        let start = i
+            .checked_sub(1)
+            .and_then(|j| self.ends.get(j))
+            .map_or(0, |&e| usize::from(e));
+        self.buf.get(start..end).unwrap_or_default()
+    }
+
+    pub fn skeyid(&self) -> &[u8] {
+        self.part(0)
+    }
+
+    pub fn skeyid_d(&self) -> &[u8] {
+        self.part(1)
+    }
+
+    pub fn skeyid_a(&self) -> &[u8] {
+        self.part(2)
+    }
+
+    pub fn skeyid_e(&self) -> &[u8] {
+        self.part(3)
+    }
+
+    pub fn enc_key(&self) -> &[u8] {
+        self.part(4)
+    }
+
+    /// Main Mode is over: SKEYID and SKEYID_e go (the encryption key is
+    /// made); SKEYID_d, SKEYID_a and the key stay.
+    pub(crate) fn forget_exchange(&mut self) {
+        let (d, a, k) = (self.skeyid_d(), self.skeyid_a(), self.enc_key());
+        *self = Phase1Keys::of([&[], d, a, &[], k]);
     }
 }
 

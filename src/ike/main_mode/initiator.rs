@@ -169,11 +169,11 @@ impl Endpoint {
             .p1
             .get(&serial)
             .ok_or_else(|| Reject::Local("state vanished".into()))?;
-        let crypto = self.phase1_crypto(st, &st.ex().gxr, &gxy)?;
+        let crypto = self.phase1_crypto(st, &gxy)?;
         let idii_b = self.our_id_bytes(&st.conn)?;
         let hi = hash_i(
             crypto.prf(),
-            &crypto.keys.skeyid,
+            crypto.keys.skeyid(),
             &st.ex().gxi,
             &st.ex().gxr,
             &st.icookie,

@@ -163,7 +163,7 @@ impl Endpoint {
             msgid: 0,
         };
         let (packet, next_iv) =
-            build_encrypted(&h, first, &chain, c.xform.cipher, &c.keys.enc_key, &c.iv)?;
+            build_encrypted(&h, first, &chain, c.xform.cipher, c.keys.enc_key(), &c.iv)?;
         let st = self
             .p1
             .get_mut(&serial)
@@ -507,20 +507,14 @@ impl Endpoint {
     }
 
     /// SKEYID and its children, and the first phase-1 IV, from g^xy.
-    fn phase1_crypto(
-        &self,
-        st: &Phase1,
-        peer_ke: &[u8],
-        gxy: &[u8],
-    ) -> Result<Phase1Crypto, Reject> {
+    fn phase1_crypto(&self, st: &Phase1, gxy: &[u8]) -> Result<Phase1Crypto, Reject> {
         let xform = st
             .chosen
             .ok_or_else(|| Reject::Local("no transform chosen".into()))?;
-        let dh = st
-            .ex()
-            .dh
-            .as_ref()
-            .ok_or_else(|| Reject::Local("no DH key".into()))?;
+        let (gxi, gxr) = (&st.ex().gxi, &st.ex().gxr);
+        if gxi.is_empty() || gxr.is_empty() {
+            return Err(Reject::Local("no DH public values".into()));
+        }
         let skeyid = match xform.auth {
             AuthMethod::Psk => skeyid_psk(xform.hash, &st.ex().psk, &st.ex().ni, &st.ex().nr),
             AuthMethod::RsaSig => skeyid_sig(xform.hash, &st.ex().ni, &st.ex().nr, gxy),
@@ -533,10 +527,6 @@ impl Endpoint {
             &st.rcookie,
             xform.cipher,
         );
-        let (gxi, gxr) = match st.role {
-            Role::Initiator => (&dh.public, &peer_ke.to_vec()),
-            Role::Responder => (&peer_ke.to_vec(), &dh.public),
-        };
         let iv = phase1_iv(xform.hash, gxi, gxr, xform.cipher.block_len());
         Ok(Phase1Crypto { xform, keys, iv })
     }
@@ -569,7 +559,7 @@ impl Endpoint {
             .crypto
             .as_ref()
             .ok_or_else(|| Reject::Local("no keys".into()))?;
-        let (plain, next_iv) = decrypt_body(c.xform.cipher, &c.keys.enc_key, &c.iv, body)?;
+        let (plain, next_iv) = decrypt_body(c.xform.cipher, c.keys.enc_key(), &c.iv, body)?;
         let parsed = Parsed::parse(hdr.next_payload, plain, true)?;
         let id_p = parsed.one(payload_type::ID, "ID")?;
         let Payload::Id(id) = &id_p.payload else {
@@ -595,7 +585,7 @@ impl Endpoint {
                 "HASH_I",
                 hash_i(
                     prf,
-                    &c.keys.skeyid,
+                    c.keys.skeyid(),
                     &st.ex().gxi,
                     &st.ex().gxr,
                     &st.icookie,
@@ -608,7 +598,7 @@ impl Endpoint {
                 "HASH_R",
                 hash_r(
                     prf,
-                    &c.keys.skeyid,
+                    c.keys.skeyid(),
                     &st.ex().gxi,
                     &st.ex().gxr,
                     &st.icookie,

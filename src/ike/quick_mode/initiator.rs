@@ -73,7 +73,7 @@ impl Endpoint {
         }
         rest.extend(nat_oas);
         let (_, rest_bytes) = emit_chain(&rest);
-        let h1 = qm_hash1(c.prf(), &c.keys.skeyid_a, st.msgid, &rest_bytes);
+        let h1 = qm_hash1(c.prf(), c.keys.skeyid_a(), st.msgid, &rest_bytes);
         let mut all = vec![Payload::Hash(h1)];
         all.extend(rest);
         let (first, chain) = emit_chain(&all);
@@ -85,7 +85,7 @@ impl Endpoint {
             msgid: st.msgid,
         };
         let (packet, next_iv) =
-            build_encrypted(&h, first, &chain, c.xform.cipher, &c.keys.enc_key, &iv)?;
+            build_encrypted(&h, first, &chain, c.xform.cipher, c.keys.enc_key(), &iv)?;
         st.iv = next_iv;
         st.ni = ni;
         st.qx_mut().dh = dh;

@@ -172,7 +172,7 @@ impl Endpoint {
                 } else {
                     keymat(
                         c.prf(),
-                        &c.keys.skeyid_d,
+                        c.keys.skeyid_d(),
                         gqm,
                         cp.proto.doi_id(),
                         &spi_b,

@@ -486,7 +486,7 @@ impl Endpoint {
             .crypto
             .as_ref()
             .ok_or_else(|| Reject::Local("ISAKMP SA has no keys".into()))?;
-        let (plain, next_iv) = decrypt_body(c.xform.cipher, &c.keys.enc_key, iv, body)?;
+        let (plain, next_iv) = decrypt_body(c.xform.cipher, c.keys.enc_key(), iv, body)?;
         let parsed = Parsed::parse(hdr.next_payload, plain, true)?;
         let Some(Payload::Hash(h)) = parsed.payloads.first().map(|p| &p.payload) else {
             return Err(misbehaved(Misbehaviour::MissingPayload("HASH (first)")));
@@ -509,11 +509,11 @@ impl Endpoint {
             .ok_or_else(|| Reject::Local("ISAKMP SA has no keys".into()))?;
         Ok(P1Keys {
             prf: c.prf(),
-            skeyid_a: c.keys.skeyid_a.clone(),
+            skeyid_a: c.keys.skeyid_a().to_vec(),
             hash: c.xform.hash,
             cipher: c.xform.cipher,
             iv: c.iv.clone(),
-            enc_key: c.keys.enc_key.clone(),
+            enc_key: c.keys.enc_key().to_vec(),
             icookie: parent.icookie,
             rcookie: parent.rcookie,
         })

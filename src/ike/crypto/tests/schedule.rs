@@ -99,12 +99,12 @@ fn kat_md5_3des() {
         &k.cky_r,
         CipherAlg::Des3,
     );
-    assert_eq!(keys.skeyid, skeyid);
-    assert_eq!(keys.skeyid_d, hex(kat::MD5_SKEYID_D));
-    assert_eq!(keys.skeyid_a, hex(kat::MD5_SKEYID_A));
-    assert_eq!(keys.skeyid_e, hex(kat::MD5_SKEYID_E));
+    assert_eq!(keys.skeyid(), skeyid);
+    assert_eq!(keys.skeyid_d(), hex(kat::MD5_SKEYID_D));
+    assert_eq!(keys.skeyid_a(), hex(kat::MD5_SKEYID_A));
+    assert_eq!(keys.skeyid_e(), hex(kat::MD5_SKEYID_E));
     // 16-byte SKEYID_e, 24-byte key: Appendix B expansion.
-    assert_eq!(keys.enc_key, hex(kat::MD5_3DES_KEY));
+    assert_eq!(keys.enc_key(), hex(kat::MD5_3DES_KEY));
     assert_eq!(
         phase1_iv(HashAlg::Md5, &k.gxi, &k.gxr, 8),
         hex(kat::MD5_IV1_3DES)
@@ -116,7 +116,7 @@ fn kat_md5_3des() {
     assert_eq!(
         keymat(
             prf_alg,
-            &keys.skeyid_d,
+            keys.skeyid_d(),
             None,
             k.proto_esp,
             &k.spi,
@@ -142,11 +142,11 @@ fn kat_sha1_aes() {
         &k.cky_r,
         CipherAlg::Aes256,
     );
-    assert_eq!(keys.skeyid_d, hex(kat::SHA1_SKEYID_D));
-    assert_eq!(keys.skeyid_a, hex(kat::SHA1_SKEYID_A));
-    assert_eq!(keys.skeyid_e, hex(kat::SHA1_SKEYID_E));
+    assert_eq!(keys.skeyid_d(), hex(kat::SHA1_SKEYID_D));
+    assert_eq!(keys.skeyid_a(), hex(kat::SHA1_SKEYID_A));
+    assert_eq!(keys.skeyid_e(), hex(kat::SHA1_SKEYID_E));
     // 20-byte SKEYID_e, 32-byte key: expansion.
-    assert_eq!(keys.enc_key, hex(kat::SHA1_AES256_KEY));
+    assert_eq!(keys.enc_key(), hex(kat::SHA1_AES256_KEY));
     // 16-byte key: leftmost bytes of SKEYID_e.
     let keys128 = Phase1Keys::derive(
         prf_alg,
@@ -156,8 +156,8 @@ fn kat_sha1_aes() {
         &k.cky_r,
         CipherAlg::Aes128,
     );
-    assert_eq!(keys128.enc_key, hex(kat::SHA1_AES128_KEY));
-    assert_eq!(keys128.skeyid_e, keys.skeyid_e);
+    assert_eq!(keys128.enc_key(), hex(kat::SHA1_AES128_KEY));
+    assert_eq!(keys128.skeyid_e(), keys.skeyid_e());
 
     assert_eq!(
         phase1_iv(HashAlg::Sha1, &k.gxi, &k.gxr, 16),
@@ -175,7 +175,7 @@ fn kat_sha1_aes() {
         hash_r(prf_alg, &skeyid, &k.gxi, &k.gxr, &k.cky_i, &k.cky_r, &k.sai_b, &k.idir_b),
         hex(kat::SHA1_HASH_R)
     );
-    let a = &keys.skeyid_a;
+    let a = &keys.skeyid_a();
     assert_eq!(
         qm_hash1(prf_alg, a, k.msgid, &k.rest),
         hex(kat::SHA1_QM_HASH1)
@@ -192,7 +192,7 @@ fn kat_sha1_aes() {
         informational_hash(prf_alg, a, k.msgid, &k.rest),
         hex(kat::SHA1_INFO_HASH)
     );
-    let d = &keys.skeyid_d;
+    let d = &keys.skeyid_d();
     assert_eq!(
         keymat(prf_alg, d, None, k.proto_esp, &k.spi, &k.ni, &k.nr, 72),
         hex(kat::SHA1_KEYMAT_72)
@@ -239,13 +239,13 @@ fn kat_sha256_sig() {
         &k.cky_r,
         CipherAlg::Aes256,
     );
-    assert_eq!(keys.skeyid_e, hex(kat::SHA256_SKEYID_E));
+    assert_eq!(keys.skeyid_e(), hex(kat::SHA256_SKEYID_E));
     // 32-byte SKEYID_e, 32-byte key: no expansion.
-    assert_eq!(keys.enc_key, hex(kat::SHA256_AES256_KEY));
+    assert_eq!(keys.enc_key(), hex(kat::SHA256_AES256_KEY));
     assert_eq!(
         keymat(
             prf_alg,
-            &keys.skeyid_d,
+            keys.skeyid_d(),
             Some(&k.gqm),
             k.proto_esp,
             &k.spi,
@@ -271,5 +271,14 @@ fn iv_truncation_and_debug() {
         CipherAlg::Des3,
     );
     assert_eq!(format!("{keys:?}"), "Phase1Keys { .. }");
-    assert_eq!(keys.enc_key.len(), 24);
+    assert_eq!(keys.enc_key().len(), 24);
+    // Once Main Mode is over only SKEYID_d, SKEYID_a and the key stay.
+    let mut kept = keys.clone();
+    kept.forget_exchange();
+    assert!(kept.skeyid().is_empty() && kept.skeyid_e().is_empty());
+    assert_eq!(kept.skeyid_d(), keys.skeyid_d());
+    assert_eq!(kept.skeyid_a(), keys.skeyid_a());
+    assert_eq!(kept.enc_key(), keys.enc_key());
+    assert_eq!(keys.skeyid(), &[1; 20][..]);
+    assert!(keys.skeyid_e().len() == 20 && keys.skeyid_d() != keys.skeyid_a());
 }
