@@ -35,7 +35,7 @@ STATIC_RUSTFLAGS += -C link-arg=-Wl,-z,pack-relative-relocs
 STATIC_RUSTFLAGS += -C link-arg=-Wl,-T,$(CURDIR)/ld/no-eh-frame.ld
 # The code pluto never runs (the other subcommands, std's backtrace printer)
 # in a segment of its own, out of pluto's resident set (ld/cold-text.ld says
-# how): 220 KB of RSS.
+# how): 260 KB of RSS.
 STATIC_RUSTFLAGS += -C link-arg=-Wl,-T,$(CURDIR)/ld/cold-text.ld
 # Identical code folding: the many monomorphised copies of one generic that
 # compile to the same bytes (hash tables, iterators, drops) are kept once:
