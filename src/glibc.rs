@@ -82,8 +82,9 @@ pub extern "C" fn __fxprintf(
 /// glibc's internal `__assert_fail`, replaced: the same message on stderr,
 /// then `abort`.
 ///
-/// glibc's own consistency checks call it.  glibc's version formats the
-/// message with `__fxprintf` (above).
+/// glibc's own consistency checks call it, perhaps holding its locks, so
+/// the message is written piece by piece, with no allocation.  glibc's
+/// version formats it with `__fxprintf` (above).
 #[unsafe(no_mangle)]
 pub extern "C" fn __assert_fail(
     assertion: *const libc::c_char,
@@ -91,23 +92,41 @@ pub extern "C" fn __assert_fail(
     line: libc::c_uint,
     function: *const libc::c_char,
 ) -> ! {
-    let text = |p: *const libc::c_char| {
+    let put = |b: &[u8]| {
+        // SAFETY: writes a borrowed buffer to stderr; the result does not
+        // matter on the way to abort.
+        unsafe { libc::write(2, b.as_ptr().cast(), b.len()) };
+    };
+    let text = |p: *const libc::c_char| -> &[u8] {
         if p.is_null() {
-            std::borrow::Cow::Borrowed("?")
+            b"?"
         } else {
             // SAFETY: glibc passes NUL-terminated string literals.
-            unsafe { std::ffi::CStr::from_ptr(p) }.to_string_lossy()
+            unsafe { std::ffi::CStr::from_ptr(p) }.to_bytes()
         }
     };
-    let msg = format!(
-        "ipsec: {}:{line}: {}: Assertion `{}' failed.\n",
-        text(file),
-        text(function),
-        text(assertion)
-    );
-    // SAFETY: writes an owned buffer to stderr; the result does not matter
-    // on the way to abort.
-    unsafe { libc::write(2, msg.as_ptr().cast(), msg.len()) };
+    let mut digits = [0u8; 10];
+    let mut at = digits.len();
+    let mut n = line;
+    loop {
+        at -= 1;
+        if let Some(d) = digits.get_mut(at) {
+            *d = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 || at == 0 {
+            break;
+        }
+    }
+    put(b"ipsec: ");
+    put(text(file));
+    put(b":");
+    put(digits.get(at..).unwrap_or_default());
+    put(b": ");
+    put(text(function));
+    put(b": Assertion `");
+    put(text(assertion));
+    put(b"' failed.\n");
     // SAFETY: abort takes no arguments and does not return.
     unsafe { libc::abort() }
 }
